@@ -1,0 +1,280 @@
+(ns vireo.core
+  "Vireo: peewee-async's programming model for Clojure. Models are data,
+  instances are plain maps, every `aio-` operation returns a
+  `java.util.concurrent.CompletableFuture` running on a Vert.x 5 SQL pool, and
+  synchronous queries are refused unless allowed.
+
+  Databases
+  - `postgresql-database`, `mysql-database`, `sqlite-database`, `database` (from a URL)
+  - `aio-connect`, `aio-close`, `connected?`, `checked-out`, `pool-options`
+  Models
+  - `defmodel`, `model`, `model?`, `table-name`, `fields`
+  Instance operations (take the model explicitly)
+  - `aio-create`, `aio-get`, `aio-get-or-none`, `aio-get-or-create`, `aio-save`, `aio-delete-instance`
+  Queries and SQL
+  - `aio-execute` (query data, see vireo.sql), `aio-execute-sql` (raw SQL)
+  Schema
+  - `aio-create-table`, `aio-drop-table`
+  Synchronous calls (only inside `with-allow-sync` or after `set-allow-sync!`)
+  - `with-allow-sync`, `allow-sync*`, `set-allow-sync!`
+  - `create-table!`, `drop-table!`, `execute!`, `execute-sql!`
+  Errors
+  - `error-type`, `error-type?` (types form a hierarchy under :vireo/error)"
+  (:require [vireo.impl.db :as db]
+            [vireo.impl.errors :as err]
+            [vireo.impl.model :as model]
+            [vireo.impl.ops :as ops]
+            [vireo.promise :as p]))
+
+(set! *warn-on-reflection* true)
+
+;; ---------------------------------------------------------------- databases
+(defn postgresql-database
+  "Given a URL string (\"postgresql://user:pass@host:port/db\") or an options
+  map, returns a PostgreSQL database. No connection is opened: the pool is
+  created on first use.
+
+  Options (all optional but :database):
+  - :host (\"127.0.0.1\"), :port (5432), :database, :user (\"postgres\"), :password
+  - pool: :max-size (10), :max-wait-queue-size, :idle-timeout, :connection-timeout,
+    :max-lifetime (milliseconds), :event-loop-size
+  - :cache-prepared-statements (true), :prepared-statement-cache-max-size (256),
+    :pipelining-limit, :properties (startup parameters)
+  - :vertx a Vert.x instance to use (Vireo then never closes it)
+  - :allow-sync (false) the database-wide sync permission
+
+      (postgresql-database {:database \"app\" :max-size 16})"
+  ([url-or-opts] (postgresql-database url-or-opts {}))
+  ([url-or-opts opts]
+   (if (string? url-or-opts)
+     (let [d (db/from-url url-or-opts opts)]
+       (when-not (= :postgres (:kind d))
+         (throw (err/error :vireo/interface-error (str "not a PostgreSQL URL: " url-or-opts) {})))
+       d)
+     (db/make-database :postgres (merge url-or-opts opts)))))
+
+(defn mysql-database
+  "Like `postgresql-database`, for MySQL / MariaDB (\"mysql://root@127.0.0.1:3306/db\").
+  Defaults: :port 3306, :user \"root\", :charset \"utf8mb4\", :collation \"utf8mb4_bin\"."
+  ([url-or-opts] (mysql-database url-or-opts {}))
+  ([url-or-opts opts]
+   (if (string? url-or-opts)
+     (let [d (db/from-url url-or-opts opts)]
+       (when-not (= :mysql (:kind d))
+         (throw (err/error :vireo/interface-error (str "not a MySQL URL: " url-or-opts) {})))
+       d)
+     (db/make-database :mysql (merge url-or-opts opts)))))
+
+(defn sqlite-database
+  "Given a file path (or \":memory:\") and options, returns a SQLite database.
+  Every pooled connection gets WAL journaling, a busy timeout and foreign keys
+  on. Options: :max-size (4), :busy-timeout (5000 ms), :journal-mode (\"WAL\"),
+  :foreign-keys (true), :synchronous (\"NORMAL\"), :vertx, :allow-sync.
+
+      (sqlite-database \"app.db\")"
+  ([path] (sqlite-database path {}))
+  ([path opts] (db/make-database :sqlite (assoc opts :path path))))
+
+(defn database
+  "Given a URL (postgresql://…, postgres://…, mysql://…, mariadb://…,
+  sqlite:path) and options, returns the matching database."
+  ([url] (database url {}))
+  ([url opts] (db/from-url url opts)))
+
+(defn database?
+  "True when x is a Vireo database."
+  [x] (db/database? x))
+
+(defn aio-connect
+  "Opens the database's pool if it is not open. Idempotent and safe to call
+  concurrently (one pool). Also reopens a database closed by `aio-close`.
+  Returns a future of nil."
+  [db] (db/connect db))
+
+(defn aio-close
+  "Closes the pool, and the Vert.x instance if Vireo created it. Idempotent.
+  Queries fail with :vireo/pool-closed until `aio-connect`. Future of nil."
+  [db] (db/close db))
+
+(defn connected?
+  "True when the database's pool exists and is open."
+  [db] (db/connected? db))
+
+(defn checked-out
+  "The number of connections Vireo holds out of the pool right now (sync
+  blocks, explicit connections). Zero when nothing leaks."
+  [db] (db/checked-out db))
+
+(defn pool-options
+  "The pool settings the database was configured with."
+  [db] (select-keys (:opts db) [:max-size :max-wait-queue-size :idle-timeout :connection-timeout
+                                :max-lifetime :event-loop-size :pool-cleaner-period]))
+
+;; ---------------------------------------------------------------- models
+(defn model
+  "Given a name and a definition map, returns a model (plain data).
+
+  Definition keys: :fields (a map, or a vector of name/spec pairs to fix the
+  column order, of field specs), :database, :table (default: the lower-cased
+  name). Field spec keys: :type (:char :text :integer :bigint :smallint
+  :boolean :double :float :decimal :uuid :datetime :timestamptz :date :time
+  :json :bytes :auto :big-auto), :column (default snake_case of the key),
+  :null (false), :unique, :index, :default (a value or a no-argument fn),
+  :primary-key, :max-length (:char, 255), :precision/:scale (:decimal).
+  Without a :primary-key field an auto-increment :id comes first.
+
+      (:table (model 'PageBlock {:fields {:key {:type :char}}}))  ;=> \"pageblock\""
+  [model-name definition]
+  (model/make-model model-name definition))
+
+(defmacro defmodel
+  "Defines a var holding a model:
+
+      (defmodel PageBlock
+        {:database db
+         :fields {:key  {:type :char :max-length 40 :unique true}
+                  :text {:type :text :default \"\"}}})"
+  [sym definition]
+  `(def ~sym (model '~sym ~definition)))
+
+(defn model?
+  "True when x is a model."
+  [x] (model/model? x))
+
+(defn table-name
+  "The table a model maps to."
+  [m] (:table m))
+
+(defn fields
+  "The model's field specs, in column order."
+  [m] (:fields m))
+
+(defn bind-database
+  "Returns the model bound to another database (for tests, multi-tenant use)."
+  [m db] (assoc m :database db :cache (java.util.concurrent.ConcurrentHashMap.)))
+
+;; ---------------------------------------------------------------- instance operations
+(defn aio-create
+  "Given a model and a map of field values, inserts a row. Future of the new
+  instance: every field of the model (defaults applied) with the generated
+  primary key filled in."
+  ([m values] (aio-create m values {}))
+  ([m values opts] (ops/insert m values opts)))
+
+(defn aio-get
+  "Given a model and a filter — a primary-key value, a map of field values
+  (equality, nil means IS NULL) or a where vector (`[:= :key \"x\"]`) —
+  returns a future of the first matching instance, failing with
+  :vireo/does-not-exist (naming the model and the filter) when none matches."
+  ([m filter] (aio-get m filter {}))
+  ([m filter opts] (ops/get-one m filter opts)))
+
+(defn aio-get-or-none
+  "Like `aio-get`, but the future yields nil when nothing matches."
+  ([m filter] (aio-get-or-none m filter {}))
+  ([m filter opts] (ops/get-or-none m filter opts)))
+
+(defn aio-get-or-create
+  "Given a model and a map of field values, returns a future of
+  `[instance created?]`: the matching instance, or a new one created from the
+  map merged over (:defaults opts)."
+  ([m filter] (aio-get-or-create m filter {}))
+  ([m filter opts] (ops/get-or-create m filter opts)))
+
+(defn aio-save
+  "Given a model and an instance map, saves it. Future of the saved instance.
+  With a primary key: UPDATE of the fields present in the map (fails with
+  :vireo/does-not-exist when no row has that key, so no write goes missing
+  silently). Without one, or with {:force-insert true}: INSERT, the generated
+  key filled in."
+  ([m instance] (aio-save m instance {}))
+  ([m instance opts] (ops/save m instance opts)))
+
+(defn aio-delete-instance
+  "Given a model and an instance, deletes its row by primary key. Future of
+  the number of rows deleted."
+  ([m instance] (aio-delete-instance m instance {}))
+  ([m instance opts] (ops/delete-instance m instance opts)))
+
+;; ---------------------------------------------------------------- queries
+(defn aio-execute
+  "Given a database (or a model, for its database) and query data (see
+  vireo.sql), formats it for the database's dialect and runs it. Future of:
+  a select (or any statement with :returning) -> vector of row maps with
+  kebab-case keyword keys; an insert -> the generated id where the driver
+  reports one (MySQL, SQLite), else nil; update/delete -> rows affected;
+  DDL -> nil."
+  ([target query] (aio-execute target query {}))
+  ([target query opts] (ops/execute target query opts)))
+
+(defn aio-execute-sql
+  "Given a database, a SQL string and a parameter vector, runs it. Each
+  statement and its parameters are logged at DEBUG on logger `vireo.sql`.
+  Future of {:rows [row maps] :row-count n :last-insert-id id-or-nil}."
+  ([db sql] (aio-execute-sql db sql [] {}))
+  ([db sql params] (aio-execute-sql db sql params {}))
+  ([db sql params opts] (p/do (db/execute-sql (ops/database-of db) sql params opts))))
+
+(defn aio-create-table
+  "Creates the model's table and its indexes (<table>_<column>). Option
+  :safe true adds IF NOT EXISTS. Future of nil."
+  ([m] (aio-create-table m {}))
+  ([m opts] (ops/create-table m opts)))
+
+(defn aio-drop-table
+  "Drops the model's table. Option :safe true adds IF EXISTS. Future of nil."
+  ([m] (aio-drop-table m {}))
+  ([m opts] (ops/drop-table m opts)))
+
+;; ---------------------------------------------------------------- sync
+(defn allow-sync*
+  "Calls (f) with synchronous queries allowed on `db` for the current thread.
+  The outermost block closes the dedicated connection its sync calls used."
+  [db f] (db/allow-sync* db f))
+
+(defmacro with-allow-sync
+  "Runs body with synchronous queries allowed on `db` (this thread only; the
+  binding is not conveyed to event loops or other threads). Sync calls inside
+  share one dedicated connection, closed when the outermost block ends.
+
+      (with-allow-sync db (create-table! PageBlock {:safe true}))"
+  [db & body]
+  `(allow-sync* ~db (fn [] ~@body)))
+
+(defn set-allow-sync!
+  "Sets the database-wide default for synchronous queries. Returns db."
+  [db flag] (db/set-allow-sync! db flag))
+
+(defn create-table!
+  "Synchronous `aio-create-table` (needs allow-sync). Returns nil."
+  ([m] (create-table! m {}))
+  ([m opts] (db/run-sync (ops/database-of m) "create-table!" opts #(ops/create-table m %))))
+
+(defn drop-table!
+  "Synchronous `aio-drop-table` (needs allow-sync). Returns nil."
+  ([m] (drop-table! m {}))
+  ([m opts] (db/run-sync (ops/database-of m) "drop-table!" opts #(ops/drop-table m %))))
+
+(defn execute!
+  "Synchronous `aio-execute` (needs allow-sync)."
+  ([target query] (execute! target query {}))
+  ([target query opts] (db/run-sync (ops/database-of target) "execute!" opts #(ops/execute target query %))))
+
+(defn execute-sql!
+  "Synchronous `aio-execute-sql` (needs allow-sync)."
+  ([db sql] (execute-sql! db sql [] {}))
+  ([db sql params] (execute-sql! db sql params {}))
+  ([db sql params opts]
+   (let [d (ops/database-of db)]
+     (db/run-sync d "execute-sql!" opts #(db/execute-sql d sql params %)))))
+
+;; ---------------------------------------------------------------- errors
+(defn error-type
+  "The Vireo :type keyword of an exception (unwrapping CompletionException
+  and ExecutionException), or nil."
+  [e] (err/error-type (p/unwrap e)))
+
+(defn error-type?
+  "True when the exception's Vireo type is `k` or one of its descendants:
+  (error-type? e :vireo/integrity-error)."
+  [e k] (err/error-type? (p/unwrap e) k))

@@ -1,0 +1,175 @@
+(ns ^:no-doc vireo.impl.backend
+  "One place per backend that knows how to build a Vert.x pool: PostgreSQL
+  (vertx-pg-client), MySQL/MariaDB (vertx-mysql-client) and SQLite
+  (vertx-jdbc-client over sqlite-jdbc). Everything else in Vireo is backend
+  neutral and reads only the dialect map."
+  (:require [clojure.string :as str]
+            [vireo.impl.errors :as err])
+  (:import (io.vertx.core Vertx)
+           (io.vertx.sqlclient Pool PoolOptions SqlConnectOptions ClientBuilder)
+           (io.vertx.pgclient PgBuilder PgConnectOptions)
+           (io.vertx.mysqlclient MySQLBuilder MySQLConnectOptions)
+           (io.vertx.jdbcclient JDBCPool JDBCConnectOptions)
+           (java.net URLDecoder)
+           (java.nio.charset StandardCharsets)))
+
+(set! *warn-on-reflection* true)
+
+(def pool-option-keys
+  "Pool settings Vert.x 5 has, readable back with vireo.core/pool-options."
+  #{:max-size :max-wait-queue-size :idle-timeout :connection-timeout :max-lifetime
+    :event-loop-size :pool-cleaner-period})
+
+(def ^:private connect-option-keys
+  {:postgres #{:host :port :database :user :password :properties
+               :cache-prepared-statements :prepared-statement-cache-max-size
+               :pipelining-limit :ssl-mode}
+   :mysql #{:host :port :database :user :password :properties :charset :collation
+            :cache-prepared-statements :prepared-statement-cache-max-size :pipelining-limit}
+   :sqlite #{:path :busy-timeout :journal-mode :foreign-keys :synchronous}})
+
+(def ^:private common-option-keys #{:vertx :allow-sync :url})
+
+(def defaults
+  {:postgres {:host "127.0.0.1" :port 5432 :user "postgres" :max-size 10
+              :cache-prepared-statements true :prepared-statement-cache-max-size 256}
+   :mysql {:host "127.0.0.1" :port 3306 :user "root" :max-size 10
+           :cache-prepared-statements true :prepared-statement-cache-max-size 256
+           :charset "utf8mb4" :collation "utf8mb4_bin"}
+   :sqlite {:max-size 4 :busy-timeout 5000 :journal-mode "WAL" :foreign-keys true
+            :synchronous "NORMAL"}})
+
+(defn check-options
+  "Throws a clear :vireo/interface-error for an option Vireo does not know for
+  this backend (so a typo or an unsupported setting such as a min size never
+  goes silently ignored)."
+  [kind opts]
+  (let [known (into (into common-option-keys pool-option-keys) (connect-option-keys kind))
+        unknown (remove known (keys opts))]
+    (when (seq unknown)
+      (throw (err/error :vireo/interface-error
+                        (str "unknown " (name kind) " database option(s) "
+                             (str/join ", " (map pr-str unknown))
+                             (when (some #{:min-size :min-idle} unknown)
+                               " (Vert.x pools have no minimum size: connections are opened on demand)")
+                             "; known: " (str/join ", " (map pr-str (sort known))))
+                        {:backend kind :options (vec unknown)})))))
+
+;; ---------------------------------------------------------------- URLs
+(defn- decode [s] (when s (URLDecoder/decode ^String s StandardCharsets/UTF_8)))
+
+(defn parse-url
+  "Given a database URL, returns [kind options]:
+  postgresql://user:pass@host:port/db, postgres://…, mysql://…, mariadb://…,
+  sqlite:path/to/file.db, sqlite://relative.db, sqlite:///abs/path.db,
+  sqlite::memory:. Query parameters are ignored except for SQLite pragmas."
+  [^String url]
+  (let [[_ scheme rest] (re-matches #"(?i)([a-z][a-z0-9+]*):(.*)" (or url ""))
+        scheme (some-> scheme str/lower-case)]
+    (case scheme
+      ("postgresql" "postgres" "mysql" "mariadb")
+      (let [kind (if (#{"postgresql" "postgres"} scheme) :postgres :mysql)
+            [_ userinfo host port db query]
+            (or (re-matches #"//(?:([^@/]*)@)?([^:/?]*)(?::(\d+))?(?:/([^?]*))?(?:\?(.*))?" rest)
+                (throw (err/error :vireo/interface-error (str "cannot parse database URL " (pr-str url)) {:url url})))
+            [user password] (when userinfo (str/split userinfo #":" 2))]
+        [kind (cond-> {}
+                (seq host) (assoc :host host)
+                port (assoc :port (parse-long port))
+                (seq db) (assoc :database (decode db))
+                (seq user) (assoc :user (decode user))
+                password (assoc :password (decode password)))])
+      "sqlite"
+      (let [[path] (str/split rest #"\?" 2)
+            path (cond (str/starts-with? path "///") (subs path 2)
+                       (str/starts-with? path "//") (subs path 2)
+                       :else path)]
+        [:sqlite {:path (decode path)}])
+      (throw (err/error :vireo/interface-error
+                        (str "unsupported database URL " (pr-str url)
+                             "; use postgresql://…, mysql://…, mariadb://… or sqlite:path")
+                        {:url url})))))
+
+;; ---------------------------------------------------------------- pools
+(defn- pool-options ^PoolOptions [opts]
+  (let [po (PoolOptions.)]
+    (when-let [v (:max-size opts)] (.setMaxSize po (int v)))
+    (when-let [v (:max-wait-queue-size opts)] (.setMaxWaitQueueSize po (int v)))
+    (when-let [v (:idle-timeout opts)]
+      (.setIdleTimeout po (int v)) (.setIdleTimeoutUnit po java.util.concurrent.TimeUnit/MILLISECONDS))
+    (when-let [v (:connection-timeout opts)]
+      (.setConnectionTimeout po (int v)) (.setConnectionTimeoutUnit po java.util.concurrent.TimeUnit/MILLISECONDS))
+    (when-let [v (:max-lifetime opts)]
+      (.setMaxLifetime po (int v)) (.setMaxLifetimeUnit po java.util.concurrent.TimeUnit/MILLISECONDS))
+    (when-let [v (:event-loop-size opts)] (.setEventLoopSize po (int v)))
+    (when-let [v (:pool-cleaner-period opts)] (.setPoolCleanerPeriod po (int v)))
+    po))
+
+(defn- pg-connect-options ^PgConnectOptions [opts]
+  (let [o (PgConnectOptions.)]
+    (.setHost o (str (:host opts)))
+    (.setPort o (int (:port opts)))
+    (when-let [v (:database opts)] (.setDatabase o (str v)))
+    (.setUser o (str (:user opts)))
+    (.setPassword o (str (or (:password opts) "")))
+    (.setCachePreparedStatements o (boolean (:cache-prepared-statements opts)))
+    (when-let [v (:prepared-statement-cache-max-size opts)] (.setPreparedStatementCacheMaxSize o (int v)))
+    (when-let [v (:pipelining-limit opts)] (.setPipeliningLimit o (int v)))
+    ;; NOTICEs (e.g. "table does not exist, skipping" for DROP … IF EXISTS)
+    ;; would otherwise be logged by Vert.x as warnings on every such statement
+    (doseq [[k v] (merge {"client_min_messages" "warning"} (:properties opts))]
+      (.addProperty o (name k) (str v)))
+    o))
+
+(defn- mysql-connect-options ^MySQLConnectOptions [opts]
+  (let [o (MySQLConnectOptions.)]
+    (.setHost o (str (:host opts)))
+    (.setPort o (int (:port opts)))
+    (when-let [v (:database opts)] (.setDatabase o (str v)))
+    (.setUser o (str (:user opts)))
+    (.setPassword o (str (or (:password opts) "")))
+    (.setCharset o (str (:charset opts)))
+    (.setCollation o (str (:collation opts)))
+    (.setCachePreparedStatements o (boolean (:cache-prepared-statements opts)))
+    (when-let [v (:prepared-statement-cache-max-size opts)] (.setPreparedStatementCacheMaxSize o (int v)))
+    (when-let [v (:pipelining-limit opts)] (.setPipeliningLimit o (int v)))
+    (doseq [[k v] (:properties opts)] (.addProperty o (name k) (str v)))
+    o))
+
+(defn sqlite-jdbc-url
+  "The JDBC URL for a SQLite path, carrying the pragmas every pooled connection
+  gets (sqlite-jdbc applies URL parameters on connect)."
+  [{:keys [path busy-timeout journal-mode foreign-keys synchronous]}]
+  (str "jdbc:sqlite:" path
+       "?busy_timeout=" busy-timeout
+       (when (and journal-mode (not= path ":memory:")) (str "&journal_mode=" journal-mode))
+       "&foreign_keys=" (boolean foreign-keys)
+       (when synchronous (str "&synchronous=" synchronous))))
+
+(defn make-pool
+  "Given the backend kind, the merged options and a Vertx, returns a new Pool.
+  No connection is opened until the pool is used."
+  ^Pool [kind opts ^Vertx vertx]
+  (case kind
+    :postgres (-> (PgBuilder/pool)
+                  (.with (pool-options opts))
+                  (.connectingTo ^SqlConnectOptions (pg-connect-options opts))
+                  (.using vertx)
+                  (.build))
+    :mysql (-> (MySQLBuilder/pool)
+               (.with (pool-options opts))
+               (.connectingTo ^SqlConnectOptions (mysql-connect-options opts))
+               (.using vertx)
+               (.build))
+    :sqlite (JDBCPool/pool vertx
+                           (-> (JDBCConnectOptions.) (.setJdbcUrl (sqlite-jdbc-url opts)))
+                           (pool-options (cond-> opts
+                                           ;; every connection to :memory: is a new, empty database
+                                           (= (:path opts) ":memory:") (assoc :max-size 1))))))
+
+(defn describe
+  "A short, password-free description of a database for messages."
+  [kind opts]
+  (case kind
+    :sqlite (str "sqlite:" (:path opts))
+    (str (name kind) "://" (:user opts) "@" (:host opts) ":" (:port opts) "/" (:database opts))))

@@ -1,0 +1,251 @@
+(ns ^:no-doc vireo.impl.db
+  "Databases: configuration, the lazily created Vert.x pool, statement
+  execution with logging and error mapping, result decoding, and the
+  allow-sync guard. The only namespace that talks to Vert.x SQL clients."
+  (:require [clojure.string :as str]
+            [clojure.tools.logging :as log]
+            [vireo.impl.backend :as backend]
+            [vireo.impl.errors :as err]
+            [vireo.impl.model :as model]
+            [vireo.promise :as p]
+            [vireo.sql :as sql])
+  (:import (io.vertx.core Vertx Context Future)
+           (io.vertx.sqlclient Pool SqlClient SqlConnection Row RowSet Tuple PropertyKind)
+           (io.vertx.mysqlclient MySQLClient)
+           (io.vertx.jdbcclient JDBCPool)
+           (java.util List)
+           (java.util.concurrent CompletableFuture ConcurrentHashMap)
+           (java.util.concurrent.atomic AtomicLong)))
+
+(set! *warn-on-reflection* true)
+
+;; ---------------------------------------------------------------- the record
+;; kind    :postgres | :mysql | :sqlite
+;; dialect the vireo.sql dialect keyword
+;; opts    merged options (defaults + URL + user map)
+;; state   atom {:status :new|:open|:closed :pool Pool :vertx Vertx :owns-vertx bool}
+;; checked-out  AtomicLong of connections Vireo holds out of the pool right now
+;; allow-sync   atom boolean: set-allow-sync!
+(defrecord Database [kind dialect opts state ^AtomicLong checked-out allow-sync])
+
+(defmethod print-method Database [db ^java.io.Writer w]
+  (.write w (str "#vireo/database \"" (backend/describe (:kind db) (:opts db)) "\"")))
+
+(defn database? [x] (instance? Database x))
+
+(defn make-database
+  "Given a backend kind and an options map, returns a Database (no connection
+  is opened)."
+  [kind opts]
+  (backend/check-options kind opts)
+  (let [opts (merge (backend/defaults kind) (dissoc opts :url))]
+    (when (and (= kind :sqlite) (not (and (string? (:path opts)) (seq (:path opts)))))
+      (throw (err/error :vireo/interface-error "a SQLite database needs a file path (or \":memory:\")"
+                        {:backend kind})))
+    (when (and (not= kind :sqlite) (not (seq (str (:database opts)))))
+      (throw (err/error :vireo/interface-error
+                        (str "a " (name kind) " database needs a database name (:database, or the URL path)")
+                        {:backend kind})))
+    (->Database kind kind opts (atom {:status :new}) (AtomicLong.) (atom (boolean (:allow-sync opts))))))
+
+(defn from-url [url opts]
+  (let [[kind url-opts] (backend/parse-url url)]
+    (make-database kind (merge url-opts opts))))
+
+(defn describe [db] (backend/describe (:kind db) (:opts db)))
+
+;; ---------------------------------------------------------------- lifecycle
+(defn- open! [db]
+  (locking (:state db)
+    (let [st @(:state db)]
+      (if (= :open (:status st))
+        (:pool st)
+        (let [user-vertx (get-in db [:opts :vertx])
+              vertx (or user-vertx (Vertx/vertx))
+              pool (backend/make-pool (:kind db) (:opts db) vertx)]
+          (reset! (:state db) {:status :open :pool pool :vertx vertx :owns-vertx (nil? user-vertx)})
+          pool)))))
+
+(defn pool
+  "Returns the database's pool, creating it on first use. After aio-close the
+  pool stays closed (peewee-async semantics): this throws :vireo/pool-closed
+  until aio-connect is called."
+  ^Pool [db]
+  (let [st @(:state db)]
+    (case (:status st)
+      :open (:pool st)
+      :new (open! db)
+      :closed (throw (err/error :vireo/pool-closed
+                                (str "the database " (describe db)
+                                     " is closed; call (vireo.core/aio-connect db) to reopen it")
+                                {:database (describe db)})))))
+
+(defn connected? [db] (= :open (:status @(:state db))))
+
+(defn connect
+  "Opens the pool if it is not open (idempotent, safe when called concurrently).
+  Returns a future of nil."
+  [db]
+  (p/do (open! db) nil))
+
+(defn close
+  "Closes the pool, and the Vertx instance if Vireo created it. Idempotent.
+  Returns a future of nil."
+  [db]
+  (let [st (locking (:state db)
+             (let [st @(:state db)]
+               (swap! (:state db) (fn [s] (if (= :open (:status s)) {:status :closed} s)))
+               st))]
+    (if (= :open (:status st))
+      (let [^Pool pool (:pool st)]
+        (-> (p/from-vertx (.close pool))
+            (p/then (fn [_] (when (:owns-vertx st) (p/from-vertx (.close ^Vertx (:vertx st))))))
+            (p/then (constantly nil))))
+      (p/resolved nil))))
+
+;; ---------------------------------------------------------------- connections
+(defn acquire
+  "A future of a connection taken from the pool (counted as checked out)."
+  [db]
+  (let [^AtomicLong n (:checked-out db)]
+    (-> (p/from-vertx (.getConnection (pool db)))
+        (p/map (fn [c] (.incrementAndGet n) c)))))
+
+(defn release
+  "Gives a connection back to the pool. Returns a future of nil."
+  [db ^SqlConnection conn]
+  (.decrementAndGet ^AtomicLong (:checked-out db))
+  (p/map (p/from-vertx (.close conn)) (constantly nil)))
+
+(defn checked-out [db] (.get ^AtomicLong (:checked-out db)))
+
+;; ---------------------------------------------------------------- results
+(def ^:private ^ConcurrentHashMap label-keys (ConcurrentHashMap.))
+
+(defn label->key
+  "Column label -> result key: snake_case labels become kebab-case keywords
+  (the inverse of vireo.sql's identifier rule), cached."
+  [^String label]
+  (or (.get label-keys label)
+      (let [k (keyword (str/replace label "_" "-"))]
+        (.putIfAbsent label-keys label k)
+        k)))
+
+(defn rows->maps
+  "RowSet -> vector of maps. `shape` is nil (keys from column labels, values
+  normalised) or a vector of [key decode-fn] by column index."
+  [^RowSet rs shape]
+  (let [names ^List (.columnsNames rs)]
+    (if (nil? names)
+      []
+      (let [shape (or shape (mapv (fn [l] [(label->key l) model/normalise-value]) names))
+            n (count shape)
+            it (.iterator rs)]
+        (loop [acc (transient [])]
+          (if (.hasNext it)
+            (let [^Row row (.next it)
+                  m (loop [i 0 m (transient {})]
+                      (if (< i n)
+                        (let [[k dec] (nth shape i)]
+                          (recur (inc i) (assoc! m k (dec (.getValue row (int i))))))
+                        (persistent! m)))]
+              (recur (conj! acc m)))
+            (persistent! acc)))))))
+
+(defn last-insert-id
+  "The id generated by the last INSERT of this result, where the driver tells."
+  [db ^RowSet rs]
+  (case (:kind db)
+    :mysql (.property rs MySQLClient/LAST_INSERTED_ID)
+    :sqlite (when-let [^Row r (.property rs JDBCPool/GENERATED_KEYS)]
+              (when (pos? (.size r)) (.getValue r (int 0))))
+    nil))
+
+;; ---------------------------------------------------------------- execution
+(defn- log-statement [sql params]
+  (log/log "vireo.sql" :debug nil (pr-str [sql params])))
+
+(defn execute-raw
+  "Runs `sql` with `params` on `client` (the pool, or an explicit connection
+  from opts). Returns a future of the Vert.x RowSet; failures are mapped to
+  Vireo errors carrying :sql and :params."
+  [db sql params {:keys [connection]}]
+  (log-statement sql params)
+  (let [fut (try
+              (let [^SqlClient client (or connection (pool db))
+                    ;; Tuple/from copies: Vert.x's pg encoder writes converted
+                    ;; values back into the tuple, which a wrapped persistent
+                    ;; vector cannot take
+                    ^List ps (if (instance? List params) params (vec params))]
+                (p/from-vertx (.execute (.preparedQuery client ^String sql) (Tuple/from ps))))
+              (catch Throwable t (p/rejected t)))]
+    (p/catch fut (fn [e] (p/rejected (err/map-error e sql params {:database (describe db)}))))))
+
+(defn execute-sql
+  "Runs raw SQL; returns a future of {:rows [maps] :row-count n :last-insert-id id}."
+  [db sql params opts]
+  (p/map (execute-raw db sql params opts)
+         (fn [^RowSet rs]
+           {:rows (rows->maps rs nil)
+            :row-count (.rowCount rs)
+            :last-insert-id (last-insert-id db rs)})))
+
+(defn format-query
+  "Formats query data for this database's dialect."
+  [db query]
+  (sql/format query {:dialect (:dialect db)}))
+
+;; ---------------------------------------------------------------- allow-sync
+(def ^:dynamic *sync*
+  "Map of Database -> {:thread t :conn (atom connection-or-nil)} for the
+  enclosing allow-sync blocks. Sync calls are allowed only on the thread that
+  opened the block (a binding conveyed by `future` does not count), and never
+  on an event loop."
+  {})
+
+(defn allow-sync*
+  "Runs (f) with sync queries allowed on `db` for this thread. The outermost
+  block for a database closes the dedicated connection its sync calls used.
+  Exceptions propagate; the binding is restored in every case."
+  [db f]
+  (when-not (database? db)
+    (throw (err/error :vireo/interface-error (str "with-allow-sync needs a database, got " (pr-str db)) {})))
+  (if (contains? *sync* db)
+    (f)
+    (let [slot {:thread (Thread/currentThread) :conn (atom nil)}]
+      (try
+        (binding [*sync* (assoc *sync* db slot)]
+          (f))
+        (finally
+          (when-let [conn @(:conn slot)]
+            (p/await (release db conn))))))))
+
+(defn set-allow-sync! [db flag] (reset! (:allow-sync db) (boolean flag)) db)
+
+(defn run-sync
+  "Runs the async operation `(f opts)` synchronously for the sync call `op`
+  when allowed, blocking the calling thread and returning its value (or
+  throwing its error). `f` receives opts with the connection to use."
+  [db op opts f]
+  (when (Context/isOnEventLoopThread)
+    (throw (err/error :vireo/sync-not-allowed
+                      (str "sync query " op " refused on a Vert.x event-loop thread: blocking it would stall "
+                           "every connection served by that loop; use the aio- variant")
+                      {:op op :reason :event-loop})))
+  (if-let [slot (and (contains? *sync* db)
+                     ;; Clojure's future/pmap convey bindings: the block still
+                     ;; belongs to the thread that opened it
+                     (identical? (:thread (get *sync* db)) (Thread/currentThread))
+                     (get *sync* db))]
+    (let [conn-atom (:conn slot)
+          conn (or (:connection opts)
+                   @conn-atom
+                   (let [c (p/await (acquire db))] (reset! conn-atom c) c))]
+      (p/await (f (assoc opts :connection conn))))
+    (if @(:allow-sync db)
+      (p/await (f opts))
+      (throw (err/error :vireo/sync-not-allowed
+                        (str "Error, sync query is not allowed: " op " on " (describe db)
+                             " would block the calling thread. Wrap it in (vireo.core/with-allow-sync db …)"
+                             " or call (vireo.core/set-allow-sync! db true), or use the aio- variant.")
+                        {:op op :database (describe db)})))))

@@ -1,0 +1,341 @@
+(ns ^:no-doc vireo.impl.ops
+  "Model operations (create, get, save, delete, DDL) and query execution.
+  Hot statements are formatted once per model, dialect and shape into a
+  template: the SQL string plus a binder that places the call's parameters,
+  so a call only encodes values and executes."
+  (:require [clojure.string :as str]
+            [vireo.impl.db :as db]
+            [vireo.impl.errors :as err]
+            [vireo.impl.model :as model]
+            [vireo.promise :as p]
+            [vireo.sql :as sql])
+  (:import (io.vertx.sqlclient RowSet Row)
+           (java.util.concurrent ConcurrentHashMap)))
+
+(set! *warn-on-reflection* true)
+
+;; ---------------------------------------------------------------- templates
+(deftype Slot [^long i])
+
+(defn- slot [i] (Slot. i))
+
+(defn compile-template
+  "Formats `query` (whose varying values are (slot i) markers) for `dialect`.
+  Returns {:sql s :binder b}: b is a vector of slot indexes or constants, in
+  parameter order."
+  [dialect query]
+  (let [[s & params] (sql/format query {:dialect dialect})]
+    {:sql s
+     :binder (mapv (fn [p] (if (instance? Slot p) (.i ^Slot p) [::const p])) params)}))
+
+(defn bind
+  "Given a template binder and the call's argument vector, returns the
+  statement parameters."
+  [binder args]
+  (mapv (fn [b] (if (vector? b) (second b) (nth args b))) binder))
+
+(defn- cached
+  "Returns the template for `k` in the model's cache, building it with (build)."
+  [m dialect k build]
+  (let [^ConcurrentHashMap cache (:cache m)
+        ck [dialect k]]
+    (or (.get cache ck)
+        (let [v (compile-template dialect (build))]
+          (or (.putIfAbsent cache ck v) v)))))
+
+;; ---------------------------------------------------------------- plumbing
+(defn database-of
+  "The database a model is bound to (or the database itself)."
+  [x]
+  (cond
+    (db/database? x) x
+    (model/model? x) (or (:database x)
+                         (throw (err/error :vireo/interface-error
+                                           (str "Model " (:name x) " is not bound to a database; give it :database")
+                                           {:model (:name x)})))
+    :else (throw (err/error :vireo/interface-error
+                            (str "expected a database or a model, got " (pr-str x)) {}))))
+
+(defn- shape
+  "Decoding shape for a model's full column list, per dialect (cached)."
+  [m dialect]
+  (let [^ConcurrentHashMap cache (:cache m)
+        k [dialect ::shape]]
+    (or (.get cache k)
+        (let [codecs (model/codecs m dialect)
+              v (mapv (fn [f] [(:key f) (get-in codecs [(:key f) :decode])]) (:fields m))]
+          (or (.putIfAbsent cache k v) v)))))
+
+(defn- all-columns [m] (mapv model/column-ident (:fields m)))
+
+(defn- check-keys [m values what]
+  (when-not (map? values)
+    (throw (err/error :vireo/interface-error
+                      (str what " of " (:name m) " needs a map of field values, got " (pr-str values))
+                      {:model (:name m)})))
+  (doseq [k (keys values)]
+    (model/field m k)))
+
+(defn- with-model-context
+  "Adds :model to a failure's ex-data (keeping its type and message)."
+  [fut m]
+  (p/catch fut (fn [e]
+                 (p/rejected (if (and (instance? clojure.lang.ExceptionInfo e) (not (:model (ex-data e))))
+                               (ex-info (ex-message e) (assoc (ex-data e) :model (:name m)) (ex-cause e))
+                               e)))))
+
+;; ---------------------------------------------------------------- expressions over a model
+(defn- column-or-self [m x]
+  (if-let [f (and (keyword? x) (get-in m [:field-index x]))]
+    (model/column-ident f)
+    x))
+
+(defn rewrite-expr
+  "Rewrites a where expression over model `m`: field keys become their column
+  identifiers and literals compared with a field are encoded for the dialect."
+  [m dialect expr]
+  (cond
+    (keyword? expr) (column-or-self m expr)
+    (and (vector? expr) (keyword? (first expr)))
+    (let [[op & args] expr
+          field-arg (some #(when (keyword? %) (get-in m [:field-index %])) args)
+          encode (fn [v] (if (and field-arg (not (keyword? v)) (not (vector? v)) (not (map? v)))
+                           (model/encode-value m dialect (:key field-arg) v)
+                           v))]
+      (into [op]
+            (map (fn [a]
+                   (cond
+                     (and (vector? a) (keyword? (first a))) (rewrite-expr m dialect a)
+                     (keyword? a) (column-or-self m a)
+                     (and (vector? a) (#{:in :not-in} op)) (mapv encode a)
+                     (#{:= :<> :!= :< :> :<= :>= :like :not-like :ilike :between} op) (encode a)
+                     :else a)))
+            args))
+    :else expr))
+
+;; ---------------------------------------------------------------- reads
+(defn- select-base [m]
+  {:select (all-columns m) :from [(model/table-ident m)]})
+
+(defn- get-template
+  "Template and args for a get by `filter`: a primary-key value, a map of field
+  values (equality; nil means IS NULL) or a where expression vector."
+  [m dialect filter]
+  (cond
+    (map? filter)
+    (do (check-keys m filter "aio-get")
+        (let [entries (vec filter)
+              k (mapv (fn [[fk v]] (if (nil? v) [fk] fk)) entries)
+              tpl (cached m dialect [:get k]
+                          (fn []
+                            (let [conds (map-indexed
+                                         (fn [i [fk v]]
+                                           (let [col (model/column-ident (model/field m fk))]
+                                             (if (nil? v) [:= col nil] [:= col (slot i)])))
+                                         entries)]
+                              (assoc (select-base m)
+                                     :where (into [:and] conds)
+                                     :limit (slot (count entries))))))]
+          [tpl (conj (mapv (fn [[fk v]] (model/encode-value m dialect fk v)) entries) 1)]))
+
+    (and (vector? filter) (keyword? (first filter)))
+    [(compile-template dialect (assoc (select-base m) :where (rewrite-expr m dialect filter) :limit 1)) []]
+
+    (nil? filter)
+    (throw (err/error :vireo/interface-error
+                      (str "aio-get of " (:name m) " needs a filter: a primary-key value, a map or a where vector")
+                      {:model (:name m)}))
+
+    :else
+    (let [pk (or (:pk-field m) (throw (err/error :vireo/model-error (str "Model " (:name m) " has no primary key") {})))
+          tpl (cached m dialect [:get-pk]
+                      #(assoc (select-base m)
+                              :where [:= (model/column-ident pk) (slot 0)]
+                              :limit (slot 1)))]
+      [tpl [(model/encode-value m dialect (:key pk) filter) 1]])))
+
+(defn- describe-filter [filter] (pr-str filter))
+
+(defn get-or-none
+  "Future of the first instance of `m` matching `filter`, or nil."
+  [m filter opts]
+  (p/do
+    (let [d (database-of m)
+          dialect (:dialect d)
+          [{:keys [sql binder]} args] (get-template m dialect filter)
+          params (bind binder args)]
+      (-> (db/execute-raw d sql params opts)
+          (p/map (fn [^RowSet rs] (first (db/rows->maps rs (shape m dialect)))))
+          (with-model-context m)))))
+
+(defn get-one
+  "Future of the first instance of `m` matching `filter`; fails with
+  :vireo/does-not-exist naming the model and filter when there is none."
+  [m filter opts]
+  (p/then (get-or-none m filter opts)
+          (fn [row]
+            (or row
+                (p/rejected
+                 (err/error :vireo/does-not-exist
+                            (str (:name m) " instance matching query does not exist: " (describe-filter filter))
+                            {:model (:name m) :filter filter}))))))
+
+;; ---------------------------------------------------------------- writes
+(defn- complete-instance
+  "All model fields in declaration order, with the given values."
+  [m values]
+  (into {} (map (fn [f] [(:key f) (get values (:key f))])) (:fields m)))
+
+(defn- with-defaults [m values]
+  (reduce (fn [acc f]
+            (if (and (contains? f :default) (not (contains? acc (:key f))))
+              (assoc acc (:key f) (model/default-value f))
+              acc))
+          values (:fields m)))
+
+(defn insert
+  "Future of the inserted instance (all fields, generated key filled in)."
+  [m values opts]
+  (p/do
+    (check-keys m values "aio-create")
+    (let [d (database-of m)
+          dialect (:dialect d)
+          values (with-defaults m values)
+          pk (:pk-field m)
+          cols (filterv (fn [f] (and (contains? values (:key f))
+                                     (not (and (:auto f) (nil? (get values (:key f)))))))
+                        (:fields m))
+          want-id? (and pk (nil? (get values (:key pk))))
+          returning? (and want-id? (contains? (:returning (sql/dialect dialect)) :insert))
+          tpl (cached m dialect [:insert (mapv :key cols)]
+                      (fn []
+                        (cond-> {:insert-into (model/table-ident m)}
+                          (seq cols) (assoc :columns (mapv model/column-ident cols)
+                                            :values [(vec (map-indexed (fn [i _] (slot i)) cols))])
+                          (empty? cols) (assoc :values :default)
+                          returning? (assoc :returning [(model/column-ident pk)]))))
+          args (mapv (fn [f] (model/encode-value m dialect (:key f) (get values (:key f)))) cols)]
+      (-> (db/execute-raw d (:sql tpl) (bind (:binder tpl) args) opts)
+          (p/map (fn [^RowSet rs]
+                   (let [id (when want-id?
+                              (let [decode (get-in (model/codecs m dialect) [(:key pk) :decode])]
+                                (decode (if returning?
+                                          (let [it (.iterator rs)] (when (.hasNext it) (.getValue ^Row (.next it) (int 0))))
+                                          (db/last-insert-id d rs)))))]
+                     (complete-instance m (cond-> values want-id? (assoc (:key pk) id))))))
+          (with-model-context m)))))
+
+(defn save
+  "Future of the saved instance: UPDATE by primary key of the fields present
+  when the instance has a key (fails with :vireo/does-not-exist if no row has
+  it), INSERT otherwise or with {:force-insert true}."
+  [m instance {:keys [force-insert] :as opts}]
+  (p/do
+    (check-keys m instance "aio-save")
+    (let [pk (:pk-field m)
+          pk-value (when pk (get instance (:key pk)))]
+      (if (or force-insert (nil? pk) (nil? pk-value))
+        (insert m instance opts)
+        (let [d (database-of m)
+              dialect (:dialect d)
+              cols (filterv (fn [f] (and (contains? instance (:key f)) (not (:primary-key f)))) (:fields m))]
+          (if (empty? cols)
+            instance
+            (let [tpl (cached m dialect [:update (mapv :key cols)]
+                              (fn []
+                                {:update (model/table-ident m)
+                                 :set (apply array-map
+                                             (mapcat (fn [i f] [(model/column-ident f) (slot i)])
+                                                     (range) cols))
+                                 :where [:= (model/column-ident pk) (slot (count cols))]}))
+                  args (conj (mapv (fn [f] (model/encode-value m dialect (:key f) (get instance (:key f)))) cols)
+                             (model/encode-value m dialect (:key pk) pk-value))]
+              (-> (db/execute-raw d (:sql tpl) (bind (:binder tpl) args) opts)
+                  (p/then (fn [^RowSet rs]
+                            (if (zero? (.rowCount rs))
+                              (p/rejected
+                               (err/error :vireo/does-not-exist
+                                          (str (:name m) " with " (:key pk) " " (pr-str pk-value)
+                                               " does not exist, so aio-save updated nothing;"
+                                               " pass {:force-insert true} to insert it")
+                                          {:model (:name m) :filter {(:key pk) pk-value}}))
+                              instance)))
+                  (with-model-context m)))))))))
+
+(defn delete-instance
+  "Future of the number of rows deleted (1, or 0 when the row was already gone)."
+  [m instance opts]
+  (p/do
+    (let [pk (or (:pk-field m) (throw (err/error :vireo/model-error (str "Model " (:name m) " has no primary key") {})))
+          pk-value (get instance (:key pk))
+          d (database-of m)
+          dialect (:dialect d)]
+      (when (nil? pk-value)
+        (throw (err/error :vireo/interface-error
+                          (str "aio-delete-instance: this " (:name m) " has no " (:key pk)
+                               " (it was never saved)")
+                          {:model (:name m)})))
+      (let [tpl (cached m dialect [:delete-pk]
+                        #(hash-map :delete-from (model/table-ident m)
+                                   :where [:= (model/column-ident pk) (slot 0)]))]
+        (-> (db/execute-raw d (:sql tpl) (bind (:binder tpl) [(model/encode-value m dialect (:key pk) pk-value)]) opts)
+            (p/map (fn [^RowSet rs] (.rowCount rs)))
+            (with-model-context m))))))
+
+(defn get-or-create
+  "Future of [instance created?]: the instance matching the equality map
+  `filter`, or a new one created from filter + (:defaults opts). A concurrent
+  creator winning the race (unique violation) is answered by reading again."
+  [m filter opts]
+  (p/let [found (get-or-none m filter opts)]
+    (if found
+      [found false]
+      (-> (insert m (merge (:defaults opts) filter) (dissoc opts :defaults))
+          (p/map (fn [inst] [inst true]))
+          (p/catch :vireo/integrity-error
+            (fn [e]
+              (p/then (get-or-none m filter opts)
+                      (fn [again] (if again [again false] (p/rejected e))))))))))
+
+;; ---------------------------------------------------------------- DDL and generic execution
+(defn- run-all
+  "Runs statements one after another; future of nil."
+  [d queries opts]
+  (reduce (fn [fut q]
+            (p/then fut (fn [_] (let [[s & params] (db/format-query d q)]
+                                  (db/execute-raw d s params opts)))))
+          (p/resolved nil)
+          queries))
+
+(defn create-table [m opts]
+  (p/do (let [d (database-of m)]
+          (p/map (run-all d (model/create-table-queries m opts) opts) (constantly nil)))))
+
+(defn drop-table [m opts]
+  (p/do (let [d (database-of m)]
+          (p/map (run-all d (model/drop-table-queries m opts) opts) (constantly nil)))))
+
+(defn- statement-kind [query]
+  (cond (some #(contains? query %) [:select :select-distinct :union :union-all :intersect :except]) :select
+        (contains? query :insert-into) :insert
+        (contains? query :update) :update
+        (contains? query :delete-from) :delete
+        :else :ddl))
+
+(defn execute
+  "Formats query data for the database and runs it. Future of: select (or any
+  :returning) -> vector of row maps; insert -> the generated id (nil when none
+  was generated); update/delete -> rows affected; DDL -> nil."
+  [target query opts]
+  (p/do
+    (let [d (database-of target)
+          [s & params] (db/format-query d query)
+          kind (statement-kind query)]
+      (p/map (db/execute-raw d s params opts)
+             (fn [^RowSet rs]
+               (cond
+                 (or (= kind :select) (:returning query)) (db/rows->maps rs nil)
+                 (= kind :insert) (let [id (db/last-insert-id d rs)]
+                                    (some-> id model/normalise-value))
+                 (#{:update :delete} kind) (.rowCount rs)
+                 :else nil))))))

@@ -1,0 +1,978 @@
+(ns vireo.sql
+  "Pure data -> SQL formatter for PostgreSQL, MySQL (meaning MariaDB >= 10.5)
+  and SQLite. No I/O, no connections: query maps and expression vectors in,
+  `[sql & params]` out. The grammar is documented in docs/sql.md.
+
+  Public vars:
+    format            - given a query map (and {:dialect k}), returns [sql & params]
+    dialects          - the built-in dialect maps, keyed :postgres :mysql :sqlite
+    dialect           - given a dialect keyword, returns its map or throws
+    register-dialect! - given a keyword and a dialect map, adds/replaces it
+    ident             - given one or more strings, returns a verbatim identifier
+    ident?            - given any value, returns true if it is an ident"
+  (:refer-clojure :exclude [format ident?])
+  (:require [clojure.string :as str])
+  (:import (java.util ArrayList)
+           (java.util.concurrent ConcurrentHashMap)
+           (java.util.function Function)))
+
+(set! *warn-on-reflection* true)
+
+;; ============================================================== errors
+
+(defn- programming-error
+  [msg data]
+  (ex-info msg (assoc data :type :vireo/programming-error)))
+
+(defn- bad-form!
+  "Throws a :vireo/programming-error whose message ends with the offending form."
+  [msg form]
+  (throw (programming-error (str msg ": " (pr-str form)) {:form form})))
+
+(defn- not-supported!
+  [d feature]
+  (throw (ex-info (str feature " is not supported by " (:label d))
+                  {:type :vireo/not-supported :dialect (:name d) :feature feature})))
+
+;; ============================================================== identifiers
+
+(deftype Ident [parts]
+  Object
+  (equals [_ o] (and (instance? Ident o) (= parts (.-parts ^Ident o))))
+  (hashCode [_] (unchecked-add-int 0x1d3a (hash parts)))
+  (toString [_] (str/join "." parts)))
+
+(alter-meta! #'->Ident assoc :private true)
+
+(defmethod print-method Ident [^Ident x ^java.io.Writer w]
+  (.write w (str "(vireo.sql/ident " (str/join " " (map pr-str (.-parts x))) ")")))
+
+(defn ident
+  "Given one or more non-empty strings, returns an identifier that is quoted
+  verbatim (no kebab -> snake conversion, no dot splitting); several strings
+  are joined with dots as qualified parts.
+
+    (format {:select [(ident \"Exact Name\")] :from (ident \"t\")})
+    ;=> [\"SELECT \\\"Exact Name\\\" FROM \\\"t\\\"\"]
+    (ident \"t\" \"c\")  ; renders \"t\".\"c\""
+  [part & more]
+  (let [parts (into [part] more)]
+    (doseq [p parts]
+      (when-not (and (string? p) (pos? (count p)))
+        (bad-form! "ident parts must be non-empty strings" parts)))
+    (Ident. parts)))
+
+(defn ident?
+  "Given any value, returns true if it is an identifier made by `ident`.
+
+    (ident? (ident \"x\")) ;=> true
+    (ident? :x)          ;=> false"
+  [x]
+  (instance? Ident x))
+
+(defn- quote-part
+  ^String [q ^String s]
+  (let [qs (str q)]
+    (str qs (.replace s qs (str qs qs)) qs)))
+
+(defn- keyword->sql
+  "Given a quote char and a keyword, returns its quoted SQL identifier:
+  namespace and dots separate parts, `-` becomes `_`, a final `*` stays bare."
+  ^String [q k]
+  (let [full (if-let [n (namespace k)] (str n "." (name k)) (name k))
+        parts (vec (.split ^String full "\\." -1))
+        last-i (dec (count parts))
+        sb (StringBuilder.)]
+    (dotimes [i (count parts)]
+      (let [^String p (nth parts i)]
+        (when (pos? i) (.append sb "."))
+        (cond
+          (.isEmpty p) (bad-form! "Empty identifier part in keyword" k)
+          (and (= i last-i) (= "*" p)) (.append sb "*")
+          :else (.append sb (quote-part q (.replace p \- \_))))))
+    (.toString sb)))
+
+;; keyword -> quoted identifier, one cache per quote character
+(def ^:private ^ConcurrentHashMap ident-caches (ConcurrentHashMap.))
+(def ^:private ^:const max-cached 10000)
+
+(def ^:private new-cache
+  (reify Function (apply [_ _] (ConcurrentHashMap.))))
+
+;; function-call keyword -> validated SQL function name
+(def ^:private ^ConcurrentHashMap fn-names (ConcurrentHashMap.))
+
+(defn- fn-name
+  ^String [op]
+  (or (.get fn-names op)
+      (let [s (-> (subs (str op) 1) (.replace \/ \.) (.replace \- \_) (str/upper-case))]
+        (when-not (re-matches #"[A-Z_][A-Z0-9_$]*(\.[A-Z_][A-Z0-9_$]*)*" s)
+          (bad-form! "Not a valid SQL function name" op))
+        (when (< (.size fn-names) max-cached) (.put fn-names op s))
+        s)))
+
+;; ============================================================== dialects
+
+(defn- hex
+  ^String [^bytes b]
+  (let [sb (StringBuilder. (* 2 (alength b)))]
+    (dotimes [i (alength b)]
+      (let [x (bit-and (aget b i) 0xff)]
+        (.append sb (Character/forDigit (bit-shift-right x 4) 16))
+        (.append sb (Character/forDigit (bit-and x 0xf) 16))))
+    (.toString sb)))
+
+(defn- ansi-string-literal
+  "Given a string, returns it as a standard SQL literal ('' doubles a quote)."
+  ^String [^String s]
+  (str "'" (.replace s "'" "''") "'"))
+
+(defn- mysql-string-literal
+  "Given a string, returns a MySQL/MariaDB literal: backslashes are escaped
+  too, because the default sql_mode treats them as escape characters."
+  ^String [^String s]
+  (str "'" (-> s (.replace "\\" "\\\\") (.replace "'" "''")) "'"))
+
+(defn- sized [base] (fn [n] (str base "(" n ")")))
+
+(defn- numeric [base bare]
+  (fn ([] bare)
+    ([p] (str base "(" p ")"))
+    ([p s] (str base "(" p "," s ")"))))
+
+(defn- any-args [s] (fn [& _] s))
+
+(def dialects
+  "The built-in dialects: keyword -> dialect map. `dialect` and `format` look
+  dialects up in a registry that starts as this map and grows with
+  `register-dialect!` (this var itself never changes). Keys of a dialect map:
+
+    :name :label       keyword, and the backend name used in error messages
+    :quote             identifier quote character
+    :placeholder       :numbered ($1, $2 …), :positional (?) or (fn [n] sql)
+    :returning         statement kinds (#{:insert :update :delete}) with RETURNING
+    :ilike :full-join  booleans: ILIKE / FULL JOIN available
+    :limit-all         LIMIT literal used when only :offset is given (nil: bare OFFSET)
+    :nulls-order       :native (NULLS FIRST/LAST) or :emulate (x IS NULL sort key)
+    :compound-member   :parens or :subquery, how ordered/limited UNION members are wrapped
+    :default-values    the tail of an INSERT with :values :default
+    :truncate          the statement prefix for {:truncate t}
+    :drop-cascade      boolean: DROP TABLE … CASCADE available
+    :drop-index-on     boolean: DROP INDEX needs ON table
+    :column-references :inline or :table (hoist REFERENCES to FOREIGN KEY clauses)
+    :string-literal :bytes-literal  fns rendering inline literals
+    :types :cast-types logical type -> SQL string, or fn of the type's arguments
+
+    (get-in dialects [:mysql :types :text]) ;=> \"LONGTEXT\""
+  {:postgres
+   {:name :postgres :label "postgres" :quote \" :placeholder :numbered
+    :returning #{:insert :update :delete} :ilike true :full-join true
+    :limit-all nil :nulls-order :native :compound-member :parens
+    :default-values "DEFAULT VALUES" :truncate "TRUNCATE TABLE"
+    :drop-cascade true :drop-index-on false :column-references :inline
+    :string-literal ansi-string-literal
+    :bytes-literal (fn [b] (str "'\\x" (hex b) "'::bytea"))
+    :types {:auto-pk "SERIAL PRIMARY KEY" :big-auto-pk "BIGSERIAL PRIMARY KEY"
+            :char (sized "VARCHAR") :text "TEXT"
+            :integer "INTEGER" :bigint "BIGINT" :smallint "SMALLINT"
+            :boolean "BOOLEAN" :double "DOUBLE PRECISION" :float "REAL"
+            :decimal (numeric "NUMERIC" "NUMERIC") :uuid "UUID"
+            :datetime "TIMESTAMP" :timestamptz "TIMESTAMPTZ" :date "DATE" :time "TIME"
+            :json "JSONB" :bytes "BYTEA"}
+    :cast-types {}}
+
+   :mysql
+   {:name :mysql :label "mysql (MariaDB)" :quote \` :placeholder :positional
+    :returning #{:insert :delete} :ilike false :full-join false
+    :limit-all "18446744073709551615" :nulls-order :emulate :compound-member :parens
+    :default-values "() VALUES ()" :truncate "TRUNCATE TABLE"
+    :drop-cascade false :drop-index-on true :column-references :table
+    :string-literal mysql-string-literal
+    :bytes-literal (fn [b] (str "X'" (hex b) "'"))
+    :types {:auto-pk "INTEGER AUTO_INCREMENT PRIMARY KEY"
+            :big-auto-pk "BIGINT AUTO_INCREMENT PRIMARY KEY"
+            :char (sized "VARCHAR") :text "LONGTEXT"
+            :integer "INTEGER" :bigint "BIGINT" :smallint "SMALLINT"
+            :boolean "BOOLEAN" :double "DOUBLE" :float "FLOAT"
+            :decimal (numeric "DECIMAL" "DECIMAL(19,4)") :uuid "CHAR(36)"
+            :datetime "DATETIME(6)" :timestamptz "DATETIME(6)" :date "DATE" :time "TIME(6)"
+            :json "JSON" :bytes "LONGBLOB"}
+    ;; CAST accepts fewer type names than column definitions do
+    :cast-types {:char (sized "CHAR") :text "CHAR" :integer "SIGNED" :bigint "SIGNED"
+                 :smallint "SIGNED" :boolean "SIGNED" :bytes "BINARY"}}
+
+   :sqlite
+   {:name :sqlite :label "sqlite" :quote \" :placeholder :positional
+    :returning #{:insert :update :delete} :ilike false :full-join true
+    :limit-all "-1" :nulls-order :native :compound-member :subquery
+    :default-values "DEFAULT VALUES" :truncate "DELETE FROM"
+    :drop-cascade false :drop-index-on false :column-references :inline
+    :string-literal ansi-string-literal
+    :bytes-literal (fn [b] (str "X'" (hex b) "'"))
+    :types {:auto-pk "INTEGER PRIMARY KEY" :big-auto-pk "INTEGER PRIMARY KEY"
+            :char (sized "VARCHAR") :text "TEXT"
+            :integer "INTEGER" :bigint "BIGINT" :smallint "SMALLINT"
+            :boolean "INTEGER" :double "REAL" :float "REAL"
+            :decimal (any-args "TEXT") :uuid "TEXT"
+            :datetime "TEXT" :timestamptz "TEXT" :date "TEXT" :time "TEXT"
+            :json "TEXT" :bytes "BLOB"}
+    :cast-types {}}})
+
+(def ^:private registry (atom dialects))
+
+(def ^:private required-dialect-keys
+  [:quote :placeholder :returning :types :string-literal :bytes-literal
+   :default-values :truncate :compound-member :nulls-order])
+
+(defn- validate-dialect!
+  [k m]
+  (when-not (map? m) (bad-form! "Dialect must be a map" m))
+  (let [missing (remove #(contains? m %) required-dialect-keys)]
+    (when (seq missing)
+      (throw (programming-error (str "Dialect " (pr-str k) " is missing keys "
+                                     (str/join " " (map pr-str missing)))
+                                {:dialect k :missing (vec missing)}))))
+  (when-not (char? (:quote m)) (bad-form! "Dialect :quote must be a character" (:quote m)))
+  m)
+
+(defn dialect
+  "Given a dialect keyword, returns the registered dialect map; throws a
+  :vireo/programming-error naming the keyword when it is unknown.
+
+    (:quote (dialect :mysql)) ;=> \\`
+    (dialect :oracle)         ; throws \"Unknown SQL dialect :oracle …\""
+  [k]
+  (or (get @registry k)
+      (throw (programming-error
+              (str "Unknown SQL dialect " (pr-str k) " (known: "
+                   (str/join ", " (map pr-str (sort (keys @registry)))) ")")
+              {:dialect k}))))
+
+(defn register-dialect!
+  "Given a keyword and a dialect map (see `dialects` for the keys), adds or
+  replaces that dialect and returns the stored map. :name is set to the
+  keyword; :label becomes (name k) unless the map already names k.
+
+    (register-dialect! :cockroach (assoc (dialect :postgres) :returning #{:insert}))
+    (format {:delete-from :t} {:dialect :cockroach}) ;=> [\"DELETE FROM \\\"t\\\"\"]"
+  [k m]
+  (when-not (keyword? k) (bad-form! "Dialect name must be a keyword" k))
+  (validate-dialect! k m)
+  (let [m (assoc m
+                 :name k
+                 :label (if (and (:label m) (= k (:name m))) (:label m) (name k)))]
+    (swap! registry assoc k m)
+    m))
+
+(defn- placeholder-fn
+  [d]
+  (let [p (:placeholder d)]
+    (cond
+      (= p :numbered) (fn [n] (str "$" n))
+      (= p :positional) (fn [_] "?")
+      (fn? p) p
+      :else (bad-form! "Dialect :placeholder must be :numbered, :positional or a fn" p))))
+
+;; ============================================================== render context
+
+;; One Ctx per `format` call: the dialect, the parameters collected so far (in
+;; order of appearance), the identifier cache and whether values are inlined
+;; (DDL). Renderers return strings and append parameters as they go, so every
+;; renderer must render its parts strictly in output order.
+(deftype Ctx [dialect ^ArrayList params ^ConcurrentHashMap idents inline placeholder])
+
+(alter-meta! #'->Ctx assoc :private true)
+
+(defn- new-ctx
+  ^Ctx [d]
+  (Ctx. d (ArrayList.) (.computeIfAbsent ident-caches (:quote d) new-cache) false
+        (placeholder-fn d)))
+
+(defn- inline-ctx
+  ^Ctx [^Ctx ctx]
+  (Ctx. (.-dialect ctx) (.-params ctx) (.-idents ctx) true (.-placeholder ctx)))
+
+(defn- dia [^Ctx ctx] (.-dialect ctx))
+
+(defn- kw-ident
+  ^String [^Ctx ctx k]
+  (let [^ConcurrentHashMap cache (.-idents ctx)]
+    (or (.get cache k)
+        (let [s (keyword->sql (:quote (.-dialect ctx)) k)]
+          (when (< (.size cache) max-cached) (.put cache k s))
+          s))))
+
+(defn- ident-sql
+  ^String [^Ctx ctx ^Ident x]
+  (let [q (:quote (.-dialect ctx))]
+    (str/join "." (map #(quote-part q %) (.-parts x)))))
+
+(defn- name-sql
+  "Given a keyword or ident naming a table/column/index, returns it quoted."
+  ^String [ctx x]
+  (cond
+    (keyword? x) (kw-ident ctx x)
+    (ident? x) (ident-sql ctx x)
+    :else (bad-form! "Expected a keyword or (ident …) naming a table or column" x)))
+
+(defn- alias-sql
+  "Given an alias keyword or ident, returns one quoted identifier (no dot split)."
+  ^String [^Ctx ctx x]
+  (cond
+    (keyword? x) (quote-part (:quote (.-dialect ctx)) (.replace (subs (str x) 1) \- \_))
+    (ident? x) (ident-sql ctx x)
+    :else (bad-form! "An alias must be a keyword or (ident …)" x)))
+
+(defn- column-list
+  [ctx cols]
+  (let [cols (if (sequential? cols) cols [cols])]
+    (when (empty? cols) (bad-form! "Expected at least one column" cols))
+    (str "(" (str/join ", " (mapv #(name-sql ctx %) cols)) ")")))
+
+;; ============================================================== literals & params
+
+(defn- literal
+  "Given a value, returns it as an inline SQL literal for the ctx's dialect."
+  ^String [ctx v]
+  (let [d (dia ctx)]
+    (cond
+      (nil? v) "NULL"
+      (string? v) ((:string-literal d) v)
+      (boolean? v) (if v "TRUE" "FALSE")
+      (keyword? v) ((:string-literal d) (name v))
+      (or (instance? Long v) (instance? Integer v) (instance? Short v)
+          (instance? Byte v) (instance? BigInteger v)
+          (instance? clojure.lang.BigInt v)) (str v)
+      (instance? BigDecimal v) (.toPlainString ^BigDecimal v)
+      (or (instance? Double v) (instance? Float v))
+      (let [x (double v)]
+        (if (or (Double/isNaN x) (Double/isInfinite x))
+          (bad-form! "Cannot inline a non-finite number" v)
+          (str v)))
+      (or (uuid? v) (char? v) (instance? java.time.temporal.Temporal v))
+      ((:string-literal d) (str v))
+      (bytes? v) ((:bytes-literal d) v)
+      :else (bad-form! "Cannot render this value as a SQL literal" v))))
+
+(defn- param!
+  "Given a value, binds it as the next parameter and returns its placeholder
+  (or, in an inline ctx such as DDL, returns it as a literal)."
+  ^String [^Ctx ctx v]
+  (if (.-inline ctx)
+    (literal ctx v)
+    (let [^ArrayList ps (.-params ctx)]
+      (.add ps v)
+      ((.-placeholder ctx) (.size ps)))))
+
+;; ============================================================== expressions
+
+(declare render-statement operators)
+
+(defn- op-name [form] (pr-str (nth form 0 nil)))
+
+(defn- arity!
+  [form n]
+  (when-not (= (count form) (inc n))
+    (bad-form! (str "Wrong number of arguments for " (op-name form) " (expected " n ")") form)))
+
+(defn- render-expr*
+  "Given any expression, returns its SQL, or nil for an AND/OR left empty."
+  [ctx x]
+  (cond
+    (vector? x) (let [op (nth x 0 nil)]
+                  (cond
+                    (empty? x) (bad-form! "Empty expression" x)
+                    (not (keyword? op)) (bad-form! "Expression operator must be a keyword" x)
+                    :else (if-let [f (get operators op)]
+                            (f ctx x)
+                            (str (fn-name op) "("
+                                 (str/join ", " (mapv #(render-expr* ctx %) (subvec x 1)))
+                                 ")"))))
+    (keyword? x) (kw-ident ctx x)
+    (nil? x) "NULL"
+    (map? x) (str "(" (render-statement ctx x) ")")
+    (ident? x) (ident-sql ctx x)
+    :else (param! ctx x)))
+
+(defn- render-expr
+  "Like render-expr* but an empty AND/OR is an error (it has no value here)."
+  ^String [ctx x]
+  (or (render-expr* ctx x)
+      (bad-form! "An AND/OR with no conditions is not allowed here" x)))
+
+(def ^:private compound-ops
+  #{:= :<> :!= :< :> :<= :>= :is :is-not :and :or :not :in :not-in
+    :like :not-like :ilike :not-ilike :between :not-between :+ :- :* :/ :%})
+
+(defn- empty-in? [x]
+  (and (#{:in :not-in} (nth x 0)) (= 3 (count x))
+       (let [c (nth x 2)] (and (or (sequential? c) (set? c)) (empty? c)))))
+
+(defn- compound?
+  "True when x renders as an operator expression that needs parentheses as
+  an operand (identifiers, params, calls, casts and subqueries do not)."
+  [x]
+  (and (vector? x) (contains? compound-ops (nth x 0 nil)) (not (empty-in? x))))
+
+(defn- operand
+  ^String [ctx x]
+  (let [s (render-expr ctx x)]
+    (if (compound? x) (str "(" s ")") s)))
+
+(defn- binary-op [sql-op]
+  (fn [ctx form]
+    (arity! form 2)
+    (str (operand ctx (nth form 1)) " " sql-op " " (operand ctx (nth form 2)))))
+
+(defn- equality-op [sql-op null-test]
+  (fn [ctx form]
+    (arity! form 2)
+    (let [a (nth form 1) b (nth form 2)]
+      (cond
+        (nil? b) (str (operand ctx a) " " null-test)
+        (nil? a) (str (operand ctx b) " " null-test)
+        :else (str (operand ctx a) " " sql-op " " (operand ctx b))))))
+
+(defn- is-op [sql-op]
+  (fn [ctx form]
+    (arity! form 2)
+    (let [b (nth form 2)]
+      (str (operand ctx (nth form 1)) " " sql-op " "
+           (cond (nil? b) "NULL" (true? b) "TRUE" (false? b) "FALSE" :else (operand ctx b))))))
+
+(defn- logical-op [sql-op]
+  (fn [ctx form]
+    (let [parts (into [] (keep (fn [x]
+                                 (when (some? x)
+                                   (when-let [s (render-expr* ctx x)] [x s]))))
+                      (subvec form 1))]
+      (case (count parts)
+        0 nil
+        1 (nth (nth parts 0) 1)
+        (str/join (str " " sql-op " ")
+                  (mapv (fn [[x s]] (if (compound? x) (str "(" s ")") s)) parts))))))
+
+(defn- in-op [sql-op empty-sql]
+  (fn [ctx form]
+    (arity! form 2)
+    (let [x (nth form 1) coll (nth form 2)]
+      (cond
+        (map? coll) (str (operand ctx x) " " sql-op " (" (render-statement ctx coll) ")")
+        (not (or (sequential? coll) (set? coll)))
+        (bad-form! (str (op-name form) " needs a collection of values or a subquery map") form)
+        (empty? coll) empty-sql
+        :else (let [lhs (operand ctx x)]
+                (str lhs " " sql-op " ("
+                     (str/join ", " (mapv #(render-expr ctx %) coll)) ")"))))))
+
+(defn- like-op [sql-op ilike?]
+  (let [f (binary-op sql-op)]
+    (fn [ctx form]
+      (when (and ilike? (not (:ilike (dia ctx))))
+        (not-supported! (dia ctx) sql-op))
+      (f ctx form))))
+
+(defn- between-op [sql-op]
+  (fn [ctx form]
+    (arity! form 3)
+    (let [x (operand ctx (nth form 1))
+          a (operand ctx (nth form 2))]
+      (str x " " sql-op " " a " AND " (operand ctx (nth form 3))))))
+
+(defn- arith-op [sql-op]
+  (fn [ctx form]
+    (let [n (dec (count form))]
+      (cond
+        (and (= sql-op "-") (= n 1))
+        (let [s (operand ctx (nth form 1))]
+          (if (str/starts-with? s "-") (str "- " s) (str "-" s)))
+        (< n 2) (bad-form! (str "Operator " (op-name form) " needs at least 2 arguments") form)
+        :else (str/join (str " " sql-op " ") (mapv #(operand ctx %) (subvec form 1)))))))
+
+(declare resolve-type)
+
+(def ^:private operators
+  "Operator keyword -> (fn [ctx form] sql). Every other keyword is a function call."
+  {:= (equality-op "=" "IS NULL")
+   :<> (equality-op "<>" "IS NOT NULL")
+   :!= (equality-op "<>" "IS NOT NULL")
+   :< (binary-op "<") :> (binary-op ">") :<= (binary-op "<=") :>= (binary-op ">=")
+   :is (is-op "IS") :is-not (is-op "IS NOT")
+   :and (logical-op "AND") :or (logical-op "OR")
+   :not (fn [ctx form] (arity! form 1) (str "NOT (" (render-expr ctx (nth form 1)) ")"))
+   :in (in-op "IN" "(1 = 0)") :not-in (in-op "NOT IN" "(1 = 1)")
+   :like (like-op "LIKE" false) :not-like (like-op "NOT LIKE" false)
+   :ilike (like-op "ILIKE" true) :not-ilike (like-op "NOT ILIKE" true)
+   :between (between-op "BETWEEN") :not-between (between-op "NOT BETWEEN")
+   :+ (arith-op "+") :- (arith-op "-") :* (arith-op "*") :/ (arith-op "/") :% (arith-op "%")
+   :inline (fn [ctx form] (arity! form 1) (literal ctx (nth form 1)))
+   :raw (fn [_ form]
+          (arity! form 1)
+          (if (string? (nth form 1)) (nth form 1) (bad-form! ":raw takes one SQL string" form)))
+   :param (fn [ctx form] (arity! form 1) (param! ctx (nth form 1)))
+   :lift (fn [ctx form] (arity! form 1) (param! ctx (nth form 1)))
+   :exists (fn [ctx form]
+             (arity! form 1)
+             (if (map? (nth form 1))
+               (str "EXISTS (" (render-statement ctx (nth form 1)) ")")
+               (bad-form! ":exists takes a subquery map" form)))
+   :cast (fn [ctx form]
+           (arity! form 2)
+           (let [x (render-expr ctx (nth form 1))]
+             (str "CAST(" x " AS " (resolve-type ctx :cast-types (nth form 2)) ")")))})
+
+;; ============================================================== types
+
+(defn- resolve-type
+  "Given a logical type (:text, [:char 40], [:decimal 10 2], [:raw \"CITEXT\"]),
+  returns the dialect's SQL type, looking in `table-key` first, then :types."
+  ^String [ctx table-key t]
+  (let [d (dia ctx)
+        [k args] (cond
+                   (keyword? t) [t []]
+                   (and (vector? t) (keyword? (first t)))
+                   [(first t) (loop [a (subvec t 1)]
+                                (if (and (seq a) (nil? (peek a))) (recur (pop a)) a))]
+                   :else (bad-form! "A column type must be a keyword or [type & args]" t))]
+    (if (= k :raw)
+      (if (and (= 1 (count args)) (string? (first args)))
+        (first args)
+        (bad-form! "[:raw sql] type takes one string" t))
+      (let [entry (or (get (get d table-key) k) (get (:types d) k))]
+        (doseq [a args]
+          (when-not (and (integer? a) (not (neg? a)))
+            (bad-form! "Type arguments must be non-negative integers" t)))
+        (cond
+          (nil? entry) (throw (programming-error
+                               (str "Unknown column type " (pr-str k) " for " (:label d))
+                               {:form t :dialect (:name d)}))
+          (string? entry) (if (seq args)
+                            (bad-form! (str "Type " (pr-str k) " takes no arguments") t)
+                            entry)
+          :else (try (apply entry args)
+                     (catch clojure.lang.ArityException _
+                       (bad-form! (str "Wrong number of arguments for type " (pr-str k)) t))))))))
+
+;; ============================================================== clause helpers
+
+(defn- as-items
+  "Given a clause value, returns a vector of items: a vector is the list, any
+  single keyword/ident/map is a one-item list."
+  [v]
+  (if (sequential? v) (vec v) [v]))
+
+(defn- aliased
+  "Given an item that may be [x alias] or [x], returns x's SQL with AS alias."
+  [ctx item]
+  (if (vector? item)
+    (case (count item)
+      1 (render-expr ctx (nth item 0))
+      2 (let [s (render-expr ctx (nth item 0))]
+          (str s " AS " (alias-sql ctx (nth item 1))))
+      (bad-form! "Expected [expr] or [expr alias]" item))
+    (render-expr ctx item)))
+
+(defn- item-list
+  [ctx v what]
+  (let [items (as-items v)]
+    (when (empty? items) (bad-form! (str what " needs at least one item") v))
+    (str/join ", " (mapv #(aliased ctx %) items))))
+
+(defn- join-clause [sql-kw]
+  (fn [ctx v]
+    (when (= sql-kw "FULL JOIN")
+      (when-not (:full-join (dia ctx)) (not-supported! (dia ctx) "FULL JOIN")))
+    (when-not (and (sequential? v) (even? (count v)))
+      (bad-form! (str sql-kw " takes [table condition …] pairs") v))
+    (when (seq v)
+      (str/join " " (mapv (fn [[t c]]
+                            (let [ts (aliased ctx t)]
+                              (str sql-kw " " ts
+                                   (cond
+                                     (and (vector? c) (= :using (first c)))
+                                     (str " USING " (column-list ctx (subvec c 1)))
+                                     :else (when-let [s (render-expr* ctx c)] (str " ON " s))))))
+                          (partition 2 v))))))
+
+(defn- condition-clause [sql-kw]
+  (fn [ctx v] (when-let [s (render-expr* ctx v)] (str sql-kw " " s))))
+
+(defn- order-item
+  [ctx item]
+  (if-not (vector? item)
+    (render-expr ctx item)
+    (let [[x dir nulls] item]
+      (when (or (empty? item) (> (count item) 3)) (bad-form! "Expected [expr direction nulls]" item))
+      (when-not (contains? #{nil :asc :desc} dir)
+        (bad-form! "ORDER BY direction must be :asc or :desc (wrap calls: [[:lower :x] :asc])" item))
+      (when-not (contains? #{nil :nulls-first :nulls-last} nulls)
+        (bad-form! "ORDER BY nulls must be :nulls-first or :nulls-last" item))
+      (let [dir-sql (case dir :asc " ASC" :desc " DESC" nil "")]
+        (if (and nulls (= :emulate (:nulls-order (dia ctx))))
+          (let [key-sql (render-expr ctx x)]
+            (str "(" key-sql " IS NULL) " (if (= nulls :nulls-first) "DESC" "ASC") ", "
+                 (render-expr ctx x) dir-sql))
+          (str (render-expr ctx x) dir-sql
+               (case nulls :nulls-first " NULLS FIRST" :nulls-last " NULLS LAST" nil "")))))))
+
+(defn- list-clause [sql-kw render-item]
+  (fn [ctx v]
+    (let [items (as-items v)]
+      (when (seq items)
+        (str sql-kw " " (str/join ", " (mapv #(render-item ctx %) items)))))))
+
+(defn- limit-offset
+  [ctx q]
+  (let [l (:limit q) o (:offset q)]
+    (cond
+      (and (some? l) (some? o))
+      (let [ls (render-expr ctx l)] (str "LIMIT " ls " OFFSET " (render-expr ctx o)))
+      (some? l) (str "LIMIT " (render-expr ctx l))
+      (some? o) (if-let [all (:limit-all (dia ctx))]
+                  (str "LIMIT " all " OFFSET " (render-expr ctx o))
+                  (str "OFFSET " (render-expr ctx o))))))
+
+(defn- returning-clause [kind]
+  (fn [ctx v]
+    (let [items (as-items v)]
+      (when (seq items)
+        (when-not (contains? (:returning (dia ctx)) kind)
+          (not-supported! (dia ctx) (str "RETURNING on " (str/upper-case (name kind)))))
+        (str "RETURNING " (item-list ctx items "RETURNING"))))))
+
+;; A clause is {:keys #{…} :render (fn [ctx query] sql-or-nil)}; a statement
+;; renders its clauses in vector order and joins the non-nil results.
+(defn- clause
+  "Given a key and (fn [ctx value] sql), returns a clause rendering that key
+  when its value is non-nil."
+  [k f]
+  {:keys #{k} :render (fn [ctx q] (let [v (get q k)] (when (some? v) (f ctx v))))})
+
+(defn- multi-clause [ks f] {:keys (set ks) :render f})
+
+;; ============================================================== SELECT / set operations
+
+(def ^:private select-clauses
+  [(clause :select (fn [ctx v] (str "SELECT " (item-list ctx v "SELECT"))))
+   (clause :select-distinct (fn [ctx v] (str "SELECT DISTINCT " (item-list ctx v "SELECT DISTINCT"))))
+   (clause :from (fn [ctx v] (str "FROM " (item-list ctx v "FROM"))))
+   (clause :join (join-clause "INNER JOIN"))
+   (clause :inner-join (join-clause "INNER JOIN"))
+   (clause :left-join (join-clause "LEFT JOIN"))
+   (clause :right-join (join-clause "RIGHT JOIN"))
+   (clause :full-join (join-clause "FULL JOIN"))
+   (clause :cross-join (fn [ctx v]
+                         (when-let [items (seq (as-items v))]
+                           (str/join " " (mapv #(str "CROSS JOIN " (aliased ctx %)) items)))))
+   (clause :where (condition-clause "WHERE"))
+   (clause :group-by (list-clause "GROUP BY" render-expr))
+   (clause :having (condition-clause "HAVING"))
+   (clause :order-by (list-clause "ORDER BY" order-item))
+   (multi-clause [:limit :offset] limit-offset)])
+
+(def ^:private set-ops
+  {:union "UNION" :union-all "UNION ALL" :intersect "INTERSECT" :except "EXCEPT"})
+
+(defn- set-member
+  [ctx q]
+  (when-not (map? q) (bad-form! "Set operation members must be query maps" q))
+  (let [sql (render-statement ctx q)]
+    (if (or (some #(some? (get q %)) [:order-by :limit :offset])
+            (some #(contains? q %) (keys set-ops)))
+      (case (:compound-member (dia ctx))
+        :subquery (str "SELECT * FROM (" sql ")")
+        (str "(" sql ")"))
+      sql)))
+
+(defn- set-op-clause [k]
+  (clause k (fn [ctx members]
+              (when-not (and (sequential? members) (seq members))
+                (bad-form! (str (pr-str k) " takes a vector of query maps") members))
+              (str/join (str " " (set-ops k) " ") (mapv #(set-member ctx %) members)))))
+
+(def ^:private set-op-clauses
+  (into (mapv set-op-clause (keys set-ops))
+        [(clause :order-by (list-clause "ORDER BY" order-item))
+         (multi-clause [:limit :offset] limit-offset)]))
+
+;; ============================================================== INSERT / UPDATE / DELETE
+
+(defn- values-rows
+  [ctx columns rows]
+  (when-not (and (sequential? rows) (seq rows))
+    (bad-form! ":values must be :default or a non-empty vector of rows" rows))
+  (cond
+    (every? map? rows)
+    (let [cols (or (seq columns)
+                   (->> rows (mapcat keys) distinct))
+          col-sql (column-list ctx (vec cols))]
+      (str col-sql " VALUES "
+           (str/join ", " (mapv (fn [row]
+                                  (str "(" (str/join ", " (mapv #(render-expr ctx (get row %)) cols)) ")"))
+                                rows))))
+
+    (every? sequential? rows)
+    (let [width (if (seq columns) (count columns) (count (first rows)))]
+      (doseq [r rows]
+        (when-not (= width (count r))
+          (bad-form! (str "Every :values row must have " width " values") r)))
+      (str (when (seq columns) (str (column-list ctx columns) " "))
+           "VALUES "
+           (str/join ", " (mapv (fn [row]
+                                  (str "(" (str/join ", " (mapv #(render-expr ctx %) row)) ")"))
+                                rows))))
+
+    :else (bad-form! ":values rows must be all vectors or all maps" rows)))
+
+(defn- insert-body
+  [ctx {:keys [columns values select]}]
+  (cond
+    (and (some? values) (some? select))
+    (bad-form! "INSERT takes :values or :select, not both" {:values values :select select})
+    (= :default values)
+    (if (seq columns)
+      (bad-form! ":values :default takes no :columns" columns)
+      (:default-values (dia ctx)))
+    (some? values) (values-rows ctx columns values)
+    (some? select) (if (map? select)
+                     (str (when (seq columns) (str (column-list ctx columns) " "))
+                          (render-statement ctx select))
+                     (bad-form! "INSERT :select must be a query map" select))
+    :else (bad-form! "INSERT needs :values or :select" {:columns columns})))
+
+(def ^:private insert-clauses
+  [(clause :insert-into (fn [ctx t] (str "INSERT INTO " (name-sql ctx t))))
+   (multi-clause [:columns :values :select] insert-body)
+   (clause :returning (returning-clause :insert))])
+
+(defn- set-clause
+  [ctx m]
+  (when-not (and (map? m) (seq m)) (bad-form! "UPDATE :set must be a non-empty map" m))
+  (str "SET " (str/join ", " (mapv (fn [[k v]] (str (name-sql ctx k) " = " (render-expr ctx v))) m))))
+
+(def ^:private update-clauses
+  [(clause :update (fn [ctx t] (str "UPDATE " (name-sql ctx t))))
+   (multi-clause [:set] (fn [ctx q] (set-clause ctx (:set q))))
+   (clause :where (condition-clause "WHERE"))
+   (clause :returning (returning-clause :update))])
+
+(def ^:private delete-clauses
+  [(clause :delete-from (fn [ctx t] (str "DELETE FROM " (name-sql ctx t))))
+   (clause :where (condition-clause "WHERE"))
+   (clause :returning (returning-clause :delete))])
+
+;; ============================================================== DDL
+
+(def ^:private fk-actions
+  {:cascade "CASCADE" :set-null "SET NULL" :set-default "SET DEFAULT"
+   :restrict "RESTRICT" :no-action "NO ACTION"})
+
+(defn- fk-action [sql-kw]
+  (fn [_ c]
+    (let [a (get fk-actions (nth c 1 nil))]
+      (when-not (and a (= 2 (count c)))
+        (bad-form! (str "Expected [" (pr-str (first c)) " "
+                        (str/join "|" (map pr-str (keys fk-actions))) "]") c))
+      (str sql-kw " " a))))
+
+(defn- default-sql
+  [ctx v]
+  (cond
+    (and (vector? v) (#{:raw :inline} (first v))) (render-expr ctx v)
+    (vector? v) (str "(" (render-expr ctx v) ")")
+    :else (literal ctx v)))
+
+(def ^:private column-constraints
+  "Column constraint -> SQL string (keyword form) or (fn [ctx [op & args]] sql)."
+  {:not-null "NOT NULL" :null "NULL" :unique "UNIQUE" :primary-key "PRIMARY KEY"
+   :default (fn [ctx c] (arity! c 1) (str "DEFAULT " (default-sql ctx (nth c 1))))
+   :references (fn [ctx c]
+                 (when-not (<= 2 (count c) 3) (bad-form! "Expected [:references table column]" c))
+                 (str "REFERENCES " (name-sql ctx (nth c 1))
+                      (when (= 3 (count c)) (str " " (column-list ctx [(nth c 2)])))))
+   :on-delete (fk-action "ON DELETE")
+   :on-update (fk-action "ON UPDATE")
+   :check (fn [ctx c] (arity! c 1) (str "CHECK (" (render-expr ctx (nth c 1)) ")"))
+   :raw (fn [_ c] (arity! c 1) (str (nth c 1)))})
+
+(def ^:private fk-parts #{:references :on-delete :on-update})
+
+(defn- constraint-sql
+  [ctx table c]
+  (let [k (if (vector? c) (first c) c)
+        entry (get table k)]
+    (cond
+      (nil? entry) (bad-form! "Unknown constraint" c)
+      (string? entry) (if (keyword? c) entry (bad-form! "Constraint takes no arguments" c))
+      (vector? c) (entry ctx c)
+      :else (bad-form! "Constraint needs arguments" c))))
+
+(defn- fk-part? [c] (and (vector? c) (contains? fk-parts (first c))))
+
+(defn- check-fk-parts!
+  [col cs]
+  (let [fks (filterv fk-part? cs)]
+    (when (and (seq fks) (not= :references (first (first fks))))
+      (bad-form! ":on-delete/:on-update must follow [:references …]" col))
+    (when (< 1 (count (filter #(= :references (first %)) fks)))
+      (bad-form! "Only one [:references …] per column" col))))
+
+(defn- column-def
+  "Given a column vector [name type & constraints], returns [column-sql fk-sql-or-nil]."
+  [ctx col]
+  (when-not (and (vector? col) (<= 2 (count col)))
+    (bad-form! "A column is [name type & constraints]" col))
+  (let [[n t & cs] col
+        hoist? (= :table (:column-references (dia ctx)))
+        _ (check-fk-parts! col cs)
+        col-name (name-sql ctx n)
+        body (->> (if hoist? (remove fk-part? cs) cs)
+                  (mapv #(constraint-sql ctx column-constraints %)))
+        fks (when hoist? (seq (filter fk-part? cs)))]
+    [(str/join " " (into [col-name (resolve-type ctx :types t)] body))
+     (when fks
+       (str "FOREIGN KEY (" col-name ") "
+            (str/join " " (mapv #(constraint-sql ctx column-constraints %) fks))))]))
+
+(declare table-constraints)
+
+(defn- foreign-key-sql
+  [ctx c]
+  (let [[_ cols refs & actions] c]
+    (when-not (and (vector? refs) (= :references (first refs)) (< 2 (count refs)))
+      (bad-form! "Expected [:foreign-key cols [:references table & cols] & actions]" c))
+    (str/join " " (into [(str "FOREIGN KEY " (column-list ctx cols))
+                         (str "REFERENCES " (name-sql ctx (nth refs 1)) " "
+                              (column-list ctx (subvec refs 2)))]
+                        (mapv #(constraint-sql ctx (select-keys column-constraints [:on-delete :on-update]) %)
+                              actions)))))
+
+(def ^:private table-constraints
+  "Table constraint op -> (fn [ctx [op & args]] sql)."
+  {:primary-key (fn [ctx c] (str "PRIMARY KEY " (column-list ctx (subvec c 1))))
+   :unique (fn [ctx c] (str "UNIQUE " (column-list ctx (subvec c 1))))
+   :foreign-key foreign-key-sql
+   :check (fn [ctx c] (arity! c 1) (str "CHECK (" (render-expr ctx (nth c 1)) ")"))
+   :constraint (fn [ctx c]
+                 (arity! c 2)
+                 (str "CONSTRAINT " (name-sql ctx (nth c 1)) " "
+                      (constraint-sql ctx table-constraints (nth c 2))))})
+
+(defn- create-table
+  [ctx {:keys [create-table if-not-exists with-columns constraints]}]
+  (when-not (and (sequential? with-columns) (seq with-columns))
+    (bad-form! ":create-table needs a non-empty :with-columns vector" with-columns))
+  (let [t (name-sql ctx create-table)
+        cols (mapv #(column-def ctx %) with-columns)
+        tcs (mapv (fn [c]
+                    (if (vector? c)
+                      (constraint-sql ctx table-constraints c)
+                      (bad-form! "A table constraint is a vector" c)))
+                  (as-items (or constraints [])))]
+    (str "CREATE TABLE " (when if-not-exists "IF NOT EXISTS ") t " ("
+         (str/join ", " (concat (map first cols) (keep second cols) tcs)) ")")))
+
+(defn- drop-table
+  [ctx {:keys [drop-table if-exists cascade]}]
+  (when (and cascade (not (:drop-cascade (dia ctx))))
+    (not-supported! (dia ctx) "DROP TABLE … CASCADE"))
+  (str "DROP TABLE " (when if-exists "IF EXISTS ") (name-sql ctx drop-table)
+       (when cascade " CASCADE")))
+
+(defn- index-column
+  [ctx c]
+  (cond
+    (or (keyword? c) (ident? c)) (name-sql ctx c)
+    (vector? c) (str "(" (render-expr ctx c) ")")
+    :else (bad-form! "An index column is a keyword, (ident …) or an expression vector" c)))
+
+(defn- create-index
+  [ctx {:keys [create-index on columns unique if-not-exists]}]
+  (when (nil? on) (bad-form! ":create-index needs :on table" create-index))
+  (when-not (and (sequential? columns) (seq columns))
+    (bad-form! ":create-index needs a non-empty :columns vector" columns))
+  (let [n (name-sql ctx create-index)
+        t (name-sql ctx on)]
+    (str "CREATE " (when unique "UNIQUE ") "INDEX " (when if-not-exists "IF NOT EXISTS ")
+         n " ON " t " (" (str/join ", " (mapv #(index-column ctx %) columns)) ")")))
+
+(defn- drop-index
+  [ctx {:keys [drop-index on if-exists]}]
+  (let [on? (:drop-index-on (dia ctx))]
+    (when (and on? (nil? on))
+      (throw (programming-error (str "DROP INDEX on " (:label (dia ctx)) " needs :on table")
+                                {:form drop-index})))
+    (str "DROP INDEX " (when if-exists "IF EXISTS ") (name-sql ctx drop-index)
+         (when on? (str " ON " (name-sql ctx on))))))
+
+(defn- ddl [ks f] [(multi-clause ks (fn [ctx q] (f (inline-ctx ctx) q)))])
+
+;; ============================================================== statements
+
+(def ^:private statements
+  "Statement kinds, tried in order; the first whose lead key is present (non-nil)
+  wins. Every key of the query must belong to one of its clauses."
+  [{:kind :insert :lead [:insert-into] :clauses insert-clauses}
+   {:kind :update :lead [:update] :clauses update-clauses}
+   {:kind :delete :lead [:delete-from] :clauses delete-clauses}
+   {:kind :create-table :lead [:create-table]
+    :clauses (ddl [:create-table :if-not-exists :with-columns :constraints] create-table)}
+   {:kind :drop-table :lead [:drop-table]
+    :clauses (ddl [:drop-table :if-exists :cascade] drop-table)}
+   {:kind :create-index :lead [:create-index]
+    :clauses (ddl [:create-index :on :columns :unique :if-not-exists] create-index)}
+   {:kind :drop-index :lead [:drop-index]
+    :clauses (ddl [:drop-index :on :if-exists] drop-index)}
+   {:kind :truncate :lead [:truncate]
+    :clauses (ddl [:truncate] (fn [ctx q] (str (:truncate (dia ctx)) " " (name-sql ctx (:truncate q)))))}
+   {:kind :set-operation :lead (vec (keys set-ops)) :clauses set-op-clauses}
+   {:kind :select :lead [:select :select-distinct] :clauses select-clauses}])
+
+(def ^:private statements*
+  (mapv (fn [s] (assoc s :allowed (into #{} (mapcat :keys) (:clauses s)))) statements))
+
+(def ^:private statement-keys (into #{} (mapcat :lead) statements))
+
+(defn- render-statement
+  "Given a ctx and a query map, returns its SQL (parameters go to the ctx)."
+  ^String [ctx q]
+  (when-not (map? q) (bad-form! "A query must be a map" q))
+  (let [present? #(some? (get q %))
+        spec (some #(when (some present? (:lead %)) %) statements*)]
+    (when-not spec
+      (throw (programming-error
+              (str "Query map has no statement key (one of "
+                   (str/join " " (map pr-str (sort statement-keys))) "): " (pr-str q))
+              {:form q})))
+    (let [leads (filterv present? (:lead spec))
+          unknown (remove (:allowed spec) (keys q))]
+      (when (< 1 (count leads))
+        (bad-form! (str "Conflicting statement keys " (str/join " " (map pr-str leads))) q))
+      (when (seq unknown)
+        (throw (programming-error
+                (str "Unknown key(s) " (str/join " " (map pr-str unknown))
+                     " in " (name (:kind spec)) " query: " (pr-str q))
+                {:form q :unknown (vec unknown)})))
+      (str/join " " (into [] (keep #((:render %) ctx q)) (:clauses spec))))))
+
+;; ============================================================== entry point
+
+(defn format
+  "Given a query map and optional options {:dialect :postgres|:mysql|:sqlite
+  (or a dialect map)}, returns [sql & params]. Values become parameters
+  ($1 … on :postgres, ? elsewhere) in order of appearance; identifiers are
+  always quoted. Default dialect :postgres. Throws ex-info with :type
+  :vireo/programming-error for a malformed query and :vireo/not-supported when
+  the dialect lacks a feature.
+
+    (format {:select [:id] :from :pageblock :where [:= :key \"a\"]})
+    ;=> [\"SELECT \\\"id\\\" FROM \\\"pageblock\\\" WHERE \\\"key\\\" = $1\" \"a\"]
+    (format {:select [:id] :from :pageblock :where [:= :key \"a\"]} {:dialect :mysql})
+    ;=> [\"SELECT `id` FROM `pageblock` WHERE `key` = ?\" \"a\"]"
+  ([query] (format query nil))
+  ([query opts]
+   (let [d (let [k (get opts :dialect :postgres)]
+             (if (map? k) (validate-dialect! (:name k) k) (dialect k)))
+         ctx (new-ctx d)
+         sql (render-statement ctx query)]
+     (into [sql] (.-params ctx)))))

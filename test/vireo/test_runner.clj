@@ -1,0 +1,128 @@
+(ns vireo.test-runner
+  "A small clojure.test runner (kaocha and cognitect's runner are not on Maven
+  Central). Usage:
+
+      bin/clojure -M:test                       ; every test/**/*_test.clj
+      bin/clojure -M:test vireo.sql-test        ; one namespace
+      bin/clojure -M:test vireo.core-test/aio-get-test   ; one var
+
+  Namespaces whose metadata has `:vireo/per-backend true` run every test var
+  once per backend (VIREO_TEST_BACKENDS, default pg,mysql,sqlite), through
+  `vireo.test-support/around-case`. A test case is one var (on one backend);
+  it passes when it reported no failure and no error. The last line printed
+  is `N passed, N failed` (`, N skipped` when a backend was unavailable
+  outside CI). Exit status 1 on any failure, or when no test ran."
+  (:require [clojure.java.io :as io]
+            [clojure.string :as str]
+            [clojure.test :as t])
+  (:import (java.io File PushbackReader)))
+
+(set! *warn-on-reflection* true)
+
+(defn- file->ns [^File f]
+  (with-open [r (PushbackReader. (io/reader f))]
+    (binding [*read-eval* false]
+      (let [form (read {:eof nil :read-cond :allow} r)]
+        (when (and (seq? form) (= 'ns (first form)) (symbol? (second form)))
+          (second form))))))
+
+(defn find-test-nses
+  "Namespaces of the *_test.clj files under `dirs`, sorted."
+  [dirs]
+  (->> dirs
+       (mapcat #(file-seq (io/file %)))
+       (filter #(str/ends-with? (.getName ^File %) "_test.clj"))
+       (keep file->ns)
+       distinct sort))
+
+(defn- test-vars [ns]
+  (->> (vals (ns-interns ns))
+       (filter (comp :test meta))
+       (sort-by (comp :line meta))))
+
+(def ^:private counters (atom {:passed 0 :failed 0 :skipped 0 :assertions 0}))
+(def ^:private failures (atom []))
+
+(defn- run-case
+  "Runs one test var (with each-fixtures) and records it as one case."
+  [v label each-fixture]
+  (let [before @t/*report-counters*]
+    (binding [t/*testing-vars* (conj t/*testing-vars* v)]
+      (try
+        (each-fixture (fn [] (t/test-var v)))
+        (catch Throwable e
+          (t/do-report {:type :error :message "Uncaught exception in fixture" :expected nil :actual e}))))
+    (let [after @t/*report-counters*
+          bad (- (+ (:fail after 0) (:error after 0)) (+ (:fail before 0) (:error before 0)))]
+      (swap! counters update :assertions + (- (:pass after 0) (:pass before 0)))
+      (if (pos? bad)
+        (do (swap! counters update :failed inc) (swap! failures conj label))
+        (swap! counters update :passed inc)))))
+
+(defn- record-unavailable [v label reason]
+  (if (= "true" (System/getenv "CI"))
+    (do (println "FAIL" label "- backend unavailable under CI:" reason)
+        (swap! counters update :failed inc)
+        (swap! failures conj (str label " (backend unavailable: " reason ")")))
+    (swap! counters update :skipped inc)))
+
+(defn- run-ns [ns selected-vars]
+  (let [nsobj (the-ns ns)
+        vars (cond->> (test-vars nsobj)
+               selected-vars (filter #(contains? selected-vars (symbol (name ns) (name (.sym ^clojure.lang.Var %))))))
+        once (t/join-fixtures (::t/once-fixtures (meta nsobj)))
+        each (t/join-fixtures (::t/each-fixtures (meta nsobj)))]
+    (when (seq vars)
+      (println "\nTesting" ns)
+      (binding [t/*report-counters* (ref t/*initial-report-counters*)]
+        (if (:vireo/per-backend (meta nsobj))
+          (let [backends ((requiring-resolve 'vireo.test-support/backends))
+                status (requiring-resolve 'vireo.test-support/backend-unavailable)
+                around (requiring-resolve 'vireo.test-support/around-case)]
+            (doseq [b backends]
+              (if-let [reason (status b)]
+                (do (println (str "  [" (name b) "] unavailable: " reason))
+                    (doseq [v vars] (record-unavailable v (str (symbol v) " [" (name b) "]") reason)))
+                (t/testing (str "[" (name b) "]")
+                  (around b (fn []
+                              (once (fn []
+                                      (doseq [v vars]
+                                        (run-case v (str (symbol v) " [" (name b) "]")
+                                                  (fn [f] (around b (fn [] (each f)) :case)))))))
+                          :once)))))
+          (once (fn [] (doseq [v vars] (run-case v (str (symbol v)) each)))))))))
+
+(defn run
+  "Runs the selected namespaces/vars (all test namespaces when `selectors` is
+  empty). Returns the counters map."
+  [selectors]
+  (let [sels (map symbol selectors)
+        ns-sels (set (map #(if (namespace %) (symbol (namespace %)) %) sels))
+        var-sels (set (filter namespace sels))
+        nses (if (seq sels) (sort ns-sels) (find-test-nses ["test"]))
+        start (System/nanoTime)]
+    (doseq [ns nses] (require ns))
+    (binding [t/*test-out* *out*]
+      (doseq [ns nses]
+        (run-ns ns (let [vs (filter #(= (name ns) (namespace %)) var-sels)]
+                     (when (seq vs) (set vs))))))
+    (let [{:keys [passed failed skipped assertions]} @counters]
+      (println)
+      (when (seq @failures)
+        (println "Failed cases:")
+        (doseq [f @failures] (println "  -" f)))
+      (println (format "Ran %d test cases (%d assertions) in %.1f s."
+                       (+ passed failed) assertions (/ (- (System/nanoTime) start) 1e9)))
+      (println (str passed " passed, " failed " failed" (when (pos? skipped) (str ", " skipped " skipped"))))
+      (flush)
+      @counters)))
+
+(defn -main [& args]
+  (let [{:keys [passed failed]}
+        (try (run args)
+             (catch Throwable e
+               (binding [*out* *err*] (println "Test run crashed:") (.printStackTrace e))
+               (println (str (:passed @counters) " passed, " (inc (:failed @counters)) " failed"))
+               {:failed 1}))]
+    (shutdown-agents)
+    (System/exit (if (and (zero? (or failed 0)) (pos? (or passed 0))) 0 1))))

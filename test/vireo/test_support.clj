@@ -1,0 +1,106 @@
+(ns vireo.test-support
+  "Backends for the integration suite. bin/test exports the URLs; a namespace
+  marked `^:vireo/per-backend` runs once per backend with `*backend*` bound,
+  and after every case the runner checks that no connection leaked."
+  (:require [clojure.java.io :as io]
+            [clojure.string :as str]
+            [clojure.test :as t]
+            [vireo.core :as v]
+            [vireo.promise :as p]))
+
+(set! *warn-on-reflection* true)
+
+(def ^:dynamic *backend* nil)
+
+(def ^:private aliases {"pg" :postgres "postgres" :postgres "postgresql" :postgres
+                        "mysql" :mysql "mariadb" :mysql "sqlite" :sqlite})
+
+(defn backends
+  "The backends to run, from VIREO_TEST_BACKENDS (default pg,mysql,sqlite)."
+  []
+  (let [s (or (System/getenv "VIREO_TEST_BACKENDS") "pg,mysql,sqlite")]
+    (->> (str/split s #"[,\s]+")
+         (remove str/blank?)
+         (map #(or (aliases (str/lower-case %))
+                   (throw (ex-info (str "unknown backend in VIREO_TEST_BACKENDS: " %) {}))))
+         distinct vec)))
+
+(def sqlite-dir (io/file "target" "test-sqlite"))
+
+(defn url
+  "The database URL the suite uses for a backend."
+  [backend]
+  (case backend
+    :postgres (or (System/getenv "VIREO_TEST_PG_URL") "postgresql://postgres@127.0.0.1:5432/vireo_test")
+    :mysql (or (System/getenv "VIREO_TEST_MYSQL_URL") "mysql://root@127.0.0.1:3306/vireo_test")
+    :sqlite (str "sqlite:" (.getPath (io/file sqlite-dir "vireo_test.db")))))
+
+(defn new-db
+  "A new database for the backend (the caller closes it)."
+  ([backend] (new-db backend {}))
+  ([backend opts] (v/database (url backend) (merge {:max-size 5} opts))))
+
+(defonce ^:private shared (atom {}))
+
+(defn db
+  "The shared database of the current backend for this run."
+  []
+  (assert *backend* "vireo.test-support/db needs *backend* bound (a ^:vireo/per-backend namespace)")
+  (or (get @shared *backend*)
+      (get (swap! shared (fn [m] (if (get m *backend*) m (assoc m *backend* (new-db *backend*)))))
+           *backend*)))
+
+(defonce ^:private availability (atom {}))
+
+(defn backend-unavailable
+  "nil when the backend answers `SELECT 1`, else the reason (checked once)."
+  [backend]
+  (when-not (contains? @availability backend)
+    (when (= backend :sqlite) (.mkdirs ^java.io.File sqlite-dir))
+    (let [d (new-db backend {:connection-timeout 5000})
+          reason (try (p/await (v/aio-execute-sql d "SELECT 1") 15000) nil
+                      (catch Throwable e (str (url backend) ": " (ex-message e)))
+                      (finally (p/await (v/aio-close d))))]
+      (swap! availability assoc backend reason)))
+  (get @availability backend))
+
+(defn around-case
+  "Runner hook: binds *backend*; after each case asserts no leaked connection."
+  [backend f phase]
+  (binding [*backend* backend]
+    (f)
+    (when (= phase :case)
+      (when-let [d (get @shared backend)]
+        (t/is (zero? (v/checked-out d)) "no connection is left checked out")))))
+
+(defn model
+  "A test model bound to the current backend's shared database."
+  [model-name definition]
+  (v/model model-name (assoc definition :database (db))))
+
+(defn with-tables*
+  "Creates the models' tables (dropping leftovers first), runs f, drops them."
+  [models f]
+  (let [d (db)]
+    (v/with-allow-sync d
+      (doseq [m (reverse models)] (v/drop-table! m {:safe true}))
+      (doseq [m models] (v/create-table! m)))
+    (try (f)
+         (finally
+           (v/with-allow-sync d
+             (doseq [m (reverse models)] (v/drop-table! m {:safe true})))))))
+
+(defmacro with-tables [models & body]
+  `(with-tables* ~models (fn [] ~@body)))
+
+(defn await!
+  "Awaits a future with a generous timeout, so a hang fails instead of
+  stalling the suite."
+  [fut] (p/await fut 30000))
+
+(defn error-of
+  "Runs (f), awaiting a future it returns; returns the exception thrown or
+  nil."
+  [f]
+  (try (let [r (f)] (when (p/future? r) (await! r)) nil)
+       (catch Throwable e e)))

@@ -559,7 +559,7 @@
   "Given a clause value, returns a vector of items: a vector is the list, any
   single keyword/ident/map is a one-item list."
   [v]
-  (if (sequential? v) (vec v) [v]))
+  (cond (vector? v) v (sequential? v) (vec v) :else [v]))
 
 (defn- aliased
   "Given an item that may be [x alias] or [x], returns x's SQL with AS alias."
@@ -928,26 +928,41 @@
    {:kind :set-operation :lead (vec (keys set-ops)) :clauses set-op-clauses}
    {:kind :select :lead [:select :select-distinct] :clauses select-clauses}])
 
-(def ^:private statements*
-  (mapv (fn [s] (assoc s :allowed (into #{} (mapcat :keys) (:clauses s)))) statements))
+(def ^:private lead->spec
+  "Lead key -> statement spec with its :priority (index) and :allowed keys."
+  (into {} (for [[i s] (map-indexed vector statements)
+                 :let [s (assoc s :priority i :allowed (into #{} (mapcat :keys) (:clauses s)))]
+                 k (:lead s)]
+             [k s])))
 
-(def ^:private statement-keys (into #{} (mapcat :lead) statements))
+(def ^:private statement-keys (set (keys lead->spec)))
+
+(defn- find-spec
+  "Given a query map, returns the spec of the highest-priority lead key present."
+  [q]
+  (reduce-kv (fn [best k v]
+               (let [s (when (some? v) (get lead->spec k))]
+                 (if (and s (or (nil? best) (< (long (:priority s)) (long (:priority best)))))
+                   s
+                   best)))
+             nil q))
 
 (defn- render-statement
   "Given a ctx and a query map, returns its SQL (parameters go to the ctx)."
   ^String [ctx q]
   (when-not (map? q) (bad-form! "A query must be a map" q))
-  (let [present? #(some? (get q %))
-        spec (some #(when (some present? (:lead %)) %) statements*)]
+  (let [spec (find-spec q)]
     (when-not spec
       (throw (programming-error
               (str "Query map has no statement key (one of "
                    (str/join " " (map pr-str (sort statement-keys))) "): " (pr-str q))
               {:form q})))
-    (let [leads (filterv present? (:lead spec))
-          unknown (remove (:allowed spec) (keys q))]
-      (when (< 1 (count leads))
-        (bad-form! (str "Conflicting statement keys " (str/join " " (map pr-str leads))) q))
+    (let [allowed (:allowed spec)
+          unknown (reduce-kv (fn [acc k _] (if (contains? allowed k) acc (conj acc k))) [] q)]
+      (when (< 1 (count (:lead spec)))
+        (let [leads (filterv #(some? (get q %)) (:lead spec))]
+          (when (< 1 (count leads))
+            (bad-form! (str "Conflicting statement keys " (str/join " " (map pr-str leads))) q))))
       (when (seq unknown)
         (throw (programming-error
                 (str "Unknown key(s) " (str/join " " (map pr-str unknown))

@@ -11,7 +11,8 @@
   `vireo.test-support/around-case`. A test case is one var (on one backend);
   it passes when it reported no failure and no error. The last line printed
   is `N passed, N failed` (`, N skipped` when a backend was unavailable
-  outside CI). Exit status 1 on any failure, or when no test ran."
+  outside CI). A full run first loads every src/ namespace and counts a
+  reflection warning there as a failed case. Exit status 1 on any failure, or when no test ran."
   (:require [clojure.java.io :as io]
             [clojure.string :as str]
             [clojure.test :as t])
@@ -92,6 +93,29 @@
                           :once)))))
           (once (fn [] (doseq [v vars] (run-case v (str (symbol v)) each)))))))))
 
+(defn- src-nses []
+  (->> (file-seq (io/file "src"))
+       (filter #(str/ends-with? (.getName ^File %) ".clj"))
+       (keep file->ns)
+       sort))
+
+(defn- load-src-checking-reflection
+  "Loads every src/ namespace first, capturing what the compiler prints: a
+  reflection warning in src/ counts as a failed case (the code must stay
+  reflection-free on the hot path)."
+  []
+  (let [sw (java.io.StringWriter.)]
+    (binding [*err* sw]
+      (doseq [n (src-nses)] (require n)))
+    (let [warnings (filter #(str/includes? % "Reflection warning") (str/split-lines (str sw)))]
+      (binding [*out* *err*] (print (str sw)) (flush))
+      (if (seq warnings)
+        (do (println "FAIL reflection warnings in src/:")
+            (doseq [w warnings] (println "  " w))
+            (swap! counters update :failed inc)
+            (swap! failures conj "no reflection warnings in src/"))
+        (swap! counters update :passed inc)))))
+
 (defn run
   "Runs the selected namespaces/vars (all test namespaces when `selectors` is
   empty). Returns the counters map."
@@ -101,6 +125,7 @@
         var-sels (set (filter namespace sels))
         nses (if (seq sels) (sort ns-sels) (find-test-nses ["test"]))
         start (System/nanoTime)]
+    (when (empty? sels) (load-src-checking-reflection))
     (doseq [ns nses] (require ns))
     (binding [t/*test-out* *out*]
       (doseq [ns nses]

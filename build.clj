@@ -1,0 +1,84 @@
+(ns build
+  "Builds Vireo's jar: `bin/clojure -T:build jar`, `install` (into ~/.m2), `clean`.
+
+  The jar holds the Clojure sources, the compiled Java API (java-api/) and
+  AOT classes for the gen-class facade namespaces only (src/vireo/java/);
+  everything else stays source so users' Clojure compiles it with theirs."
+  (:require [clojure.java.io :as io]
+            [clojure.string :as str]
+            [clojure.tools.build.api :as b]))
+
+(def lib 'io.vireo/vireo)
+(def version (-> (slurp "resources/vireo/version.properties")
+                 (->> (re-find #"version=(\S+)"))
+                 second))
+(def class-dir "target/classes")
+(def jar-file (format "target/%s-%s.jar" (name lib) version))
+
+;; The project basis (not the build tool's): reads ./deps.edn, so Clojars stays off.
+(def basis (delay (b/create-basis {:project "deps.edn" :user nil})))
+
+(defn- facade-nses
+  "The gen-class namespaces under src/vireo/java (the only AOT-compiled ones)."
+  []
+  (let [dir (io/file "src/vireo/java")]
+    (when (.isDirectory dir)
+      (->> (file-seq dir)
+           (filter #(str/ends-with? (.getName ^java.io.File %) ".clj"))
+           (map #(-> (.getPath ^java.io.File %)
+                     (str/replace #"^src/" "")
+                     (str/replace #"\.clj$" "")
+                     (str/replace "/" ".")
+                     (str/replace "_" "-")
+                     symbol))
+           sort vec))))
+
+(defn clean [_]
+  (b/delete {:path "target/classes"})
+  (b/delete {:path jar-file}))
+
+(defn javac [_]
+  (b/javac {:src-dirs ["java-api"]
+            :class-dir class-dir
+            :basis @basis
+            :javac-opts ["--release" "17" "-Xlint:all" "-Werror"]}))
+
+(defn compile-facade [_]
+  (when-let [nses (seq (facade-nses))]
+    (b/compile-clj {:basis @basis
+                    :src-dirs ["src"]
+                    :class-dir class-dir
+                    :ns-compile nses
+                    ;; compile-clj is transitive: keep only the facade's classes
+                    ;; (path prefixes, so gen-class :name packages are listed too)
+                    :filter-nses (into nses '[io.vireo])})))
+
+(defn jar [_]
+  (clean nil)
+  (javac nil)
+  (compile-facade nil)
+  (b/write-pom {:class-dir class-dir
+                :lib lib
+                :version version
+                :basis @basis
+                :src-dirs ["src"]
+                :resource-dirs ["resources"]
+                ;; {"clojars" nil} from deps.edn would become an invalid <repository>
+                :repos {}
+                :pom-data [[:description "peewee-async's programming model for Clojure and Java, over Vert.x 5 SQL clients"]
+                           [:licenses
+                            [:license
+                             [:name "Eclipse Public License 2.0"]
+                             [:url "https://www.eclipse.org/legal/epl-2.0/"]]]]})
+  (b/copy-dir {:src-dirs ["src" "resources"] :target-dir class-dir})
+  (b/jar {:class-dir class-dir
+          :jar-file jar-file
+          :manifest {"Automatic-Module-Name" "io.vireo"
+                     "Implementation-Version" version}})
+  (println "Wrote" jar-file)
+  jar-file)
+
+(defn install [_]
+  (jar nil)
+  (b/install {:basis @basis :lib lib :version version :jar-file jar-file :class-dir class-dir})
+  (println "Installed" lib version "into the local Maven repository"))

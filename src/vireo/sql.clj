@@ -931,7 +931,9 @@
 (def ^:private lead->spec
   "Lead key -> statement spec with its :priority (index) and :allowed keys."
   (into {} (for [[i s] (map-indexed vector statements)
-                 :let [s (assoc s :priority i :allowed (into #{} (mapcat :keys) (:clauses s)))]
+                 :let [s (assoc s :priority i
+                                :allowed (into #{} (mapcat :keys) (:clauses s))
+                                :renders (mapv :render (:clauses s)))]
                  k (:lead s)]
              [k s])))
 
@@ -968,7 +970,14 @@
                 (str "Unknown key(s) " (str/join " " (map pr-str unknown))
                      " in " (name (:kind spec)) " query: " (pr-str q))
                 {:form q :unknown (vec unknown)})))
-      (str/join " " (into [] (keep #((:render %) ctx q)) (:clauses spec))))))
+      (let [sb (StringBuilder.)]
+        (reduce (fn [_ render]
+                  (when-let [^String part (render ctx q)]
+                    (when (pos? (.length sb)) (.append sb " "))
+                    (.append sb part))
+                  nil)
+                nil (:renders spec))
+        (.toString sb)))))
 
 ;; ============================================================== entry point
 

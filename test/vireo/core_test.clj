@@ -5,6 +5,7 @@
             [clojure.tools.logging :as log]
             [clojure.tools.logging.impl :as log-impl]
             [vireo.core :as v]
+            [vireo.impl.db]
             [vireo.promise :as p]
             [vireo.test-support :as ts :refer [await! error-of]])
   (:import (java.time LocalDateTime)
@@ -241,3 +242,15 @@
     (binding [log/*logger-factory* factory]
       (await! (v/aio-execute-sql (ts/db) "SELECT 1 AS one" [])))
     (is (= [["vireo.sql" :debug (pr-str ["SELECT 1 AS one" []])]] @logged))))
+
+(deftest ^{:backends #{:sqlite}} sqlite-connection-pragmas-test
+  (testing "every pooled connection has WAL, a busy timeout and foreign keys on"
+      (let [d (ts/db)
+            conns (await! (p/all (repeatedly 4 #(vireo.impl.db/acquire d))))]
+        (try
+          (is (= 4 (count (distinct conns))) "four distinct pooled connections")
+          (doseq [c conns]
+            (is (= [{:journal-mode "wal"}] (:rows (await! (v/aio-execute-sql d "PRAGMA journal_mode" [] {:connection c})))))
+            (is (= [{:foreign-keys 1}] (:rows (await! (v/aio-execute-sql d "PRAGMA foreign_keys" [] {:connection c})))))
+            (is (= [{:timeout 5000}] (:rows (await! (v/aio-execute-sql d "PRAGMA busy_timeout" [] {:connection c}))))))
+          (finally (await! (p/all (map #(vireo.impl.db/release d %) conns))))))))

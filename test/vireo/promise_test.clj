@@ -2,8 +2,9 @@
   (:require [clojure.java.io :as io]
             [clojure.string :as str]
             [clojure.test :refer [deftest is testing]]
+            [vireo.doc-examples :as doc-examples]
             [vireo.promise :as p])
-  (:import (clojure.lang ExceptionInfo LineNumberingPushbackReader)
+  (:import (clojure.lang ExceptionInfo)
            (io.vertx.core Context Future Handler Promise Vertx)
            (java.io StringReader)
            (java.util.concurrent CompletableFuture CompletionException ExecutionException
@@ -479,50 +480,6 @@
 ;; docs/promise.md: every clojure block is evaluated, `;; => x` and
 ;; `;; throws x` comments are assertions on the preceding form.
 
-(defn- clojure-blocks [text]
-  (clojure.core/map second (re-seq #"(?s)```clojure\n(.*?)```" text)))
-
-(defn- read-expectation
-  "After a form: skips whitespace and plain comments; returns [:= x],
-  [:throws x] or nil."
-  [^LineNumberingPushbackReader rdr]
-  (loop []
-    (let [c (.read rdr)]
-      (cond
-        (= c -1) nil
-        (Character/isWhitespace (char c)) (recur)
-        (= (char c) \;) (let [line (str ";" (.readLine rdr))]
-                          (cond
-                            (str/starts-with? line ";; =>") [:= (read-string (subs line 5))]
-                            (str/starts-with? line ";; throws") [:throws (read-string (subs line 9))]
-                            :else (recur)))
-        :else (do (.unread rdr c) nil)))))
-
-(defn- examples [block]
-  (let [rdr (LineNumberingPushbackReader. (StringReader. block))]
-    (loop [acc []]
-      (let [form (read {:eof ::eof} rdr)]
-        (if (= ::eof form)
-          acc
-          (recur (conj acc [form (read-expectation rdr)])))))))
-
 (deftest doc-examples
-  (let [text (slurp (io/file "docs/promise.md"))
-        doc-ns (create-ns 'vireo.promise-doc-examples)
-        n (atom 0)]
-    (binding [*ns* doc-ns]
-      (refer-clojure)
-      (doseq [block (clojure-blocks text)
-              [form [kind expected]] (examples block)]
-        (case kind
-          := (do (swap! n inc)
-                 (is (= expected (eval form)) (pr-str form)))
-          :throws (do (swap! n inc)
-                      (let [ex (thrown #(eval form))]
-                        (is (some? ex) (str "expected a throw: " (pr-str form)))
-                        (when ex
-                          (if (keyword? expected)
-                            (is (= expected (:type (ex-data ex))) (pr-str form))
-                            (is (instance? (resolve expected) ex) (pr-str form))))))
-          (eval form))))
-    (is (< 50 @n) "docs/promise.md examples were found")))
+  (is (< 50 (doc-examples/run-file! "docs/promise.md" 'vireo.promise-doc-examples))
+      "docs/promise.md examples were found"))

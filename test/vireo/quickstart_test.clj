@@ -34,15 +34,11 @@
       (is (= expected (str/split-lines (output-of #(quickstart/run (ts/db)))))))
     (finally (drop-pageblock!))))
 
-(deftest quickstart-command-test
+(deftest ^{:backends #{:sqlite}} quickstart-command-test
   ;; The command a newcomer types: a fresh JVM that must print both lines and
   ;; exit by itself (every Vert.x thread closed). Once, on SQLite's default.
-  (when (= ts/*backend* :sqlite)
-    (let [dir (io/file "target" "quickstart-run")
-          _ (.mkdirs dir)
-          {:keys [exit out err]} (sh/sh "timeout" "120" (.getCanonicalPath (io/file "bin" "clojure")) "-M:quickstart"
-                                        :dir (io/file ".")
-                                        :env (-> (into {} (System/getenv))
-                                                 (dissoc "VIREO_DATABASE_URL")))]
-      (is (= 0 exit) err)
-      (is (= expected (filterv #(re-find #"^(Was|New):" %) (str/split-lines out))) out))))
+  (let [{:keys [exit out err]} (sh/sh "timeout" "120" (.getCanonicalPath (io/file "bin" "clojure")) "-M:quickstart"
+                                      :env (-> (into {} (System/getenv))
+                                               (dissoc "VIREO_DATABASE_URL")))]
+    (is (= 0 exit) err)
+    (is (= expected (filterv #(re-find #"^(Was|New):" %) (str/split-lines out))) out)))

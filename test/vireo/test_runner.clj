@@ -8,7 +8,8 @@
 
   Namespaces whose metadata has `:vireo/per-backend true` run every test var
   once per backend (VIREO_TEST_BACKENDS, default pg,mysql,sqlite), through
-  `vireo.test-support/around-case`. A test case is one var (on one backend);
+  `vireo.test-support/around-case`; a var with `:backends #{:sqlite}` metadata
+  runs on those backends only. A test case is one var (on one backend);
   it passes when it reported no failure and no error. The last line printed
   is `N passed, N failed` (`, N skipped` when a backend was unavailable
   outside CI). A full run first loads every src/ namespace and counts a
@@ -87,7 +88,8 @@
                 (t/testing (str "[" (name b) "]")
                   (around b (fn []
                               (once (fn []
-                                      (doseq [v vars]
+                                      (doseq [v vars
+                                              :when (if-let [only (:backends (meta v))] (contains? only b) true)]
                                         (run-case v (str (symbol v) " [" (name b) "]")
                                                   (fn [f] (around b (fn [] (each f)) :case)))))))
                           :once)))))

@@ -1,0 +1,11 @@
+(ns vireo.docs-test
+  "The Clojure guide's examples are executed (on SQLite), so docs stay true."
+  (:require [clojure.java.io :as io]
+            [clojure.test :refer [deftest is]]
+            [vireo.doc-examples :as doc-examples]))
+
+(deftest guide-examples
+  (.mkdirs (io/file "target"))
+  (doseq [suffix ["" "-wal" "-shm"]] (io/delete-file (str "target/guide.db" suffix) true))
+  (is (< 30 (doc-examples/run-file! "docs/guide.md" 'vireo.guide-examples))
+      "docs/guide.md examples were found and asserted"))

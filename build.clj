@@ -38,7 +38,7 @@
   (b/delete {:path jar-file}))
 
 (defn javac [_]
-  (b/javac {:src-dirs ["java-api"]
+  (b/javac {:src-dirs ["java-api" "src"]
             :class-dir class-dir
             :basis @basis
             :javac-opts ["--release" "17" "-Xlint:all" "-Werror"]}))

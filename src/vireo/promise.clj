@@ -32,7 +32,8 @@
     ->vertx      - converts a CompletionStage (or value) to an io.vertx.core.Future
     to-vertx     - alias of ->vertx"
   (:refer-clojure :exclude [promise map let await delay future?])
-  (:require [clojure.core :as c])
+  (:require [clojure.core :as c]
+            [vireo.impl.jvm :as jvm])
   (:import (java.util.concurrent CompletableFuture CompletionStage CompletionException
                                  ExecutionException Executor TimeoutException CancellationException
                                  ScheduledExecutorService ScheduledThreadPoolExecutor
@@ -44,6 +45,9 @@
 
 (set! *warn-on-reflection* true)
 
+(jvm/ensure-class! "vireo.impl.ConveyingFuture")
+(import '(vireo.impl ConveyingFuture))
+
 ;; ---------------------------------------------------------------------------
 ;; Factory and basic constructors
 
@@ -52,13 +56,16 @@
 
   This is the single factory for every future Vireo creates: all helpers
   below create futures only through it (or through methods of their input
-  future), so it can later return a CompletableFuture subclass.
+  future). It returns a `vireo.impl.ConveyingFuture`, a CompletableFuture
+  whose dependent stages run with the dynamic bindings in force when they
+  were registered, so Vireo's connection context follows a chain of
+  callbacks onto Vert.x event loops.
 
     (def p (promise))
     (resolve! p 1)   ;=> true
     (await p)        ;=> 1"
   ^CompletableFuture []
-  (CompletableFuture.))
+  (ConveyingFuture.))
 
 (defn unwrap
   "Given a Throwable, returns its cause with every CompletionException and

@@ -212,7 +212,9 @@
     :types {:auto-pk "INTEGER PRIMARY KEY" :big-auto-pk "INTEGER PRIMARY KEY"
             :char (sized "VARCHAR") :text "TEXT"
             :integer "INTEGER" :bigint "BIGINT" :smallint "SMALLINT"
-            :boolean "INTEGER" :double "REAL" :float "REAL"
+            ;; "DOUBLE", not "REAL": sqlite-jdbc reports a REAL column as
+            ;; java.sql.Types/REAL, which Vert.x decodes to a lossy Float
+            :boolean "INTEGER" :double "DOUBLE" :float "REAL"
             :decimal (any-args "TEXT") :uuid "TEXT"
             :datetime "TEXT" :timestamptz "TEXT" :date "TEXT" :time "TEXT"
             :json "TEXT" :bytes "BLOB"}
@@ -440,17 +442,28 @@
       (str (operand ctx (nth form 1)) " " sql-op " "
            (cond (nil? b) "NULL" (true? b) "TRUE" (false? b) "FALSE" :else (operand ctx b))))))
 
+(defn- wrap-compound
+  ^String [x ^String s]
+  (if (compound? x) (str "(" s ")") s))
+
 (defn- logical-op [sql-op]
-  (fn [ctx form]
-    (let [parts (into [] (keep (fn [x]
-                                 (when (some? x)
-                                   (when-let [s (render-expr* ctx x)] [x s]))))
-                      (subvec form 1))]
-      (case (count parts)
-        0 nil
-        1 (nth (nth parts 0) 1)
-        (str/join (str " " sql-op " ")
-                  (mapv (fn [[x s]] (if (compound? x) (str "(" s ")") s)) parts))))))
+  (let [sep (str " " sql-op " ")]
+    (fn [ctx form]
+      ;; nil members and empty nested AND/OR are dropped; one survivor is
+      ;; returned bare, two or more are joined with compound members wrapped
+      (let [n (count form)]
+        (loop [i 1, x0 nil, s0 nil, ^StringBuilder sb nil]
+          (if (< i n)
+            (let [x (nth form i)
+                  s (when (some? x) (render-expr* ctx x))]
+              (cond
+                (nil? s) (recur (inc i) x0 s0 sb)
+                (nil? s0) (recur (inc i) x s sb)
+                :else (let [sb (or sb (.append (StringBuilder.) (wrap-compound x0 s0)))]
+                        (.append sb sep)
+                        (.append sb (wrap-compound x s))
+                        (recur (inc i) x0 s0 sb))))
+            (if sb (.toString sb) s0)))))))
 
 (defn- in-op [sql-op empty-sql]
   (fn [ctx form]

@@ -120,7 +120,7 @@
         uid (UUID/randomUUID)
         at (LocalDateTime/of 2024 2 29 13 45 7 123456000)
         full {:name "héllo 😀 \"quoted\" ; -- not a comment" :n -2147483648 :big Long/MAX_VALUE :flag true
-              :ratio 0.1 :price 12345678.1234M :uid uid :at at}]
+              :ratio 0.12345678901234568 :price 12345678.1234M :uid uid :at at}]
     (ts/with-tables [Thing]
       (let [a (await! (v/aio-create Thing full))
             b (await! (v/aio-create Thing {:name "nulls"}))]

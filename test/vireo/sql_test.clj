@@ -1,6 +1,7 @@
 (ns vireo.sql-test
   "Exact-string tests for vireo.sql, the pure data -> SQL formatter. No database."
   (:require [clojure.test :refer [deftest is testing]]
+            [vireo.doc-examples :as doc-examples]
             [vireo.sql :as sql])
   (:import (java.time LocalDate)
            (java.util UUID)))
@@ -452,7 +453,7 @@
              (pg q)))
       (is (= ["CREATE TABLE `d` (`s` LONGTEXT DEFAULT 'it''s', `k` LONGTEXT DEFAULT 'draft', `n` INTEGER DEFAULT -1, `f` DOUBLE DEFAULT 2.5, `m` DECIMAL(10,2) DEFAULT 1.50, `b` BOOLEAN DEFAULT FALSE, `z` LONGTEXT DEFAULT NULL, `bin` LONGBLOB DEFAULT X'00ff', `at` DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP, `u` CHAR(36) DEFAULT (GEN_RANDOM_UUID()), `w` LONGTEXT DEFAULT 'a\\\\b' CHECK (`w` <> 'x'))"]
              (my q)))
-      (is (= ["CREATE TABLE \"d\" (\"s\" TEXT DEFAULT 'it''s', \"k\" TEXT DEFAULT 'draft', \"n\" INTEGER DEFAULT -1, \"f\" REAL DEFAULT 2.5, \"m\" TEXT DEFAULT 1.50, \"b\" INTEGER DEFAULT FALSE, \"z\" TEXT DEFAULT NULL, \"bin\" BLOB DEFAULT X'00ff', \"at\" TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP, \"u\" TEXT DEFAULT (GEN_RANDOM_UUID()), \"w\" TEXT DEFAULT 'a\\b' CHECK (\"w\" <> 'x'))"]
+      (is (= ["CREATE TABLE \"d\" (\"s\" TEXT DEFAULT 'it''s', \"k\" TEXT DEFAULT 'draft', \"n\" INTEGER DEFAULT -1, \"f\" DOUBLE DEFAULT 2.5, \"m\" TEXT DEFAULT 1.50, \"b\" INTEGER DEFAULT FALSE, \"z\" TEXT DEFAULT NULL, \"bin\" BLOB DEFAULT X'00ff', \"at\" TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP, \"u\" TEXT DEFAULT (GEN_RANDOM_UUID()), \"w\" TEXT DEFAULT 'a\\b' CHECK (\"w\" <> 'x'))"]
              (lite q)))))
   (testing "errors"
     (is (= "Unknown column type :money for mysql (MariaDB)"
@@ -487,7 +488,7 @@
           "DATETIME(6)" "DATETIME(6)" "DATE" "TIME(6)" "JSON" "LONGBLOB"]
          (type-sql my)))
   (is (= ["INTEGER PRIMARY KEY" "INTEGER PRIMARY KEY" "VARCHAR(40)" "TEXT" "INTEGER" "BIGINT" "SMALLINT"
-          "INTEGER" "REAL" "REAL" "TEXT" "TEXT" "TEXT" "TEXT" "TEXT" "TEXT" "TEXT" "TEXT" "BLOB"]
+          "INTEGER" "DOUBLE" "REAL" "TEXT" "TEXT" "TEXT" "TEXT" "TEXT" "TEXT" "TEXT" "TEXT" "BLOB"]
          (type-sql lite)))
   (testing "trailing nil type arguments are dropped; [:raw …] is verbatim"
     (is (= ["CREATE TABLE \"t\" (\"a\" NUMERIC, \"b\" NUMERIC(8), \"c\" CITEXT)"]
@@ -538,3 +539,24 @@
   (is (= "A query must be a map: [:select :a]" (:message (fails (pg [:select :a])))))
   (is (= "Expected a keyword or (ident …) naming a table or column: \"t\""
          (:message (fails (pg {:delete-from "t"}))))))
+
+;; ---------------------------------------------------------------- docstring / docs examples
+
+(deftest documented-examples
+  (is (= ["SELECT \"id\" FROM \"pageblock\" WHERE \"key\" = $1" "a"]
+         (sql/format {:select [:id] :from :pageblock :where [:= :key "a"]})))
+  (is (= ["SELECT `id` FROM `pageblock` WHERE `key` = ?" "a"]
+         (sql/format {:select [:id] :from :pageblock :where [:= :key "a"]} {:dialect :mysql})))
+  (is (= ["SELECT \"Exact Name\" FROM \"t\""]
+         (sql/format {:select [(sql/ident "Exact Name")] :from (sql/ident "t")})))
+  (is (= "LONGTEXT" (get-in sql/dialects [:mysql :types :text])))
+  (is (= \` (:quote (sql/dialect :mysql))))
+  (sql/register-dialect! :cockroach (assoc (sql/dialect :postgres) :returning #{:insert}))
+  (is (= ["DELETE FROM \"t\""] (sql/format {:delete-from :t} {:dialect :cockroach})))
+  (is (= "cockroach" (:label (sql/dialect :cockroach))))
+  (is (= "RETURNING on UPDATE is not supported by cockroach"
+         (:message (fails (sql/format {:update :t :set {:a 1} :returning [:id]} {:dialect :cockroach}))))))
+
+(deftest docs-sql-md-examples
+  (is (< 75 (doc-examples/run-file! "docs/sql.md" 'vireo.sql-doc-examples))
+      "docs/sql.md examples were found and asserted"))

@@ -1,0 +1,45 @@
+(ns vireo.bench.systems
+  "The system registry: every system the harness can run, by name.
+
+  An entry is {:doc string, :open (fn [{:keys [url pool-size]}] -> instance)}
+  where :open is a symbol resolved lazily (so a system whose classes are
+  missing only fails when selected). An instance is a map:
+
+  - :kind            :async (ops return a CompletionStage or Vert.x Future)
+                     or :blocking (ops return when done; one platform thread
+                     per client)
+  - :ops             {\"W1\" (fn [client-index seq] ...), ...}
+  - :na              {\"W6\" \"reason\"} for workloads the system cannot run
+                     honestly (reported as n/a, never faked)
+  - :start-executor  (optional, async) where each client issues its first op
+  - :info            a map printed in the run's metadata
+  - :close           (fn []) releasing pools and threads (the JVM must exit)
+
+  EXTENSION POINT — the Java facade: when `vireo-java` exists, add
+    \"vireo-java\" {:doc \"Vireo's Java facade (io.vireo.Vireo) from Clojure interop\"
+                  :open 'vireo.bench.vireo-java/open}
+  with a namespace running the same calls through the facade, and list it in
+  `default-systems`; the ratio tables then also get `vireo-java / vertx-raw`
+  by adding it to vireo.bench.report/ratio-systems.")
+
+(def registry
+  (array-map
+   "vireo" {:doc "Vireo's Clojure API (vireo.core), one Vert.x event loop, pool N"
+            :open 'vireo.bench.vireo/open}
+   "vertx-raw" {:doc "the same SQL straight through a Vert.x 5 pg Pool, one event loop, pool N"
+                :open 'vireo.bench.vertx-raw/open}
+   "jdbc-hikari" {:doc "pgjdbc + HikariCP pool N, one platform thread per client"
+                  :open 'vireo.bench.jdbc/open}))
+
+(def default-systems
+  "Systems run when none are named (the order interleaves them)."
+  ["vireo" "vertx-raw" "jdbc-hikari"])
+
+(defn open
+  "Opens system `name` with `cfg`."
+  [name cfg]
+  (let [entry (or (get registry name)
+                  (throw (ex-info (str "unknown system " (pr-str name) "; known: "
+                                       (clojure.string/join ", " (keys registry)))
+                                  {:system name})))]
+    ((requiring-resolve (:open entry)) cfg)))

@@ -1,0 +1,118 @@
+(ns vireo.bench.vireo
+  "The `vireo` system: the workloads through Vireo's Clojure API
+  (vireo.core), on a database with a pool of `pool-size` connections and one
+  Vert.x event loop: Vireo runs on a Vert.x instance the harness creates with
+  a single event-loop thread (`:vertx`, which Vireo never closes, so the
+  harness does) and the pool is told `:event-loop-size 1`. This is the same
+  setup as `vertx-raw`, so the two differ only by Vireo's own code.
+
+  W6 needs `vireo.core/aio-atomic`; when it does not exist (or does not keep
+  the statements of its body in one transaction) the cell is reported `n/a`
+  with the reason, never faked."
+  (:require [vireo.core :as v]
+            [vireo.promise :as p]
+            [vireo.bench.workloads :as w])
+  (:import (io.vertx.core Handler Vertx VertxOptions)
+           (java.util.concurrent Executor TimeUnit)))
+
+(set! *warn-on-reflection* true)
+
+(defn page-block
+  "The bench model over `db` (its table is named explicitly: the default
+  would be `pageblock`)."
+  [db]
+  (v/model 'PageBlock {:table "page_block"
+                       :database db
+                       :fields {:key {:type :char :max-length 40 :unique true}
+                                :text {:type :text :default ""}}}))
+
+(defn- atomic-fn
+  "vireo.core/aio-atomic when this Vireo has it, else nil."
+  [] (some-> (resolve 'vireo.core/aio-atomic) deref))
+
+(defn- tx-target
+  "What to run aio-execute(-sql) on inside an aio-atomic body: the handle the
+  body received when it is a database, else the database itself (peewee-async
+  style: the transaction is the caller's context, not an argument)."
+  [db tx] (if (v/database? tx) tx db))
+
+(defn- check-atomic
+  "nil when aio-atomic exists and behaves as a transaction for the W6 body
+  (statements in callbacks of the body run on the transaction's connection,
+  a failure rolls back a model write made in a callback), else the reason."
+  [db model]
+  (if-let [atomic (atomic-fn)]
+    (try
+      (let [probe "SELECT pg_backend_pid() AS pid, txid_current() AS tx"
+            [a b] (p/await (atomic db (fn [tx]
+                                        (let [t (tx-target db tx)]
+                                          (p/let [a (v/aio-execute-sql t probe)
+                                                  b (v/aio-execute-sql t probe)]
+                                            [(:rows a) (:rows b)]))))
+                           30000)
+            marker (str "atomic-probe-" (System/nanoTime))
+            rolled-back? (try
+                           (p/await (atomic db (fn [tx]
+                                                 (p/let [_ (v/aio-execute-sql (tx-target db tx) "SELECT 1")
+                                                         _ (v/aio-create model {:key marker :text "probe"})]
+                                                   (throw (ex-info "roll back" {::probe true})))))
+                                    30000)
+                           false
+                           (catch Throwable e
+                             (and (::probe (ex-data e))
+                                  (nil? (p/await (v/aio-get-or-none model {:key marker}) 30000)))))]
+        (cond
+          (not= a b) (str "aio-atomic exists but two statements of its body ran in different "
+                          "sessions/transactions: " (pr-str a) " vs " (pr-str b))
+          (not rolled-back?) "aio-atomic exists but a failure in its body did not roll back a model write"
+          :else nil))
+      (catch Throwable e
+        (str "aio-atomic exists but the W6 call shape (aio-atomic db (fn [tx] ...)) failed: "
+             (.getName (class e)) ": " (ex-message e))))
+    "vireo.core/aio-atomic does not exist yet"))
+
+(defn open
+  "Given {:url :pool-size}, returns a system instance (see vireo.bench.systems).
+  Needs the page_block table to exist (for the aio-atomic check)."
+  [{:keys [url pool-size]}]
+  (let [vertx (Vertx/vertx (-> (VertxOptions.) (.setEventLoopPoolSize 1)))
+        db (v/postgresql-database url {:max-size pool-size :event-loop-size 1 :vertx vertx
+                                       :properties {"application_name" "vireo-bench-vireo"}})
+        PageBlock (page-block db)
+        ctx (.getOrCreateContext vertx)
+        close (fn []
+                (try (p/await (v/aio-close db) 10000)
+                     (finally (.await (.close vertx) 10 TimeUnit/SECONDS))))
+        atomic-problem (try (check-atomic db PageBlock)
+                            (catch Throwable t (close) (throw t)))
+        atomic (atomic-fn)]
+    {:kind :async
+     :start-executor (reify Executor
+                       (execute [_ r]
+                         (.runOnContext ctx (reify Handler (handle [_ _] (.run ^Runnable r))))))
+     :ops (cond-> {"W1" (fn [_ _] (v/aio-get PageBlock (w/random-id)))
+                   "W2" (fn [_ _] (v/aio-get PageBlock {:key (w/random-key)}))
+                   "W3" (fn [client n] (v/aio-create PageBlock {:key (w/fresh-key "c" client n)
+                                                                :text (w/text-for n)}))
+                   "W4" (fn [_ n] (v/aio-execute db {:update :page_block
+                                                     :set {:text (w/text-for n)}
+                                                     :where [:= :id (w/random-id)]}))
+                   "W5" (fn [_ _] (v/aio-execute db {:select [:id :key :text] :from :page_block
+                                                     :order-by [:id] :limit 50
+                                                     :offset (w/random-offset)}))}
+            (nil? atomic-problem)
+            (assoc "W6" (fn [client n]
+                          (let [id (w/random-id)
+                                text (w/text-for n)
+                                k (w/fresh-key "t" client n)]
+                            (atomic db (fn [tx]
+                                         (p/let [row (v/aio-get PageBlock id)
+                                                 _ (v/aio-execute (tx-target db tx)
+                                                                  {:update :page_block
+                                                                   :set {:text text}
+                                                                   :where [:= :id (:id row)]})
+                                                 created (v/aio-create PageBlock {:key k :text text})]
+                                           (:id created))))))))
+     :na (if atomic-problem {"W6" atomic-problem} {})
+     :info {:event-loops 1 :pool-size pool-size}
+     :close close}))

@@ -1,0 +1,347 @@
+package vireo.impl;
+
+import clojure.lang.Var;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+import java.util.function.Function;
+
+/**
+ * The CompletableFuture Vireo returns: a plain {@code CompletableFuture} whose
+ * dependent stages run with the Clojure dynamic bindings that were in force
+ * when the stage was registered (the idea of clojure.core's
+ * {@code binding-conveyor-fn}). This is how Vireo's connection context, its
+ * ContextVar, survives the hop onto a Vert.x event loop, also when users chain
+ * with {@code thenCompose}, {@code thenApply}, {@code whenComplete},
+ * {@code handle}, … rather than Vireo's helpers. Every stage it creates is a
+ * ConveyingFuture again ({@link #newIncompleteFuture()}).
+ *
+ * <p>When no binding is in force (the common case outside transactions) the
+ * function is registered as is: conveyance costs nothing there.
+ */
+public class ConveyingFuture<T> extends CompletableFuture<T> {
+
+  /**
+   * The frame of a thread without any binding (clojure.lang.Var.Frame.TOP),
+   * or null if it cannot be read (then every stage conveys).
+   */
+  private static final Object TOP = topFrame();
+
+  private static Object topFrame() {
+    try {
+      java.lang.reflect.Field f = Class.forName("clojure.lang.Var$Frame").getDeclaredField("TOP");
+      f.setAccessible(true);
+      return f.get(null);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** Creates an incomplete future. */
+  public ConveyingFuture() {
+    super();
+  }
+
+  @Override
+  public <U> CompletableFuture<U> newIncompleteFuture() {
+    return new ConveyingFuture<U>();
+  }
+
+  /** The binding frame to convey, or null when there is nothing to convey. */
+  static Object capture() {
+    return Var.getThreadBindingFrame() == TOP ? null : Var.cloneThreadBindingFrame();
+  }
+
+  static <A, B> Function<A, B> fn(Function<A, B> f) {
+    final Object frame = capture();
+    if (frame == null) {
+      return f;
+    }
+    return a -> {
+      Object prev = Var.getThreadBindingFrame();
+      Var.resetThreadBindingFrame(frame);
+      try {
+        return f.apply(a);
+      } finally {
+        Var.resetThreadBindingFrame(prev);
+      }
+    };
+  }
+
+  static <A, B, C> BiFunction<A, B, C> biFn(BiFunction<A, B, C> f) {
+    final Object frame = capture();
+    if (frame == null) {
+      return f;
+    }
+    return (a, b) -> {
+      Object prev = Var.getThreadBindingFrame();
+      Var.resetThreadBindingFrame(frame);
+      try {
+        return f.apply(a, b);
+      } finally {
+        Var.resetThreadBindingFrame(prev);
+      }
+    };
+  }
+
+  static <A> Consumer<A> consumer(Consumer<A> f) {
+    final Object frame = capture();
+    if (frame == null) {
+      return f;
+    }
+    return a -> {
+      Object prev = Var.getThreadBindingFrame();
+      Var.resetThreadBindingFrame(frame);
+      try {
+        f.accept(a);
+      } finally {
+        Var.resetThreadBindingFrame(prev);
+      }
+    };
+  }
+
+  static <A, B> BiConsumer<A, B> biConsumer(BiConsumer<A, B> f) {
+    final Object frame = capture();
+    if (frame == null) {
+      return f;
+    }
+    return (a, b) -> {
+      Object prev = Var.getThreadBindingFrame();
+      Var.resetThreadBindingFrame(frame);
+      try {
+        f.accept(a, b);
+      } finally {
+        Var.resetThreadBindingFrame(prev);
+      }
+    };
+  }
+
+  static Runnable runnable(Runnable f) {
+    final Object frame = capture();
+    if (frame == null) {
+      return f;
+    }
+    return () -> {
+      Object prev = Var.getThreadBindingFrame();
+      Var.resetThreadBindingFrame(frame);
+      try {
+        f.run();
+      } finally {
+        Var.resetThreadBindingFrame(prev);
+      }
+    };
+  }
+
+  @Override
+  public <U> CompletableFuture<U> thenApply(Function<? super T, ? extends U> fn) {
+    return super.thenApply(fn(fn));
+  }
+
+  @Override
+  public CompletableFuture<Void> thenAccept(Consumer<? super T> action) {
+    return super.thenAccept(consumer(action));
+  }
+
+  @Override
+  public CompletableFuture<Void> thenRun(Runnable action) {
+    return super.thenRun(runnable(action));
+  }
+
+  @Override
+  public <U, V> CompletableFuture<V> thenCombine(CompletionStage<? extends U> other, BiFunction<? super T, ? super U, ? extends V> fn) {
+    return super.thenCombine(other, biFn(fn));
+  }
+
+  @Override
+  public <U> CompletableFuture<Void> thenAcceptBoth(CompletionStage<? extends U> other, BiConsumer<? super T, ? super U> action) {
+    return super.thenAcceptBoth(other, biConsumer(action));
+  }
+
+  @Override
+  public CompletableFuture<Void> runAfterBoth(CompletionStage<?> other, Runnable action) {
+    return super.runAfterBoth(other, runnable(action));
+  }
+
+  @Override
+  public <U> CompletableFuture<U> applyToEither(CompletionStage<? extends T> other, Function<? super T, U> fn) {
+    return super.applyToEither(other, fn(fn));
+  }
+
+  @Override
+  public CompletableFuture<Void> acceptEither(CompletionStage<? extends T> other, Consumer<? super T> action) {
+    return super.acceptEither(other, consumer(action));
+  }
+
+  @Override
+  public CompletableFuture<Void> runAfterEither(CompletionStage<?> other, Runnable action) {
+    return super.runAfterEither(other, runnable(action));
+  }
+
+  @Override
+  public <U> CompletableFuture<U> thenCompose(Function<? super T, ? extends CompletionStage<U>> fn) {
+    return super.thenCompose(fn(fn));
+  }
+
+  @Override
+  public <U> CompletableFuture<U> handle(BiFunction<? super T, Throwable, ? extends U> fn) {
+    return super.handle(biFn(fn));
+  }
+
+  @Override
+  public CompletableFuture<T> whenComplete(BiConsumer<? super T, ? super Throwable> action) {
+    return super.whenComplete(biConsumer(action));
+  }
+
+  @Override
+  public CompletableFuture<T> exceptionally(Function<Throwable, ? extends T> fn) {
+    return super.exceptionally(fn(fn));
+  }
+
+  @Override
+  public CompletableFuture<T> exceptionallyCompose(Function<Throwable, ? extends CompletionStage<T>> fn) {
+    return super.exceptionallyCompose(fn(fn));
+  }
+
+  @Override
+  public <U> CompletableFuture<U> thenApplyAsync(Function<? super T, ? extends U> fn) {
+    return super.thenApplyAsync(fn(fn));
+  }
+
+  @Override
+  public CompletableFuture<Void> thenAcceptAsync(Consumer<? super T> action) {
+    return super.thenAcceptAsync(consumer(action));
+  }
+
+  @Override
+  public CompletableFuture<Void> thenRunAsync(Runnable action) {
+    return super.thenRunAsync(runnable(action));
+  }
+
+  @Override
+  public <U, V> CompletableFuture<V> thenCombineAsync(CompletionStage<? extends U> other, BiFunction<? super T, ? super U, ? extends V> fn) {
+    return super.thenCombineAsync(other, biFn(fn));
+  }
+
+  @Override
+  public <U> CompletableFuture<Void> thenAcceptBothAsync(CompletionStage<? extends U> other, BiConsumer<? super T, ? super U> action) {
+    return super.thenAcceptBothAsync(other, biConsumer(action));
+  }
+
+  @Override
+  public CompletableFuture<Void> runAfterBothAsync(CompletionStage<?> other, Runnable action) {
+    return super.runAfterBothAsync(other, runnable(action));
+  }
+
+  @Override
+  public <U> CompletableFuture<U> applyToEitherAsync(CompletionStage<? extends T> other, Function<? super T, U> fn) {
+    return super.applyToEitherAsync(other, fn(fn));
+  }
+
+  @Override
+  public CompletableFuture<Void> acceptEitherAsync(CompletionStage<? extends T> other, Consumer<? super T> action) {
+    return super.acceptEitherAsync(other, consumer(action));
+  }
+
+  @Override
+  public CompletableFuture<Void> runAfterEitherAsync(CompletionStage<?> other, Runnable action) {
+    return super.runAfterEitherAsync(other, runnable(action));
+  }
+
+  @Override
+  public <U> CompletableFuture<U> thenComposeAsync(Function<? super T, ? extends CompletionStage<U>> fn) {
+    return super.thenComposeAsync(fn(fn));
+  }
+
+  @Override
+  public <U> CompletableFuture<U> handleAsync(BiFunction<? super T, Throwable, ? extends U> fn) {
+    return super.handleAsync(biFn(fn));
+  }
+
+  @Override
+  public CompletableFuture<T> whenCompleteAsync(BiConsumer<? super T, ? super Throwable> action) {
+    return super.whenCompleteAsync(biConsumer(action));
+  }
+
+  @Override
+  public CompletableFuture<T> exceptionallyAsync(Function<Throwable, ? extends T> fn) {
+    return super.exceptionallyAsync(fn(fn));
+  }
+
+  @Override
+  public CompletableFuture<T> exceptionallyComposeAsync(Function<Throwable, ? extends CompletionStage<T>> fn) {
+    return super.exceptionallyComposeAsync(fn(fn));
+  }
+
+  @Override
+  public <U> CompletableFuture<U> thenApplyAsync(Function<? super T, ? extends U> fn, Executor executor) {
+    return super.thenApplyAsync(fn(fn), executor);
+  }
+
+  @Override
+  public CompletableFuture<Void> thenAcceptAsync(Consumer<? super T> action, Executor executor) {
+    return super.thenAcceptAsync(consumer(action), executor);
+  }
+
+  @Override
+  public CompletableFuture<Void> thenRunAsync(Runnable action, Executor executor) {
+    return super.thenRunAsync(runnable(action), executor);
+  }
+
+  @Override
+  public <U, V> CompletableFuture<V> thenCombineAsync(CompletionStage<? extends U> other, BiFunction<? super T, ? super U, ? extends V> fn, Executor executor) {
+    return super.thenCombineAsync(other, biFn(fn), executor);
+  }
+
+  @Override
+  public <U> CompletableFuture<Void> thenAcceptBothAsync(CompletionStage<? extends U> other, BiConsumer<? super T, ? super U> action, Executor executor) {
+    return super.thenAcceptBothAsync(other, biConsumer(action), executor);
+  }
+
+  @Override
+  public CompletableFuture<Void> runAfterBothAsync(CompletionStage<?> other, Runnable action, Executor executor) {
+    return super.runAfterBothAsync(other, runnable(action), executor);
+  }
+
+  @Override
+  public <U> CompletableFuture<U> applyToEitherAsync(CompletionStage<? extends T> other, Function<? super T, U> fn, Executor executor) {
+    return super.applyToEitherAsync(other, fn(fn), executor);
+  }
+
+  @Override
+  public CompletableFuture<Void> acceptEitherAsync(CompletionStage<? extends T> other, Consumer<? super T> action, Executor executor) {
+    return super.acceptEitherAsync(other, consumer(action), executor);
+  }
+
+  @Override
+  public CompletableFuture<Void> runAfterEitherAsync(CompletionStage<?> other, Runnable action, Executor executor) {
+    return super.runAfterEitherAsync(other, runnable(action), executor);
+  }
+
+  @Override
+  public <U> CompletableFuture<U> thenComposeAsync(Function<? super T, ? extends CompletionStage<U>> fn, Executor executor) {
+    return super.thenComposeAsync(fn(fn), executor);
+  }
+
+  @Override
+  public <U> CompletableFuture<U> handleAsync(BiFunction<? super T, Throwable, ? extends U> fn, Executor executor) {
+    return super.handleAsync(biFn(fn), executor);
+  }
+
+  @Override
+  public CompletableFuture<T> whenCompleteAsync(BiConsumer<? super T, ? super Throwable> action, Executor executor) {
+    return super.whenCompleteAsync(biConsumer(action), executor);
+  }
+
+  @Override
+  public CompletableFuture<T> exceptionallyAsync(Function<Throwable, ? extends T> fn, Executor executor) {
+    return super.exceptionallyAsync(fn(fn), executor);
+  }
+
+  @Override
+  public CompletableFuture<T> exceptionallyComposeAsync(Function<Throwable, ? extends CompletionStage<T>> fn, Executor executor) {
+    return super.exceptionallyComposeAsync(fn(fn), executor);
+  }
+}

@@ -13,6 +13,10 @@
   - `aio-create`, `aio-get`, `aio-get-or-none`, `aio-get-or-create`, `aio-save`, `aio-delete-instance`
   Queries and SQL
   - `aio-execute` (query data, see vireo.sql), `aio-execute-sql` (raw SQL)
+  Connections and transactions (the body is a fn of the handle; operations
+  inside use it implicitly, or explicitly with {:connection handle})
+  - `aio-connection`, `aio-atomic`, `aio-transaction`, `with-atomic`
+  - `aio-begin`, `aio-savepoint`, `aio-commit`, `aio-rollback`, `in-transaction?`
   Schema
   - `aio-create-table`, `aio-drop-table`
   Synchronous calls (only inside `with-allow-sync` or after `set-allow-sync!`)
@@ -20,10 +24,12 @@
   - `create-table!`, `drop-table!`, `execute!`, `execute-sql!`
   Errors
   - `error-type`, `error-type?` (types form a hierarchy under :vireo/error)"
-  (:require [vireo.impl.db :as db]
+  (:require [vireo.impl.context :as ctx]
+            [vireo.impl.db :as db]
             [vireo.impl.errors :as err]
             [vireo.impl.model :as model]
             [vireo.impl.ops :as ops]
+            [vireo.impl.sync :as sync]
             [vireo.promise :as p]))
 
 (set! *warn-on-reflection* true)
@@ -213,7 +219,9 @@
   Future of {:rows [row maps] :row-count n :last-insert-id id-or-nil}."
   ([db sql] (aio-execute-sql db sql [] {}))
   ([db sql params] (aio-execute-sql db sql params {}))
-  ([db sql params opts] (p/do (db/execute-sql (ops/database-of db) sql params opts))))
+  ([db sql params opts]
+   (p/do (let [d (ops/database-of db)]
+           (p/map (ctx/execute d sql params opts) #(db/result-map d %))))))
 
 (defn aio-create-table
   "Creates the model's table and its indexes (<table>_<column>). Option
@@ -226,11 +234,84 @@
   ([m] (aio-drop-table m {}))
   ([m opts] (ops/drop-table m opts)))
 
+;; ---------------------------------------------------------------- connections and transactions
+(defn aio-connection
+  "Given a database and a function of a connection handle, runs (f conn) with
+  one pooled connection pinned for the current logical task: every operation
+  inside (and in callbacks chained from it, also with plain CompletableFuture
+  methods) runs on it. A nested aio-connection reuses the same connection;
+  only the outermost scope releases it, after the operations started inside
+  have finished. Future of f's result (a value or a future).
+
+  Operations started concurrently inside a scope run one at a time, in the
+  order they were started."
+  ([db f] (aio-connection db {} f))
+  ([db opts f] (ctx/with-connection (ops/database-of db) opts f)))
+
+(defn aio-atomic
+  "Given a database and a function of a transaction handle, runs (f tx) in a
+  transaction: the outermost block sends BEGIN … COMMIT, a nested one (same
+  task, or given a handle) SAVEPOINT … RELEASE, at any depth. If f throws or
+  its future fails, only this block is rolled back (ROLLBACK or ROLLBACK TO
+  SAVEPOINT) and the error propagates; work committed by enclosing blocks
+  stays theirs. Future of f's result.
+
+  Options, on the outermost block only:
+  - :isolation :read-uncommitted | :read-committed | :repeatable-read | :serializable
+    (SQLite is always serializable and accepts every level)
+  - :read-only true (SQLite: PRAGMA query_only for the transaction)
+  - :connection a handle to run on
+  On SQLite a writing transaction starts with BEGIN IMMEDIATE.
+
+      @(aio-atomic db (fn [tx] (p/let [a (aio-create M {…})] (aio-save M …))))"
+  ([db f] (aio-atomic db {} f))
+  ([db opts f] (ctx/atomic (ops/database-of db) opts f false)))
+
+(defmacro with-atomic
+  "Sugar for `aio-atomic`: (with-atomic [tx db opts?] body…) returns a future."
+  [[tx db opts] & body]
+  `(aio-atomic ~db ~(or opts {}) (fn [~tx] ~@body)))
+
+(defn aio-transaction
+  "Like `aio-atomic` at the top level, but fails with
+  :vireo/operational-error \"Transaction already opened\" before sending any
+  SQL when a transaction is already open for the task."
+  ([db f] (aio-transaction db {} f))
+  ([db opts f] (ctx/atomic (ops/database-of db) opts f true)))
+
+(defn in-transaction?
+  "True when the current task (or the :connection handle) has a transaction
+  open on `db`."
+  ([db] (in-transaction? db {}))
+  ([db opts] (boolean (some-> (ctx/current (ops/database-of db) opts) ctx/tx-open?))))
+
+(defn aio-begin
+  "Inside an `aio-connection` scope: sends BEGIN (options as `aio-atomic`).
+  Future of a handle for `aio-commit` / `aio-rollback`. Unlike peewee-async,
+  the transaction counts as open: `aio-atomic` inside it makes savepoints and
+  `aio-transaction` refuses."
+  ([db] (aio-begin db {}))
+  ([db opts] (ctx/begin (ops/database-of db) opts)))
+
+(defn aio-savepoint
+  "Inside an open transaction in an `aio-connection` scope: sends SAVEPOINT.
+  Future of a handle for `aio-commit` (RELEASE) / `aio-rollback` (ROLLBACK TO)."
+  ([db] (aio-savepoint db {}))
+  ([db opts] (ctx/savepoint (ops/database-of db) opts)))
+
+(defn aio-commit
+  "Commits a handle from `aio-begin` (or releases one from `aio-savepoint`)."
+  [handle] (ctx/commit handle))
+
+(defn aio-rollback
+  "Rolls back a handle from `aio-begin` or `aio-savepoint`."
+  [handle] (ctx/rollback handle))
+
 ;; ---------------------------------------------------------------- sync
 (defn allow-sync*
   "Calls (f) with synchronous queries allowed on `db` for the current thread.
   The outermost block closes the dedicated connection its sync calls used."
-  [db f] (db/allow-sync* db f))
+  [db f] (sync/allow-sync* db f))
 
 (defmacro with-allow-sync
   "Runs body with synchronous queries allowed on `db` (this thread only; the
@@ -243,22 +324,22 @@
 
 (defn set-allow-sync!
   "Sets the database-wide default for synchronous queries. Returns db."
-  [db flag] (db/set-allow-sync! db flag))
+  [db flag] (sync/set-allow-sync! db flag))
 
 (defn create-table!
   "Synchronous `aio-create-table` (needs allow-sync). Returns nil."
   ([m] (create-table! m {}))
-  ([m opts] (db/run-sync (ops/database-of m) "create-table!" opts #(ops/create-table m %))))
+  ([m opts] (sync/run-sync (ops/database-of m) "create-table!" opts #(ops/create-table m %))))
 
 (defn drop-table!
   "Synchronous `aio-drop-table` (needs allow-sync). Returns nil."
   ([m] (drop-table! m {}))
-  ([m opts] (db/run-sync (ops/database-of m) "drop-table!" opts #(ops/drop-table m %))))
+  ([m opts] (sync/run-sync (ops/database-of m) "drop-table!" opts #(ops/drop-table m %))))
 
 (defn execute!
   "Synchronous `aio-execute` (needs allow-sync)."
   ([target query] (execute! target query {}))
-  ([target query opts] (db/run-sync (ops/database-of target) "execute!" opts #(ops/execute target query %))))
+  ([target query opts] (sync/run-sync (ops/database-of target) "execute!" opts #(ops/execute target query %))))
 
 (defn execute-sql!
   "Synchronous `aio-execute-sql` (needs allow-sync)."
@@ -266,7 +347,7 @@
   ([db sql params] (execute-sql! db sql params {}))
   ([db sql params opts]
    (let [d (ops/database-of db)]
-     (db/run-sync d "execute-sql!" opts #(db/execute-sql d sql params %)))))
+     (sync/run-sync d "execute-sql!" opts #(aio-execute-sql d sql params %)))))
 
 ;; ---------------------------------------------------------------- errors
 (defn error-type

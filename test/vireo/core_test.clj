@@ -5,7 +5,6 @@
             [clojure.tools.logging :as log]
             [clojure.tools.logging.impl :as log-impl]
             [vireo.core :as v]
-            [vireo.impl.db]
             [vireo.promise :as p]
             [vireo.test-support :as ts :refer [await! error-of]])
   (:import (java.time LocalDateTime)
@@ -245,12 +244,23 @@
 
 (deftest ^{:backends #{:sqlite}} sqlite-connection-pragmas-test
   (testing "every pooled connection has WAL, a busy timeout and foreign keys on"
-      (let [d (ts/db)
-            conns (await! (p/all (repeatedly 4 #(vireo.impl.db/acquire d))))]
-        (try
-          (is (= 4 (count (distinct conns))) "four distinct pooled connections")
-          (doseq [c conns]
-            (is (= [{:journal-mode "wal"}] (:rows (await! (v/aio-execute-sql d "PRAGMA journal_mode" [] {:connection c})))))
-            (is (= [{:foreign-keys 1}] (:rows (await! (v/aio-execute-sql d "PRAGMA foreign_keys" [] {:connection c})))))
-            (is (= [{:timeout 5000}] (:rows (await! (v/aio-execute-sql d "PRAGMA busy_timeout" [] {:connection c}))))))
-          (finally (await! (p/all (map #(vireo.impl.db/release d %) conns))))))))
+    (let [d (ts/db)
+          gate (p/promise)
+          arrived (atom 0)
+          pragma #(first (vals (first (:rows (await! (v/aio-execute-sql d (str "PRAGMA " %))))))) ; pool
+          results (await! (p/all (repeatedly 4 (fn []
+                                                 (v/aio-connection d
+                                                   (fn [c]
+                                                     (when (= 4 (swap! arrived inc)) (p/resolve! gate true))
+                                                     ;; hold the connection until all four are out
+                                                     (p/let [_ gate
+                                                             jm (v/aio-execute-sql d "PRAGMA journal_mode")
+                                                             fk (v/aio-execute-sql d "PRAGMA foreign_keys")
+                                                             bt (v/aio-execute-sql d "PRAGMA busy_timeout")]
+                                                       [(:conn c) (:rows jm) (:rows fk) (:rows bt)])))))))]
+      (is (= 4 (count (distinct (map first results)))) "four distinct pooled connections")
+      (doseq [[_ jm fk bt] results]
+        (is (= [{:journal-mode "wal"}] jm))
+        (is (= [{:foreign-keys 1}] fk))
+        (is (= [{:timeout 5000}] bt)))
+      (is (= 1 (pragma "foreign_keys"))))))

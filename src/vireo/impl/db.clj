@@ -166,13 +166,14 @@
   (log/log "vireo.sql" :debug nil (pr-str [sql params])))
 
 (defn execute-raw
-  "Runs `sql` with `params` on `client` (the pool, or an explicit connection
-  from opts). Returns a future of the Vert.x RowSet; failures are mapped to
-  Vireo errors carrying :sql and :params."
-  [db sql params {:keys [connection]}]
+  "Runs `sql` with `params` on the raw SqlConnection `:conn` of opts, or on
+  the pool. Returns a future of the Vert.x RowSet; failures are mapped to
+  Vireo errors carrying :sql and :params. (Connection scopes and handles are
+  resolved one level up, in vireo.impl.context.)"
+  [db sql params {:keys [conn]}]
   (log-statement sql params)
   (let [fut (try
-              (let [^SqlClient client (or connection (pool db))
+              (let [^SqlClient client (or conn (pool db))
                     ;; Tuple/from copies: Vert.x's pg encoder writes converted
                     ;; values back into the tuple, which a wrapped persistent
                     ;; vector cannot take
@@ -181,71 +182,15 @@
               (catch Throwable t (p/rejected t)))]
     (p/catch fut (fn [e] (p/rejected (err/map-error e sql params {:database (describe db)}))))))
 
-(defn execute-sql
-  "Runs raw SQL; returns a future of {:rows [maps] :row-count n :last-insert-id id}."
-  [db sql params opts]
-  (p/map (execute-raw db sql params opts)
-         (fn [^RowSet rs]
-           {:rows (rows->maps rs nil)
-            :row-count (.rowCount rs)
-            :last-insert-id (last-insert-id db rs)})))
+(defn result-map
+  "RowSet -> {:rows [maps] :row-count n :last-insert-id id}."
+  [db ^RowSet rs]
+  {:rows (rows->maps rs nil)
+   :row-count (.rowCount rs)
+   :last-insert-id (last-insert-id db rs)})
 
 (defn format-query
   "Formats query data for this database's dialect."
   [db query]
   (sql/format query {:dialect (:dialect db)}))
 
-;; ---------------------------------------------------------------- allow-sync
-(def ^:dynamic *sync*
-  "Map of Database -> {:thread t :conn (atom connection-or-nil)} for the
-  enclosing allow-sync blocks. Sync calls are allowed only on the thread that
-  opened the block (a binding conveyed by `future` does not count), and never
-  on an event loop."
-  {})
-
-(defn allow-sync*
-  "Runs (f) with sync queries allowed on `db` for this thread. The outermost
-  block for a database closes the dedicated connection its sync calls used.
-  Exceptions propagate; the binding is restored in every case."
-  [db f]
-  (when-not (database? db)
-    (throw (err/error :vireo/interface-error (str "with-allow-sync needs a database, got " (pr-str db)) {})))
-  (if (contains? *sync* db)
-    (f)
-    (let [slot {:thread (Thread/currentThread) :conn (atom nil)}]
-      (try
-        (binding [*sync* (assoc *sync* db slot)]
-          (f))
-        (finally
-          (when-let [conn @(:conn slot)]
-            (p/await (release db conn))))))))
-
-(defn set-allow-sync! [db flag] (reset! (:allow-sync db) (boolean flag)) db)
-
-(defn run-sync
-  "Runs the async operation `(f opts)` synchronously for the sync call `op`
-  when allowed, blocking the calling thread and returning its value (or
-  throwing its error). `f` receives opts with the connection to use."
-  [db op opts f]
-  (when (Context/isOnEventLoopThread)
-    (throw (err/error :vireo/sync-not-allowed
-                      (str "sync query " op " refused on a Vert.x event-loop thread: blocking it would stall "
-                           "every connection served by that loop; use the aio- variant")
-                      {:op op :reason :event-loop})))
-  (if-let [slot (and (contains? *sync* db)
-                     ;; Clojure's future/pmap convey bindings: the block still
-                     ;; belongs to the thread that opened it
-                     (identical? (:thread (get *sync* db)) (Thread/currentThread))
-                     (get *sync* db))]
-    (let [conn-atom (:conn slot)
-          conn (or (:connection opts)
-                   @conn-atom
-                   (let [c (p/await (acquire db))] (reset! conn-atom c) c))]
-      (p/await (f (assoc opts :connection conn))))
-    (if @(:allow-sync db)
-      (p/await (f opts))
-      (throw (err/error :vireo/sync-not-allowed
-                        (str "Error, sync query is not allowed: " op " on " (describe db)
-                             " would block the calling thread. Wrap it in (vireo.core/with-allow-sync db …)"
-                             " or call (vireo.core/set-allow-sync! db true), or use the aio- variant.")
-                        {:op op :database (describe db)})))))

@@ -4,6 +4,7 @@
   template: the SQL string plus a binder that places the call's parameters,
   so a call only encodes values and executes."
   (:require [clojure.string :as str]
+            [vireo.impl.context :as ctx]
             [vireo.impl.db :as db]
             [vireo.impl.errors :as err]
             [vireo.impl.model :as model]
@@ -164,7 +165,7 @@
           dialect (:dialect d)
           [{:keys [sql binder]} args] (get-template m dialect filter)
           params (bind binder args)]
-      (-> (db/execute-raw d sql params opts)
+      (-> (ctx/execute d sql params opts)
           (p/map (fn [^RowSet rs] (first (db/rows->maps rs (shape m dialect)))))
           (with-model-context m)))))
 
@@ -215,7 +216,7 @@
                           (empty? cols) (assoc :values :default)
                           returning? (assoc :returning [(model/column-ident pk)]))))
           args (mapv (fn [f] (model/encode-value m dialect (:key f) (get values (:key f)))) cols)]
-      (-> (db/execute-raw d (:sql tpl) (bind (:binder tpl) args) opts)
+      (-> (ctx/execute d (:sql tpl) (bind (:binder tpl) args) opts)
           (p/map (fn [^RowSet rs]
                    (let [id (when want-id?
                               (let [decode (get-in (model/codecs m dialect) [(:key pk) :decode])]
@@ -250,7 +251,7 @@
                                  :where [:= (model/column-ident pk) (slot (count cols))]}))
                   args (conj (mapv (fn [f] (model/encode-value m dialect (:key f) (get instance (:key f)))) cols)
                              (model/encode-value m dialect (:key pk) pk-value))]
-              (-> (db/execute-raw d (:sql tpl) (bind (:binder tpl) args) opts)
+              (-> (ctx/execute d (:sql tpl) (bind (:binder tpl) args) opts)
                   (p/then (fn [^RowSet rs]
                             (if (zero? (.rowCount rs))
                               (p/rejected
@@ -278,7 +279,7 @@
       (let [tpl (cached m dialect [:delete-pk]
                         #(hash-map :delete-from (model/table-ident m)
                                    :where [:= (model/column-ident pk) (slot 0)]))]
-        (-> (db/execute-raw d (:sql tpl) (bind (:binder tpl) [(model/encode-value m dialect (:key pk) pk-value)]) opts)
+        (-> (ctx/execute d (:sql tpl) (bind (:binder tpl) [(model/encode-value m dialect (:key pk) pk-value)]) opts)
             (p/map (fn [^RowSet rs] (.rowCount rs)))
             (with-model-context m))))))
 
@@ -303,7 +304,7 @@
   [d queries opts]
   (reduce (fn [fut q]
             (p/then fut (fn [_] (let [[s & params] (db/format-query d q)]
-                                  (db/execute-raw d s params opts)))))
+                                  (ctx/execute d s params opts)))))
           (p/resolved nil)
           queries))
 
@@ -331,7 +332,7 @@
     (let [d (database-of target)
           [s & params] (db/format-query d query)
           kind (statement-kind query)]
-      (p/map (db/execute-raw d s params opts)
+      (p/map (ctx/execute d s params opts)
              (fn [^RowSet rs]
                (cond
                  (or (= kind :select) (:returning query)) (db/rows->maps rs nil)

@@ -1,0 +1,378 @@
+(ns ^:no-doc vireo.impl.context
+  "The connection context: Vireo's ContextVar.
+
+  A *scope* pins one pooled connection. Scopes nest as *levels*: the root
+  level owns the connection (aio-connection), a transaction level lives inside
+  it (aio-atomic / aio-transaction at the top), savepoint levels inside that
+  (nested aio-atomic). `*contexts*` maps each database to the innermost level
+  of the current logical task; it is an ordinary dynamic binding, conveyed to
+  callbacks because Vireo's futures are `ConveyingFuture`s.
+
+  Concurrency policy: every level runs its operations one at a time, in the
+  order they were started; a nested block runs as one operation of its parent
+  level (siblings started concurrently wait for it). So operations started
+  concurrently inside a transaction all run in it, on its connection, in start
+  order; they never escape to another connection."
+  (:require [clojure.string :as str]
+            [vireo.impl.db :as db]
+            [vireo.impl.errors :as err]
+            [vireo.promise :as p])
+  (:import (io.vertx.sqlclient SqlConnection)
+           (java.util.concurrent CompletableFuture)
+           (java.util.concurrent.atomic AtomicReference AtomicLong)))
+
+(set! *warn-on-reflection* true)
+
+(def ^:dynamic *contexts*
+  "Database -> innermost Level of the current task."
+  {})
+
+;; kind    :connection (root), :transaction, :savepoint
+;; root    the root level (owns conn and the transaction flag)
+;; tail    AtomicReference of the future the next operation waits for
+;; state   atom :open | :closed
+;; tx      (root only) atom: nil, or {:manual bool :read-only bool} while a transaction is open
+;; sp-seq  (root only) AtomicLong for savepoint names
+(defrecord Level [db ^SqlConnection conn kind parent root ^AtomicReference tail state tx ^AtomicLong sp-seq savepoint])
+
+(defmethod print-method Level [l ^java.io.Writer w]
+  (.write w (str "#vireo/" (name (:kind l)) " \"" (db/describe (:db l)) "\"")))
+
+(defn level? [x] (instance? Level x))
+
+(defn new-root [d conn]
+  (let [l (map->Level {:db d :conn conn :kind :connection :parent nil
+                       :tail (AtomicReference. (p/resolved nil)) :state (atom :open)
+                       :tx (atom nil) :sp-seq (AtomicLong.)})]
+    (assoc l :root l)))
+
+(defn- child [^Level parent kind savepoint]
+  (map->Level {:db (:db parent) :conn (:conn parent) :kind kind :parent parent
+               :root (:root parent) :tail (AtomicReference. (p/resolved nil))
+               :state (atom :open) :tx (:tx (:root parent)) :sp-seq (:sp-seq (:root parent))
+               :savepoint savepoint}))
+
+(defn tx-open? [level] (some? @(:tx level)))
+
+;; ---------------------------------------------------------------- finding the level
+(defn- ancestor? [a l]
+  (loop [l (:parent l)] (cond (nil? l) false (identical? a l) true :else (recur (:parent l)))))
+
+(defn current
+  "The level an operation on `d` runs at: the explicit handle in opts (which
+  must belong to `d`), else the innermost level of the current task, else nil
+  (run on the pool)."
+  [d opts]
+  (if-let [h (:connection opts)]
+    (do
+      (when-not (level? h)
+        (throw (err/error :vireo/interface-error
+                          (str ":connection must be a Vireo connection or transaction handle, got " (pr-str h))
+                          {})))
+      (when-not (identical? (:state (:db h)) (:state d))
+        (throw (err/error :vireo/interface-error
+                          (str "the handle belongs to " (db/describe (:db h)) ", not to " (db/describe d))
+                          {:database (db/describe d)})))
+      (when-let [inner (get *contexts* d)]
+        (when (ancestor? h inner)
+          (throw (err/error :vireo/interface-error
+                            (str "this handle is an enclosing " (name (:kind h))
+                                 "; inside a nested block use the handle the block received"
+                                 " (the enclosing one waits for the block to end)")
+                            {:database (db/describe d)}))))
+      h)
+    ;; a level that has ended is still returned: run-at then fails clearly
+    ;; instead of letting the operation escape to another connection
+    (get *contexts* d)))
+
+;; ---------------------------------------------------------------- running at a level
+(defn- closed-error [level]
+  (err/error :vireo/interface-error
+             (str "the " (name (:kind level)) " scope on " (db/describe (:db level))
+                  " has already ended; an operation started inside it ran after it closed")
+             {:database (db/describe (:db level))}))
+
+(defn run-at
+  "Runs (f conn) as the next operation of `level`, after every operation
+  started before it at that level. Future of f's result."
+  [level f]
+  (if-not (= :open @(:state level))
+    (p/rejected (closed-error level))
+    (let [^AtomicReference tail (:tail level)
+          done (p/promise)
+          ^CompletableFuture prev (.getAndSet tail done)
+          run (fn []
+                (let [r (try (p/->future (f (:conn level)))
+                             (catch Throwable t (p/rejected t)))]
+                  (p/finally r (fn [_ _] (p/resolve! done nil)))))]
+      (if (.isDone prev)
+        (run)
+        (p/then (p/handle prev (fn [_ _] nil)) (fn [_] (run)))))))
+
+(defn- drain
+  "Future completing when every operation queued at `level` has finished."
+  [level]
+  (p/handle (.get ^AtomicReference (:tail level)) (fn [_ _] nil)))
+
+(defn- close-level!
+  "The block's body has completed: no new operation may start at this level
+  (a late one fails instead of running outside the block)."
+  [level]
+  (reset! (:state level) :closed))
+
+(defn execute
+  "Runs `sql` with `params` at the level opts or the task select, or on the pool."
+  [d sql params opts]
+  (if-let [level (current d opts)]
+    (run-at level (fn [conn] (db/execute-raw d sql params {:conn conn})))
+    (db/execute-raw d sql params nil)))
+
+(defn- control
+  "Sends a transaction-control statement on a level's connection (not queued:
+  the caller holds the level). Future of nil."
+  [level sql]
+  (p/map (db/execute-raw (:db level) sql [] {:conn (:conn level)}) (constantly nil)))
+
+;; ---------------------------------------------------------------- connection scopes
+(defn- finish
+  "Completes the scope's result with the body's outcome after (cleanup), whose
+  own failure is attached as suppressed (or becomes the failure)."
+  [v e cleanup]
+  (p/handle (p/->future (try (cleanup) (catch Throwable t (p/rejected t))))
+            (fn [_ ce]
+              (cond
+                (and e ce) (do (when-not (identical? e ce) (.addSuppressed ^Throwable e ^Throwable ce))
+                               (p/rejected e))
+                e (p/rejected e)
+                ce (p/rejected ce)
+                :else v))))
+
+(defn release-root!
+  "Ends a root level: no new operation may start, the queued ones finish, a
+  transaction left open (a manual aio-begin never committed) is rolled back —
+  a connection never goes back to the pool with a transaction open — and the
+  connection is released. Future of nil."
+  [root]
+  (close-level! root)
+  (p/then (drain root)
+          (fn [_]
+            (let [d (:db root)
+                  release #(db/release d (:conn root))]
+              (if (tx-open? root)
+                (p/finally (p/handle (control root "ROLLBACK") (fn [_ _] nil))
+                           (fn [_ _] (reset! (:tx root) nil) (release)))
+                (release))))))
+
+(defn with-connection
+  "Calls (f level) with the task's connection level for `d`: the current one,
+  or a new root level on a connection acquired from the pool, released (after
+  every operation queued on it) when f's future completes. Future of f's result."
+  [d opts f]
+  (p/do
+    (if-let [level (current d opts)]
+      (if (= :open @(:state level))
+        (binding [*contexts* (assoc *contexts* d level)]
+          (f level))
+        (p/rejected (closed-error level)))
+      (p/then (db/acquire d)
+              (fn [conn]
+                (let [root (new-root d conn)
+                      result (p/do (binding [*contexts* (assoc *contexts* d root)] (f root)))]
+                  (p/handle result (fn [v e] (finish v e #(release-root! root))))))))))
+
+;; ---------------------------------------------------------------- transactions
+(def ^:private isolation-sql
+  {:read-uncommitted "READ UNCOMMITTED" :read-committed "READ COMMITTED"
+   :repeatable-read "REPEATABLE READ" :serializable "SERIALIZABLE"})
+
+(defn- check-tx-opts [{:keys [isolation read-only] :as opts} nested?]
+  (when (and isolation (not (contains? isolation-sql isolation)))
+    (throw (err/error :vireo/interface-error
+                      (str "unknown :isolation " (pr-str isolation) "; use one of "
+                           (str/join ", " (map pr-str (keys isolation-sql))))
+                      {:isolation isolation})))
+  (when (and nested? (or isolation (some? read-only)))
+    (throw (err/error :vireo/interface-error
+                      ":isolation and :read-only apply to the outermost transaction only (this block is nested)"
+                      {}))))
+
+(defn begin-statements
+  "The statements that open a transaction on this backend with these options."
+  [kind {:keys [isolation read-only]}]
+  (case kind
+    :postgres [(str "BEGIN" (when isolation (str " ISOLATION LEVEL " (isolation-sql isolation)))
+                    (when read-only " READ ONLY"))]
+    :mysql (cond-> []
+             isolation (conj (str "SET TRANSACTION ISOLATION LEVEL " (isolation-sql isolation)))
+             true (conj (str "START TRANSACTION" (when read-only " READ ONLY"))))
+    ;; SQLite transactions are always serializable; a write transaction takes
+    ;; the write lock up front so concurrent writers queue on the busy timeout
+    ;; instead of failing with SQLITE_BUSY on lock upgrade.
+    :sqlite (if read-only
+              ["PRAGMA query_only = ON" "BEGIN"]
+              ["BEGIN IMMEDIATE"])))
+
+(defn- end-statements [kind {:keys [read-only]}]
+  (if (and (= kind :sqlite) read-only) ["PRAGMA query_only = OFF"] []))
+
+(defn- run-all [level stmts]
+  (reduce (fn [f s] (p/then f (fn [_] (control level s)))) (p/resolved nil) stmts))
+
+(defn- rollback-then-fail
+  "Rolls back with `sql` and fails with `e` (rollback errors surface, with e
+  as suppressed)."
+  [level sql e]
+  (p/handle (control level sql)
+            (fn [_ re]
+              (if re
+                (do (.addSuppressed ^Throwable re ^Throwable e) (p/rejected re))
+                (p/rejected e)))))
+
+(defn- top-transaction
+  "BEGIN … COMMIT around (f tx) as one operation of `level` (a root with no
+  transaction open)."
+  [level opts f ^CompletableFuture result]
+  (let [root (:root level)
+        kind (:kind (:db level))
+        tx-info {:manual false :read-only (boolean (:read-only opts))}
+        after (end-statements kind opts)]
+    (run-at level
+            (fn [_]
+              (p/then
+               (run-all level (begin-statements kind opts))
+               (fn [_]
+                 (reset! (:tx root) tx-info)
+                 (let [tx (child level :transaction nil)
+                       body (p/do (binding [*contexts* (assoc *contexts* (:db level) tx)] (f tx)))]
+                   (-> body
+                       (p/handle
+                        (fn [v e]
+                          (close-level! tx)
+                          (p/then (drain tx)
+                                  (fn [_]
+                                    (cond
+                                      e (rollback-then-fail level "ROLLBACK" e)
+                                      (.isCancelled result)
+                                      (rollback-then-fail level "ROLLBACK"
+                                                          (err/error :vireo/interface-error "transaction cancelled" {}))
+                                      :else
+                                      (p/handle (control level "COMMIT")
+                                                (fn [_ ce]
+                                                  (if ce
+                                                    ;; a failed COMMIT may leave the transaction open
+                                                    ;; (SQLite SQLITE_BUSY): make sure nothing persists
+                                                    (p/handle (control level "ROLLBACK") (fn [_ _] (p/rejected ce)))
+                                                    v))))))))
+                       (p/finally (fn [_ _] (reset! (:tx root) nil)))
+                       (p/handle (fn [v e]
+                                   (p/handle (run-all level after)
+                                             (fn [_ ae] (cond e (p/rejected e) ae (p/rejected ae) :else v)))))))))))))
+
+(defn- savepoint-block
+  "SAVEPOINT … RELEASE around (f sp) as one operation of `level` (inside a
+  transaction)."
+  [level f ^CompletableFuture result]
+  (let [root (:root level)
+        sp-name (str "vireo_sp_" (.incrementAndGet ^AtomicLong (:sp-seq root)))]
+    (run-at level
+            (fn [_]
+              (p/then
+               (control level (str "SAVEPOINT " sp-name))
+               (fn [_]
+                 (let [sp (child level :savepoint sp-name)
+                       body (p/do (binding [*contexts* (assoc *contexts* (:db level) sp)] (f sp)))]
+                   (p/handle body
+                             (fn [v e]
+                               (close-level! sp)
+                               (p/then (drain sp)
+                                       (fn [_]
+                                         (cond
+                                           e (rollback-then-fail level (str "ROLLBACK TO SAVEPOINT " sp-name) e)
+                                           (.isCancelled result)
+                                           (rollback-then-fail level (str "ROLLBACK TO SAVEPOINT " sp-name)
+                                                               (err/error :vireo/interface-error "block cancelled" {}))
+                                           :else (p/map (control level (str "RELEASE SAVEPOINT " sp-name))
+                                                        (constantly v))))))))))))))
+
+(defn- relay
+  "Completes `result` with the outcome of `fut`; returns result."
+  [^CompletableFuture result fut]
+  (p/handle fut (fn [v e] (if e (p/reject! result e) (p/resolve! result v))))
+  result)
+
+(defn atomic
+  "aio-atomic: a transaction at the top, a savepoint when one is open.
+  `transaction?` (aio-transaction) refuses to nest."
+  [d opts f transaction?]
+  (let [result (p/promise)]
+    (relay result
+           (with-connection d opts
+             (fn [level]
+               (let [nested? (tx-open? level)]
+                 (check-tx-opts opts nested?)
+                 (cond
+                   (and nested? transaction?)
+                   (p/rejected (err/error :vireo/operational-error
+                                          "Transaction already opened: aio-transaction cannot nest; use aio-atomic for a savepoint"
+                                          {:database (db/describe d)}))
+                   nested? (savepoint-block level f result)
+                   :else (top-transaction level opts f result))))))))
+
+;; ---------------------------------------------------------------- manual control
+(defrecord ManualTx [level savepoint kind])
+
+(defn- scope-level [d opts what]
+  (or (current d opts)
+      (throw (err/error :vireo/operational-error
+                        (str what " can only be called within an aio-connection scope (or with a :connection handle)")
+                        {:database (db/describe d)}))))
+
+(defn begin
+  "aio-begin: BEGIN on the current scope's connection; future of a handle for
+  aio-commit / aio-rollback. Marks the transaction open, so aio-atomic inside
+  it makes savepoints and aio-transaction refuses."
+  [d opts]
+  (p/do
+    (let [level (scope-level d opts "aio-begin")
+          root (:root level)]
+      (check-tx-opts opts false)
+      (when (tx-open? level)
+        (throw (err/error :vireo/operational-error "Transaction already opened on this connection" {})))
+      (run-at level (fn [_]
+                      (p/map (run-all level (begin-statements (:kind d) opts))
+                             (fn [_]
+                               (reset! (:tx root) {:manual true :read-only (boolean (:read-only opts))})
+                               (->ManualTx level nil (:kind d)))))))))
+
+(defn savepoint
+  "aio-savepoint: SAVEPOINT on the current scope's connection inside an open
+  transaction; future of a handle for aio-commit (RELEASE) / aio-rollback."
+  [d opts]
+  (p/do
+    (let [level (scope-level d opts "aio-savepoint")
+          root (:root level)]
+      (when-not (tx-open? level)
+        (throw (err/error :vireo/operational-error
+                          "aio-savepoint needs an open transaction (aio-begin or aio-atomic)" {})))
+      (let [sp-name (str "vireo_sp_" (.incrementAndGet ^AtomicLong (:sp-seq root)))]
+        (run-at level (fn [_] (p/map (control level (str "SAVEPOINT " sp-name))
+                                     (fn [_] (->ManualTx level sp-name (:kind d))))))))))
+
+(defn- manual-end [^ManualTx h commit?]
+  (p/do
+    (when-not (instance? ManualTx h)
+      (throw (err/error :vireo/interface-error (str "not a handle from aio-begin/aio-savepoint: " (pr-str h)) {})))
+    (let [level (:level h)
+          root (:root level)
+          sp (:savepoint h)]
+      (run-at level
+              (fn [_]
+                (if sp
+                  (control level (str (if commit? "RELEASE SAVEPOINT " "ROLLBACK TO SAVEPOINT ") sp))
+                  (let [read-only (:read-only @(:tx root))]
+                    (-> (control level (if commit? "COMMIT" "ROLLBACK"))
+                        (p/finally (fn [_ _] (reset! (:tx root) nil)))
+                        (p/then (fn [_] (run-all level (end-statements (:kind (:db level)) {:read-only read-only}))))))))))))
+
+(defn commit [h] (manual-end h true))
+(defn rollback [h] (manual-end h false))

@@ -147,23 +147,21 @@
       (.onComplete fut ^Completable (Relay. r)))
     r))
 
-(def ^:private ^Class minimal-stage
-  ;; CompletableFuture.minimalCompletionStage returns a CompletableFuture
-  ;; subclass whose get/join/isDone/... throw UnsupportedOperationException:
-  ;; treat it as a foreign CompletionStage.
-  (class (.minimalCompletionStage (CompletableFuture.))))
-
 (defn ->future
-  "Given x, returns a CompletableFuture: x itself if it is one, a future
-  following x if x is another CompletionStage (including the restricted
-  stages of CompletableFuture/minimalCompletionStage) or an
-  io.vertx.core.Future, otherwise a future resolved with x.
+  "Given x, returns a Vireo CompletableFuture: x itself if it is one, a
+  future following x if x is another CompletableFuture or CompletionStage
+  (including the restricted stages of CompletableFuture/minimalCompletionStage)
+  or an io.vertx.core.Future, otherwise a future resolved with x.
 
     (await (->future 1))  ;=> 1"
   ^CompletableFuture [x]
   (cond
-    (and (instance? CompletableFuture x)
-         (not (identical? minimal-stage (class x)))) x
+    ;; Vireo's own futures as they are; any other CompletableFuture is
+    ;; followed by a new ConveyingFuture, so that stages chained after it
+    ;; (p/let, then, …) still run with the caller's bindings — a plain
+    ;; CompletableFuture would run them with none, and a transaction's
+    ;; context would be lost after e.g. an HTTP client's future
+    (instance? ConveyingFuture x) x
     (instance? Future x) (from-vertx x)
     (instance? CompletionStage x) (c/let [r (promise)]
                                     (.whenComplete ^CompletionStage x (Relay. r))

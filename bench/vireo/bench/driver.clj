@@ -16,7 +16,8 @@
   - blocking: `(op client-index seq)` returns when done (throws on error); one
     platform thread per client."
   (:require [vireo.bench.hist :as hist])
-  (:import (java.util.concurrent CompletionStage CountDownLatch Executor TimeUnit)
+  (:import (clojure.lang Var)
+           (java.util.concurrent CompletionStage CountDownLatch Executor TimeUnit)
            (java.util.concurrent.atomic AtomicInteger)
            (java.util.function BiConsumer)
            (io.vertx.core Completable Future)))
@@ -50,6 +51,23 @@
       now)))
 
 ;; ---------------------------------------------------------------- async clients
+;; Every operation starts as a fresh task, like a request handler would: with
+;; the root dynamic-binding frame, whatever frame the thread completing the
+;; previous operation happened to be in (a library conveying bindings to
+;; callbacks must not see the previous operation's context as the parent of
+;; the next one). Same for every system; costs two ThreadLocal writes.
+(def ^:private root-frame
+  (let [p (promise)]
+    (doto (Thread. ^Runnable (fn [] (deliver p (Var/getThreadBindingFrame)))) (.start) (.join))
+    @p))
+
+(defn- call-fresh [op idx n]
+  (let [frame (Var/getThreadBindingFrame)]
+    (Var/resetThreadBindingFrame root-frame)
+    (try (op idx n)
+         (catch Throwable t t)
+         (finally (Var/resetThreadBindingFrame frame)))))
+
 (declare issue!)
 
 ;; phase: 0 = registering a callback, 1 = completed while registering (the
@@ -78,7 +96,7 @@
             (aset stats seqno (inc n))
             (aset stats t-issue now)
             (.set phase 0)
-            (let [f (try (op idx n) (catch Throwable t t))]
+            (let [f (call-fresh op idx n)]
               (cond
                 (instance? Future f) (.onComplete ^Future f ^Completable c)
                 (instance? CompletionStage f) (.whenComplete ^CompletionStage f ^BiConsumer c)

@@ -125,6 +125,25 @@
 (defn- panel-concurrencies [cs]
   (let [big (filter #{16 64} cs)] (vec (if (seq big) big cs))))
 
+(def ^:private unclosed
+  "Systems whose close did not finish in time (their threads may keep the JVM alive)."
+  (atom #{}))
+
+(defn- close-bounded!
+  "Runs a system's close on a daemon thread, waiting at most 30 s, so a
+  broken system can never hang the harness."
+  [s close]
+  (let [t (doto (Thread. ^Runnable (fn []
+                                     (try (close)
+                                          (catch Throwable t
+                                            (swap! unclosed conj s)
+                                            (binding [*out* *err*] (println "closing" s "failed:" (error-line t)))))))
+            (.setDaemon true) (.setName (str "bench-close-" s)) (.start))]
+    (.join t 30000)
+    (when (.isAlive t)
+      (swap! unclosed conj s)
+      (binding [*out* *err*] (println "closing" s "did not finish within 30 s")))))
+
 (defn run!
   "Runs the benchmark described by `opts` (keys as in `defaults`; missing
   ones take the defaults, or the smoke defaults under :smoke true). Writes
@@ -149,6 +168,8 @@
       (let [inst (into {} @opened)
             na (into {} (for [[s i] inst [wl reason] (:na i)] [[s wl] reason]))
             _ (doseq [[[s wl] reason] na] (say (str "  " s " " wl ": n/a - " reason)))
+            warnings (vec (for [[s i] inst w (:warnings i)] (str s ": " w)))
+            _ (doseq [w warnings] (say (str "  warning: " w)))
             total (* repeats (count workloads) (count concurrency) (count systems))
             counter (atom 0)
             first-errors (atom {})
@@ -200,6 +221,8 @@
                    "\n\n## Ratios\n\n" (report/markdown-table report/ratio-columns (map report/ratio-line ratios))
                    "\n\n## n/a cells\n\n"
                    (str/join "\n" (or (seq (for [[[s wl] reason] na] (str "- " s " " wl ": " reason))) ["none"]))
+                   "\n\n## Warnings\n\n"
+                   (str/join "\n" (or (seq (map #(str "- " %) warnings)) ["none"]))
                    "\n\n## First errors\n\n"
                    (str/join "\n" (or (seq (for [[[s wl c] e] @first-errors] (str "- " s " " wl " c=" c ": " e))) ["none"]))
                    "\n"))
@@ -218,11 +241,10 @@
         (say (str "Wrote " (str/join ", " (map str (vals (cond-> files (not (:chart o)) (dissoc :chart)))))))
         {:rows rows :summary summary :ratios ratios :out-dir out
          :files (cond-> files (not (:chart o)) (dissoc :chart))
-         :na na :errors @first-errors})
+         :na na :warnings warnings :errors @first-errors})
       (finally
         (doseq [[s i] (reverse @opened)]
-          (try ((:close i))
-               (catch Throwable t (binding [*out* *err*] (println "closing" s "failed:" (error-line t))))))))))
+          (close-bounded! s (:close i)))))))
 
 (defn -main [& args]
   (let [opts (try (parse-args args)
@@ -239,4 +261,7 @@
             (.printStackTrace t))
           (shutdown-agents)
           (System/exit 1))))
-    (shutdown-agents)))
+    (shutdown-agents)
+    ;; every pool and Vert.x instance is closed, so the JVM exits by itself;
+    ;; only when a system failed to close is the exit forced
+    (when (seq @unclosed) (System/exit 3))))

@@ -62,8 +62,8 @@
 (defn- connect-options ^PgConnectOptions [url]
   (let [{:keys [host port database user password]} (pg/parse-url url)]
     (-> (PgConnectOptions.)
-        (.setHost host) (.setPort (int port)) (.setDatabase database)
-        (.setUser user) (.setPassword password)
+        (.setHost ^String host) (.setPort (int port)) (.setDatabase ^String database)
+        (.setUser ^String user) (.setPassword ^String password)
         (.setCachePreparedStatements true)
         (.addProperty "client_min_messages" "warning")
         (.addProperty "application_name" "vireo-bench-vertx-raw"))))
@@ -90,7 +90,7 @@
   "Given {:url :pool-size}, returns a system instance (see vireo.bench.systems)."
   [{:keys [url pool-size]}]
   (let [vertx (Vertx/vertx (-> (VertxOptions.) (.setEventLoopPoolSize 1)))
-        pool (-> (PgBuilder/pool)
+        ^Pool pool (-> (PgBuilder/pool)
                  (.with (-> (PoolOptions.) (.setMaxSize (int pool-size)) (.setEventLoopSize 1)))
                  (.connectingTo ^SqlConnectOptions (connect-options url))
                  (.using vertx)

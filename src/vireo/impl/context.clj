@@ -258,11 +258,14 @@
                                       :else
                                       (p/handle (control level "COMMIT")
                                                 (fn [_ ce]
-                                                  (if ce
-                                                    ;; a failed COMMIT may leave the transaction open
-                                                    ;; (SQLite SQLITE_BUSY): make sure nothing persists
+                                                  (cond
+                                                    (nil? ce) v
+                                                    ;; a failed COMMIT leaves SQLite's transaction open
+                                                    ;; (SQLITE_BUSY, deferred constraints): end it so nothing
+                                                    ;; persists (PostgreSQL and MariaDB end it themselves)
+                                                    (= kind :sqlite)
                                                     (p/handle (control level "ROLLBACK") (fn [_ _] (p/rejected ce)))
-                                                    v))))))))
+                                                    :else (p/rejected ce)))))))))
                        (p/finally (fn [_ _] (reset! (:tx root) nil)))
                        (p/handle (fn [v e]
                                    (p/handle (run-all level after)

@@ -48,7 +48,8 @@
 (defn- run-case
   "Runs one test var (with each-fixtures) and records it as one case."
   [v label each-fixture]
-  (let [before @t/*report-counters*]
+  (let [before @t/*report-counters*
+        start (System/nanoTime)]
     (binding [t/*testing-vars* (conj t/*testing-vars* v)]
       (try
         (each-fixture (fn [] (t/test-var v)))
@@ -57,6 +58,8 @@
     (let [after @t/*report-counters*
           bad (- (+ (:fail after 0) (:error after 0)) (+ (:fail before 0) (:error before 0)))]
       (swap! counters update :assertions + (- (:pass after 0) (:pass before 0)))
+      (let [secs (/ (- (System/nanoTime) start) 1e9)]
+        (when (> secs 3.0) (println (format "  slow: %s took %.1f s" label secs))))
       (if (pos? bad)
         (do (swap! counters update :failed inc) (swap! failures conj label))
         (swap! counters update :passed inc)))))

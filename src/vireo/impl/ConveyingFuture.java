@@ -3,7 +3,10 @@ package vireo.impl;
 import clojure.lang.Var;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
@@ -48,6 +51,38 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
   @Override
   public <U> CompletableFuture<U> newIncompleteFuture() {
     return new ConveyingFuture<U>();
+  }
+
+  /**
+   * Blocking for a result that is not there yet on a Vert.x event-loop thread
+   * would deadlock: the loop could never deliver it. Fail clearly instead.
+   */
+  private void checkBlocking() {
+    if (!isDone() && io.vertx.core.Context.isOnEventLoopThread()) {
+      throw new IllegalStateException(
+          "Vireo: blocking on an unfinished future (deref/get/join) on the Vert.x event-loop thread "
+              + Thread.currentThread().getName()
+              + " would deadlock it; chain with vireo.promise/then or p/let instead");
+    }
+  }
+
+  @Override
+  public T get() throws InterruptedException, ExecutionException {
+    checkBlocking();
+    return super.get();
+  }
+
+  @Override
+  public T get(long timeout, TimeUnit unit)
+      throws InterruptedException, ExecutionException, TimeoutException {
+    checkBlocking();
+    return super.get(timeout, unit);
+  }
+
+  @Override
+  public T join() {
+    checkBlocking();
+    return super.join();
   }
 
   /** The binding frame to convey, or null when there is nothing to convey. */

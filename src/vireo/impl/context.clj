@@ -83,7 +83,8 @@
       h)
     ;; a level that has ended is still returned: run-at then fails clearly
     ;; instead of letting the operation escape to another connection
-    (get *contexts* d)))
+    (or (get *contexts* d)
+        @(:override d))))
 
 ;; ---------------------------------------------------------------- running at a level
 (defn- closed-error [level]
@@ -127,7 +128,7 @@
     (run-at level (fn [conn] (db/execute-raw d sql params {:conn conn})))
     (db/execute-raw d sql params nil)))
 
-(defn- control
+(defn control
   "Sends a transaction-control statement on a level's connection (not queued:
   the caller holds the level). Future of nil."
   [level sql]
@@ -185,7 +186,7 @@
   {:read-uncommitted "READ UNCOMMITTED" :read-committed "READ COMMITTED"
    :repeatable-read "REPEATABLE READ" :serializable "SERIALIZABLE"})
 
-(defn- check-tx-opts [{:keys [isolation read-only] :as opts} nested?]
+(defn check-tx-opts [{:keys [isolation read-only] :as opts} nested?]
   (when (and isolation (not (contains? isolation-sql isolation)))
     (throw (err/error :vireo/interface-error
                       (str "unknown :isolation " (pr-str isolation) "; use one of "
@@ -314,7 +315,7 @@
                (let [nested? (tx-open? level)]
                  (check-tx-opts opts nested?)
                  (cond
-                   (and nested? transaction?)
+                   (and nested? transaction? (not (:test-case @(:tx level))))
                    (p/rejected (err/error :vireo/operational-error
                                           "Transaction already opened: aio-transaction cannot nest; use aio-atomic for a savepoint"
                                           {:database (db/describe d)}))
@@ -339,6 +340,10 @@
     (let [level (scope-level d opts "aio-begin")
           root (:root level)]
       (check-tx-opts opts false)
+      (when (:test-case (some-> (:tx level) deref))
+        (throw (err/error :vireo/operational-error
+                          "aio-begin is not available inside a vireo.testing transaction test case (its rollback would be undone); use aio-atomic, which makes a savepoint there"
+                          {})))
       (when (tx-open? level)
         (throw (err/error :vireo/operational-error "Transaction already opened on this connection" {})))
       (run-at level (fn [_]

@@ -26,7 +26,9 @@
 ;; state   atom {:status :new|:open|:closed :pool Pool :vertx Vertx :owns-vertx bool}
 ;; checked-out  AtomicLong of connections Vireo holds out of the pool right now
 ;; allow-sync   atom boolean: set-allow-sync!
-(defrecord Database [kind dialect opts state ^AtomicLong checked-out allow-sync])
+;; override     atom: nil, or the connection level every operation without an
+;;              explicit handle or task context uses (vireo.testing's test case)
+(defrecord Database [kind dialect opts state ^AtomicLong checked-out allow-sync override])
 
 (defmethod print-method Database [db ^java.io.Writer w]
   (.write w (str "#vireo/database \"" (backend/describe (:kind db) (:opts db)) "\"")))
@@ -46,7 +48,7 @@
       (throw (err/error :vireo/interface-error
                         (str "a " (name kind) " database needs a database name (:database, or the URL path)")
                         {:backend kind})))
-    (->Database kind kind opts (atom {:status :new}) (AtomicLong.) (atom (boolean (:allow-sync opts))))))
+    (->Database kind kind opts (atom {:status :new}) (AtomicLong.) (atom (boolean (:allow-sync opts))) (atom nil))))
 
 (defn from-url [url opts]
   (let [[kind url-opts] (backend/parse-url url)]

@@ -9,3 +9,9 @@
   (doseq [suffix ["" "-wal" "-shm"]] (io/delete-file (str "target/guide.db" suffix) true))
   (is (< 30 (doc-examples/run-file! "docs/guide.md" 'vireo.guide-examples))
       "docs/guide.md examples were found and asserted"))
+
+(deftest transactions-examples
+  (.mkdirs (io/file "target"))
+  (doseq [suffix ["" "-wal" "-shm"]] (io/delete-file (str "target/transactions-doc.db" suffix) true))
+  (is (< 20 (doc-examples/run-file! "docs/transactions.md" 'vireo.transactions-examples))
+      "docs/transactions.md examples were found and asserted"))

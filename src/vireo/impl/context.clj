@@ -187,6 +187,12 @@
    :repeatable-read "REPEATABLE READ" :serializable "SERIALIZABLE"})
 
 (defn check-tx-opts [{:keys [isolation read-only] :as opts} nested?]
+  (let [unknown (remove #{:isolation :read-only :retry :connection} (keys opts))]
+    (when (seq unknown)
+      (throw (err/error :vireo/interface-error
+                        (str "unknown transaction option(s) " (str/join ", " (map pr-str unknown))
+                             "; known: :isolation, :read-only, :retry, :connection")
+                        {:options (vec unknown)}))))
   (when (and isolation (not (contains? isolation-sql isolation)))
     (throw (err/error :vireo/interface-error
                       (str "unknown :isolation " (pr-str isolation) "; use one of "
@@ -304,23 +310,44 @@
   (p/handle fut (fn [v e] (if e (p/reject! result e) (p/resolve! result v))))
   result)
 
+(def ^:private retryable #{:vireo/serialization-failure :vireo/deadlock})
+
+(defn- retryable? [e] (some #(err/error-type? e %) retryable))
+
 (defn atomic
   "aio-atomic: a transaction at the top, a savepoint when one is open.
-  `transaction?` (aio-transaction) refuses to nest."
+  `transaction?` (aio-transaction) refuses to nest. With {:retry n} an
+  outermost block that fails with a serialization failure or a deadlock runs
+  again, in a new transaction, up to n more times."
   [d opts f transaction?]
-  (let [result (p/promise)]
+  (let [result (p/promise)
+        retries (:retry opts 0)
+        attempt (fn attempt [left]
+                  (p/catch
+                   (with-connection d opts
+                     (fn [level]
+                       (let [nested? (tx-open? level)]
+                         (check-tx-opts opts nested?)
+                         (cond
+                           (and nested? transaction? (not (:test-case @(:tx level))))
+                           (p/rejected (err/error :vireo/operational-error
+                                                  "Transaction already opened: aio-transaction cannot nest; use aio-atomic for a savepoint"
+                                                  {:database (db/describe d)}))
+                           nested? (if (pos? retries)
+                                     (p/rejected (err/error :vireo/interface-error
+                                                            ":retry applies to the outermost transaction only (this block is nested)"
+                                                            {}))
+                                     (savepoint-block level f result))
+                           :else (top-transaction level opts f result)))))
+                   (fn [e]
+                     (if (and (pos? left) (retryable? e) (not (.isCancelled result)))
+                       (attempt (dec left))
+                       (p/rejected e)))))]
     (relay result
-           (with-connection d opts
-             (fn [level]
-               (let [nested? (tx-open? level)]
-                 (check-tx-opts opts nested?)
-                 (cond
-                   (and nested? transaction? (not (:test-case @(:tx level))))
-                   (p/rejected (err/error :vireo/operational-error
-                                          "Transaction already opened: aio-transaction cannot nest; use aio-atomic for a savepoint"
-                                          {:database (db/describe d)}))
-                   nested? (savepoint-block level f result)
-                   :else (top-transaction level opts f result))))))))
+           (if (nat-int? retries)
+             (attempt retries)
+             (p/rejected (err/error :vireo/interface-error
+                                    (str ":retry must be a non-negative integer, got " (pr-str retries)) {}))))))
 
 ;; ---------------------------------------------------------------- manual control
 (defrecord ManualTx [level savepoint kind])

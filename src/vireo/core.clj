@@ -7,6 +7,7 @@
   Databases
   - `postgresql-database`, `mysql-database`, `sqlite-database`, `database` (from a URL)
   - `aio-connect`, `aio-close`, `connected?`, `checked-out`, `pool-options`
+  - `init!` (deferred databases), `database-proxy`, `initialize-proxy!`
   Models
   - `defmodel`, `model`, `model?`, `table-name`, `fields`
   Instance operations (take the model explicitly)
@@ -79,7 +80,7 @@
 
       (sqlite-database \"app.db\")"
   ([path] (sqlite-database path {}))
-  ([path opts] (db/make-database :sqlite (assoc opts :path path))))
+  ([path opts] (db/make-database :sqlite (cond-> opts path (assoc :path path)))))
 
 (defn database
   "Given a URL (postgresql://…, postgres://…, mysql://…, mariadb://…,
@@ -91,29 +92,51 @@
   "True when x is a Vireo database."
   [x] (db/database? x))
 
+(defn init!
+  "Completes a deferred database (one created without a database name or
+  path), or changes its options, before it is connected. Until then, using it
+  fails with a clear :vireo/interface-error. Returns the database.
+
+      (def db (postgresql-database {}))            ; deferred
+      (init! db {:database \"app\" :host \"db\"})"
+  [db opts] (db/init! db opts))
+
+(defn database-proxy
+  "Returns an unbound database proxy: models can name it as their :database
+  and be defined before the real database is known (peewee's Proxy)."
+  [] (db/make-proxy))
+
+(defn initialize-proxy!
+  "Binds a proxy to a database; returns the proxy."
+  [proxy db]
+  (when-not (db/database? db)
+    (throw (err/error :vireo/interface-error (str "initialize-proxy! needs a database, got " (pr-str db)) {})))
+  (reset! (:target proxy) db)
+  proxy)
+
 (defn aio-connect
   "Opens the database's pool if it is not open. Idempotent and safe to call
   concurrently (one pool). Also reopens a database closed by `aio-close`.
   Returns a future of nil."
-  [db] (db/connect db))
+  [db] (p/do (db/connect (ops/database-of db))))
 
 (defn aio-close
   "Closes the pool, and the Vert.x instance if Vireo created it. Idempotent.
   Queries fail with :vireo/pool-closed until `aio-connect`. Future of nil."
-  [db] (db/close db))
+  [db] (p/do (db/close (ops/database-of db))))
 
 (defn connected?
   "True when the database's pool exists and is open."
-  [db] (db/connected? db))
+  [db] (db/connected? (ops/database-of db)))
 
 (defn checked-out
   "The number of connections Vireo holds out of the pool right now (sync
   blocks, explicit connections). Zero when nothing leaks."
-  [db] (db/checked-out db))
+  [db] (db/checked-out (ops/database-of db)))
 
 (defn pool-options
   "The pool settings the database was configured with."
-  [db] (select-keys (:opts db) [:max-size :max-wait-queue-size :idle-timeout :connection-timeout
+  [db] (select-keys (db/options (ops/database-of db)) [:max-size :max-wait-queue-size :idle-timeout :connection-timeout
                                 :max-lifetime :event-loop-size :pool-cleaner-period]))
 
 ;; ---------------------------------------------------------------- models
@@ -311,7 +334,7 @@
 (defn allow-sync*
   "Calls (f) with synchronous queries allowed on `db` for the current thread.
   The outermost block closes the dedicated connection its sync calls used."
-  [db f] (sync/allow-sync* db f))
+  [db f] (sync/allow-sync* (ops/database-of db) f))
 
 (defmacro with-allow-sync
   "Runs body with synchronous queries allowed on `db` (this thread only; the
@@ -324,7 +347,7 @@
 
 (defn set-allow-sync!
   "Sets the database-wide default for synchronous queries. Returns db."
-  [db flag] (sync/set-allow-sync! db flag))
+  [db flag] (sync/set-allow-sync! (ops/database-of db) flag))
 
 (defn create-table!
   "Synchronous `aio-create-table` (needs allow-sync). Returns nil."

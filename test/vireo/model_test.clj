@@ -4,6 +4,7 @@
             [clojure.test :refer [deftest is testing]]
             [vireo.core :as v]
             [vireo.sql :as sql]
+            [vireo.impl.db]
             [vireo.impl.model :as model]))
 
 (defn- definition-error [name definition]
@@ -65,11 +66,11 @@
       (is (str/includes? (ex-message e) "no minimum size"))))
   (testing "URLs"
     (is (= {:host "db.local" :port 5433 :database "app" :user "me" :password "p@ss"}
-           (select-keys (:opts (v/database "postgresql://me:p%40ss@db.local:5433/app"))
+           (select-keys (vireo.impl.db/options (v/database "postgresql://me:p%40ss@db.local:5433/app"))
                         [:host :port :database :user :password])))
     (is (= :mysql (:kind (v/database "mariadb://root@127.0.0.1/test"))))
-    (is (= "x/y.db" (:path (:opts (v/database "sqlite:x/y.db")))))
-    (is (= "/abs/y.db" (:path (:opts (v/database "sqlite:///abs/y.db")))))
+    (is (= "x/y.db" (:path (vireo.impl.db/options (v/database "sqlite:x/y.db")))))
+    (is (= "/abs/y.db" (:path (vireo.impl.db/options (v/database "sqlite:///abs/y.db")))))
     (is (= :vireo/interface-error (v/error-type (try (v/database "oracle://x") (catch Exception e e))))))
   (testing "pool settings are readable back"
     (is (= {:max-size 16 :idle-timeout 1000}

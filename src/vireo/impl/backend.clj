@@ -28,7 +28,7 @@
             :cache-prepared-statements :prepared-statement-cache-max-size :pipelining-limit}
    :sqlite #{:path :busy-timeout :journal-mode :foreign-keys :synchronous}})
 
-(def ^:private common-option-keys #{:vertx :allow-sync :url})
+(def ^:private common-option-keys #{:vertx :allow-sync :url :leak-detection-threshold})
 
 (def defaults
   {:postgres {:host "127.0.0.1" :port 5432 :user "postgres" :max-size 10
@@ -171,5 +171,5 @@
   "A short, password-free description of a database for messages."
   [kind opts]
   (case kind
-    :sqlite (str "sqlite:" (:path opts))
-    (str (name kind) "://" (:user opts) "@" (:host opts) ":" (:port opts) "/" (:database opts))))
+    :sqlite (str "sqlite:" (or (:path opts) "<deferred>"))
+    (str (name kind) "://" (:user opts) "@" (:host opts) ":" (:port opts) "/" (or (:database opts) "<deferred>"))))

@@ -22,49 +22,96 @@
 ;; ---------------------------------------------------------------- the record
 ;; kind    :postgres | :mysql | :sqlite
 ;; dialect the vireo.sql dialect keyword
-;; opts    merged options (defaults + URL + user map)
+;; config  atom of the merged options (defaults + URL + user map); init! sets it
 ;; state   atom {:status :new|:open|:closed :pool Pool :vertx Vertx :owns-vertx bool}
 ;; checked-out  AtomicLong of connections Vireo holds out of the pool right now
 ;; allow-sync   atom boolean: set-allow-sync!
 ;; override     atom: nil, or the connection level every operation without an
 ;;              explicit handle or task context uses (vireo.testing's test case)
-(defrecord Database [kind dialect opts state ^AtomicLong checked-out allow-sync override])
+;; held         ConcurrentHashMap connection -> acquisition info, only with
+;;              :leak-detection-threshold
+(defrecord Database [kind dialect config state ^AtomicLong checked-out allow-sync override ^ConcurrentHashMap held])
+
+(defn options "The database's merged options." [db] @(:config db))
+
+(defn describe [db] (backend/describe (:kind db) (options db)))
 
 (defmethod print-method Database [db ^java.io.Writer w]
-  (.write w (str "#vireo/database \"" (backend/describe (:kind db) (:opts db)) "\"")))
+  (.write w (str "#vireo/database \"" (describe db) "\"")))
 
 (defn database? [x] (instance? Database x))
 
+(defn- missing-name
+  "nil when the options name a database, else the problem."
+  [kind opts]
+  (if (= kind :sqlite)
+    (when-not (and (string? (:path opts)) (seq (:path opts)))
+      "a SQLite database needs a file path (or \":memory:\")")
+    (when-not (seq (str (:database opts)))
+      (str "a " (name kind) " database needs a database name (:database, or the URL path)"))))
+
+(defn- merged [kind opts]
+  (backend/check-options kind opts)
+  (merge (backend/defaults kind) (dissoc opts :url)))
+
 (defn make-database
   "Given a backend kind and an options map, returns a Database (no connection
-  is opened)."
+  is opened). Without a database name it is *deferred*: using it fails with a
+  clear error until `init!` gives the name."
   [kind opts]
-  (backend/check-options kind opts)
-  (let [opts (merge (backend/defaults kind) (dissoc opts :url))]
-    (when (and (= kind :sqlite) (not (and (string? (:path opts)) (seq (:path opts)))))
-      (throw (err/error :vireo/interface-error "a SQLite database needs a file path (or \":memory:\")"
-                        {:backend kind})))
-    (when (and (not= kind :sqlite) (not (seq (str (:database opts)))))
+  (let [opts (merged kind opts)]
+    (->Database kind kind (atom opts) (atom {:status :new}) (AtomicLong.)
+                (atom (boolean (:allow-sync opts))) (atom nil) (ConcurrentHashMap.))))
+
+(defn init!
+  "Completes (or changes) a database's options before it is connected:
+  peewee's deferred initialisation. Returns the database."
+  [db opts]
+  (locking (:state db)
+    (when (= :open (:status @(:state db)))
       (throw (err/error :vireo/interface-error
-                        (str "a " (name kind) " database needs a database name (:database, or the URL path)")
-                        {:backend kind})))
-    (->Database kind kind opts (atom {:status :new}) (AtomicLong.) (atom (boolean (:allow-sync opts))) (atom nil))))
+                        (str "cannot init " (describe db) " while it is connected; aio-close it first")
+                        {})))
+    (let [new-opts (merged (:kind db) (merge (dissoc (options db) :url) opts))]
+      (when-let [problem (missing-name (:kind db) new-opts)]
+        (throw (err/error :vireo/interface-error problem {:backend (:kind db)})))
+      (reset! (:config db) new-opts)
+      db)))
+
+(defrecord DatabaseProxy [target])
+
+(defmethod print-method DatabaseProxy [px ^java.io.Writer w]
+  (.write w (str "#vireo/database-proxy " (if-let [t @(:target px)] (str "\"" (describe t) "\"") "<unbound>"))))
+
+(defn proxy? [x] (instance? DatabaseProxy x))
+
+(defn make-proxy [] (->DatabaseProxy (atom nil)))
+
+(defn resolve-proxy [px]
+  (or @(:target px)
+      (throw (err/error :vireo/interface-error
+                        "the database proxy is not initialized; call (vireo.core/initialize-proxy! proxy db) first"
+                        {}))))
 
 (defn from-url [url opts]
   (let [[kind url-opts] (backend/parse-url url)]
     (make-database kind (merge url-opts opts))))
 
-(defn describe [db] (backend/describe (:kind db) (:opts db)))
-
 ;; ---------------------------------------------------------------- lifecycle
 (defn- open! [db]
   (locking (:state db)
-    (let [st @(:state db)]
+    (let [st @(:state db)
+          opts (options db)]
+      (when-let [problem (missing-name (:kind db) opts)]
+        (throw (err/error :vireo/interface-error
+                          (str "Error, database must be initialized before creating a connection pool: "
+                               problem "; call (vireo.core/init! db {…})")
+                          {:backend (:kind db)})))
       (if (= :open (:status st))
         (:pool st)
-        (let [user-vertx (get-in db [:opts :vertx])
+        (let [user-vertx (:vertx opts)
               vertx (or user-vertx (Vertx/vertx))
-              pool (backend/make-pool (:kind db) (:opts db) vertx)]
+              pool (backend/make-pool (:kind db) opts vertx)]
           (reset! (:state db) {:status :open :pool pool :vertx vertx :owns-vertx (nil? user-vertx)})
           pool)))))
 
@@ -106,17 +153,40 @@
       (p/resolved nil))))
 
 ;; ---------------------------------------------------------------- connections
+(defn- watch-for-leak
+  "With :leak-detection-threshold ms, logs a warning with the acquirer's stack
+  when a connection is still held after that long."
+  [db conn ^Exception acquired-at ms]
+  (let [^ConcurrentHashMap held (:held db)]
+    (.put held conn acquired-at)
+    (p/then (p/delay ms)
+            (fn [_]
+              (when (identical? acquired-at (.get held conn))
+                (log/log "vireo.pool" :warn acquired-at
+                         (str "possible connection leak: a connection of " (describe db)
+                              " has been held for more than " ms " ms")))))))
+
 (defn acquire
-  "A future of a connection taken from the pool (counted as checked out)."
+  "A future of a connection taken from the pool (counted as checked out).
+  Failures (acquire timeout, closed pool) are mapped to Vireo errors."
   [db]
-  (let [^AtomicLong n (:checked-out db)]
-    (-> (p/from-vertx (.getConnection (pool db)))
-        (p/map (fn [c] (.incrementAndGet n) c)))))
+  (let [^AtomicLong n (:checked-out db)
+        leak-ms (:leak-detection-threshold (options db))
+        acquired-at (when leak-ms
+                      (Exception. (str "connection acquired here, on thread " (.getName (Thread/currentThread)))))]
+    (-> (try (p/from-vertx (.getConnection (pool db)))
+             (catch Throwable t (p/rejected t)))
+        (p/catch (fn [e] (p/rejected (err/map-error e "<acquire a connection>" [] {:database (describe db)}))))
+        (p/map (fn [c]
+                 (.incrementAndGet n)
+                 (when leak-ms (watch-for-leak db c acquired-at leak-ms))
+                 c)))))
 
 (defn release
   "Gives a connection back to the pool. Returns a future of nil."
   [db ^SqlConnection conn]
   (.decrementAndGet ^AtomicLong (:checked-out db))
+  (.remove ^ConcurrentHashMap (:held db) conn)
   (p/map (p/from-vertx (.close conn)) (constantly nil)))
 
 (defn checked-out [db] (.get ^AtomicLong (:checked-out db)))

@@ -190,6 +190,11 @@
     (instance? java.util.concurrent.TimeoutException e)
     {:type :vireo/timeout :message (str "timed out: " (.getMessage e))}
 
+    (and (instance? io.vertx.core.VertxException e)
+         (= "Timeout waiting for connection" (.getMessage e)))
+    {:type :vireo/timeout
+     :message "timed out waiting for a pooled connection (all in use for longer than :connection-timeout)"}
+
     (instance? io.vertx.core.http.ConnectionPoolTooBusyException e)
     {:type :vireo/operational-error :message (str "connection pool too busy: " (.getMessage e))}))
 

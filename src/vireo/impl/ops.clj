@@ -46,14 +46,17 @@
 
 ;; ---------------------------------------------------------------- plumbing
 (defn database-of
-  "The database a model is bound to (or the database itself)."
+  "The database a model is bound to, or the database itself (a proxy
+  resolves to the database it was initialized with)."
   [x]
   (cond
     (db/database? x) x
-    (model/model? x) (or (:database x)
-                         (throw (err/error :vireo/interface-error
-                                           (str "Model " (:name x) " is not bound to a database; give it :database")
-                                           {:model (:name x)})))
+    (db/proxy? x) (db/resolve-proxy x)
+    (model/model? x) (database-of
+                      (or (:database x)
+                          (throw (err/error :vireo/interface-error
+                                            (str "Model " (:name x) " is not bound to a database; give it :database")
+                                            {:model (:name x)}))))
     :else (throw (err/error :vireo/interface-error
                             (str "expected a database or a model, got " (pr-str x)) {}))))
 

@@ -68,7 +68,7 @@
         (is (= 1 (count-rows d "item")))))))
 
 (deftest random-cancellation-test
-  ;; Cancel hundreds of operations at random points (acquire, BEGIN, query,
+  ;; Cancel a thousand operations at random points (acquire, BEGIN, query,
   ;; COMMIT): afterwards nothing is checked out, no session of ours sits idle
   ;; in a transaction, and every transaction is all-or-nothing.
   ;; Its own table: cancelled operations may still be in flight when the test
@@ -77,7 +77,7 @@
         d (ts/db) rng (java.util.Random. 42)]
     (ts/with-tables [Item]
       (let [futs (doall
-                  (for [i (range 300)]
+                  (for [i (range 1000)]
                     (let [f (case (mod i 3)
                               0 (v/aio-create Item {:name (str "c" i)})
                               1 (v/aio-atomic d (fn [_] (p/let [_ (v/aio-create Item {:name (str "t" i "-1")})]
@@ -88,7 +88,7 @@
         (is (wait-until #(zero? (v/checked-out d)) 10000) "every connection went back")
         (testing "transactions are all-or-nothing"
           (let [names (set (map :name (await! (v/aio-execute d {:select [:name] :from :cancelitem}))))]
-            (doseq [i (range 1 300 3)]
+            (doseq [i (range 1 1000 3)]
               (is (= (contains? names (str "t" i "-1")) (contains? names (str "t" i "-2"))) (str "transaction " i)))))
         (testing "no session of ours is left idle in a transaction"
           (case ts/*backend*

@@ -122,11 +122,13 @@
   (reset! (:state level) :closed))
 
 (defn execute
-  "Runs `sql` with `params` at the level opts or the task select, or on the pool."
-  [d sql params opts]
-  (if-let [level (current d opts)]
-    (run-at level (fn [conn] (db/execute-raw d sql params {:conn conn})))
-    (db/execute-raw d sql params nil)))
+  "Runs `sql` with `params` at the level opts or the task select, or on the
+  pool. Future of (f rowset) (see vireo.impl.db/execute-raw)."
+  ([d sql params opts] (execute d sql params opts identity nil))
+  ([d sql params opts f extra]
+   (if-let [level (current d opts)]
+     (run-at level (fn [conn] (db/execute-raw d sql params {:conn conn} f extra)))
+     (db/execute-raw d sql params nil f extra))))
 
 (defn control
   "Sends a transaction-control statement on a level's connection (not queued:

@@ -4,6 +4,7 @@
   allow-sync guard. The only namespace that talks to Vert.x SQL clients."
   (:require [clojure.string :as str]
             [clojure.tools.logging :as log]
+            [clojure.tools.logging.impl :as log-impl]
             [vireo.impl.backend :as backend]
             [vireo.impl.errors :as err]
             [vireo.impl.model :as model]
@@ -234,25 +235,47 @@
     nil))
 
 ;; ---------------------------------------------------------------- execution
+(def ^:private sql-logger
+  ;; [factory logger]: looking a logger up (e.g. JUL's LogManager) on every
+  ;; statement costs more than the rest of the hot path, so cache it per factory
+  (atom [nil nil]))
+
+(defn- statement-logger []
+  (let [factory log/*logger-factory*
+        [f l] @sql-logger]
+    (if (identical? f factory)
+      l
+      (let [l (log-impl/get-logger factory "vireo.sql")]
+        (reset! sql-logger [factory l])
+        l))))
+
 (defn- log-statement [sql params]
-  (log/log "vireo.sql" :debug nil (pr-str [sql params])))
+  (let [logger (statement-logger)]
+    (when (log-impl/enabled? logger :debug)
+      (log/log* logger :debug nil (pr-str [sql params])))))
 
 (defn execute-raw
   "Runs `sql` with `params` on the raw SqlConnection `:conn` of opts, or on
-  the pool. Returns a future of the Vert.x RowSet; failures are mapped to
-  Vireo errors carrying :sql and :params. (Connection scopes and handles are
-  resolved one level up, in vireo.impl.context.)"
-  [db sql params {:keys [conn]}]
-  (log-statement sql params)
-  (let [fut (try
-              (let [^SqlClient client (or conn (pool db))
-                    ;; Tuple/from copies: Vert.x's pg encoder writes converted
-                    ;; values back into the tuple, which a wrapped persistent
-                    ;; vector cannot take
-                    ^List ps (if (instance? List params) params (vec params))]
-                (p/from-vertx (.execute (.preparedQuery client ^String sql) (Tuple/from ps))))
-              (catch Throwable t (p/rejected t)))]
-    (p/catch fut (fn [e] (p/rejected (err/map-error e sql params {:database (describe db)}))))))
+  the pool. Returns a future of (f rowset) — the RowSet itself by default —
+  in one stage: failures are mapped to Vireo errors carrying :sql, :params
+  and `extra` (e.g. {:model \"PageBlock\"}), and a throw in f fails the future.
+  (Connection scopes and handles are resolved one level up, in
+  vireo.impl.context.)"
+  ([db sql params opts] (execute-raw db sql params opts identity nil))
+  ([db sql params {:keys [conn]} f extra]
+   (log-statement sql params)
+   (let [fut (try
+               (let [^SqlClient client (or conn (pool db))
+                     ;; Tuple/from copies: Vert.x's pg encoder writes converted
+                     ;; values back into the tuple, which a wrapped persistent
+                     ;; vector cannot take
+                     ^List ps (if (instance? List params) params (vec params))]
+                 (p/from-vertx (.execute (.preparedQuery client ^String sql) (Tuple/from ps))))
+               (catch Throwable t (p/rejected t)))]
+     (p/handle fut (fn [rs e]
+                     (if e
+                       (p/rejected (err/map-error e sql params (assoc extra :database (describe db))))
+                       (f rs)))))))
 
 (defn result-map
   "RowSet -> {:rows [maps] :row-count n :last-insert-id id}."

@@ -316,16 +316,25 @@
     (fn [v] (if (nil? v) nil (f v)))))
 
 ;; ---------------------------------------------------------------- per-dialect codecs, cached
+(defn dialect-cache
+  "The model's cache for one dialect: a ConcurrentHashMap holding its codecs
+  (under ::codecs), decoding shape (::shape) and formatted statement templates.
+  Keyed by the dialect keyword, so the hot path allocates no key."
+  ^ConcurrentHashMap [model dialect]
+  (let [^ConcurrentHashMap cache (:cache model)]
+    (or (.get cache dialect)
+        (let [fresh (ConcurrentHashMap.)]
+          (or (.putIfAbsent cache dialect fresh) fresh)))))
+
 (defn codecs
   "Given a model and a dialect keyword, returns {field-key {:encode f :decode g}},
   computed once per model and dialect."
   [model dialect]
-  (let [^ConcurrentHashMap cache (:cache model)
-        k [::codecs dialect]]
-    (or (.get cache k)
+  (let [cache (dialect-cache model dialect)]
+    (or (.get cache ::codecs)
         (let [v (into {} (for [{:keys [key type]} (:fields model)]
                            [key {:encode (encoder dialect type) :decode (decoder dialect type)}]))]
-          (or (.putIfAbsent cache k v) v)))))
+          (or (.putIfAbsent cache ::codecs v) v)))))
 
 (defn encode-value
   "Encodes `v` for field `k` of `model` on `dialect`, naming the field on error."

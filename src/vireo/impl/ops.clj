@@ -36,13 +36,13 @@
   (mapv (fn [b] (if (vector? b) (second b) (nth args b))) binder))
 
 (defn- cached
-  "Returns the template for `k` in the model's cache, building it with (build)."
+  "Returns the template for `k` in the model's cache for `dialect`, building
+  it with (build) the first time."
   [m dialect k build]
-  (let [^ConcurrentHashMap cache (:cache m)
-        ck [dialect k]]
-    (or (.get cache ck)
+  (let [cache (model/dialect-cache m dialect)]
+    (or (.get cache k)
         (let [v (compile-template dialect (build))]
-          (or (.putIfAbsent cache ck v) v)))))
+          (or (.putIfAbsent cache k v) v)))))
 
 ;; ---------------------------------------------------------------- plumbing
 (defn database-of
@@ -63,12 +63,11 @@
 (defn- shape
   "Decoding shape for a model's full column list, per dialect (cached)."
   [m dialect]
-  (let [^ConcurrentHashMap cache (:cache m)
-        k [dialect ::shape]]
-    (or (.get cache k)
+  (let [cache (model/dialect-cache m dialect)]
+    (or (.get cache ::shape)
         (let [codecs (model/codecs m dialect)
               v (mapv (fn [f] [(:key f) (get-in codecs [(:key f) :decode])]) (:fields m))]
-          (or (.putIfAbsent cache k v) v)))))
+          (or (.putIfAbsent cache ::shape v) v)))))
 
 (defn- all-columns [m] (mapv model/column-ident (:fields m)))
 
@@ -79,14 +78,6 @@
                       {:model (:name m)})))
   (doseq [k (keys values)]
     (model/field m k)))
-
-(defn- with-model-context
-  "Adds :model to a failure's ex-data (keeping its type and message)."
-  [fut m]
-  (p/catch fut (fn [e]
-                 (p/rejected (if (and (instance? clojure.lang.ExceptionInfo e) (not (:model (ex-data e))))
-                               (ex-info (ex-message e) (assoc (ex-data e) :model (:name m)) (ex-cause e))
-                               e)))))
 
 ;; ---------------------------------------------------------------- expressions over a model
 (defn- column-or-self [m x]
@@ -152,7 +143,7 @@
 
     :else
     (let [pk (or (:pk-field m) (throw (err/error :vireo/model-error (str "Model " (:name m) " has no primary key") {})))
-          tpl (cached m dialect [:get-pk]
+          tpl (cached m dialect :get-pk
                       #(assoc (select-base m)
                               :where [:= (model/column-ident pk) (slot 0)]
                               :limit (slot 1)))]
@@ -160,29 +151,38 @@
 
 (defn- describe-filter [filter] (pr-str filter))
 
-(defn get-or-none
-  "Future of the first instance of `m` matching `filter`, or nil."
-  [m filter opts]
+(defn- does-not-exist [m filter]
+  (err/error :vireo/does-not-exist
+             (str (:name m) " instance matching query does not exist: " (describe-filter filter))
+             {:model (:name m) :filter filter}))
+
+(defn- run-get
+  "One stage from the driver's result to the instance (or nil, or a
+  does-not-exist failure when `required?`)."
+  [m filter opts required?]
   (p/do
     (let [d (database-of m)
           dialect (:dialect d)
           [{:keys [sql binder]} args] (get-template m dialect filter)
-          params (bind binder args)]
-      (-> (ctx/execute d sql params opts)
-          (p/map (fn [^RowSet rs] (first (db/rows->maps rs (shape m dialect)))))
-          (with-model-context m)))))
+          sh (shape m dialect)]
+      (ctx/execute d sql (bind binder args) opts
+                   (fn [rs]
+                     (let [row (first (db/rows->maps rs sh))]
+                       (if (and required? (nil? row))
+                         (throw (does-not-exist m filter))
+                         row)))
+                   {:model (:name m)}))))
+
+(defn get-or-none
+  "Future of the first instance of `m` matching `filter`, or nil."
+  [m filter opts]
+  (run-get m filter opts false))
 
 (defn get-one
   "Future of the first instance of `m` matching `filter`; fails with
   :vireo/does-not-exist naming the model and filter when there is none."
   [m filter opts]
-  (p/then (get-or-none m filter opts)
-          (fn [row]
-            (or row
-                (p/rejected
-                 (err/error :vireo/does-not-exist
-                            (str (:name m) " instance matching query does not exist: " (describe-filter filter))
-                            {:model (:name m) :filter filter}))))))
+  (run-get m filter opts true))
 
 ;; ---------------------------------------------------------------- writes
 (defn- complete-instance
@@ -219,15 +219,15 @@
                           (empty? cols) (assoc :values :default)
                           returning? (assoc :returning [(model/column-ident pk)]))))
           args (mapv (fn [f] (model/encode-value m dialect (:key f) (get values (:key f)))) cols)]
-      (-> (ctx/execute d (:sql tpl) (bind (:binder tpl) args) opts)
-          (p/map (fn [^RowSet rs]
-                   (let [id (when want-id?
-                              (let [decode (get-in (model/codecs m dialect) [(:key pk) :decode])]
-                                (decode (if returning?
-                                          (let [it (.iterator rs)] (when (.hasNext it) (.getValue ^Row (.next it) (int 0))))
-                                          (db/last-insert-id d rs)))))]
-                     (complete-instance m (cond-> values want-id? (assoc (:key pk) id))))))
-          (with-model-context m)))))
+      (ctx/execute d (:sql tpl) (bind (:binder tpl) args) opts
+                   (fn [^RowSet rs]
+                     (let [id (when want-id?
+                                (let [decode (get-in (model/codecs m dialect) [(:key pk) :decode])]
+                                  (decode (if returning?
+                                            (let [it (.iterator rs)] (when (.hasNext it) (.getValue ^Row (.next it) (int 0))))
+                                            (db/last-insert-id d rs)))))]
+                       (complete-instance m (cond-> values want-id? (assoc (:key pk) id)))))
+                   {:model (:name m)}))))
 
 (defn save
   "Future of the saved instance: UPDATE by primary key of the fields present
@@ -254,17 +254,17 @@
                                  :where [:= (model/column-ident pk) (slot (count cols))]}))
                   args (conj (mapv (fn [f] (model/encode-value m dialect (:key f) (get instance (:key f)))) cols)
                              (model/encode-value m dialect (:key pk) pk-value))]
-              (-> (ctx/execute d (:sql tpl) (bind (:binder tpl) args) opts)
-                  (p/then (fn [^RowSet rs]
-                            (if (zero? (.rowCount rs))
-                              (p/rejected
-                               (err/error :vireo/does-not-exist
-                                          (str (:name m) " with " (:key pk) " " (pr-str pk-value)
-                                               " does not exist, so aio-save updated nothing;"
-                                               " pass {:force-insert true} to insert it")
-                                          {:model (:name m) :filter {(:key pk) pk-value}}))
-                              instance)))
-                  (with-model-context m)))))))))
+              (ctx/execute d (:sql tpl) (bind (:binder tpl) args) opts
+                           (fn [^RowSet rs]
+                             (if (zero? (.rowCount rs))
+                               (throw
+                                (err/error :vireo/does-not-exist
+                                           (str (:name m) " with " (:key pk) " " (pr-str pk-value)
+                                                " does not exist, so aio-save updated nothing;"
+                                                " pass {:force-insert true} to insert it")
+                                           {:model (:name m) :filter {(:key pk) pk-value}}))
+                               instance))
+                           {:model (:name m)}))))))))
 
 (defn delete-instance
   "Future of the number of rows deleted (1, or 0 when the row was already gone)."
@@ -279,12 +279,12 @@
                           (str "aio-delete-instance: this " (:name m) " has no " (:key pk)
                                " (it was never saved)")
                           {:model (:name m)})))
-      (let [tpl (cached m dialect [:delete-pk]
+      (let [tpl (cached m dialect :delete-pk
                         #(hash-map :delete-from (model/table-ident m)
                                    :where [:= (model/column-ident pk) (slot 0)]))]
-        (-> (ctx/execute d (:sql tpl) (bind (:binder tpl) [(model/encode-value m dialect (:key pk) pk-value)]) opts)
-            (p/map (fn [^RowSet rs] (.rowCount rs)))
-            (with-model-context m))))))
+        (ctx/execute d (:sql tpl) (bind (:binder tpl) [(model/encode-value m dialect (:key pk) pk-value)]) opts
+                     (fn [^RowSet rs] (.rowCount rs))
+                     {:model (:name m)})))))
 
 (defn get-or-create
   "Future of [instance created?]: the instance matching the equality map

@@ -99,17 +99,20 @@
             :sqlite (is (some? (await! (v/aio-atomic d (fn [_] (v/aio-create Item {:name "write-lock-free"}))))))))))))
 
 (deftest ^{:backends #{:postgres :mysql}} killed-connection-test
-  (let [d (ts/new-db ts/*backend* {:max-size 2})]
+  (let [d (ts/new-db ts/*backend* {:max-size 2})
+        id-sql (case ts/*backend* :postgres "SELECT pg_backend_pid() AS id" :mysql "SELECT CONNECTION_ID() AS id")
+        kill-sql (case ts/*backend* :postgres "SELECT pg_terminate_backend(%d)" :mysql "KILL %d")]
     (try
-      (await! (p/all (repeatedly 4 #(v/aio-execute-sql d "SELECT 1"))))
-      (let [admin (ts/db)
-            own (case ts/*backend*
-                  :postgres "SELECT pg_terminate_backend(pid) AS k FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                  :mysql nil)]
-        (if own
-          (await! (v/aio-execute-sql admin own))
-          (let [ids (map :id (:rows (await! (v/aio-execute-sql admin "SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID()"))))]
-            (doseq [id ids] (p/handle (v/aio-execute-sql admin (str "KILL " id)) (fn [_ _] nil))))))
+      (testing "the server kills this pool's two connections (and only them)"
+        (let [gate (p/promise) n (atom 0)
+              ids (await! (p/all (repeatedly 2 #(v/aio-connection d (fn [_]
+                                                                       (when (= 2 (swap! n inc)) (p/resolve! gate nil))
+                                                                       (p/let [_ gate
+                                                                               r (v/aio-execute-sql d id-sql)]
+                                                                         (-> r :rows first :id)))))))]
+          (is (= 2 (count (distinct ids))))
+          (doseq [id ids]
+            (await! (p/handle (v/aio-execute-sql (ts/db) (format kill-sql (long id))) (fn [_ _] nil))))))
       (Thread/sleep 300)
       (testing "a connection killed by the server is detected and replaced: the next operations succeed"
         (is (= (repeat 4 [{:one 1}]) (map :rows (await! (p/all (repeatedly 4 #(v/aio-execute-sql d "SELECT 1 AS one")))))))

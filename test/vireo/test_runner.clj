@@ -12,7 +12,8 @@
   runs on those backends only. A test case is one var (on one backend);
   it passes when it reported no failure and no error. The last line printed
   is `N passed, N failed` (`, N skipped` when a backend was unavailable
-  outside CI). A full run first loads every src/ namespace and counts a
+  outside CI, or a case called `vireo.test-support/skip!` and did not fail).
+  A full run first loads every src/ namespace and counts a
   reflection warning there as a failed case. Exit status 1 on any failure, or when no test ran."
   (:require [clojure.java.io :as io]
             [clojure.string :as str]
@@ -49,7 +50,10 @@
   "Runs one test var (with each-fixtures) and records it as one case."
   [v label each-fixture]
   (let [before @t/*report-counters*
-        start (System/nanoTime)]
+        start (System/nanoTime)
+        ;; vireo.test-support/skip! (only loaded by tests that can call it)
+        skip-reason (when (find-ns 'vireo.test-support) @(resolve 'vireo.test-support/skip-reason))]
+    (some-> skip-reason (reset! nil))
     (binding [t/*testing-vars* (conj t/*testing-vars* v)]
       (try
         (each-fixture (fn [] (t/test-var v)))
@@ -60,9 +64,11 @@
       (swap! counters update :assertions + (- (:pass after 0) (:pass before 0)))
       (let [secs (/ (- (System/nanoTime) start) 1e9)]
         (when (> secs 3.0) (println (format "  slow: %s took %.1f s" label secs))))
-      (if (pos? bad)
-        (do (swap! counters update :failed inc) (swap! failures conj label))
-        (swap! counters update :passed inc)))))
+      (cond
+        (pos? bad) (do (swap! counters update :failed inc) (swap! failures conj label))
+        (some-> skip-reason deref) (do (println (str "  skipped: " label " - " @skip-reason))
+                                       (swap! counters update :skipped inc))
+        :else (swap! counters update :passed inc)))))
 
 (defn- record-unavailable [v label reason]
   (if (= "true" (System/getenv "CI"))

@@ -40,6 +40,19 @@
   ([backend] (new-db backend {}))
   ([backend opts] (v/database (url backend) (merge {:max-size 5} opts))))
 
+(def skip-reason
+  "The reason the running test case called `skip!`, or nil. The runner resets
+  it before each case and counts a case that set it (and did not fail) as
+  skipped."
+  (atom nil))
+
+(defn skip!
+  "Marks the running test case as skipped (not passed) with a reason; the
+  caller then returns without asserting anything more."
+  [reason]
+  (reset! skip-reason (str reason))
+  nil)
+
 (defonce ^:private shared (atom {}))
 
 (defn db

@@ -4,7 +4,8 @@
   the repeats, value on the bar), and under each workload the median
   vireo / vertx-raw throughput ratio."
   (:require [clojure.java.io :as io]
-            [clojure.string :as str])
+            [clojure.string :as str]
+            [vireo.bench.report :as report])
   (:import (java.awt BasicStroke Color Font Graphics2D RenderingHints)
            (java.awt.geom AffineTransform)
            (java.awt.image BufferedImage)
@@ -54,6 +55,13 @@
     (.drawString g s (float x) (float y))
     (.setTransform g old)))
 
+(defn- verdict-color
+  "Green/red where the README's target applies (c=16, 64), else grey."
+  ^Color [c ok?]
+  (cond (not (contains? (:concurrencies report/target) c)) (Color. 60 60 60)
+        ok? (Color. 30 130 50)
+        :else (Color. 190 40 40)))
+
 (defn render
   "Draws the chart to `file` (PNG). `summary` rows are
   {:system :workload :concurrency :ops-per-sec | :na}; `ratios` rows
@@ -63,7 +71,7 @@
   (System/setProperty "java.awt.headless" "true")
   (let [width 1400
         left 120 right 40
-        header 130 panel-h 460 plot-h 300
+        header 150 panel-h 480 plot-h 300
         height (+ header (* panel-h (count concurrencies)) 20)
         img (BufferedImage. width height BufferedImage/TYPE_INT_RGB)
         g (.createGraphics img)
@@ -90,6 +98,12 @@
           (.setColor g (Color. 30 30 30))
           (.drawString g ^String s (float (+ x 26)) (float 102))
           (recur (+ x 26 (text-width g s) 36) more)))
+      (when (some :throughput-median ratios)
+        (.setFont g (Font. "SansSerif" Font/PLAIN 13))
+        (.setColor g (Color. 90 90 90))
+        (let [note (str "Under each workload: vireo / vertx-raw, median of the per-repeat ratios (throughput, then p99); "
+                        "green = within the target (throughput \u2265 0.90\u00d7, p99 \u2264 1.2\u00d7), red = outside")]
+          (.drawString g note (int left) (int 124))))
       (doseq [[pi c] (map-indexed vector concurrencies)]
         (let [top (+ header (* pi panel-h))
               plot-top (+ top 50)
@@ -157,17 +171,19 @@
                 (.setColor g (Color. 80 80 80))
                 (draw-centered g (short-names w "") cx (+ base 40.0))
                 (when-let [t (:throughput-median rr)]
+                  (.setColor g (verdict-color c (>= (double t) (double (:min-throughput-ratio report/target)))))
                   (.setFont g (Font. "SansSerif" Font/BOLD 13))
-                  (.setColor g (case (:target rr)
-                                 "meets" (Color. 30 130 50)
-                                 "misses" (Color. 190 40 40)
-                                 (Color. 60 60 60)))
                   (draw-centered g (String/format java.util.Locale/US "vireo/raw %.2f\u00d7" (to-array [(double t)]))
-                                 cx (+ base 60.0))))))
+                                 cx (+ base 60.0))
+                  (when-let [p99 (:p99-median rr)]
+                    (.setColor g (verdict-color c (<= (double p99) (double (:max-p99-ratio report/target)))))
+                    (.setFont g (Font. "SansSerif" Font/PLAIN 12))
+                    (draw-centered g (String/format java.util.Locale/US "p99 %.2f\u00d7" (to-array [(double p99)]))
+                                   cx (+ base 76.0)))))))
           ;; x axis label
           (.setColor g (Color. 50 50 50))
           (.setFont g (Font. "SansSerif" Font/BOLD 14))
-          (draw-centered g "workload" (+ left (/ plot-w 2.0)) (+ base 84.0))))
+          (draw-centered g "workload" (+ left (/ plot-w 2.0)) (+ base 100.0))))
       (io/make-parents file)
       (ImageIO/write img "png" (io/file file))
       (finally (.dispose g)))))

@@ -51,22 +51,16 @@
       now)))
 
 ;; ---------------------------------------------------------------- async clients
-;; Every operation starts as a fresh task, like a request handler would: with
-;; the root dynamic-binding frame, whatever frame the thread completing the
-;; previous operation happened to be in (a library conveying bindings to
-;; callbacks must not see the previous operation's context as the parent of
-;; the next one). Same for every system; costs two ThreadLocal writes.
+;; Every operation is started (and its completion callback registered) as a
+;; fresh task, like a request handler would: with the root dynamic-binding
+;; frame, whatever frame the thread completing the previous operation happened
+;; to be in (a library conveying bindings to callbacks must not see the
+;; previous operation's context as the parent of the next one). Same for every
+;; system; costs two ThreadLocal writes.
 (def ^:private root-frame
   (let [p (promise)]
     (doto (Thread. ^Runnable (fn [] (deliver p (Var/getThreadBindingFrame)))) (.start) (.join))
     @p))
-
-(defn- call-fresh [op idx n]
-  (let [frame (Var/getThreadBindingFrame)]
-    (Var/resetThreadBindingFrame root-frame)
-    (try (op idx n)
-         (catch Throwable t t)
-         (finally (Var/resetThreadBindingFrame frame)))))
 
 (declare issue!)
 
@@ -96,13 +90,17 @@
             (aset stats seqno (inc n))
             (aset stats t-issue now)
             (.set phase 0)
-            (let [f (call-fresh op idx n)]
-              (cond
-                (instance? Future f) (.onComplete ^Future f ^Completable c)
-                (instance? CompletionStage f) (.whenComplete ^CompletionStage f ^BiConsumer c)
-                (instance? Throwable f) (.accept c nil f)
-                :else (.accept c nil (IllegalStateException.
-                                      (str "an async op returned " (class f) ", not a future")))))
+            (let [frame (Var/getThreadBindingFrame)]
+              (Var/resetThreadBindingFrame root-frame)
+              (try
+                (let [f (try (op idx n) (catch Throwable t t))]
+                  (cond
+                    (instance? Future f) (.onComplete ^Future f ^Completable c)
+                    (instance? CompletionStage f) (.whenComplete ^CompletionStage f ^BiConsumer c)
+                    (instance? Throwable f) (.accept c nil f)
+                    :else (.accept c nil (IllegalStateException.
+                                          (str "an async op returned " (class f) ", not a future")))))
+                (finally (Var/resetThreadBindingFrame frame))))
             (when-not (.compareAndSet phase 0 2)
               (recur))))))))
 

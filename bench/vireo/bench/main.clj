@@ -9,7 +9,9 @@
   From code (the smoke test does this): (run! {:smoke true ...}) returns
   {:rows :summary :ratios :out-dir :files} and never exits the JVM."
   (:refer-clojure :exclude [run!])
-  (:require [clojure.java.io :as io]
+  (:require [clojure.edn :as edn]
+            [clojure.java.io :as io]
+            [clojure.pprint]
             [clojure.string :as str]
             [vireo.bench.chart :as chart]
             [vireo.bench.driver :as driver]
@@ -31,6 +33,7 @@
    :window-s 10.0
    :repeats 3
    :pool-size 16
+   :prewarm-s 1.0
    :drain-s 30
    :out nil
    :smoke false
@@ -39,7 +42,7 @@
 
 (def smoke-defaults
   "--smoke: about one second per cell, tiny warm-up, no repeats."
-  {:warmup-s 0.2 :window-s 1.0 :repeats 1})
+  {:warmup-s 0.2 :window-s 1.0 :repeats 1 :prewarm-s 0.0})
 
 (def usage
   (str/join
@@ -53,12 +56,15 @@
     "  --warmup SECONDS    discarded warm-up per cell, default 3"
     "  --window SECONDS    measurement window per cell, default 10"
     "  --repeats N         default 3 (systems interleaved, order rotated per repeat)"
+    "  --prewarm SECONDS   before measuring, run every (system, workload) this long, unrecorded,"
+    "                      so the JIT has compiled every path before the first cell; default 1, 0 = off"
     "  --pool N            connections per pool, default 16"
     "  --out DIR           default bench/results/<timestamp>/"
     "  --url URL           default postgresql://postgres@127.0.0.1:5432/vireo_test"
     "  --smoke             ~1 s per cell, 0.2 s warm-up, 1 repeat (explicit options still win)"
     "  --no-chart          skip the PNG"
     "  --quiet             no per-cell progress lines"
+    "  --report-only DIR   recompute summary, ratios, report and chart from DIR/results.tsv"
     "  --help"]))
 
 (defn- split-list [s] (remove str/blank? (str/split (str s) #"[,\s]+")))
@@ -76,9 +82,11 @@
    "--warmup" [:warmup-s parse-double]
    "--window" [:window-s parse-double]
    "--repeats" [:repeats parse-long]
+   "--prewarm" [:prewarm-s parse-double]
    "--pool" [:pool-size parse-long]
    "--out" [:out identity]
-   "--url" [:url identity]})
+   "--url" [:url identity]
+   "--report-only" [:report-only identity]})
 
 (def ^:private flag-options
   {"--smoke" [:smoke true] "--no-chart" [:chart false] "--quiet" [:quiet true]
@@ -104,7 +112,8 @@
     (doseq [s (:systems o)]
       (when-not (contains? systems/registry s)
         (throw (ex-info (str "unknown system " (pr-str s) "; known: " (str/join ", " (keys systems/registry))) {}))))
-    (doseq [[k ok?] [[:repeats pos?] [:pool-size pos?] [:window-s pos?] [:warmup-s (complement neg?)]]]
+    (doseq [[k ok?] [[:repeats pos?] [:pool-size pos?] [:window-s pos?] [:warmup-s (complement neg?)]
+                         [:prewarm-s (complement neg?)]]]
       (when-not (and (number? (k o)) (ok? (k o)))
         (throw (ex-info (str "bad value for " k ": " (pr-str (k o))) {}))))
     (when-not (and (seq (:concurrency o)) (every? pos-int? (:concurrency o)))
@@ -144,11 +153,93 @@
       (swap! unclosed conj s)
       (binding [*out* *err*] (println "closing" s "did not finish within 30 s")))))
 
+(defn- write-outputs!
+  "Writes results.tsv, summary.tsv, ratios.tsv, report.md, run.edn and the
+  chart for `rows`; prints the summary and ratio tables. Returns
+  {:summary :ratios :files}."
+  [rows {:keys [o started na warnings first-errors say env]}]
+  (let [{:keys [systems workloads concurrency warmup-s window-s repeats pool-size out]} o
+        summary (report/summarise rows)
+        ratios (report/ratios rows)
+        files (cond-> {:results (io/file out "results.tsv")
+                       :summary (io/file out "summary.tsv")
+                       :ratios (io/file out "ratios.tsv")
+                       :report (io/file out "report.md")
+                       :run (io/file out "run.edn")
+                       :chart (io/file out "throughput.png")}
+                (not (:chart o)) (dissoc :chart))
+        subtitle (str "PostgreSQL on loopback, pool " pool-size ", 1 Vert.x event loop; window " window-s
+                      " s after " warmup-s " s warm-up; median of " repeats " repeat(s); " started)]
+    (report/write-tsv! (:results files) report/result-columns (map report/result-line rows))
+    (report/write-tsv! (:summary files) report/summary-columns (map report/summary-line summary))
+    (report/write-tsv! (:ratios files) report/ratio-columns (map report/ratio-line ratios))
+    (spit (:run files)
+          (with-out-str
+            (clojure.pprint/pprint {:options (dissoc o :help :say) :started started
+                                    :jvm (str (System/getProperty "java.vm.name") " " (System/getProperty "java.version"))
+                                    :cpus (.availableProcessors (Runtime/getRuntime))
+                                    :environment env
+                                    :na na :warnings warnings :first-errors first-errors})))
+    (spit (:report files)
+          (str "# Vireo benchmark run " started "\n\n"
+               "Options: `" (pr-str (dissoc o :help)) "`\n\n"
+               "JVM: " (System/getProperty "java.vm.name") " " (System/getProperty "java.version")
+               ", " (.availableProcessors (Runtime/getRuntime)) " CPUs\n\n"
+               (when env
+                 (str "Machine: load average " (get-in env [:start :load-average]) " at the start, "
+                      (get-in env [:end :load-average]) " at the end; other sessions on the database: "
+                      (get-in env [:start :other-sessions]) " at the start, "
+                      (get-in env [:end :other-sessions]) " at the end.\n\n"))
+               "## Medians\n\n" (report/markdown-table report/summary-columns (map report/summary-line summary))
+               "\n\n## Ratios\n\n" (report/markdown-table report/ratio-columns (map report/ratio-line ratios))
+               "\n\n## n/a cells\n\n"
+               (str/join "\n" (or (seq (for [[[s wl] reason] na] (str "- " s " " wl ": " reason))) ["none"]))
+               "\n\n## Warnings\n\n"
+               (str/join "\n" (or (seq (map #(str "- " %) warnings)) ["none"]))
+               "\n\n## First errors\n\n"
+               (str/join "\n" (or (seq (for [[[s wl c] e] first-errors] (str "- " s " " wl " c=" c ": " e))) ["none"]))
+               "\n"))
+    (when (:chart files)
+      (chart/render (:chart files) summary ratios
+                    {:title "Vireo benchmark: throughput by workload"
+                     :subtitle subtitle :systems systems :workloads workloads
+                     :concurrencies (panel-concurrencies concurrency)}))
+    (say)
+    (say (str "Medians over " repeats " repeat(s):"))
+    (say (report/table-str report/summary-columns (map report/summary-line summary)))
+    (say)
+    (say "Ratios (per repeat, then median and min-max); target: throughput >= 0.90, p99 <= 1.2 at c=16/64:")
+    (say (report/table-str report/ratio-columns (map report/ratio-line ratios)))
+    (say)
+    (say (str "Wrote " (str/join ", " (map str (vals files)))))
+    {:summary summary :ratios ratios :files files}))
+
+(defn report-only!
+  "Re-computes the summary, ratios, report and chart of an earlier run from
+  its results.tsv (and run.edn), e.g. after changing the report code."
+  [dir]
+  (let [run (let [f (io/file dir "run.edn")] (when (.exists f) (edn/read-string (slurp f))))
+        lines (map #(str/split % #"\t") (rest (str/split-lines (slurp (io/file dir "results.tsv")))))
+        num (fn [s] (when-not (#{"-" "n/a"} s) (parse-double s)))
+        rows (vec (for [[system workload c r ops p50 p99 errors starved] lines]
+                    (cond-> {:system system :workload workload :concurrency (parse-long c) :repeat (parse-long r)}
+                      (= ops "n/a") (assoc :na (get-in run [:na [system workload]] "n/a"))
+                      (not= ops "n/a") (assoc :ops-per-sec (num ops) :p50-ms (num p50) :p99-ms (num p99)
+                                              :errors (parse-long errors) :starved (parse-long starved)))))
+        o (merge defaults
+                 {:systems (vec (distinct (map :system rows))) :workloads (vec (distinct (map :workload rows)))
+                  :concurrency (vec (distinct (map :concurrency rows))) :repeats (count (distinct (map :repeat rows)))}
+                 (select-keys (:options run) [:warmup-s :window-s :pool-size :url :smoke])
+                 {:out (str dir)})]
+    (write-outputs! rows {:o o :started (or (:started run) "?") :na (:na run {}) :warnings (:warnings run [])
+                          :env (:environment run)
+                          :first-errors (:first-errors run {}) :say println})))
+
 (defn run!
   "Runs the benchmark described by `opts` (keys as in `defaults`; missing
   ones take the defaults, or the smoke defaults under :smoke true). Writes
   the output files and returns {:rows :summary :ratios :out-dir :files
-  :na :errors}. Throws when PostgreSQL is unreachable."
+  :na :warnings :errors}. Throws when PostgreSQL is unreachable."
   [opts]
   (System/setProperty "java.awt.headless" "true")
   (let [o (resolve-options opts)
@@ -156,11 +247,16 @@
         say (fn [& xs] (when-not quiet (apply println xs) (flush)))
         _ (when-let [why (pg/unreachable url)]
             (throw (ex-info (str "PostgreSQL is unreachable at " url ": " why) {:url url})))
-        started (LocalDateTime/now)
+        started (.format (LocalDateTime/now) (DateTimeFormatter/ofPattern "yyyy-MM-dd HH:mm"))
         _ (say (str "vireo bench: systems " (str/join "," systems) ", workloads " (str/join "," workloads)
                     ", concurrency " (str/join "," concurrency) ", warm-up " warmup-s " s, window " window-s
                     " s, repeats " repeats ", pool " pool-size " -> " out))
         _ (pg/seed! url)                     ; the vireo system's aio-atomic check needs the table
+        env-start {:other-sessions (pg/other-sessions url) :load-average (pg/load-average)}
+        _ (when (pos? (or (:other-sessions env-start) 0))
+            (say (str "  note: " (:other-sessions env-start) " other session(s) are connected to this database: "
+                      "results may be noisy, and a test suite running against it may terminate the harness's "
+                      "connections (errors \"connection was closed\")")))
         opened (atom [])]
     (try
       (doseq [s systems]
@@ -170,6 +266,16 @@
             _ (doseq [[[s wl] reason] na] (say (str "  " s " " wl ": n/a - " reason)))
             warnings (vec (for [[s i] inst w (:warnings i)] (str s ": " w)))
             _ (doseq [w warnings] (say (str "  warning: " w)))
+            _ (when (pos? (:prewarm-s o))
+                (say (str "  pre-warming every (system, workload) for " (:prewarm-s o) " s at c="
+                          (apply max concurrency) " (not recorded)"))
+                (doseq [wl workloads s systems
+                        :let [i (inst s) op (get-in i [:ops wl])]
+                        :when (and op (not (na [s wl])))]
+                  (pg/seed! url)
+                  (driver/run-cell {:kind (:kind i) :op op :start-executor (:start-executor i)
+                                    :concurrency (apply max concurrency) :warmup-s 0
+                                    :window-s (:prewarm-s o) :drain-s drain-s})))
             total (* repeats (count workloads) (count concurrency) (count systems))
             counter (atom 0)
             first-errors (atom {})
@@ -199,49 +305,11 @@
                           (when-let [e (:first-error res)] (say "      first error:" (error-line e)))
                           (cond-> row
                             (pos? (:stuck res)) (update :errors + (:stuck res))))))))
-            summary (report/summarise rows)
-            ratios (report/ratios rows)
-            files {:results (io/file out "results.tsv")
-                   :summary (io/file out "summary.tsv")
-                   :ratios (io/file out "ratios.tsv")
-                   :report (io/file out "report.md")
-                   :chart (io/file out "throughput.png")}
-            subtitle (str "PostgreSQL on loopback, pool " pool-size ", 1 Vert.x event loop; window " window-s
-                          " s after " warmup-s " s warm-up; median of " repeats " repeat(s); "
-                          (.format started (DateTimeFormatter/ofPattern "yyyy-MM-dd HH:mm")))]
-        (report/write-tsv! (:results files) report/result-columns (map report/result-line rows))
-        (report/write-tsv! (:summary files) report/summary-columns (map report/summary-line summary))
-        (report/write-tsv! (:ratios files) report/ratio-columns (map report/ratio-line ratios))
-        (spit (:report files)
-              (str "# Vireo benchmark run " started "\n\n"
-                   "Options: `" (pr-str (dissoc o :help)) "`\n\n"
-                   "JVM: " (System/getProperty "java.vm.name") " " (System/getProperty "java.version")
-                   ", " (.availableProcessors (Runtime/getRuntime)) " CPUs\n\n"
-                   "## Medians\n\n" (report/markdown-table report/summary-columns (map report/summary-line summary))
-                   "\n\n## Ratios\n\n" (report/markdown-table report/ratio-columns (map report/ratio-line ratios))
-                   "\n\n## n/a cells\n\n"
-                   (str/join "\n" (or (seq (for [[[s wl] reason] na] (str "- " s " " wl ": " reason))) ["none"]))
-                   "\n\n## Warnings\n\n"
-                   (str/join "\n" (or (seq (map #(str "- " %) warnings)) ["none"]))
-                   "\n\n## First errors\n\n"
-                   (str/join "\n" (or (seq (for [[[s wl c] e] @first-errors] (str "- " s " " wl " c=" c ": " e))) ["none"]))
-                   "\n"))
-        (when (:chart o)
-          (chart/render (:chart files) summary ratios
-                        {:title "Vireo benchmark: throughput by workload"
-                         :subtitle subtitle :systems systems :workloads workloads
-                         :concurrencies (panel-concurrencies concurrency)}))
-        (say)
-        (say (str "Medians over " repeats " repeat(s):"))
-        (say (report/table-str report/summary-columns (map report/summary-line summary)))
-        (say)
-        (say "Ratios (per repeat, then median and min-max); target: throughput >= 0.90, p99 <= 1.2 at c=16/64:")
-        (say (report/table-str report/ratio-columns (map report/ratio-line ratios)))
-        (say)
-        (say (str "Wrote " (str/join ", " (map str (vals (cond-> files (not (:chart o)) (dissoc :chart)))))))
-        {:rows rows :summary summary :ratios ratios :out-dir out
-         :files (cond-> files (not (:chart o)) (dissoc :chart))
-         :na na :warnings warnings :errors @first-errors})
+            env {:start env-start
+                 :end {:other-sessions (pg/other-sessions url) :load-average (pg/load-average)}}
+            result (write-outputs! rows {:o o :started started :na na :warnings warnings
+                                         :first-errors @first-errors :say say :env env})]
+        (merge result {:rows rows :out-dir out :na na :warnings warnings :errors @first-errors}))
       (finally
         (doseq [[s i] (reverse @opened)]
           (close-bounded! s (:close i)))))))
@@ -254,7 +322,9 @@
     (if (:help opts)
       (println usage)
       (try
-        (run! opts)
+        (if-let [dir (:report-only opts)]
+          (report-only! dir)
+          (run! opts))
         (catch Throwable t
           (binding [*out* *err*]
             (println "vireo bench failed:" (error-line t))

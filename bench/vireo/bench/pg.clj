@@ -2,7 +2,8 @@
   "PostgreSQL plumbing shared by the harness: URL conversion, the
   reachability check and the README's re-create-and-seed, all over a plain
   pgjdbc connection (never one of the measured pools)."
-  (:require [vireo.bench.workloads :as w])
+  (:require [clojure.string]
+            [vireo.bench.workloads :as w])
   (:import (java.net URI)
            (java.sql Connection DriverManager Statement)
            (java.util Properties)))
@@ -61,6 +62,28 @@
     (with-open [c (connect url)
                 s (.createStatement c)]
       (.execute s "SET client_min_messages = warning")
+      ;; a stuck client of the previous cell must fail the seed, not hang it
+      (.execute s "SET lock_timeout = '30s'")
       (doseq [^String sql w/seed-sql]
         (.execute s sql)))
     (/ (- (System/nanoTime) t0) 1e6)))
+
+(defn other-sessions
+  "The number of sessions connected to the database of `url` that are not the
+  harness's own (application_name vireo-bench-*), or nil if it cannot tell."
+  [url]
+  (try
+    (with-open [c (connect url)
+                s (.createStatement c)
+                rs (.executeQuery s (str "SELECT count(*) FROM pg_stat_activity "
+                                         "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                                         "AND coalesce(application_name, '') NOT LIKE 'vireo-bench%'"))]
+      (.next rs)
+      (.getLong rs 1))
+    (catch Throwable _ nil)))
+
+(defn load-average
+  "The 1-minute load average (/proc/loadavg), or nil."
+  []
+  (try (parse-double (first (clojure.string/split (String. (java.nio.file.Files/readAllBytes (java.nio.file.Path/of "/proc/loadavg" (make-array String 0)))) #"\s+")))
+       (catch Throwable _ nil)))

@@ -20,7 +20,8 @@
                   :open 'vireo.bench.vireo-java/open}
   with a namespace running the same calls through the facade, and list it in
   `default-systems`; the ratio tables then also get `vireo-java / vertx-raw`
-  by adding it to vireo.bench.report/ratio-systems.")
+  by adding it to vireo.bench.report/ratio-systems."
+  (:require [clojure.string :as str]))
 
 (def registry
   (array-map
@@ -40,6 +41,6 @@
   [name cfg]
   (let [entry (or (get registry name)
                   (throw (ex-info (str "unknown system " (pr-str name) "; known: "
-                                       (clojure.string/join ", " (keys registry)))
+                                       (str/join ", " (keys registry)))
                                   {:system name})))]
     ((requiring-resolve (:open entry)) cfg)))

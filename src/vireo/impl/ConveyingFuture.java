@@ -22,8 +22,8 @@ import java.util.function.Function;
  * {@code handle}, … rather than Vireo's helpers. Every stage it creates is a
  * ConveyingFuture again ({@link #newIncompleteFuture()}).
  *
- * <p>When no binding is in force (the common case outside transactions) the
- * function is registered as is: conveyance costs nothing there.
+ * <p>A callback registered with no binding in force runs with none; when the
+ * completing thread already has the right frame, nothing is reset.
  */
 public class ConveyingFuture<T> extends CompletableFuture<T> {
 
@@ -85,18 +85,26 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
     return super.join();
   }
 
-  /** The binding frame to convey, or null when there is nothing to convey. */
+  /**
+   * The binding frame to convey: the registering thread's frame. A callback
+   * registered with no binding in force must run with none as well (not with
+   * whatever frame the completing thread happens to have: on an event loop
+   * that is often another stage's conveyed frame, e.g. an ended transaction).
+   */
   static Object capture() {
-    return Var.getThreadBindingFrame() == TOP ? null : Var.cloneThreadBindingFrame();
+    // frames are immutable snapshots: the registering thread's own frame can
+    // be shared (no clone, no allocation), as a binding pushed inside the
+    // callback links to it and pops back to it
+    return Var.getThreadBindingFrame();
   }
 
   static <A, B> Function<A, B> fn(Function<A, B> f) {
     final Object frame = capture();
-    if (frame == null) {
-      return f;
-    }
     return a -> {
       Object prev = Var.getThreadBindingFrame();
+      if (prev == frame) {
+        return f.apply(a);
+      }
       Var.resetThreadBindingFrame(frame);
       try {
         return f.apply(a);
@@ -108,11 +116,11 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
 
   static <A, B, C> BiFunction<A, B, C> biFn(BiFunction<A, B, C> f) {
     final Object frame = capture();
-    if (frame == null) {
-      return f;
-    }
     return (a, b) -> {
       Object prev = Var.getThreadBindingFrame();
+      if (prev == frame) {
+        return f.apply(a, b);
+      }
       Var.resetThreadBindingFrame(frame);
       try {
         return f.apply(a, b);
@@ -124,11 +132,12 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
 
   static <A> Consumer<A> consumer(Consumer<A> f) {
     final Object frame = capture();
-    if (frame == null) {
-      return f;
-    }
     return a -> {
       Object prev = Var.getThreadBindingFrame();
+      if (prev == frame) {
+        f.accept(a);
+        return;
+      }
       Var.resetThreadBindingFrame(frame);
       try {
         f.accept(a);
@@ -140,11 +149,12 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
 
   static <A, B> BiConsumer<A, B> biConsumer(BiConsumer<A, B> f) {
     final Object frame = capture();
-    if (frame == null) {
-      return f;
-    }
     return (a, b) -> {
       Object prev = Var.getThreadBindingFrame();
+      if (prev == frame) {
+        f.accept(a, b);
+        return;
+      }
       Var.resetThreadBindingFrame(frame);
       try {
         f.accept(a, b);
@@ -156,11 +166,12 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
 
   static Runnable runnable(Runnable f) {
     final Object frame = capture();
-    if (frame == null) {
-      return f;
-    }
     return () -> {
       Object prev = Var.getThreadBindingFrame();
+      if (prev == frame) {
+        f.run();
+        return;
+      }
       Var.resetThreadBindingFrame(frame);
       try {
         f.run();

@@ -41,16 +41,13 @@
 (defn level? [x] (instance? Level x))
 
 (defn new-root [d conn]
-  (let [l (map->Level {:db d :conn conn :kind :connection :parent nil
-                       :tail (AtomicReference. (p/resolved nil)) :state (atom :open)
-                       :tx (atom nil) :sp-seq (AtomicLong.)})]
+  (let [l (->Level d conn :connection nil nil (AtomicReference. (p/resolved nil)) (atom :open)
+                   (atom nil) (AtomicLong.) nil)]
     (assoc l :root l)))
 
 (defn- child [^Level parent kind savepoint]
-  (map->Level {:db (:db parent) :conn (:conn parent) :kind kind :parent parent
-               :root (:root parent) :tail (AtomicReference. (p/resolved nil))
-               :state (atom :open) :tx (:tx (:root parent)) :sp-seq (:sp-seq (:root parent))
-               :savepoint savepoint}))
+  (->Level (:db parent) (:conn parent) kind parent (:root parent) (AtomicReference. (p/resolved nil))
+           (atom :open) (:tx (:root parent)) (:sp-seq (:root parent)) savepoint))
 
 (defn tx-open? [level] (some? @(:tx level)))
 

@@ -1,0 +1,48 @@
+(ns vireo.bench-smoke-test
+  "Keeps the benchmark harness (bench/, vireo.bench.*) working: runs it in
+  smoke mode for every registered system, W1–W6, concurrency 1 and 4, with
+  ~0.3 s windows, into target/bench-smoke/, and checks that every cell that
+  ran completed operations without errors and that the TSVs and the PNG were
+  written. Never asserts anything about timings: benchmarks are not tests.
+
+  Not per-backend (the harness is PostgreSQL only). Skipped, with a printed
+  reason, when PostgreSQL is unreachable, unless CI=true."
+  (:require [clojure.java.io :as io]
+            [clojure.test :refer [deftest is testing]]
+            [vireo.bench.main :as bench]
+            [vireo.bench.pg :as pg]
+            [vireo.bench.systems :as systems]
+            [vireo.bench.workloads :as w]))
+
+(set! *warn-on-reflection* true)
+
+(def ^:private url (or (System/getenv "VIREO_TEST_PG_URL") pg/default-url))
+
+(deftest harness-smoke-test
+  (let [unreachable (pg/unreachable url)]
+    (if (and unreachable (not= "true" (System/getenv "CI")))
+      (println "SKIP vireo.bench-smoke-test: PostgreSQL is unreachable at" url "-" unreachable)
+      (do
+        (is (nil? unreachable) (str "PostgreSQL must be reachable under CI: " unreachable))
+        (when-not unreachable
+          (let [system-names (vec (keys systems/registry))
+                {:keys [rows files na]}
+                (bench/run! {:smoke true :url url
+                             :systems system-names :workloads w/all-workloads
+                             :concurrency [1 4] :warmup-s 0.1 :window-s 0.3 :repeats 1
+                             :out "target/bench-smoke" :quiet true})]
+            (is (= (* (count system-names) (count w/all-workloads) 2) (count rows))
+                "one row per (system, workload, concurrency)")
+            (doseq [{:keys [system workload concurrency] :as r} rows]
+              (testing (str system " " workload " c=" concurrency)
+                (if (:na r)
+                  (is (and (string? (:na r)) (seq (:na r))) "an n/a cell says why")
+                  (do (is (pos? (:ops r)) "completed operations in the window")
+                      (is (zero? (:errors r)) "no errors")
+                      (is (zero? (:stuck r)) "every client stopped by itself")))))
+            (testing "only vireo's W6 may be n/a (while aio-atomic is missing or broken)"
+              (is (every? #{["vireo" "W6"]} (keys na)) (pr-str na)))
+            (doseq [k [:results :summary :ratios :report :chart]]
+              (let [f (io/file (get files k))]
+                (is (.isFile f) (str k " written"))
+                (is (pos? (.length f)) (str k " not empty"))))))))))

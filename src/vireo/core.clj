@@ -36,6 +36,14 @@
 (set! *warn-on-reflection* true)
 
 ;; ---------------------------------------------------------------- databases
+(defn- server-database [kind label url-or-opts opts]
+  (if (string? url-or-opts)
+    (let [d (db/from-url url-or-opts opts)]
+      (when-not (= kind (:kind d))
+        (throw (err/error :vireo/interface-error (str "not a " label " URL: " url-or-opts) {})))
+      d)
+    (db/make-database kind (merge url-or-opts opts))))
+
 (defn postgresql-database
   "Given a URL string (\"postgresql://user:pass@host:port/db\") or an options
   map, returns a PostgreSQL database. No connection is opened: the pool is
@@ -53,24 +61,14 @@
       (postgresql-database {:database \"app\" :max-size 16})"
   ([url-or-opts] (postgresql-database url-or-opts {}))
   ([url-or-opts opts]
-   (if (string? url-or-opts)
-     (let [d (db/from-url url-or-opts opts)]
-       (when-not (= :postgres (:kind d))
-         (throw (err/error :vireo/interface-error (str "not a PostgreSQL URL: " url-or-opts) {})))
-       d)
-     (db/make-database :postgres (merge url-or-opts opts)))))
+   (server-database :postgres "PostgreSQL" url-or-opts opts)))
 
 (defn mysql-database
   "Like `postgresql-database`, for MySQL / MariaDB (\"mysql://root@127.0.0.1:3306/db\").
   Defaults: :port 3306, :user \"root\", :charset \"utf8mb4\", :collation \"utf8mb4_bin\"."
   ([url-or-opts] (mysql-database url-or-opts {}))
   ([url-or-opts opts]
-   (if (string? url-or-opts)
-     (let [d (db/from-url url-or-opts opts)]
-       (when-not (= :mysql (:kind d))
-         (throw (err/error :vireo/interface-error (str "not a MySQL URL: " url-or-opts) {})))
-       d)
-     (db/make-database :mysql (merge url-or-opts opts)))))
+   (server-database :mysql "MySQL" url-or-opts opts)))
 
 (defn sqlite-database
   "Given a file path (or \":memory:\") and options, returns a SQLite database.

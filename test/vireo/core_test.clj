@@ -3,7 +3,6 @@
   (:require [clojure.string :as str]
             [clojure.test :refer [deftest is testing]]
             [clojure.tools.logging :as log]
-            [clojure.tools.logging.impl :as log-impl]
             [vireo.core :as v]
             [vireo.promise :as p]
             [vireo.test-support :as ts :refer [await! error-of]])
@@ -231,16 +230,10 @@
       (finally (.await (.close vx))))))
 
 (deftest sql-logging-test
-  (let [logged (atom [])
-        factory (reify log-impl/LoggerFactory
-                  (name [_] "capture")
-                  (get-logger [_ ns]
-                    (reify log-impl/Logger
-                      (enabled? [_ level] (and (= "vireo.sql" (str ns)) (= :debug level)))
-                      (write! [_ level _ msg] (swap! logged conj [(str ns) level msg])))))]
-    (binding [log/*logger-factory* factory]
+  (let [logged (atom [])]
+    (binding [log/*logger-factory* (ts/capturing-logger-factory logged "vireo.sql" :debug)]
       (await! (v/aio-execute-sql (ts/db) "SELECT 1 AS one" [])))
-    (is (= [["vireo.sql" :debug (pr-str ["SELECT 1 AS one" []])]] @logged))))
+    (is (= [["vireo.sql" :debug nil (pr-str ["SELECT 1 AS one" []])]] @logged))))
 
 (deftest ^{:backends #{:sqlite}} sqlite-connection-pragmas-test
   (testing "every pooled connection has WAL, a busy timeout and foreign keys on"

@@ -15,16 +15,6 @@
 (defn- count-rows [d table]
   (-> (await! (v/aio-execute-sql d (str "SELECT count(*) AS n FROM " table))) :rows first :n))
 
-(defn- wait-until
-  "Polls (pred) every 250 ms (MariaDB refreshes information_schema.innodb_trx
-  only when it was not read for 100 ms) until it holds or `ms` pass."
-  [pred ms]
-  (let [deadline (+ (System/currentTimeMillis) ms)]
-    (loop []
-      (cond (pred) true
-            (> (System/currentTimeMillis) deadline) false
-            :else (do (Thread/sleep 250) (recur))))))
-
 (deftest ^{:backends #{:postgres :mysql}} deadlock-and-retry-test
   (let [Item (item-model) d (ts/db)]
     (ts/with-tables [Item]
@@ -85,7 +75,7 @@
                               2 (v/aio-connection d (fn [_] (v/aio-execute-sql d "SELECT 1"))))]
                       (p/then (p/delay (.nextInt rng 8)) (fn [_] (.cancel ^CompletableFuture f true))))))]
         (await! (p/all futs))
-        (is (wait-until #(zero? (v/checked-out d)) 10000) "every connection went back")
+        (is (ts/wait-until #(zero? (v/checked-out d)) 10000) "every connection went back")
         (testing "transactions are all-or-nothing"
           (let [names (set (map :name (await! (v/aio-execute d {:select [:name] :from :cancelitem}))))]
             (doseq [i (range 1 1000 3)]
@@ -94,7 +84,7 @@
           (case ts/*backend*
             :postgres (is (= [{:n 0}] (:rows (await! (v/aio-execute-sql d "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'")))))
             ;; innodb_trx is a cache refreshed at most every 100 ms: poll
-            :mysql (is (wait-until #(= [{:n 0}] (:rows (await! (v/aio-execute-sql d "SELECT count(*) AS n FROM information_schema.innodb_trx"))))
+            :mysql (is (ts/wait-until #(= [{:n 0}] (:rows (await! (v/aio-execute-sql d "SELECT count(*) AS n FROM information_schema.innodb_trx"))))
                                    3000))
             :sqlite (is (some? (await! (v/aio-atomic d (fn [_] (v/aio-create Item {:name "write-lock-free"}))))))))))))
 

@@ -5,7 +5,6 @@
   (:require [clojure.string :as str]
             [clojure.test :refer [deftest is testing]]
             [clojure.tools.logging :as log]
-            [clojure.tools.logging.impl :as log-impl]
             [vireo.core :as v]
             [vireo.impl.backend :as backend]
             [vireo.promise :as p]
@@ -70,16 +69,6 @@
         (is (= [{:one 1}] (:rows (await! (v/aio-execute-sql d "SELECT 1 AS one"))))))
       (finally (await! (v/aio-close d))))))
 
-(defn- wait-until
-  "Polls (pred) every 250 ms (MariaDB refreshes information_schema.innodb_trx
-  only when it was not read for 100 ms) until it holds or `ms` pass."
-  [pred ms]
-  (let [deadline (+ (System/currentTimeMillis) ms)]
-    (loop []
-      (cond (pred) true
-            (> (System/currentTimeMillis) deadline) false
-            :else (do (Thread/sleep 250) (recur))))))
-
 (deftest leak-count-matches-server-test
   (let [d (ts/new-db ts/*backend*)
         server-count (fn []
@@ -103,22 +92,17 @@
         (await! all-in)
         (is (= 3 (v/checked-out d)))
         (when-not (= ts/*backend* :sqlite)
-          (is (wait-until #(= 3 (server-count)) 3000) "the server sees the same three sessions in a transaction"))
+          (is (ts/wait-until #(= 3 (server-count)) 3000) "the server sees the same three sessions in a transaction"))
         (p/resolve! release nil)
         (await! (p/all txs))
         (is (zero? (v/checked-out d)))
         (when-not (= ts/*backend* :sqlite)
-          (is (wait-until #(zero? (server-count)) 3000))))
+          (is (ts/wait-until #(zero? (server-count)) 3000))))
       (finally (await! (v/aio-close d))))))
 
 (deftest leak-detection-test
   (let [logged (atom [])
-        factory (reify log-impl/LoggerFactory
-                  (name [_] "capture")
-                  (get-logger [_ ns]
-                    (reify log-impl/Logger
-                      (enabled? [_ level] (and (= "vireo.pool" (str ns)) (= :warn level)))
-                      (write! [_ _ e msg] (swap! logged conj [msg e])))))
+        factory (ts/capturing-logger-factory logged "vireo.pool" :warn)
         d (ts/new-db ts/*backend* {:leak-detection-threshold 100})
         old log/*logger-factory*]
     (alter-var-root #'log/*logger-factory* (constantly factory))
@@ -127,7 +111,7 @@
       (await! (v/aio-connection d (fn [_] (p/delay 10))))
       (Thread/sleep 200)
       (is (= 1 (count @logged)) "only the connection held too long is reported")
-      (let [[msg ^Throwable e] (first @logged)]
+      (let [[_ _ ^Throwable e msg] (first @logged)]
         (is (str/includes? (str msg) "held for more than 100 ms"))
         (is (some #(str/includes? (.getClassName ^StackTraceElement %) "vireo.pool_test") (.getStackTrace e))
             "the warning carries the stack of whoever acquired it"))

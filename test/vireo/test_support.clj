@@ -5,6 +5,7 @@
   (:require [clojure.java.io :as io]
             [clojure.string :as str]
             [clojure.test :as t]
+            [clojure.tools.logging.impl]
             [vireo.core :as v]
             [vireo.promise :as p]))
 
@@ -117,3 +118,25 @@
   [f]
   (try (let [r (f)] (when (p/future? r) (await! r)) nil)
        (catch Throwable e e)))
+
+(defn wait-until
+  "Polls (pred) every 250 ms until it holds or `ms` pass; true when it held.
+  (250 ms because MariaDB refreshes information_schema.innodb_trx only when
+  it was not read for 100 ms.)"
+  [pred ms]
+  (let [deadline (+ (System/currentTimeMillis) ms)]
+    (loop []
+      (cond (pred) true
+            (> (System/currentTimeMillis) deadline) false
+            :else (do (Thread/sleep 250) (recur))))))
+
+(defn capturing-logger-factory
+  "A clojure.tools.logging factory that records [logger-name level throwable
+  message] into the atom `sink` for `logger-name` at `level` and drops the rest."
+  [sink logger-name level]
+  (reify clojure.tools.logging.impl/LoggerFactory
+    (name [_] "capture")
+    (get-logger [_ ns]
+      (reify clojure.tools.logging.impl/Logger
+        (enabled? [_ l] (and (= logger-name (str ns)) (= level l)))
+        (write! [_ l e msg] (swap! sink conj [(str ns) l e msg]))))))

@@ -121,3 +121,47 @@
                                                   (fn [_ e] e)))))]
           (is (= [] (remove nil? outcomes)))
           (is (= 100 (count-rows d "item"))))))))
+
+(defn- kill-self-sql []
+  (case ts/*backend*
+    :postgres "SELECT pg_terminate_backend(pg_backend_pid())"
+    :mysql "KILL CONNECTION_ID()"))
+
+(deftest ^{:backends #{:postgres :mysql}} begin-and-rollback-failure-test
+  ;; each case on its own pool, so a dead connection one case leaves behind
+  ;; cannot reach the next
+  (testing "BEGIN fails (the connection died): the error surfaces, the body never runs, the connection goes back"
+    (let [d (ts/new-db ts/*backend* {:max-size 1})
+          ran (atom false)]
+      (try
+        (let [e (error-of #(v/aio-connection d
+                             (fn [_]
+                               (p/let [_ (p/handle (v/aio-execute-sql d (kill-self-sql)) (fn [_ _] nil))]
+                                 (v/aio-atomic d (fn [_] (reset! ran true)))))))]
+          (is (v/error-type? e :vireo/connection-error) (pr-str e))
+          (is (false? @ran))
+          (is (zero? (v/checked-out d)))
+          (is (not (v/in-transaction? d))))
+        (finally (await! (v/aio-close d))))))
+  (testing "ROLLBACK fails: the rollback error surfaces with the original attached as suppressed"
+    (let [d (ts/new-db ts/*backend* {:max-size 1})]
+      (try
+        (let [e (error-of #(v/aio-atomic d
+                             (fn [_]
+                               (p/let [_ (p/handle (v/aio-execute-sql d (kill-self-sql)) (fn [_ _] nil))]
+                                 (throw (ex-info "original" {:type ::original}))))))]
+          (is (v/error-type? e :vireo/connection-error) (pr-str e))
+          (is (some #(= ::original (:type (ex-data %))) (.getSuppressed ^Throwable (p/unwrap e))) (pr-str e))
+          (is (zero? (v/checked-out d))))
+        (finally (await! (v/aio-close d)))))))
+
+(deftest ^{:backends #{:postgres :mysql}} max-lifetime-test
+  (let [d (ts/new-db ts/*backend* {:max-size 1 :max-lifetime 300 :pool-cleaner-period 100})
+        id-sql (case ts/*backend* :postgres "SELECT pg_backend_pid() AS id" :mysql "SELECT CONNECTION_ID() AS id")
+        session #(-> (await! (v/aio-execute-sql d id-sql)) :rows first :id)]
+    (try
+      (let [first-id (session)]
+        (is (= first-id (session)) "one pooled connection is reused")
+        (Thread/sleep 700)
+        (is (not= first-id (session)) "after :max-lifetime the connection is replaced"))
+      (finally (await! (v/aio-close d))))))

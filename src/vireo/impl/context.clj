@@ -245,7 +245,13 @@
     (run-at level
             (fn [_]
               (p/then
-               (run-all level (begin-statements kind opts))
+               (p/catch (run-all level (begin-statements kind opts))
+                        (fn [e]
+                          ;; BEGIN on a pooled connection that had died: nothing ran yet
+                          (p/rejected (if (and (err/error-type? e :vireo/connection-error)
+                                               (identical? level root) (nil? (:parent level)))
+                                        (ex-info (ex-message e) (assoc (ex-data e) ::fresh-begin-failed true) (ex-cause e))
+                                        e))))
                (fn [_]
                  (reset! (:tx root) tx-info)
                  (let [tx (child level :transaction nil)
@@ -339,9 +345,13 @@
                                      (savepoint-block level f result))
                            :else (top-transaction level opts f result)))))
                    (fn [e]
-                     (if (and (pos? left) (retryable? e) (not (.isCancelled result)))
-                       (attempt (dec left))
-                       (p/rejected e)))))]
+                     (cond
+                       (.isCancelled result) (p/rejected e)
+                       (and (pos? left) (retryable? e)) (attempt (dec left))
+                       ;; the pool handed out a connection that had just died and
+                       ;; BEGIN found out: the body never ran, so once more
+                       (and (::fresh-begin-failed (ex-data e)) (not (current d opts))) (attempt 0)
+                       :else (p/rejected e)))))]
     (relay result
            (if (nat-int? retries)
              (attempt retries)

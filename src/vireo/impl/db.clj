@@ -264,18 +264,25 @@
   ([db sql params opts] (execute-raw db sql params opts identity nil))
   ([db sql params {:keys [conn]} f extra]
    (log-statement sql params)
-   (let [fut (try
-               (let [^SqlClient client (or conn (pool db))
-                     ;; Tuple/from copies: Vert.x's pg encoder writes converted
-                     ;; values back into the tuple, which a wrapped persistent
-                     ;; vector cannot take
-                     ^List ps (if (instance? List params) params (vec params))]
-                 (p/from-vertx (.execute (.preparedQuery client ^String sql) (Tuple/from ps))))
-               (catch Throwable t (p/rejected t)))]
+   (let [send (fn []
+                (try
+                  (let [^SqlClient client (or conn (pool db))
+                        ;; Tuple/from copies: Vert.x's pg encoder writes converted
+                        ;; values back into the tuple, which a wrapped persistent
+                        ;; vector cannot take
+                        ^List ps (if (instance? List params) params (vec params))]
+                    (p/from-vertx (.execute (.preparedQuery client ^String sql) (Tuple/from ps))))
+                  (catch Throwable t (p/rejected t))))
+         fut (send)
+         fail (fn [e] (p/rejected (err/map-error e sql params (assoc extra :database (describe db)))))]
      (p/handle fut (fn [rs e]
-                     (if e
-                       (p/rejected (err/map-error e sql params (assoc extra :database (describe db))))
-                       (f rs)))))))
+                     (cond
+                       (nil? e) (f rs)
+                       ;; on the pool, a statement handed a connection that had just
+                       ;; died (its close not yet noticed) never ran: send it once more
+                       (and (nil? conn) (err/not-sent? e))
+                       (p/handle (send) (fn [rs e] (if e (fail e) (f rs))))
+                       :else (fail e)))))))
 
 (defn result-map
   "RowSet -> {:rows [maps] :row-count n :last-insert-id id}."

@@ -80,6 +80,14 @@
   ([type msg data cause] (ex-info msg (assoc data :type type) cause)))
 
 ;; ---------------------------------------------------------------- driver mapping
+(defn not-sent?
+  "True for the Vert.x failure of a command scheduled on a connection that had
+  already closed (e.g. killed by the server): the statement never reached the
+  database, so running it again on another connection is safe."
+  [^Throwable e]
+  (and (instance? io.vertx.core.VertxException e)
+       (some-> (.getMessage e) (.startsWith "Connection is not active now"))))
+
 (defn- sqlstate->type
   "SQLSTATE (PostgreSQL, and MySQL's generic states) -> Vireo type."
   [^String state]
@@ -184,11 +192,18 @@
     (instance? ClosedConnectionException e)
     {:type :vireo/connection-error :message "the database connection was closed"}
 
+    (instance? java.net.SocketException e)
+    {:type :vireo/connection-error :message (str "connection lost: " (.getMessage e))}
+
     (instance? java.net.ConnectException e)
     {:type :vireo/connection-error :message (str "cannot connect: " (.getMessage e))}
 
     (instance? java.util.concurrent.TimeoutException e)
     {:type :vireo/timeout :message (str "timed out: " (.getMessage e))}
+
+    (not-sent? e)
+    {:type :vireo/connection-error
+     :message (str "the connection was closed (" (.getMessage e) ")")}
 
     (and (instance? io.vertx.core.VertxException e)
          (= "Timeout waiting for connection" (.getMessage e)))

@@ -105,35 +105,33 @@
     (when-let [v (:pool-cleaner-period opts)] (.setPoolCleanerPeriod po (int v)))
     po))
 
+(defn- connect-options!
+  "Sets what every network backend shares on `o`; returns o."
+  [^SqlConnectOptions o opts properties]
+  (.setHost o (str (:host opts)))
+  (.setPort o (int (:port opts)))
+  (when-let [v (:database opts)] (.setDatabase o (str v)))
+  (.setUser o (str (:user opts)))
+  (.setPassword o (str (or (:password opts) "")))
+  (.setCachePreparedStatements o (boolean (:cache-prepared-statements opts)))
+  (when-let [v (:prepared-statement-cache-max-size opts)] (.setPreparedStatementCacheMaxSize o (int v)))
+  (doseq [[k v] properties] (.addProperty o (name k) (str v)))
+  o)
+
 (defn- pg-connect-options ^PgConnectOptions [opts]
   (let [o (PgConnectOptions.)]
-    (.setHost o (str (:host opts)))
-    (.setPort o (int (:port opts)))
-    (when-let [v (:database opts)] (.setDatabase o (str v)))
-    (.setUser o (str (:user opts)))
-    (.setPassword o (str (or (:password opts) "")))
-    (.setCachePreparedStatements o (boolean (:cache-prepared-statements opts)))
-    (when-let [v (:prepared-statement-cache-max-size opts)] (.setPreparedStatementCacheMaxSize o (int v)))
-    (when-let [v (:pipelining-limit opts)] (.setPipeliningLimit o (int v)))
     ;; NOTICEs (e.g. "table does not exist, skipping" for DROP … IF EXISTS)
     ;; would otherwise be logged by Vert.x as warnings on every such statement
-    (doseq [[k v] (merge {"client_min_messages" "warning"} (:properties opts))]
-      (.addProperty o (name k) (str v)))
+    (connect-options! o opts (merge {"client_min_messages" "warning"} (:properties opts)))
+    (when-let [v (:pipelining-limit opts)] (.setPipeliningLimit o (int v)))
     o))
 
 (defn- mysql-connect-options ^MySQLConnectOptions [opts]
   (let [o (MySQLConnectOptions.)]
-    (.setHost o (str (:host opts)))
-    (.setPort o (int (:port opts)))
-    (when-let [v (:database opts)] (.setDatabase o (str v)))
-    (.setUser o (str (:user opts)))
-    (.setPassword o (str (or (:password opts) "")))
+    (connect-options! o opts (:properties opts))
     (.setCharset o (str (:charset opts)))
     (.setCollation o (str (:collation opts)))
-    (.setCachePreparedStatements o (boolean (:cache-prepared-statements opts)))
-    (when-let [v (:prepared-statement-cache-max-size opts)] (.setPreparedStatementCacheMaxSize o (int v)))
     (when-let [v (:pipelining-limit opts)] (.setPipeliningLimit o (int v)))
-    (doseq [[k v] (:properties opts)] (.addProperty o (name k) (str v)))
     o))
 
 (defn sqlite-jdbc-url

@@ -3,8 +3,7 @@
   Hot statements are formatted once per model, dialect and shape into a
   template: the SQL string plus a binder that places the call's parameters,
   so a call only encodes values and executes."
-  (:require [clojure.string :as str]
-            [vireo.impl.context :as ctx]
+  (:require [vireo.impl.context :as ctx]
             [vireo.impl.db :as db]
             [vireo.impl.errors :as err]
             [vireo.impl.model :as model]

@@ -34,7 +34,8 @@
   (case backend
     :postgres (or (System/getenv "VIREO_TEST_PG_URL") "postgresql://postgres@127.0.0.1:5432/vireo_test")
     :mysql (or (System/getenv "VIREO_TEST_MYSQL_URL") "mysql://root@127.0.0.1:3306/vireo_test")
-    :sqlite (str "sqlite:" (.getPath (io/file sqlite-dir "vireo_test.db")))))
+    :sqlite (str "sqlite:" (or (System/getenv "VIREO_TEST_SQLITE_PATH")
+                               (.getPath (io/file sqlite-dir "vireo_test.db"))))))
 
 (defn new-db
   "A new database for the backend (the caller closes it)."

@@ -7,7 +7,7 @@
             [clojure.tools.logging.impl :as log-impl]
             [vireo.impl.backend :as backend]
             [vireo.impl.errors :as err]
-            [vireo.impl.model :as model]
+            [vireo.impl.types :as types]
             [vireo.promise :as p]
             [vireo.sql :as sql])
   (:import (io.vertx.core Vertx Context Future)
@@ -211,7 +211,7 @@
   (let [names ^List (.columnsNames rs)]
     (if (nil? names)
       []
-      (let [shape (or shape (mapv (fn [l] [(label->key l) model/normalise-value]) names))
+      (let [shape (or shape (mapv (fn [l] [(label->key l) types/normalise-value]) names))
             n (count shape)
             it (.iterator rs)]
         (loop [acc (transient [])]

@@ -7,6 +7,7 @@
             [vireo.impl.db :as db]
             [vireo.impl.errors :as err]
             [vireo.impl.model :as model]
+            [vireo.impl.types :as types]
             [vireo.promise :as p]
             [vireo.sql :as sql])
   (:import (io.vertx.sqlclient RowSet Row)
@@ -339,6 +340,6 @@
                (cond
                  (or (= kind :select) (:returning query)) (db/rows->maps rs nil)
                  (= kind :insert) (let [id (db/last-insert-id d rs)]
-                                    (some-> id model/normalise-value))
+                                    (some-> id types/normalise-value))
                  (#{:update :delete} kind) (.rowCount rs)
                  :else nil))))))

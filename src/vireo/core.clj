@@ -25,11 +25,14 @@
   - `create-table!`, `drop-table!`, `execute!`, `execute-sql!`
   Errors
   - `error-type`, `error-type?` (types form a hierarchy under :vireo/error)"
+  (:refer-clojure :exclude [update distinct group-by])
   (:require [vireo.impl.context :as ctx]
             [vireo.impl.db :as db]
             [vireo.impl.errors :as err]
             [vireo.impl.model :as model]
             [vireo.impl.ops :as ops]
+            [vireo.impl.query :as q]
+            [vireo.impl.relations :as rel]
             [vireo.impl.sync :as sync]
             [vireo.promise :as p]))
 
@@ -152,7 +155,7 @@
 
       (:table (model 'PageBlock {:fields {:key {:type :char}}}))  ;=> \"pageblock\""
   [model-name definition]
-  (model/make-model model-name definition))
+  (rel/register-m2m! (model/make-model model-name definition)))
 
 (defmacro defmodel
   "Defines a var holding a model:
@@ -192,13 +195,19 @@
   "Given a model and a filter — a primary-key value, a map of field values
   (equality, nil means IS NULL) or a where vector (`[:= :key \"x\"]`) —
   returns a future of the first matching instance, failing with
-  :vireo/does-not-exist (naming the model and the filter) when none matches."
-  ([m filter] (aio-get m filter {}))
+  :vireo/does-not-exist (naming the model and the filter) when none matches.
+  Given a select query instead (and optional opts), future of its first row
+  (LIMIT 1); the error then carries the SQL and parameters. A composite key
+  is given as a vector of its values."
+  ([m-or-query] (ops/get-query m-or-query {} true))
+  ([m filter] (if (q/query? m) (ops/get-query m filter true) (aio-get m filter {})))
   ([m filter opts] (ops/get-one m filter opts)))
 
 (defn aio-get-or-none
-  "Like `aio-get`, but the future yields nil when nothing matches."
-  ([m filter] (aio-get-or-none m filter {}))
+  "Like `aio-get` (also for a query), but the future yields nil when nothing
+  matches."
+  ([m-or-query] (ops/get-query m-or-query {} false))
+  ([m filter] (if (q/query? m) (ops/get-query m filter false) (aio-get-or-none m filter {})))
   ([m filter opts] (ops/get-or-none m filter opts)))
 
 (defn aio-get-or-create
@@ -219,19 +228,269 @@
 
 (defn aio-delete-instance
   "Given a model and an instance, deletes its row by primary key. Future of
-  the number of rows deleted."
+  the number of rows deleted (for the instance itself).
+  Options:
+  - :recursive true — first delete the rows that reference it (through every
+    foreign key of the models defined so far, deepest first); rows whose
+    key is nullable are unlinked (set to NULL) instead, unless
+  - :delete-nullable true — delete those too.
+  A recursive delete runs in one transaction (a savepoint inside one)."
   ([m instance] (aio-delete-instance m instance {}))
-  ([m instance opts] (ops/delete-instance m instance opts)))
+  ([m instance opts] (rel/delete-instance m instance opts)))
+
+;; ---------------------------------------------------------------- model queries
+(defn get-id
+  "Given a model and an instance, returns its primary-key value (a vector of
+  values for a composite key)."
+  [m instance]
+  (if (:pk-field m)
+    (get instance (:primary-key m))
+    (mapv #(get instance %) (:primary-key m))))
+
+(defn select
+  "Given a model and projection items, returns a select query (data) for
+  `aio-execute` and the other query operations. No items: every field of the
+  model. Items: field keys, models joined in the query (all their fields),
+  `[expr alias]`. Rows are instances: joined models nest under their join's
+  :attr (by default the foreign key, or the lower-cased model name).
+      (select PageBlock)  (select PageBlock :id [[:upper :key] :k])"
+  [m & items]
+  (q/select m items))
+
+(defn where
+  "Given a query and a condition, returns the query with it ANDed in. A
+  condition is a where vector over field keys (`[:= :key \"a\"]`,
+  `[:and [:> :n 1] [:in :alpha/text [\"x\" \"y\"]]]`) or a filter map:
+  `{:key \"a\"}` (equality, nil = IS NULL), `{:n__gt 1 :key__in [\"a\" \"b\"]}`
+  (lookups: eq ne lt lte gt gte in not-in like ilike between is-null)."
+  [query condition]
+  (q/where query condition))
+
+(defn join
+  "Given a select query and a model, returns the query joined to it. The ON
+  condition comes from a foreign key between it and a model already in the
+  query (latest first) unless given. Options: :on, :type (:inner default,
+  :left :right :full :cross), :as (alias; needed to join a table twice),
+  :attr (key for the nested instance), :from (alias to join from)."
+  ([query target] (q/join query target {}))
+  ([query target opts] (q/join query target opts)))
+
+(defn order-by
+  "Given a query and order items (`:key`, `[:key :desc]`, `[:key :asc :nulls-last]`),
+  returns the query ordered by them (replacing any earlier order)."
+  [query & items]
+  (assoc query :order-by (vec items)))
+
+(defn limit "Returns the query with LIMIT n." [query n] (assoc query :limit n))
+(defn offset "Returns the query with OFFSET n." [query n] (assoc query :offset n))
+
+(defn paginate
+  "Returns the query limited to page `page` (from 1) of `per-page` rows (20)."
+  ([query page] (paginate query page 20))
+  ([query page per-page]
+   (assoc query :limit per-page :offset (* (max 0 (dec page)) per-page))))
+
+(defn distinct
+  "Returns the select query with SELECT DISTINCT."
+  [query] (assoc query :distinct true))
+
+(defn group-by
+  "Returns the query grouped by the given expressions."
+  [query & exprs] (assoc query :group-by (vec exprs)))
+
+(defn having
+  "Returns the query with a HAVING condition ANDed in."
+  [query condition] (q/having query condition))
+
+(defn as-maps
+  "Returns the query yielding plain maps: field keys for the query's model,
+  :alias/field for joined models, aliases for expressions."
+  [query] (assoc query :vireo/as :maps))
+
+(defn as-vectors
+  "Returns the query yielding vectors in projection order."
+  [query] (assoc query :vireo/as :vectors))
+
+(defn as-instances
+  "Returns the query yielding instances (the default)."
+  [query] (assoc query :vireo/as :instances))
+
+(defn union "Given two or more selects, returns their UNION." [q1 q2 & more] (q/union-like :union (list* q1 q2 more)))
+(defn union-all "Given two or more selects, returns their UNION ALL." [q1 q2 & more] (q/union-like :union-all (list* q1 q2 more)))
+(defn intersect "Given two or more selects, returns their INTERSECT." [q1 q2 & more] (q/union-like :intersect (list* q1 q2 more)))
+(defn except "Given two or more selects, returns their EXCEPT." [q1 q2 & more] (q/union-like :except (list* q1 q2 more)))
+
+(defn insert
+  "Given a model and a map of field values, returns an insert query (defaults
+  applied). `aio-execute` yields the new primary key (nil when a conflict
+  clause skipped the row); with `returning`, instances; with `as-rowcount`,
+  the number of rows inserted. An empty map inserts a default-values row."
+  [m values]
+  (q/insert m values))
+
+(defn insert-many
+  "Given a model and a sequence of maps, returns one multi-row insert query.
+  `aio-execute` yields the vector of their primary keys, in order."
+  [m rows]
+  (q/insert-many m rows))
+
+(defn insert-from
+  "Given a model, the field keys to fill and a select query, returns
+  INSERT … SELECT. `aio-execute` yields the number of rows inserted."
+  [m field-keys select-query]
+  (q/insert-from m field-keys select-query))
+
+(defn update
+  "Given a model and a map of field -> value or expression (`[:+ :n 1]`),
+  returns an update query (add `where`). `aio-execute` yields rows affected."
+  [m values]
+  (q/update-query m values))
+
+(defn delete
+  "Given a model, returns a delete query (add `where`). `aio-execute` yields
+  rows deleted."
+  [m]
+  (q/delete-query m))
+
+(defn returning
+  "Returns the insert/update/delete query yielding instances of the given
+  fields (none: all fields). Refused with :vireo/not-supported where the
+  database cannot (UPDATE … RETURNING on MariaDB)."
+  [query & field-keys]
+  (assoc query :vireo/returning (if (seq field-keys) (vec field-keys) true)))
+
+(defn as-rowcount
+  "Returns the insert query yielding the number of rows inserted."
+  [query] (assoc query :vireo/rowcount true))
+
+(defn on-conflict-ignore
+  "Returns the insert query skipping rows that violate a unique constraint."
+  [query] (assoc query :on-conflict [] :do-nothing true))
+
+(defn on-conflict
+  "Returns the insert query as an upsert. Options:
+  - :target  conflict field keys (PostgreSQL/SQLite; MariaDB uses any unique key)
+  - :update  field keys to take from the proposed row, or a map
+             field -> expression
+  - :ignore  true: skip the row instead"
+  [query {:keys [target update ignore]}]
+  (cond-> (assoc query :on-conflict (vec target))
+    ignore (assoc :do-nothing true)
+    update (assoc :do-update-set update)))
+
+(defn raw
+  "Given a model, a SQL string (placeholders as the database expects them)
+  and parameters, returns a query yielding instances: columns named like a
+  field's column decode with that field's type."
+  ([m sql-string] (raw m sql-string []))
+  ([m sql-string params] (q/raw m sql-string params)))
+
+(defn aio-count
+  "Given a select query, future of the number of rows it yields. Options:
+  :clear-limit true ignores its LIMIT/OFFSET."
+  ([query] (aio-count query {}))
+  ([query opts] (ops/count-rows query opts)))
+
+(defn aio-exists
+  "Given a select query, future of true when it yields a row."
+  ([query] (aio-exists query {}))
+  ([query opts] (ops/exists query opts)))
+
+(defn aio-scalar
+  "Given a select query, future of the first column of its first row (nil
+  when there is none)."
+  ([query] (aio-scalar query {}))
+  ([query opts] (ops/scalar query opts)))
+
+(defn aio-peek
+  "Given a select query, future of its first row (n = 1) or a vector of up
+  to n rows; nil when there are none. Fetches at most n rows (peewee-async
+  fetches them all)."
+  ([query] (aio-peek query 1 {}))
+  ([query n] (aio-peek query n {}))
+  ([query n opts] (ops/peek-rows query n opts)))
+
+(defn aio-first
+  "Like `aio-peek`, but sets the query's own LIMIT to n."
+  ([query] (aio-first query 1 {}))
+  ([query n] (aio-first query n {}))
+  ([query n opts] (ops/first-rows query n opts)))
+
+(defn aio-fetch
+  "Given a model, an instance and a foreign-key field, future of the
+  instance with that relation loaded (the raw key replaced by the
+  referenced instance; nil for a NULL nullable key). Already loaded (join,
+  prefetch, earlier fetch): no query. Vireo never loads a relation behind
+  your back: until then the field holds the raw key."
+  ([m instance k] (aio-fetch m instance k {}))
+  ([m instance k opts] (rel/fetch m instance k opts)))
+
+(defn aio-prefetch
+  "Given a select query and subqueries, future of the query's instances with
+  each subquery's rows linked in — one query per level: a subquery whose
+  model has a foreign key to an earlier level fills that level's backref
+  vector; one referenced by an earlier level replaces its raw keys. A last
+  argument {:strategy :join} restricts levels by a join on the parent keys
+  instead of IN (subquery)."
+  [query & subqueries]
+  (let [opts (when (and (seq subqueries) (not (q/query? (last subqueries)))) (last subqueries))
+        subs (if opts (butlast subqueries) subqueries)]
+    (rel/prefetch query (vec subs) (or opts {}))))
+
+(defn through-model
+  "Given a model and a many-to-many field, returns the through model (create
+  its table with `aio-create-tables`, which includes it automatically)."
+  [m k] (rel/through-model m k))
+
+(defn aio-related
+  "Given a model, an instance and a many-to-many relation (a field of the
+  model or the :backref another model declared), future of the related
+  instances ordered by primary key."
+  ([m instance k] (aio-related m instance k {}))
+  ([m instance k opts] (rel/related m instance k opts)))
+
+(defn aio-add
+  "Links `instance` to targets (instances or keys) through a many-to-many
+  relation, in one transaction; existing links are kept. Future of the
+  number of links created."
+  ([m instance k targets] (aio-add m instance k targets {}))
+  ([m instance k targets opts] (rel/add m instance k targets opts)))
+
+(defn aio-remove
+  "Unlinks targets (instances or keys). Future of links removed."
+  ([m instance k targets] (aio-remove m instance k targets {}))
+  ([m instance k targets opts] (rel/remove-links m instance k targets opts)))
+
+(defn aio-clear
+  "Unlinks every target of a many-to-many relation. Future of links removed."
+  ([m instance k] (aio-clear m instance k {}))
+  ([m instance k opts] (rel/clear m instance k opts)))
+
+(defn aio-create-tables
+  "Given models, creates their tables (and the through tables of their
+  many-to-many fields) in dependency order. Options as `aio-create-table`.
+  Future of nil."
+  ([models] (aio-create-tables models {}))
+  ([models opts] (rel/create-tables models opts)))
+
+(defn aio-drop-tables
+  "Drops the tables of `models` (and their through tables), dependants
+  first. Option :safe true adds IF EXISTS. Future of nil."
+  ([models] (aio-drop-tables models {}))
+  ([models opts] (rel/drop-tables models opts)))
 
 ;; ---------------------------------------------------------------- queries
 (defn aio-execute
-  "Given a database (or a model, for its database) and query data (see
-  vireo.sql), formats it for the database's dialect and runs it. Future of:
+  "Given a model query (from `select`, `insert`, `update`, … — see those for
+  what each yields), runs it on its model's database. Given a database (or a
+  model, for its database) and plain query data (see vireo.sql), formats it
+  for the database's dialect and runs it. Future of, for plain data:
   a select (or any statement with :returning) -> vector of row maps with
   kebab-case keyword keys; an insert -> the generated id where the driver
   reports one (MySQL, SQLite), else nil; update/delete -> rows affected;
   DDL -> nil."
-  ([target query] (aio-execute target query {}))
+  ([query] (ops/execute nil query {}))
+  ([target query] (if (q/query? target) (ops/execute nil target query) (aio-execute target query {})))
   ([target query opts] (ops/execute target query opts)))
 
 (defn aio-execute-sql
@@ -359,7 +618,10 @@
 
 (defn execute!
   "Synchronous `aio-execute` (needs allow-sync)."
-  ([target query] (execute! target query {}))
+  ([query] (execute! query {}))
+  ([target query] (if (q/query? target)
+                    (sync/run-sync (ops/database-of (:vireo/model target)) "execute!" query #(ops/execute nil target %))
+                    (execute! target query {})))
   ([target query opts] (sync/run-sync (ops/database-of target) "execute!" opts #(ops/execute target query %))))
 
 (defn execute-sql!

@@ -13,19 +13,26 @@
 
 ;; ---------------------------------------------------------------- field types
 (def field-types
-  "Field type -> the DDL column type it uses (see vireo.sql's :types)."
+  "Field type -> the DDL column type it uses (see vireo.sql's :types).
+  :foreign-key columns take the type of the key they reference."
   {:auto :auto-pk, :big-auto :big-auto-pk
    :char :char, :text :text, :integer :integer, :bigint :bigint, :smallint :smallint
    :boolean :boolean, :double :double, :float :float, :decimal :decimal
    :uuid :uuid, :datetime :datetime, :timestamptz :timestamptz, :date :date, :time :time
-   :json :json, :bytes :bytes})
+   :json :json, :bytes :bytes, :foreign-key nil})
 
 (def ^:private field-option-keys
   #{:type :column :null :unique :index :default :primary-key :max-length
-    :precision :scale :constraints :doc})
+    :precision :scale :constraints :doc
+    ;; :foreign-key and :many-to-many
+    :model :to-field :backref :on-delete :on-update :through})
+
+(def ^:private fk-only-keys #{:model :to-field :backref :on-delete :on-update})
 
 (def ^:private model-option-keys
-  #{:database :fields :table :doc :indexes})
+  #{:database :fields :table :doc :indexes :primary-key :constraints})
+
+(def ^:private fk-actions #{:cascade :set-null :set-default :restrict :no-action})
 
 (defn model? [x] (and (map? x) (true? (:vireo/model x))))
 
@@ -35,6 +42,36 @@
                     (merge {:model model-name :field field} data))))
 
 (defn- snake [k] (str/replace (name k) "-" "_"))
+
+(defn- check-target! [model-name k target]
+  (when-not (or (= :self target) (model? target))
+    (model-error model-name k (str ":model must be a model (or :self), got "
+                                   (if (or (symbol? target) (keyword? target) (string? target))
+                                     (str (pr-str target) " — an undefined model? Define it first and pass the model value")
+                                     (pr-str target))))))
+
+(defn- fk-field
+  "Normalises a :foreign-key spec. The column is <key>_id; the value type is
+  that of the referenced key (resolved later for :self)."
+  [model-name k spec base]
+  (let [{:keys [model to-field backref on-delete on-update]} spec]
+    (check-target! model-name k model)
+    (doseq [[o a] [[:on-delete on-delete] [:on-update on-update]]]
+      (when (and (some? a) (not (fk-actions a)))
+        (model-error model-name k (str o " must be one of " (str/join ", " (sort fk-actions)) ", got " (pr-str a)))))
+    (when (and (some? backref) (not (keyword? backref)))
+      (model-error model-name k (str ":backref must be a keyword, got " (pr-str backref))))
+    (when (:primary-key spec)
+      (model-error model-name k "a :foreign-key cannot be the :primary-key; use the model's :primary-key [..] for composite keys"))
+    (assoc base
+           :column (or (:column spec) (str (snake k) "_id"))
+           :index (if (contains? spec :index) (boolean (:index spec)) (not (:unique spec)))
+           :fk {:target (if (= :self model) nil model)
+                :self? (= :self model)
+                :to-field to-field
+                :backref backref
+                :on-delete on-delete
+                :on-update on-update})))
 
 (defn- normalise-field [model-name [k spec]]
   (when-not (keyword? k)
@@ -46,9 +83,12 @@
     (when (seq unknown)
       (model-error model-name k (str "unknown option(s) " (str/join ", " (map pr-str unknown))
                                      "; known: " (str/join ", " (sort field-option-keys)))))
-    (when-not (contains? field-types type)
+    (when-not (or (contains? field-types type) (= type :many-to-many))
       (model-error model-name k (str "unknown type " (pr-str type) "; known types: "
-                                     (str/join ", " (map pr-str (sort (keys field-types)))))))
+                                     (str/join ", " (map pr-str (sort (conj (keys field-types) :many-to-many)))))))
+    (when (and (not (#{:foreign-key :many-to-many} type)) (some #(contains? spec %) (conj fk-only-keys :through)))
+      (model-error model-name k (str (str/join ", " (map pr-str (filter #(contains? spec %) (conj fk-only-keys :through))))
+                                     " apply only to :foreign-key and :many-to-many fields")))
     (when (and (some? column) (not (and (string? column) (seq column))))
       (model-error model-name k (str ":column must be a non-empty string, got " (pr-str column))))
     (when (and (some? max-length) (not (pos-int? max-length)))
@@ -61,34 +101,118 @@
     (when (and (or precision scale) (not= type :decimal))
       (model-error model-name k ":precision and :scale apply only to :decimal fields"))
     (let [auto? (contains? #{:auto :big-auto} type)
-          pk? (or auto? (boolean (:primary-key spec)))]
-      (cond-> {:key k
-               :column (or column (snake k))
-               :type type
-               :null (if pk? false (boolean (:null spec)))
-               :primary-key pk?
-               :auto auto?
-               :unique (boolean (:unique spec))
-               :index (boolean (:index spec))}
-        (= type :char) (assoc :max-length (or max-length 255))
-        (= type :decimal) (assoc :precision (or precision 19) :scale (or scale 4))
-        (contains? spec :default) (assoc :default default)
-        (:constraints spec) (assoc :constraints (:constraints spec))))))
+          pk? (or auto? (boolean (:primary-key spec)))
+          base (cond-> {:key k
+                        :column (or column (snake k))
+                        :type type
+                        :null (if pk? false (boolean (:null spec)))
+                        :primary-key pk?
+                        :auto auto?
+                        :unique (boolean (:unique spec))
+                        :index (boolean (:index spec))}
+                 (= type :char) (assoc :max-length (or max-length 255))
+                 (= type :decimal) (assoc :precision (or precision 19) :scale (or scale 4))
+                 (contains? spec :default) (assoc :default default)
+                 ;; a uuid primary key without a default gets a random one (peewee's default=uuid4)
+                 (and pk? (= type :uuid) (not (contains? spec :default))) (assoc :default (fn [] (java.util.UUID/randomUUID)))
+                 (:constraints spec) (assoc :constraints (:constraints spec)))]
+      (if (= type :foreign-key) (fk-field model-name k spec base) base))))
 
 (defn- check-default [model-name {:keys [key type] :as field}]
-  (when (contains? field :default)
+  (when (and (contains? field :default) (not= type :foreign-key))
     (let [d (:default field)]
       (when-not (fn? d)
         (try ((types/encoder :postgres type) d)
              (catch clojure.lang.ExceptionInfo e
                (model-error model-name key (str "bad :default " (pr-str d) ": " (ex-message e)))))))))
 
+(defn- value-field
+  "The field whose values a foreign key holds: the target's :to-field or
+  primary key. `self` is the model being defined (for :self references)."
+  [model-name fk-f self]
+  (let [{:keys [target self? to-field]} (:fk fk-f)
+        t (if self? self target)
+        tf (if to-field
+             (or (get-in t [:field-index to-field])
+                 (model-error model-name (:key fk-f) (str ":to-field " (pr-str to-field) " is not a field of " (:name t))))
+             (or (:pk-field t)
+                 (model-error model-name (:key fk-f) (str (:name t) " has no single-field primary key to reference; give :to-field"))))]
+    (when (= :foreign-key (:type tf))
+      (model-error model-name (:key fk-f) "a foreign key to a foreign-key field is not supported"))
+    (when (and to-field (not (or (:unique tf) (:primary-key tf))))
+      (model-error model-name (:key fk-f) (str ":to-field " (pr-str to-field) " of " (:name t) " must be unique or the primary key")))
+    tf))
+
+(defn- resolve-fk
+  "Completes a foreign-key field once the model (for :self) is known: the
+  referenced table and column, and the value type its column takes."
+  [model-name self f]
+  (if-not (:fk f)
+    f
+    (let [tf (value-field model-name f self)
+          t (if (get-in f [:fk :self?]) self (get-in f [:fk :target]))]
+      (-> f
+          (assoc :value-type (case (:type tf) :auto :integer :big-auto :bigint (:type tf)))
+          (cond-> (:max-length tf) (assoc :max-length (:max-length tf))
+                  (:precision tf) (assoc :precision (:precision tf) :scale (:scale tf)))
+          (update :fk assoc
+                  :to-field (:key tf)
+                  :target-name (:name t)
+                  :target-table (:table t)
+                  :target-column (:column tf)
+                  :backref (or (get-in f [:fk :backref])
+                               (keyword (str (str/lower-case model-name) "-set"))))))))
+
+(defn- m2m-spec [model-name k spec]
+  (check-target! model-name k (:model spec))
+  (let [extra (remove #{:type :model :backref :through :doc} (keys spec))]
+    (when (seq extra)
+      (model-error model-name k (str (str/join ", " (map pr-str extra)) " do not apply to :many-to-many fields"))))
+  (when (and (some? (:through spec)) (not (model? (:through spec))))
+    (model-error model-name k (str ":through must be a model with foreign keys to both sides, got " (pr-str (:through spec)))))
+  {:key k :model (:model spec) :through (:through spec) :backref (:backref spec)})
+
+(defn- check-indexes! [model-name by-key indexes]
+  (when-not (or (nil? indexes) (sequential? indexes))
+    (model-error model-name nil (str ":indexes must be a vector of {:fields [..] :unique bool}, got " (pr-str indexes))))
+  (doseq [ix indexes]
+    (when-not (and (map? ix) (sequential? (:fields ix)) (seq (:fields ix)))
+      (model-error model-name nil (str "an index must be {:fields [field …] :unique bool :name str?}, got " (pr-str ix))))
+    (doseq [k (:fields ix)]
+      (when-not (by-key k)
+        (model-error model-name k (str "is named in :indexes but is not a field")))))
+  (vec indexes))
+
+;; target model name -> {[referrer-name fk-key] referrer}: the backrefs known
+;; from the models defined so far (the latest definition of a name wins)
+(defonce ^:private backref-registry (atom {}))
+
+(defn- register-backrefs! [m]
+  (swap! backref-registry
+         (fn [reg]
+           (let [reg (reduce-kv (fn [r t refs]
+                                  (assoc r t (into {} (remove (fn [[[rn _] _]] (= rn (:name m)))) refs)))
+                                {} reg)]
+             (reduce (fn [r f] (assoc-in r [(get-in f [:fk :target-name]) [(:name m) (:key f)]] m))
+                     reg (filter :fk (:fields m))))))
+  m)
+
+(defn backrefs
+  "Given a model, returns [{:model referrer :field fk-field}] for every
+  foreign key (of the models defined so far) that references it."
+  [m]
+  (vec (for [[[_ k] r] (sort-by key (get @backref-registry (:name m)))]
+         {:model r :field (get-in r [:field-index k])})))
+
 (defn make-model
   "Given a model name (symbol or string) and its definition map, returns the
   model: a map with `:vireo/model true`, `:name`, `:table`, `:fields` (a vector
-  in declaration order), `:field-index`, `:primary-key`, `:database`. Throws a
-  `:vireo/model-error` naming the model and field for any bad definition."
-  [model-name {:keys [fields table database] :as definition}]
+  in declaration order, columns only), `:field-index`, `:primary-key` (a key,
+  or a vector of keys for a composite key), `:pk-field` (nil when composite),
+  `:pk-fields`, `:m2m` (many-to-many specs by key), `:indexes`, `:database`.
+  Throws a `:vireo/model-error` naming the model and field for any bad
+  definition."
+  [model-name {:keys [fields table database indexes constraints] :as definition}]
   (let [model-name (name model-name)]
     (when-not (map? definition)
       (model-error model-name nil (str "the definition must be a map, got " (pr-str definition))))
@@ -100,15 +224,33 @@
       (model-error model-name nil ":fields must be a map (or a vector of name/spec pairs) of field specs"))
     (when (and (some? table) (not (and (string? table) (seq table))))
       (model-error model-name nil (str ":table must be a non-empty string, got " (pr-str table))))
+    (when (and (some? constraints) (not (vector? constraints)))
+      (model-error model-name nil (str ":constraints must be a vector of table constraints, got " (pr-str constraints))))
     (let [pairs (if (map? fields) (seq fields) (partition 2 fields))
           _ (let [dups (for [[k n] (frequencies (map first pairs)) :when (> n 1)] k)]
               (when (seq dups) (model-error model-name (first dups) "is defined more than once")))
-          declared (mapv #(normalise-field model-name %) pairs)
+          m2m-pairs (filter #(and (map? (second %)) (= :many-to-many (:type (second %)))) pairs)
+          m2m (into {} (map (fn [[k spec]] [k (m2m-spec model-name k spec)])) m2m-pairs)
+          declared (mapv #(normalise-field model-name %) (remove #(contains? m2m (first %)) pairs))
+          composite (:primary-key definition)
+          _ (when (some? composite)
+              (when-not (and (vector? composite) (< 1 (count composite)) (every? keyword? composite))
+                (model-error model-name nil (str "a model-level :primary-key is a vector of two or more field keys (a composite key), got "
+                                                 (pr-str composite))))
+              (doseq [k composite]
+                (when-not (some #(= k (:key %)) declared)
+                  (model-error model-name k "is named in :primary-key but is not a field"))))
           pks (filterv :primary-key declared)
+          _ (when (and composite (seq pks))
+              (model-error model-name (:key (first pks)) "is a :primary-key field, but the model also declares a composite :primary-key"))
           _ (when (> (count pks) 1)
               (model-error model-name (:key (second pks))
-                           (str "more than one primary key (" (str/join ", " (map :key pks)) ")")))
-          fields (if (seq pks)
+                           (str "more than one primary key (" (str/join ", " (map :key pks))
+                                "); for a composite key give the model :primary-key [" (str/join " " (map :key pks)) "]")))
+          declared (if composite
+                     (mapv #(if (some #{(:key %)} composite) (assoc % :null false :pk-part true) %) declared)
+                     declared)
+          fields (if (or (seq pks) composite)
                    declared
                    (do (when (some #(= :id (:key %)) declared)
                          (model-error model-name :id "is declared but not as :primary-key; make it one or rename it"))
@@ -117,17 +259,42 @@
               (when (seq dups)
                 (model-error model-name nil (str "two fields use the column " (pr-str (first dups))))))
           _ (run! #(check-default model-name %) fields)
-          pk (first (filter :primary-key fields))]
-      {:vireo/model true
-       :name model-name
-       :table (or table (str/lower-case model-name))
-       :database database
-       :fields fields
-       :field-index (into {} (map (juxt :key identity)) fields)
-       :primary-key (:key pk)
-       :pk-field pk
-       ;; formatted statements, per dialect and shape (see vireo.impl.ops)
-       :cache (ConcurrentHashMap.)})))
+          pk (when-not composite (first (filter :primary-key fields)))
+          by-key (into {} (map (juxt :key identity)) fields)
+          model ^{:type ::model} {:vireo/model true
+                 :name model-name
+                 :table (or table (str/lower-case model-name))
+                 :database database
+                 :fields fields
+                 :field-index by-key
+                 :primary-key (or composite (:key pk))
+                 :pk-field pk
+                 :pk-fields (if composite (mapv by-key composite) [pk])
+                 :m2m m2m
+                 :indexes (check-indexes! model-name by-key indexes)
+                 :constraints constraints
+                 ;; formatted statements, per dialect and shape (see vireo.impl.ops)
+                 :cache (ConcurrentHashMap.)}
+          ;; :self foreign keys need the model itself to resolve their target
+          fields (mapv #(resolve-fk model-name model %) fields)]
+      (register-backrefs!
+       (assoc model
+              :fields fields
+              :field-index (into {} (map (juxt :key identity)) fields))))))
+
+;; ---------------------------------------------------------------- relations
+(defmethod print-method ::model [m ^java.io.Writer w]
+  (.write w (str "#vireo/model[" (:name m) " " (pr-str (:table m)) "]")))
+
+(defn fk-target
+  "The model a foreign-key field references, bound to `m`'s database (so a
+  relation followed from a model bound to a test database stays there)."
+  [m f]
+  (let [{:keys [self? target]} (:fk f)
+        t (if self? m target)]
+    (if (identical? (:database t) (:database m)) t (assoc t :database (:database m)))))
+
+(defn foreign-keys [m] (filterv :fk (:fields m)))
 
 (defn field [model k]
   (or (get-in model [:field-index k])
@@ -160,8 +327,14 @@
   [model dialect]
   (let [cache (dialect-cache model dialect)]
     (or (.get cache ::codecs)
-        (let [v (into {} (for [{:keys [key type]} (:fields model)]
-                           [key {:encode (types/encoder dialect type) :decode (types/decoder dialect type)}]))]
+        (let [v (into {} (for [{:keys [key type value-type fk]} (:fields model)]
+                           (if fk
+                             (let [enc (types/encoder dialect value-type)
+                                   to (:to-field fk)]
+                               ;; assignment by instance or by raw key
+                               [key {:encode (fn [v] (enc (if (map? v) (get v to) v)))
+                                     :decode (types/decoder dialect value-type)}])
+                             [key {:encode (types/encoder dialect type) :decode (types/decoder dialect type)}])))]
           (or (.putIfAbsent cache ::codecs v) v)))))
 
 (defn encode-value
@@ -177,32 +350,55 @@
   (let [d (:default field)] (if (fn? d) (d) d)))
 
 ;; ---------------------------------------------------------------- DDL
-(defn column-def [dialect {:keys [type null unique max-length precision scale constraints auto] :as field}]
-  (let [col-type (case type
+(defn column-def [_dialect {:keys [type null max-length precision scale constraints auto fk value-type] :as field}]
+  (let [t (if fk value-type type)
+        col-type (case t
                    :char [:char max-length]
                    :decimal [:decimal precision scale]
-                   (field-types type))]
+                   (field-types t))]
     (into [(column-ident field) col-type]
           (concat (when-not auto (if null [:null] [:not-null]))
                   (when (and (:primary-key field) (not auto)) [:primary-key])
+                  (when fk
+                    (cond-> [[:references (sql/ident (:target-table fk)) (sql/ident (:target-column fk))]]
+                      (:on-delete fk) (conj [:on-delete (:on-delete fk)])
+                      (:on-update fk) (conj [:on-update (:on-update fk)])))
                   constraints))))
 
 (defn index-name [model field] (str (:table model) "_" (:column field)))
 
+(defn index-queries
+  "Given a model and options {:safe bool}, returns the CREATE INDEX query maps:
+  one per `:unique`/`:index` field (named <table>_<column>), then one per
+  model `:indexes` entry (named <table>_<col1>_<col2>… unless :name)."
+  [model {:keys [safe]}]
+  (into (vec (for [f (:fields model)
+                   :when (and (or (:unique f) (:index f)) (not (:primary-key f)))]
+               {:create-index (sql/ident (index-name model f))
+                :on (table-ident model)
+                :columns [(column-ident f)]
+                :unique (:unique f)
+                :if-not-exists (boolean safe)}))
+        (for [ix (:indexes model)
+              :let [fs (mapv #(field model %) (:fields ix))]]
+          {:create-index (sql/ident (or (:name ix) (str/join "_" (cons (:table model) (map :column fs)))))
+           :on (table-ident model)
+           :columns (mapv column-ident fs)
+           :unique (boolean (:unique ix))
+           :if-not-exists (boolean safe)})))
+
 (defn create-table-queries
   "Given a model and options {:safe bool}, returns the vector of DDL query maps
-  (table, then one index per `:unique`/`:index` field, named <table>_<column>)."
-  [model {:keys [safe]}]
-  (into [{:create-table (table-ident model)
-          :if-not-exists (boolean safe)
-          :with-columns (mapv #(column-def nil %) (:fields model))}]
-        (for [f (:fields model)
-              :when (and (or (:unique f) (:index f)) (not (:primary-key f)))]
-          {:create-index (sql/ident (index-name model f))
-           :on (table-ident model)
-           :columns [(column-ident f)]
-           :unique (:unique f)
-           :if-not-exists (boolean safe)})))
+  (table, then its indexes, see `index-queries`)."
+  [model opts]
+  (into [(cond-> {:create-table (table-ident model)
+                  :if-not-exists (boolean (:safe opts))
+                  :with-columns (mapv #(column-def nil %) (:fields model))}
+           (or (nil? (:pk-field model)) (seq (:constraints model)))
+           (assoc :constraints
+                  (into (if (:pk-field model) [] [(into [:primary-key] (map column-ident (:pk-fields model)))])
+                        (:constraints model))))]
+        (index-queries model opts)))
 
 (defn drop-table-queries [model {:keys [safe]}]
   [{:drop-table (table-ident model) :if-exists (boolean safe)}])

@@ -7,6 +7,7 @@
             [vireo.impl.db :as db]
             [vireo.impl.errors :as err]
             [vireo.impl.model :as model]
+            [vireo.impl.query :as q]
             [vireo.impl.types :as types]
             [vireo.promise :as p]
             [vireo.sql :as sql])
@@ -76,8 +77,7 @@
     (throw (err/error :vireo/interface-error
                       (str what " of " (:name m) " needs a map of field values, got " (pr-str values))
                       {:model (:name m)})))
-  (doseq [k (keys values)]
-    (model/field m k)))
+  (q/check-values! m values what))
 
 ;; ---------------------------------------------------------------- expressions over a model
 (defn- column-or-self [m x]
@@ -141,8 +141,21 @@
                       (str "aio-get of " (:name m) " needs a filter: a primary-key value, a map or a where vector")
                       {:model (:name m)}))
 
+    (and (vector? filter) (nil? (:pk-field m)))
+    (let [pks (:pk-fields m)]
+      (when-not (= (count pks) (count filter))
+        (throw (err/error :vireo/interface-error
+                          (str "aio-get of " (:name m) " by its composite key needs " (count pks)
+                               " values " (mapv :key pks) ", got " (pr-str filter))
+                          {:model (:name m)})))
+      (get-template m dialect (zipmap (map :key pks) filter)))
+
     :else
-    (let [pk (or (:pk-field m) (throw (err/error :vireo/model-error (str "Model " (:name m) " has no primary key") {})))
+    (let [pk (or (:pk-field m)
+                 (throw (err/error :vireo/interface-error
+                                   (str (:name m) " has a composite primary key " (:primary-key m)
+                                        "; aio-get it by a vector of " (count (:pk-fields m)) " values or a map")
+                                   {:model (:name m)})))
           tpl (cached m dialect :get-pk
                       #(assoc (select-base m)
                               :where [:= (model/column-ident pk) (slot 0)]
@@ -229,20 +242,40 @@
                        (complete-instance m (cond-> values want-id? (assoc (:key pk) id)))))
                    {:model (:name m)}))))
 
+(defn- pk-values
+  "The instance's primary-key values (one per key field), or nil when any is
+  missing."
+  [m instance]
+  (let [vs (mapv #(get instance (:key %)) (:pk-fields m))]
+    (when (and (seq vs) (every? some? vs)) vs)))
+
+(defn- pk-filter [m vs] (zipmap (map :key (:pk-fields m)) vs))
+
+(defn- pk-where
+  "[:and [:= pk-col (slot i)] …] with slots from `start`."
+  [m start]
+  (into [:and] (map-indexed (fn [i f] [:= (model/column-ident f) (slot (+ start i))]) (:pk-fields m))))
+
+(defn- encode-pk [m dialect vs]
+  (mapv (fn [f v] (model/encode-value m dialect (:key f) v)) (:pk-fields m) vs))
+
 (defn save
   "Future of the saved instance: UPDATE by primary key of the fields present
-  when the instance has a key (fails with :vireo/does-not-exist if no row has
-  it), INSERT otherwise or with {:force-insert true}."
-  [m instance {:keys [force-insert] :as opts}]
+  (or of (:only opts)) when the instance has a key (fails with
+  :vireo/does-not-exist if no row has it), INSERT otherwise or with
+  {:force-insert true}."
+  [m instance {:keys [force-insert only] :as opts}]
   (p/do
     (check-keys m instance "aio-save")
-    (let [pk (:pk-field m)
-          pk-value (when pk (get instance (:key pk)))]
-      (if (or force-insert (nil? pk) (nil? pk-value))
+    (let [pk-vs (pk-values m instance)]
+      (if (or force-insert (nil? pk-vs))
         (insert m instance opts)
         (let [d (database-of m)
               dialect (:dialect d)
-              cols (filterv (fn [f] (and (contains? instance (:key f)) (not (:primary-key f)))) (:fields m))]
+              only (when only (set (map #(:key (model/field m %)) only)))
+              cols (filterv (fn [f] (and (contains? instance (:key f)) (not (:primary-key f)) (not (:pk-part f))
+                                         (or (nil? only) (contains? only (:key f)))))
+                            (:fields m))]
           (if (empty? cols)
             instance
             (let [tpl (cached m dialect [:update (mapv :key cols)]
@@ -251,38 +284,37 @@
                                  :set (apply array-map
                                              (mapcat (fn [i f] [(model/column-ident f) (slot i)])
                                                      (range) cols))
-                                 :where [:= (model/column-ident pk) (slot (count cols))]}))
-                  args (conj (mapv (fn [f] (model/encode-value m dialect (:key f) (get instance (:key f)))) cols)
-                             (model/encode-value m dialect (:key pk) pk-value))]
+                                 :where (pk-where m (count cols))}))
+                  args (into (mapv (fn [f] (model/encode-value m dialect (:key f) (get instance (:key f)))) cols)
+                             (encode-pk m dialect pk-vs))]
               (ctx/execute d (:sql tpl) (bind (:binder tpl) args) opts
                            (fn [^RowSet rs]
                              (if (zero? (.rowCount rs))
                                (throw
                                 (err/error :vireo/does-not-exist
-                                           (str (:name m) " with " (:key pk) " " (pr-str pk-value)
+                                           (str (:name m) " with " (pr-str (pk-filter m pk-vs))
                                                 " does not exist, so aio-save updated nothing;"
                                                 " pass {:force-insert true} to insert it")
-                                           {:model (:name m) :filter {(:key pk) pk-value}}))
+                                           {:model (:name m) :filter (pk-filter m pk-vs)}))
                                instance))
                            {:model (:name m)}))))))))
 
-(defn delete-instance
+(defn delete-by-pk
   "Future of the number of rows deleted (1, or 0 when the row was already gone)."
   [m instance opts]
   (p/do
-    (let [pk (or (:pk-field m) (throw (err/error :vireo/model-error (str "Model " (:name m) " has no primary key") {})))
-          pk-value (get instance (:key pk))
+    (let [pk-vs (pk-values m instance)
           d (database-of m)
           dialect (:dialect d)]
-      (when (nil? pk-value)
+      (when (nil? pk-vs)
         (throw (err/error :vireo/interface-error
-                          (str "aio-delete-instance: this " (:name m) " has no " (:key pk)
+                          (str "aio-delete-instance: this " (:name m) " has no " (pr-str (:primary-key m))
                                " (it was never saved)")
                           {:model (:name m)})))
       (let [tpl (cached m dialect :delete-pk
                         #(hash-map :delete-from (model/table-ident m)
-                                   :where [:= (model/column-ident pk) (slot 0)]))]
-        (ctx/execute d (:sql tpl) (bind (:binder tpl) [(model/encode-value m dialect (:key pk) pk-value)]) opts
+                                   :where (pk-where m 0)))]
+        (ctx/execute d (:sql tpl) (bind (:binder tpl) (encode-pk m dialect pk-vs)) opts
                      (fn [^RowSet rs] (.rowCount rs))
                      {:model (:name m)})))))
 
@@ -326,20 +358,180 @@
         (contains? query :delete-from) :delete
         :else :ddl))
 
+(defn- execute-data
+  "Formats plain query data for the database and runs it (see `execute`)."
+  [d query opts]
+  (let [[s & params] (db/format-query d query)
+        kind (statement-kind query)]
+    (ctx/execute d s params opts
+                 (fn [^RowSet rs]
+                   (cond
+                     (or (= kind :select) (:returning query)) (db/rows->maps rs nil)
+                     (= kind :insert) (let [id (db/last-insert-id d rs)]
+                                        (some-> id types/normalise-value))
+                     (#{:update :delete} kind) (.rowCount rs)
+                     :else nil))
+                 nil)))
+
+(defn- returning-cols [m q]
+  (when-let [r (:vireo/returning q)]
+    (q/returning-fields m (when (sequential? r) r))))
+
+(defn- insert-ids
+  "Decodes the keys an insert generated: ids from RETURNING rows, else from
+  last-insert-id (consecutive for a multi-row statement) or the values given."
+  [m d dialect compiled returning? ^RowSet rs single?]
+  (let [pk (:pk-field m)
+        rows (:rows compiled)]
+    (cond
+      returning?
+      (let [dec (get-in (model/codecs m dialect) [(:key pk) :decode])
+            it (.iterator rs)
+            ids (loop [acc (transient [])]
+                  (if (.hasNext it)
+                    (recur (conj! acc (dec (.getValue ^Row (.next it) (int 0)))))
+                    (persistent! acc)))]
+        (if single? (first ids) ids))
+
+      (or (nil? pk) (not (:auto pk)) (every? #(some? (get % (:key pk))) rows))
+      (let [ids (mapv (fn [r] (if pk (get r (:key pk)) (mapv #(get r (:key %)) (:pk-fields m)))) rows)]
+        (if single? (first ids) ids))
+
+      :else
+      (let [first-id (some-> (db/last-insert-id d rs) types/normalise-value)
+            first-id (when (and first-id (not (zero? (long first-id)))) (long first-id))]
+        (if single?
+          first-id
+          ;; MySQL reports the first id of the batch; SQLite the last
+          (when first-id
+            (let [n (.rowCount rs)
+                  start (if (= :sqlite (:kind d)) (- first-id (dec n)) first-id)]
+              (mapv #(+ start %) (range n)))))))))
+
+(defn- execute-model-query
+  [q opts]
+  (let [m (:vireo/model q)
+        d (database-of m)
+        dialect (:dialect d)
+        shape (or (:vireo/as q) :instances)
+        info {:model (:name m)}]
+    (case (:vireo/query q)
+      (:select :compound)
+      (let [c (q/compile-select q dialect opts)
+            [s & params] (sql/format (:query c) {:dialect dialect})]
+        (ctx/execute d s params opts (q/row-decoder c dialect shape) info))
+
+      :raw
+      (ctx/execute d (:vireo/sql q) (:vireo/params q) opts (q/raw-decoder m dialect shape) info)
+
+      :insert
+      (let [ret-fields (returning-cols m q)
+            pk (:pk-field m)
+            want-ids? (and (nil? ret-fields) (not (:vireo/rowcount q)) (nil? (:vireo/from q)))
+            returning? (and want-ids? pk (contains? (:returning (sql/dialect dialect)) :insert))
+            q (cond-> q
+                ret-fields (assoc :vireo/returning (mapv model/column-ident ret-fields))
+                returning? (assoc :vireo/returning [(model/column-ident pk)]))
+            c (q/compile-insert q dialect)
+            [s & params] (sql/format (:query c) {:dialect dialect})]
+        (ctx/execute d s params opts
+                     (fn [^RowSet rs]
+                       (cond
+                         ret-fields ((q/instance-decoder m dialect ret-fields) rs)
+                         want-ids? (insert-ids m d dialect c returning? rs (:vireo/single q))
+                         :else (.rowCount rs)))
+                     info))
+
+      (:update :delete)
+      (let [ret-fields (returning-cols m q)
+            q (cond-> q ret-fields (assoc :vireo/returning (mapv model/column-ident ret-fields)))
+            c (if (= :update (:vireo/query q)) (q/compile-update q dialect) (q/compile-delete q dialect))
+            [s & params] (sql/format (:query c) {:dialect dialect})]
+        (ctx/execute d s params opts
+                     (fn [^RowSet rs]
+                       (if ret-fields
+                         ((q/instance-decoder m dialect ret-fields) rs)
+                         (.rowCount rs)))
+                     info)))))
+
 (defn execute
-  "Formats query data for the database and runs it. Future of: select (or any
-  :returning) -> vector of row maps; insert -> the generated id (nil when none
-  was generated); update/delete -> rows affected; DDL -> nil."
+  "Runs a model query (see vireo.impl.query) or formats plain query data for
+  the database and runs it. Future of, for plain data: select (or any
+  :returning) -> vector of row maps; insert -> the generated id (nil when
+  none was generated); update/delete -> rows affected; DDL -> nil. Model
+  queries: see `vireo.core/aio-execute`."
   [target query opts]
   (p/do
-    (let [d (database-of target)
-          [s & params] (db/format-query d query)
-          kind (statement-kind query)]
-      (p/map (ctx/execute d s params opts)
-             (fn [^RowSet rs]
-               (cond
-                 (or (= kind :select) (:returning query)) (db/rows->maps rs nil)
-                 (= kind :insert) (let [id (db/last-insert-id d rs)]
-                                    (some-> id types/normalise-value))
-                 (#{:update :delete} kind) (.rowCount rs)
-                 :else nil))))))
+    (if (q/query? query)
+      (execute-model-query query opts)
+      (execute-data (database-of target) query opts))))
+
+;; ---------------------------------------------------------------- select helpers
+(defn- limited
+  "The query with LIMIT n unless it already has a smaller one."
+  [query n]
+  (let [l (:limit query)]
+    (if (and (integer? l) (<= (long l) (long n))) query (assoc query :limit n))))
+
+(defn peek-rows
+  "Future of up to n rows: the first row (n = 1) or a vector; nil when none."
+  [query n opts]
+  (p/map (execute nil (limited query n) opts)
+         (fn [rows] (cond (empty? rows) nil (= 1 n) (first rows) :else rows))))
+
+(defn first-rows
+  "Like peek-rows, but sets the query's LIMIT to n (peewee's first)."
+  [query n opts]
+  (p/map (execute nil (assoc query :limit n) opts)
+         (fn [rows] (cond (empty? rows) nil (= 1 n) (first rows) :else rows))))
+
+(defn scalar
+  "Future of the first column of the first row (nil when no row)."
+  [query opts]
+  (p/map (execute nil (limited (assoc query :vireo/as :vectors) 1) opts)
+         (fn [rows] (first (first rows)))))
+
+(defn- wrapped
+  "{:select items :from [[compiled-subquery :_wrapped]]} for a model query."
+  [query dialect items extra]
+  (merge {:select items
+          :from [[(:query (q/compile-select query dialect {})) :_wrapped]]}
+         extra))
+
+(defn count-rows
+  "Future of the number of rows the query yields."
+  [query {:keys [clear-limit] :as opts}]
+  (p/do
+    (let [m (:vireo/model query)
+          d (database-of m)
+          inner (q/count-query query clear-limit)]
+      (p/map (execute-data d (wrapped inner (:dialect d) [[[:count [:inline 1]] :n]] nil) opts)
+             (fn [rows] (long (:n (first rows))))))))
+
+(defn exists
+  "Future of true when the query yields a row."
+  [query opts]
+  (p/do
+    (let [m (:vireo/model query)
+          d (database-of m)]
+      (p/map (execute-data d (wrapped (dissoc query :order-by) (:dialect d) [[[:inline 1] :one]] {:limit 1}) opts)
+             (fn [rows] (boolean (seq rows)))))))
+
+(defn get-query
+  "Future of the first row of a select query; fails with :vireo/does-not-exist."
+  [query opts required?]
+  (p/do
+    (let [m (:vireo/model query)
+          d (database-of m)
+          query (assoc query :limit 1)]
+      (p/map (execute nil query opts)
+             (fn [rows]
+               (let [r (first rows)]
+                 (if (and required? (nil? r))
+                   (let [[s & params] (sql/format (:query (q/compile-select query (:dialect d) {}))
+                                                  {:dialect (:dialect d)})]
+                     (throw (err/error :vireo/does-not-exist
+                                       (str (:name m) " instance matching query does not exist:\nSQL: " s
+                                            "\nParams: " (pr-str (vec params)))
+                                       {:model (:name m) :sql s :params (vec params)})))
+                   r)))))))

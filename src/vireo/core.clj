@@ -33,8 +33,10 @@
             [vireo.impl.ops :as ops]
             [vireo.impl.query :as q]
             [vireo.impl.relations :as rel]
+            [vireo.impl.schema :as schema]
             [vireo.impl.sync :as sync]
-            [vireo.promise :as p]))
+            [vireo.promise :as p]
+            [vireo.signals :as signals]))
 
 (set! *warn-on-reflection* true)
 
@@ -236,7 +238,57 @@
   - :delete-nullable true — delete those too.
   A recursive delete runs in one transaction (a savepoint inside one)."
   ([m instance] (aio-delete-instance m instance {}))
-  ([m instance opts] (rel/delete-instance m instance opts)))
+  ([m instance opts] (signals/wrap-delete m instance #(rel/delete-instance m instance opts))))
+
+;; ---------------------------------------------------------------- schema
+(defn aio-table-exists
+  "Future of true when the table exists in the current database/schema: given
+  a model (its table), or a database and a table name or model. Names compare
+  exactly."
+  ([m] (schema/table-exists m))
+  ([db table] (schema/table-exists db table))
+  ([db table opts] (schema/table-exists db table opts)))
+
+(defn aio-get-tables
+  "Future of the sorted table names of the current database/schema."
+  ([db] (schema/get-tables db))
+  ([db opts] (schema/get-tables db opts)))
+
+(defn aio-sequence-exists
+  "Future of true when a PostgreSQL sequence of that name exists (false on
+  other backends). Serial keys use <table>_<column>_seq."
+  ([db sequence-name] (schema/sequence-exists db sequence-name))
+  ([db sequence-name opts] (schema/sequence-exists db sequence-name opts)))
+
+(defn aio-create-indexes
+  "Creates the model's indexes. Option :safe true adds IF NOT EXISTS."
+  ([m] (aio-create-indexes m {}))
+  ([m opts] (schema/create-indexes m opts)))
+
+(defn aio-drop-indexes
+  "Drops the model's indexes. Option :safe true adds IF EXISTS."
+  ([m] (aio-drop-indexes m {}))
+  ([m opts] (schema/drop-indexes m opts)))
+
+(defn aio-truncate-table
+  "Deletes every row of the model's table (TRUNCATE; DELETE FROM on SQLite).
+  Options: :restart-identity, :cascade (PostgreSQL). On MariaDB TRUNCATE
+  commits an open transaction implicitly. Future of nil."
+  ([m] (aio-truncate-table m {}))
+  ([m opts] (schema/truncate-table m opts)))
+
+(defn instance
+  "Given a model and a map of field values, returns an instance: the values
+  with the model's defaults filled in (no I/O). Sends the synchronous
+  `vireo.signals/pre-init` signal."
+  [m values]
+  (let [inst (reduce (fn [acc f]
+                       (if (and (contains? f :default) (not (contains? acc (:key f))))
+                         (assoc acc (:key f) (model/default-value f))
+                         acc))
+                     values (:fields m))]
+    (signals/send-sync signals/pre-init m inst {})
+    inst))
 
 ;; ---------------------------------------------------------------- model queries
 (defn get-id

@@ -10,6 +10,7 @@
             [vireo.impl.query :as q]
             [vireo.impl.types :as types]
             [vireo.promise :as p]
+            [vireo.signals :as signals]
             [vireo.sql :as sql])
   (:import (io.vertx.sqlclient RowSet Row)
            (java.util.concurrent ConcurrentHashMap)))
@@ -210,7 +211,7 @@
               acc))
           values (:fields m)))
 
-(defn insert
+(defn- insert*
   "Future of the inserted instance (all fields, generated key filled in)."
   [m values opts]
   (p/do
@@ -259,7 +260,7 @@
 (defn- encode-pk [m dialect vs]
   (mapv (fn [f v] (model/encode-value m dialect (:key f) v)) (:pk-fields m) vs))
 
-(defn save
+(defn- save*
   "Future of the saved instance: UPDATE by primary key of the fields present
   (or of (:only opts)) when the instance has a key (fails with
   :vireo/does-not-exist if no row has it), INSERT otherwise or with
@@ -269,7 +270,7 @@
     (check-keys m instance "aio-save")
     (let [pk-vs (pk-values m instance)]
       (if (or force-insert (nil? pk-vs))
-        (insert m instance opts)
+        (insert* m instance opts)
         (let [d (database-of m)
               dialect (:dialect d)
               only (when only (set (map #(:key (model/field m %)) only)))
@@ -317,6 +318,21 @@
         (ctx/execute d (:sql tpl) (bind (:binder tpl) (encode-pk m dialect pk-vs)) opts
                      (fn [^RowSet rs] (.rowCount rs))
                      {:model (:name m)})))))
+
+;; signals wrap the single-instance writes (bulk queries send none)
+(defn insert
+  "Future of the inserted instance (all fields, generated key filled in);
+  sends pre-save/post-save with {:created true}."
+  [m values opts]
+  (signals/wrap-save m values true #(insert* m values opts)))
+
+(defn save
+  "Future of the saved instance (see `save*`); sends pre-save/post-save with
+  :created true when it inserts."
+  [m instance {:keys [force-insert] :as opts}]
+  (p/do (check-keys m instance "aio-save")
+        (signals/wrap-save m instance (boolean (or force-insert (nil? (pk-values m instance))))
+                           #(save* m instance opts))))
 
 (defn get-or-create
   "Future of [instance created?]: the instance matching the equality map

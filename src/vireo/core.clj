@@ -430,6 +430,21 @@
     ignore (assoc :do-nothing true)
     update (assoc :do-update-set update)))
 
+(defn for-update
+  "Returns the select query locking its rows: FOR UPDATE, or `mode` —
+  :share, :no-key-update, :key-share (PostgreSQL), or [mode :nowait] /
+  [mode :skip-locked]. Refused with :vireo/not-supported on SQLite."
+  ([query] (for-update query :update))
+  ([query mode] (assoc query :for mode)))
+
+(defn with-cte
+  "Returns the select query with common table expressions (vireo.sql's :with
+  pairs [name-or-[name & cols] query]; a model query as a body is compiled).
+  Option {:recursive true} for WITH RECURSIVE."
+  ([query ctes] (with-cte query ctes {}))
+  ([query ctes {:keys [recursive]}]
+   (assoc query (if recursive :with-recursive :with) (vec ctes))))
+
 (defn raw
   "Given a model, a SQL string (placeholders as the database expects them)
   and parameters, returns a query yielding instances: columns named like a
@@ -683,6 +698,16 @@
   ([db sql params opts]
    (let [d (ops/database-of db)]
      (sync/run-sync d "execute-sql!" opts #(aio-execute-sql d sql params %)))))
+
+;; ---------------------------------------------------------------- statement counting
+(defmacro with-call-count
+  "Runs body (which may return a future) counting the statements it sends,
+  also from the async operations it starts; future of [value n]. BEGIN,
+  COMMIT, savepoints and pool-internal resends are not counted; a stream is
+  one statement. Counters nest.
+      @(with-call-count (aio-prefetch (select Alpha) (select Beta)))  ;=> [alphas 2]"
+  [& body]
+  `(db/call-count* (fn [] ~@body)))
 
 ;; ---------------------------------------------------------------- errors
 (defn error-type

@@ -160,6 +160,20 @@
     :drop-cascade      boolean: DROP TABLE … CASCADE available
     :drop-index-on     boolean: DROP INDEX needs ON table
     :column-references :inline or :table (hoist REFERENCES to FOREIGN KEY clauses)
+    :cte               where a WITH clause may start: statement kinds (:select
+                       :set-operation :insert :update :delete) and :set-member
+                       (a member of a set operation)
+    :cte-dml           boolean: a CTE body may be an INSERT/UPDATE/DELETE
+    :row-locks         SELECT … :for keyword -> SQL (:update :share, PG's
+                       :no-key-update :key-share, :nowait :skip-locked); nil: none
+    :frame-units       window frame units available (#{:rows :range :groups})
+    :upsert            :on-conflict (ON CONFLICT … DO …), :on-duplicate-key
+                       (ON DUPLICATE KEY UPDATE) or nil (no upsert)
+    :upsert-untargeted-update  boolean: DO UPDATE allowed without a conflict target
+    :upsert-select-guard       boolean: INSERT … SELECT with an upsert gets WHERE TRUE
+                               (SQLite cannot parse `FROM t ON CONFLICT`)
+                       (:cte … :upsert-select-guard are optional: a missing
+                       one means the feature is not supported)
     :string-literal :bytes-literal  fns rendering inline literals
     :types :cast-types logical type -> SQL string, or fn of the type's arguments
 
@@ -170,6 +184,11 @@
     :limit-all nil :nulls-order :native :compound-member :parens
     :default-values "DEFAULT VALUES" :truncate "TRUNCATE TABLE"
     :drop-cascade true :drop-index-on false :column-references :inline
+    :cte #{:select :set-operation :insert :update :delete :set-member} :cte-dml true
+    :row-locks {:update "FOR UPDATE" :no-key-update "FOR NO KEY UPDATE" :share "FOR SHARE"
+                :key-share "FOR KEY SHARE" :nowait "NOWAIT" :skip-locked "SKIP LOCKED"}
+    :frame-units #{:rows :range :groups}
+    :upsert :on-conflict :upsert-untargeted-update false :upsert-select-guard false
     :string-literal ansi-string-literal
     :bytes-literal (fn [b] (str "'\\x" (hex b) "'::bytea"))
     :types {:auto-pk "SERIAL PRIMARY KEY" :big-auto-pk "BIGSERIAL PRIMARY KEY"
@@ -187,6 +206,13 @@
     :limit-all "18446744073709551615" :nulls-order :emulate :compound-member :parens
     :default-values "() VALUES ()" :truncate "TRUNCATE TABLE"
     :drop-cascade false :drop-index-on true :column-references :table
+    ;; MariaDB 10.11: WITH only before SELECT (INSERT INTO t WITH … SELECT works
+    ;; through the :select map), not before a parenthesised UNION member
+    :cte #{:select :set-operation} :cte-dml false
+    :row-locks {:update "FOR UPDATE" :share "LOCK IN SHARE MODE"
+                :nowait "NOWAIT" :skip-locked "SKIP LOCKED"}
+    :frame-units #{:rows :range}
+    :upsert :on-duplicate-key :upsert-untargeted-update true :upsert-select-guard false
     :string-literal mysql-string-literal
     :bytes-literal (fn [b] (str "X'" (hex b) "'"))
     :types {:auto-pk "INTEGER AUTO_INCREMENT PRIMARY KEY"
@@ -207,6 +233,10 @@
     :limit-all "-1" :nulls-order :native :compound-member :subquery
     :default-values "DEFAULT VALUES" :truncate "DELETE FROM"
     :drop-cascade false :drop-index-on false :column-references :inline
+    :cte #{:select :set-operation :insert :update :delete :set-member} :cte-dml false
+    :row-locks nil
+    :frame-units #{:rows :range :groups}
+    :upsert :on-conflict :upsert-untargeted-update true :upsert-select-guard true
     :string-literal ansi-string-literal
     :bytes-literal (fn [b] (str "X'" (hex b) "'"))
     :types {:auto-pk "INTEGER PRIMARY KEY" :big-auto-pk "INTEGER PRIMARY KEY"
@@ -279,20 +309,27 @@
 
 ;; One Ctx per `format` call: the dialect, the parameters collected so far (in
 ;; order of appearance), the identifier cache and whether values are inlined
-;; (DDL). Renderers return strings and append parameters as they go, so every
+;; (DDL) and whether [:excluded col] may appear (the DO UPDATE part of an
+;; upsert). Renderers return strings and append parameters as they go, so every
 ;; renderer must render its parts strictly in output order.
-(deftype Ctx [dialect ^ArrayList params ^ConcurrentHashMap idents inline placeholder])
+(deftype Ctx [dialect ^ArrayList params ^ConcurrentHashMap idents inline placeholder excluded])
 
 (alter-meta! #'->Ctx assoc :private true)
 
 (defn- new-ctx
   ^Ctx [d]
   (Ctx. d (ArrayList.) (.computeIfAbsent ident-caches (:quote d) new-cache) false
-        (placeholder-fn d)))
+        (placeholder-fn d) false))
 
 (defn- inline-ctx
   ^Ctx [^Ctx ctx]
-  (Ctx. (.-dialect ctx) (.-params ctx) (.-idents ctx) true (.-placeholder ctx)))
+  (Ctx. (.-dialect ctx) (.-params ctx) (.-idents ctx) true (.-placeholder ctx) (.-excluded ctx)))
+
+(defn- upsert-ctx
+  "Given a ctx, returns one (sharing its parameters) in which [:excluded col]
+  is allowed: the DO UPDATE part of an upsert."
+  ^Ctx [^Ctx ctx]
+  (Ctx. (.-dialect ctx) (.-params ctx) (.-idents ctx) (.-inline ctx) (.-placeholder ctx) true))
 
 (defn- dia [^Ctx ctx] (.-dialect ctx))
 
@@ -502,7 +539,44 @@
         (< n 2) (bad-form! (str "Operator " (op-name form) " needs at least 2 arguments") form)
         :else (str/join (str " " sql-op " ") (mapv #(operand ctx %) (subvec form 1)))))))
 
-(declare resolve-type)
+(declare resolve-type over-sql)
+
+(defn- case-op
+  "Given [:case c1 v1 … :else v], returns CASE WHEN c1 THEN v1 … ELSE v END."
+  [ctx form]
+  (let [args (subvec form 1)
+        n (count args)
+        else? (and (<= 2 n) (= :else (nth args (- n 2))))
+        pairs (if else? (subvec args 0 (- n 2)) args)]
+    (when (or (empty? pairs) (odd? (count pairs)) (some #(= :else %) (take-nth 2 pairs)))
+      (bad-form! "Expected [:case cond value … :else value] (at least one pair, :else last)" form))
+    (let [sb (StringBuilder. "CASE")]
+      (doseq [[c v] (partition 2 pairs)]
+        (.append sb " WHEN ")
+        (.append sb (render-expr ctx c))
+        (.append sb " THEN ")
+        (.append sb (render-expr ctx v)))
+      (when else?
+        (.append sb " ELSE ")
+        (.append sb (render-expr ctx (peek args))))
+      (.append sb " END")
+      (.toString sb))))
+
+(defn- excluded-op
+  "Given [:excluded col] inside the DO UPDATE part of an upsert, returns the
+  reference to the value proposed for col: EXCLUDED.col, or VALUES(col) on an
+  :on-duplicate-key dialect. Elsewhere it throws."
+  [^Ctx ctx form]
+  (arity! form 1)
+  (when-not (.-excluded ctx)
+    (bad-form! "[:excluded col] is only allowed in :do-update-set and :do-update-where" form))
+  (let [c (nth form 1)
+        col (if (or (keyword? c) (ident? c))
+              (name-sql ctx c)
+              (bad-form! "[:excluded col] takes a column keyword or (ident …)" form))]
+    (case (:upsert (dia ctx))
+      :on-duplicate-key (str "VALUES(" col ")")
+      (str "EXCLUDED." col))))
 
 (def ^:private operators
   "Operator keyword -> (fn [ctx form] sql). Every other keyword is a function call."
@@ -532,7 +606,11 @@
    :cast (fn [ctx form]
            (arity! form 2)
            (let [x (render-expr ctx (nth form 1))]
-             (str "CAST(" x " AS " (resolve-type ctx :cast-types (nth form 2)) ")")))})
+             (str "CAST(" x " AS " (resolve-type ctx :cast-types (nth form 2)) ")")))
+   :case case-op
+   :distinct (fn [ctx form] (arity! form 1) (str "DISTINCT " (operand ctx (nth form 1))))
+   :over (fn [ctx form] (over-sql ctx form))
+   :excluded excluded-op})
 
 ;; ============================================================== types
 
@@ -663,10 +741,152 @@
 
 (defn- multi-clause [ks f] {:keys (set ks) :render f})
 
+;; ============================================================== windows, row locks, CTEs
+
+(def ^:private frame-units {:rows "ROWS" :range "RANGE" :groups "GROUPS"})
+
+(defn- frame-bound
+  "Given a frame bound (:current-row, [:preceding 2] …), returns its SQL."
+  ^String [b]
+  (cond
+    (= b :unbounded-preceding) "UNBOUNDED PRECEDING"
+    (= b :current-row) "CURRENT ROW"
+    (= b :unbounded-following) "UNBOUNDED FOLLOWING"
+    (and (vector? b) (= 2 (count b)) (#{:preceding :following} (nth b 0))
+         (integer? (nth b 1)) (not (neg? (nth b 1))))
+    (str (nth b 1) (if (= :preceding (nth b 0)) " PRECEDING" " FOLLOWING"))
+    :else (bad-form! (str "A frame bound is :unbounded-preceding, :current-row, :unbounded-following,"
+                          " [:preceding n] or [:following n] (n a non-negative integer)") b)))
+
+(defn- frame-sql
+  "Given a frame [unit start] or [unit start end], returns its SQL
+  (ROWS|RANGE|GROUPS start, or … BETWEEN start AND end)."
+  [ctx fr]
+  (when-not (and (vector? fr) (<= 2 (count fr) 3) (contains? frame-units (nth fr 0)))
+    (bad-form! "A window frame is [:rows|:range|:groups start] or [unit start end]" fr))
+  (let [d (dia ctx)
+        [unit start end] fr]
+    (when-not (contains? (:frame-units d) unit)
+      (not-supported! d (str (frame-units unit) " frame")))
+    (when (= start :unbounded-following)
+      (bad-form! "A window frame cannot start at :unbounded-following" fr))
+    (when (= end :unbounded-preceding)
+      (bad-form! "A window frame cannot end at :unbounded-preceding" fr))
+    (str (frame-units unit) " "
+         (if (= 3 (count fr))
+           (str "BETWEEN " (frame-bound start) " AND " (frame-bound end))
+           (frame-bound start)))))
+
+(def ^:private window-spec-keys [:window :partition-by :order-by :frame])
+
+(defn- window-spec
+  "Given a window spec map {:window w :partition-by […] :order-by […] :frame […]},
+  returns its SQL (without the parentheses); {} gives \"\"."
+  ^String [ctx m]
+  (let [unknown (remove (set window-spec-keys) (keys m))]
+    (when (seq unknown)
+      (bad-form! (str "Unknown window key(s) " (str/join " " (map pr-str unknown))) m)))
+  (let [{w :window p :partition-by o :order-by fr :frame} m]
+    (->> [(when (some? w) (alias-sql ctx w))
+          (when (some? p) ((list-clause "PARTITION BY" render-expr) ctx p))
+          (when (some? o) ((list-clause "ORDER BY" order-item) ctx o))
+          (when (some? fr) (frame-sql ctx fr))]
+         (remove nil?)
+         (str/join " "))))
+
+(defn- over-sql
+  "Given [:over call window], where window is a spec map or the name of a
+  :window entry, returns call OVER (spec) or call OVER name."
+  [ctx form]
+  (arity! form 2)
+  (let [f (nth form 1) w (nth form 2)]
+    (when-not (and (vector? f) (keyword? (nth f 0 nil)))
+      (bad-form! "[:over call window] needs a function call such as [:row-number]" form))
+    (let [call (render-expr ctx f)]
+      (str call " OVER "
+           (cond
+             (map? w) (str "(" (window-spec ctx w) ")")
+             (or (keyword? w) (ident? w)) (alias-sql ctx w)
+             :else (bad-form! "An OVER window is a spec map or a window name" form))))))
+
+(defn- pairs!
+  "Given a clause value that must be a non-empty vector of [name x] pairs,
+  returns it or throws naming the clause."
+  [what v]
+  (when-not (and (vector? v) (seq v) (every? #(and (vector? %) (= 2 (count %))) v))
+    (bad-form! (str what " takes a non-empty vector of [name definition] pairs") v))
+  v)
+
+(defn- window-clause
+  "Given :window's [[name spec] …], returns WINDOW name AS (spec), …"
+  [ctx v]
+  (str "WINDOW "
+       (str/join ", " (mapv (fn [[n spec]]
+                              (when-not (map? spec)
+                                (bad-form! "A :window definition is a spec map" [n spec]))
+                              (str (alias-sql ctx n) " AS (" (window-spec ctx spec) ")"))
+                            (pairs! ":window" v)))))
+
+(def ^:private lock-features
+  "Lock keyword -> the name used when a dialect lacks it."
+  {:update "FOR UPDATE" :no-key-update "FOR NO KEY UPDATE" :share "FOR SHARE"
+   :key-share "FOR KEY SHARE" :nowait "NOWAIT" :skip-locked "SKIP LOCKED"})
+
+(defn- lock-clause
+  "Given :for's value, :update | :share | [strength :nowait|:skip-locked],
+  returns the dialect's locking clause."
+  [ctx v]
+  (let [form (if (keyword? v) [v] v)
+        d (dia ctx)]
+    (when-not (and (vector? form) (<= 1 (count form) 2)
+                   (#{:update :no-key-update :share :key-share} (nth form 0))
+                   (every? #{:nowait :skip-locked} (subvec form 1)))
+      (bad-form! (str ":for takes :update, :share, :no-key-update or :key-share,"
+                      " optionally in a vector with :nowait or :skip-locked") v))
+    (str/join " " (mapv #(or (get (:row-locks d) %) (not-supported! d (lock-features %))) form))))
+
+(declare find-spec)
+
+(def ^:private dml-kinds #{:insert :update :delete})
+
+(defn- cte-sql
+  "Given one [name body] pair of :with, returns name [(cols)] AS (body)."
+  [ctx [n body]]
+  (let [head (cond
+               (or (keyword? n) (ident? n)) (name-sql ctx n)
+               (and (vector? n) (<= 2 (count n))) (str (name-sql ctx (nth n 0)) " "
+                                                      (column-list ctx (subvec n 1)))
+               :else (bad-form! "A CTE name is a keyword, (ident …) or [name & columns]" n))
+        kind (when (map? body) (:kind (find-spec body)))]
+    (cond
+      (not (or (#{:select :set-operation} kind) (dml-kinds kind)))
+      (bad-form! "A CTE body must be a select, set-operation, insert, update or delete map" body)
+      (and (dml-kinds kind) (not (:cte-dml (dia ctx))))
+      (not-supported! (dia ctx) (str (str/upper-case (name kind)) " in WITH")))
+    (str head " AS (" (render-statement ctx body) ")")))
+
+(defn- with-clause
+  "Given a statement kind, returns the clause rendering :with / :with-recursive
+  (refused unless the dialect's :cte holds that kind)."
+  [kind]
+  (multi-clause
+   [:with :with-recursive]
+   (fn [ctx q]
+     (let [w (:with q) r (:with-recursive q)]
+       (when (and (some? w) (some? r))
+         (bad-form! "Use :with or :with-recursive, not both" (select-keys q [:with :with-recursive])))
+       (when-let [v (if (some? r) r w)]
+         (let [d (dia ctx)]
+           (when-not (contains? (:cte d) kind)
+             (not-supported! d (str "WITH on " (str/upper-case (.replace (name kind) \- \space)))))
+           (str (if (some? r) "WITH RECURSIVE " "WITH ")
+                (str/join ", " (mapv #(cte-sql ctx %) (pairs! (if (some? r) ":with-recursive" ":with") v))))))))))
+
 ;; ============================================================== SELECT / set operations
 
 (def ^:private select-clauses
-  [(clause :select (fn [ctx v] (str "SELECT " (item-list ctx v "SELECT"))))
+  [(with-clause :select)
+   (clause :select (fn [ctx v] (str "SELECT " (item-list ctx v "SELECT"))))
    (clause :select-distinct (fn [ctx v] (str "SELECT DISTINCT " (item-list ctx v "SELECT DISTINCT"))))
    (clause :from (fn [ctx v] (str "FROM " (item-list ctx v "FROM"))))
    (clause :join (join-clause "INNER JOIN"))
@@ -680,8 +900,10 @@
    (clause :where (condition-clause "WHERE"))
    (clause :group-by (list-clause "GROUP BY" render-expr))
    (clause :having (condition-clause "HAVING"))
+   (clause :window window-clause)
    (clause :order-by (list-clause "ORDER BY" order-item))
-   (multi-clause [:limit :offset] limit-offset)])
+   (multi-clause [:limit :offset] limit-offset)
+   (clause :for lock-clause)])
 
 (def ^:private set-ops
   {:union "UNION" :union-all "UNION ALL" :intersect "INTERSECT" :except "EXCEPT"})
@@ -689,8 +911,12 @@
 (defn- set-member
   [ctx q]
   (when-not (map? q) (bad-form! "Set operation members must be query maps" q))
-  (let [sql (render-statement ctx q)]
-    (if (or (some #(some? (get q %)) [:order-by :limit :offset])
+  (let [with? (some #(some? (get q %)) [:with :with-recursive])
+        _ (when (and with? (not (contains? (:cte (dia ctx)) :set-member)))
+            (not-supported! (dia ctx) "WITH in a set-operation member"))
+        sql (render-statement ctx q)]
+    (if (or with?
+            (some #(some? (get q %)) [:order-by :limit :offset])
             (some #(contains? q %) (keys set-ops)))
       (case (:compound-member (dia ctx))
         :subquery (str "SELECT * FROM (" sql ")")
@@ -704,9 +930,10 @@
               (str/join (str " " (set-ops k) " ") (mapv #(set-member ctx %) members)))))
 
 (def ^:private set-op-clauses
-  (into (mapv set-op-clause (keys set-ops))
-        [(clause :order-by (list-clause "ORDER BY" order-item))
-         (multi-clause [:limit :offset] limit-offset)]))
+  (-> [(with-clause :set-operation)]
+      (into (map set-op-clause) (keys set-ops))
+      (into [(clause :order-by (list-clause "ORDER BY" order-item))
+             (multi-clause [:limit :offset] limit-offset)])))
 
 ;; ============================================================== INSERT / UPDATE / DELETE
 
@@ -737,8 +964,24 @@
 
     :else (bad-form! ":values rows must be all vectors or all maps" rows)))
 
+(def ^:private upsert-keys [:on-conflict :do-nothing :do-update-set :do-update-where])
+
+(defn- upsert? [q] (some #(some? (get q %)) upsert-keys))
+
+(defn- guard-upsert-select
+  "Given an INSERT's :select map, returns it ready to be followed by an upsert
+  clause: on a dialect with :upsert-select-guard (SQLite reads `FROM t ON …`
+  as a join), a select without WHERE gets WHERE TRUE and any other query is
+  wrapped as SELECT * FROM (…) WHERE TRUE."
+  [ctx q select]
+  (if-not (and (:upsert-select-guard (dia ctx)) (upsert? q))
+    select
+    (case (:kind (find-spec select))
+      :select (if (some? (:where select)) select (assoc select :where [:raw "TRUE"]))
+      {:select [:*] :from [[select :upsert_source]] :where [:raw "TRUE"]})))
+
 (defn- insert-body
-  [ctx {:keys [columns values select]}]
+  [ctx {:keys [columns values select] :as q}]
   (cond
     (and (some? values) (some? select))
     (bad-form! "INSERT takes :values or :select, not both" {:values values :select select})
@@ -749,13 +992,97 @@
     (some? values) (values-rows ctx columns values)
     (some? select) (if (map? select)
                      (str (when (seq columns) (str (column-list ctx columns) " "))
-                          (render-statement ctx select))
+                          (render-statement ctx (guard-upsert-select ctx q select)))
                      (bad-form! "INSERT :select must be a query map" select))
     :else (bad-form! "INSERT needs :values or :select" {:columns columns})))
 
+(declare index-column)
+
+(defn- conflict-target
+  "Given :on-conflict's value, returns the vector of target columns ([] for
+  none: nil, true or an empty vector)."
+  [v]
+  (let [items (cond (or (nil? v) (true? v)) [] (sequential? v) (vec v) :else [v])]
+    (doseq [c items]
+      (when-not (or (keyword? c) (ident? c) (vector? c))
+        (bad-form! ":on-conflict takes true or a vector of columns (keywords, idents or expression vectors)" v)))
+    items))
+
+(defn- upsert-assignments
+  "Given an upsert ctx and :do-update-set (columns, or a map col -> expr),
+  returns the `col = expr, …` list."
+  ^String [ctx v]
+  (str/join ", "
+            (cond
+              (and (map? v) (seq v))
+              (mapv (fn [[k x]] (str (name-sql ctx k) " = " (render-expr ctx x))) v)
+              (and (sequential? v) (seq v))
+              (mapv (fn [k] (str (name-sql ctx k) " = " (render-expr ctx [:excluded k]))) v)
+              :else (bad-form! (str ":do-update-set takes a non-empty vector of columns"
+                                    " or map of column -> expression") v))))
+
+(defn- noop-column
+  "Given an INSERT query and its conflict target, returns the column for
+  MariaDB's no-op `col = col` (its stand-in for DO NOTHING): the statement's
+  first column, else the target's first; throws when there is none."
+  [ctx {:keys [columns values] :as q} targets]
+  (let [c (or (first columns)
+              (when (and (sequential? values) (every? map? values))
+                (first (mapcat keys values)))
+              (first (filter #(or (keyword? %) (ident? %)) targets)))]
+    (if c
+      (name-sql ctx c)
+      (throw (programming-error
+              (str ":do-nothing on " (:label (dia ctx)) " needs a column to assign"
+                   " (give :columns or an :on-conflict column)")
+              {:form (select-keys q [:insert-into :on-conflict :do-nothing])})))))
+
+(defn- upsert-clause
+  "Given an INSERT query, returns its upsert clause (from :on-conflict
+  :do-nothing :do-update-set :do-update-where) in the dialect's :upsert
+  syntax, or nil when it has none."
+  [ctx q]
+  (when (upsert? q)
+    (let [{:keys [on-conflict do-nothing do-update-set do-update-where]} q
+          d (dia ctx)
+          targets (conflict-target on-conflict)
+          update? (some? do-update-set)
+          where-sql #(when (some? do-update-where)
+                       (when-let [w (render-expr* (upsert-ctx ctx) do-update-where)]
+                         (str " WHERE " w)))]
+      (cond
+        (and do-nothing update?)
+        (bad-form! "An upsert takes :do-nothing or :do-update-set, not both" (select-keys q upsert-keys))
+        (not (or do-nothing update?))
+        (bad-form! "An upsert needs :do-nothing true or :do-update-set" (select-keys q upsert-keys))
+        (and (some? do-update-where) (not update?))
+        (bad-form! ":do-update-where needs :do-update-set" (select-keys q upsert-keys)))
+      (case (:upsert d)
+        :on-conflict
+        (let [target (when (seq targets)
+                       (str " (" (str/join ", " (mapv #(index-column ctx %) targets)) ")"))]
+          (when (and update? (empty? targets) (not (:upsert-untargeted-update d)))
+            (not-supported! d "ON CONFLICT DO UPDATE without a conflict target"))
+          (if do-nothing
+            (str "ON CONFLICT" target " DO NOTHING")
+            (let [sets (upsert-assignments (upsert-ctx ctx) do-update-set)]
+              (str "ON CONFLICT" target " DO UPDATE SET " sets (where-sql)))))
+
+        :on-duplicate-key
+        (do (when (some? do-update-where)
+              (not-supported! d "ON CONFLICT … DO UPDATE … WHERE"))
+            (str "ON DUPLICATE KEY UPDATE "
+                 (if do-nothing
+                   (let [c (noop-column ctx q targets)] (str c " = " c))
+                   (upsert-assignments (upsert-ctx ctx) do-update-set))))
+
+        (not-supported! d "ON CONFLICT")))))
+
 (def ^:private insert-clauses
-  [(clause :insert-into (fn [ctx t] (str "INSERT INTO " (name-sql ctx t))))
+  [(with-clause :insert)
+   (clause :insert-into (fn [ctx t] (str "INSERT INTO " (name-sql ctx t))))
    (multi-clause [:columns :values :select] insert-body)
+   (multi-clause upsert-keys upsert-clause)
    (clause :returning (returning-clause :insert))])
 
 (defn- set-clause
@@ -764,13 +1091,15 @@
   (str "SET " (str/join ", " (mapv (fn [[k v]] (str (name-sql ctx k) " = " (render-expr ctx v))) m))))
 
 (def ^:private update-clauses
-  [(clause :update (fn [ctx t] (str "UPDATE " (name-sql ctx t))))
+  [(with-clause :update)
+   (clause :update (fn [ctx t] (str "UPDATE " (name-sql ctx t))))
    (multi-clause [:set] (fn [ctx q] (set-clause ctx (:set q))))
    (clause :where (condition-clause "WHERE"))
    (clause :returning (returning-clause :update))])
 
 (def ^:private delete-clauses
-  [(clause :delete-from (fn [ctx t] (str "DELETE FROM " (name-sql ctx t))))
+  [(with-clause :delete)
+   (clause :delete-from (fn [ctx t] (str "DELETE FROM " (name-sql ctx t))))
    (clause :where (condition-clause "WHERE"))
    (clause :returning (returning-clause :delete))])
 

@@ -28,10 +28,10 @@
   (is (= 255 (:max-length (model/field (v/model 'A {:fields {:s {:type :char}}}) :s))) "peewee's default length"))
 
 (deftest ddl-test
-  (is (= [["CREATE TABLE IF NOT EXISTS \"pageblock\" (\"id\" SERIAL PRIMARY KEY, \"key\" VARCHAR(40) NOT NULL, \"text\" TEXT NOT NULL)"]
+  (is (= [["CREATE TABLE IF NOT EXISTS \"pageblock\" (\"id\" SERIAL PRIMARY KEY, \"key\" VARCHAR(40) NOT NULL, \"text\" TEXT NOT NULL DEFAULT '')"]
           ["CREATE UNIQUE INDEX IF NOT EXISTS \"pageblock_key\" ON \"pageblock\" (\"key\")"]]
          (map #(sql/format % {:dialect :postgres}) (model/create-table-queries PageBlock {:safe true}))))
-  (is (= [["CREATE TABLE `pageblock` (`id` INTEGER AUTO_INCREMENT PRIMARY KEY, `key` VARCHAR(40) NOT NULL, `text` LONGTEXT NOT NULL)"]
+  (is (= [["CREATE TABLE `pageblock` (`id` INTEGER AUTO_INCREMENT PRIMARY KEY, `key` VARCHAR(40) NOT NULL, `text` LONGTEXT NOT NULL DEFAULT '')"]
           ["CREATE UNIQUE INDEX `pageblock_key` ON `pageblock` (`key`)"]]
          (map #(sql/format % {:dialect :mysql}) (model/create-table-queries PageBlock {})))))
 

@@ -110,3 +110,171 @@
                 e (error-of #(v/aio-execute (-> (v/select Author) (v/join Other))))]
             (is (v/error-type? e :vireo/interface-error))
             (is (str/includes? (ex-message e) "no foreign key"))))))))
+
+(deftest compound-test
+  (let [[Author Book] (models)]
+    (ts/with-tables [Author Book]
+      (seed Author Book)
+      (let [q (fn [cond] (-> (v/select Book :title) (v/where cond)))
+            titles #(set (map :title (await! (v/aio-execute %))))]
+        (testing "union, union all, intersect, except"
+          (is (= #{"A1" "B1"} (titles (v/union (q {:title "A1"}) (q {:title "B1"})))))
+          (is (= 3 (count (await! (v/aio-execute (v/union-all (q {:title "A1"}) (q {:title "A1"}) (q {:title "B1"})))))))
+          (is (= #{"A2"} (titles (v/intersect (q [:< :pages 25]) (q [:> :pages 15])))))
+          (is (= #{"A1" "B1"} (titles (v/except (q [:< :pages 35]) (q {:title "A2"}))))))
+        (testing "chained three ways (nested compounds)"
+          (is (= #{"B1"} (titles (v/except (v/union (q {:title "A1"}) (q {:title "B1"})) (q {:title "A1"}))))))
+        (testing "ordered and limited, counted and tested for existence"
+          (let [u (-> (v/union (q {:title "A1"}) (q {:title "B1"}) (q {:title "B2"})) (v/order-by [:title :desc]) (v/limit 2))]
+            (is (= ["B2" "B1"] (mapv :title (await! (v/aio-execute u)))))
+            (is (= 2 (await! (v/aio-count u))))
+            (is (= 3 (await! (v/aio-count u {:clear-limit true}))))
+            (is (true? (await! (v/aio-exists u))))
+            (is (false? (await! (v/aio-exists (v/intersect (q {:title "A1"}) (q {:title "B1"}))))))))))))
+
+(deftest query-operations-test
+  (let [[Author Book] (models)]
+    (ts/with-tables [Author Book]
+      (seed Author Book)
+      (let [by-pages (v/order-by (v/select Book) :pages)]
+        (testing "count keeps LIMIT unless told; works on grouped and distinct queries"
+          (is (= 5 (await! (v/aio-count (v/select Book)))))
+          (is (= 2 (await! (v/aio-count (v/limit by-pages 2)))))
+          (is (= 2 (await! (v/aio-count (-> (v/select Book :author) (v/group-by :author))))))
+          (is (= 2 (await! (v/aio-count (-> (v/select Book :author) v/distinct))))))
+        (testing "exists"
+          (is (true? (await! (v/aio-exists (v/where (v/select Book) {:title "A1"})))))
+          (is (false? (await! (v/aio-exists (v/where (v/select Book) {:title "zz"}))))))
+        (testing "scalar, peek and first"
+          (is (= 10 (await! (v/aio-scalar (v/select Book [[:min :pages] :m])))))
+          (is (nil? (await! (v/aio-scalar (v/where (v/select Book :pages) {:title "zz"})))))
+          (is (= "A1" (:title (await! (v/aio-peek by-pages)))))
+          (is (= ["A1" "A2" "B1"] (mapv :title (await! (v/aio-peek by-pages 3)))))
+          (is (= ["A1" "A2"] (mapv :title (await! (v/aio-first by-pages 2)))))
+          (is (nil? (await! (v/aio-first (v/where by-pages {:title "zz"}))))))
+        (testing "aio-get of a query: the first row, or does-not-exist with the SQL"
+          (is (= "B3" (:title (await! (v/aio-get (v/order-by (v/select Book) [:pages :desc]))))))
+          (is (nil? (await! (v/aio-get-or-none (v/where (v/select Book) {:title "zz"})))))
+          (let [e (error-of #(v/aio-get (v/where (v/select Book) {:title "zz"})))]
+            (is (v/error-type? e :vireo/does-not-exist))
+            (is (str/includes? (ex-message e) "QBook instance matching query does not exist"))
+            (is (str/includes? (ex-message e) "SQL: SELECT"))
+            (is (= ["zz" 1] (:params (ex-data e))))))
+        (testing "raw SQL yields instances decoded by column"
+          (let [ph (if (= ts/*backend* :postgres) "$1" "?")
+                rows (await! (v/aio-execute (v/raw Book (str "SELECT id, title, pages FROM qbook WHERE pages > " ph " ORDER BY pages") [35])))]
+            (is (= [["B2" 40] ["B3" 50]] (mapv (juxt :title :pages) rows)))
+            (is (every? #(instance? Long (:pages %)) rows))))))))
+
+(deftest insert-test
+  (let [[Author Book] (models)
+        returning-insert? true]
+    (ts/with-tables [Author Book]
+      (testing "one row yields its new key; defaults apply"
+        (let [id (await! (v/aio-execute (v/insert Author {:name "ann"})))]
+          (is (pos-int? id))
+          (is (= {:id id :name "ann" :born nil} (await! (v/aio-get Author id))))))
+      (testing "insert-many yields every key in order, with and without explicit ids"
+        (let [ids (await! (v/aio-execute (v/insert-many Author [{:name "b"} {:name "c"} {:name "d"}])))]
+          (is (= 3 (count ids)))
+          (is (= ids (sort ids)))
+          (is (= ["b" "c" "d"] (mapv #(:name (await! (v/aio-get Author %))) ids))))
+        (is (= [100 101] (await! (v/aio-execute (v/insert-many Author [{:id 100 :name "x"} {:id 101 :name "y"}]))))))
+      (testing "a row of defaults only"
+        (let [Counter (ts/model 'QCounter {:fields {:n {:type :integer :default 7}}})
+              Empty (ts/model 'QEmpty {:fields {:note {:type :text :null true}}})]
+          (ts/with-tables [Counter Empty]
+            (is (= 7 (:n (await! (v/aio-get Counter (await! (v/aio-execute (v/insert Counter {}))))))))
+            (is (pos-int? (await! (v/aio-execute (v/insert Empty {}))))))))
+      (testing "returning yields instances; as-rowcount the count"
+        (when returning-insert?
+          (let [rows (await! (v/aio-execute (v/returning (v/insert-many Author [{:name "r1" :born 1} {:name "r2" :born 2}]))))]
+            (is (= [["r1" 1] ["r2" 2]] (mapv (juxt :name :born) rows)))
+            (is (every? pos-int? (map :id rows))))
+          (is (= [{:name "r3"}] (await! (v/aio-execute (v/returning (v/insert Author {:name "r3"}) :name)))))))
+      (is (= 2 (await! (v/aio-execute (v/as-rowcount (v/insert-many Author [{:name "c1"} {:name "c2"}]))))))
+      (testing "insert-from copies rows with INSERT … SELECT"
+        (let [a (:id (await! (v/aio-get Author {:name "ann"})))]
+          (is (= 2 (await! (v/aio-execute (v/insert-from Book [:author :title]
+                                                         (-> (v/select Author [a :a] :name) (v/where [:in :name ["b" "c"]])))))))
+          (is (= #{"b" "c"} (set (map :title (await! (v/aio-execute (v/where (v/select Book) {:author a})))))))))
+      (testing "a duplicate unique value is an integrity error and writes nothing"
+        (let [n (await! (v/aio-count (v/select Author)))
+              e (error-of #(v/aio-execute (v/insert-many Author [{:name "new1"} {:name "ann"}])))]
+          (is (v/error-type? e :vireo/unique-violation))
+          (is (= n (await! (v/aio-count (v/select Author))))))))))
+
+(deftest update-delete-test
+  (let [[Author Book] (models)]
+    (ts/with-tables [Author Book]
+      (let [{:keys [ann]} (seed Author Book)]
+        (testing "filtered update with expressions; rows affected"
+          (is (= 2 (await! (v/aio-execute (-> (v/update Book {:pages [:+ :pages 1]}) (v/where {:author ann}))))))
+          (is (= [11 21] (mapv :pages (await! (v/aio-execute (-> (v/select Book) (v/where {:author ann}) (v/order-by :pages))))))))
+        (testing "setting a foreign key to NULL"
+          (is (= 2 (await! (v/aio-execute (-> (v/update Book {:editor nil}) (v/where [:<> :editor nil]))))))
+          (is (= 0 (await! (v/aio-count (v/where (v/select Book) [:<> :editor nil]))))))
+        (testing "update returning where the database can; a clear refusal where not"
+          (if (= ts/*backend* :mysql)
+            (let [e (error-of #(v/aio-execute (v/returning (v/where (v/update Book {:pages 1}) {:title "A1"}))))]
+              (is (v/error-type? e :vireo/not-supported))
+              (is (str/includes? (ex-message e) "mysql")))
+            (is (= [{:title "A1" :pages 1}]
+                   (await! (v/aio-execute (v/returning (v/where (v/update Book {:pages 1}) {:title "A1"}) :title :pages)))))))
+        (testing "delete with a subquery filter, returning, and unfiltered"
+          (is (= [{:title "B3"}] (await! (v/aio-execute (v/returning (v/where (v/delete Book) {:title "B3"}) :title)))))
+          (is (= 2 (await! (v/aio-execute (v/where (v/delete Book) [:in :author (v/where (v/select Author :id) {:name "ann"})])))))
+          (is (= 2 (await! (v/aio-execute (v/delete Book)))))
+          (is (= 0 (await! (v/aio-count (v/select Book))))))))))
+
+(deftest composite-key-test
+  (let [Pair (ts/model 'QPair {:primary-key [:a :b]
+                               :fields [:a {:type :integer} :b {:type :char :max-length 10} :v {:type :text :default ""}]})]
+    (ts/with-tables [Pair]
+      (let [p1 (await! (v/aio-create Pair {:a 1 :b "x" :v "one"}))]
+        (is (= [1 "x"] (v/get-id Pair p1)))
+        (is (= p1 (await! (v/aio-get Pair [1 "x"]))))
+        (is (= p1 (await! (v/aio-get Pair {:a 1 :b "x"}))))
+        (is (= [[2 "y"]] (await! (v/aio-execute (v/insert-many Pair [{:a 2 :b "y"}])))))
+        (is (= "uno" (:v (await! (v/aio-save Pair (assoc p1 :v "uno"))))))
+        (is (= "uno" (:v (await! (v/aio-get Pair [1 "x"])))))
+        (is (v/error-type? (error-of #(v/aio-create Pair {:a 1 :b "x"})) :vireo/integrity-error))
+        (is (v/error-type? (error-of #(v/aio-get Pair 1)) :vireo/interface-error))
+        (is (= 1 (await! (v/aio-delete-instance Pair p1))))
+        (is (nil? (await! (v/aio-get-or-none Pair [1 "x"]))))))))
+
+(deftest upsert-lock-window-cte-test
+  (let [[Author Book] (models)]
+    (ts/with-tables [Author Book]
+      (let [{:keys [ann bob]} (seed Author Book)]
+        (testing "on-conflict-ignore keeps the old row; PostgreSQL/SQLite yield nil, MariaDB the existing key"
+          (let [r (await! (v/aio-execute (v/on-conflict-ignore (v/insert Author {:name "ann" :born 1}))))]
+            (if (= ts/*backend* :mysql) (is (= ann r)) (is (nil? r))))
+          (is (= 1950 (:born (await! (v/aio-get Author {:name "ann"}))))))
+        (testing "upsert: update from the proposed row, or by expression"
+          (await! (v/aio-execute (v/on-conflict (v/insert Author {:name "ann" :born 1951}) {:target [:name] :update [:born]})))
+          (is (= 1951 (:born (await! (v/aio-get Author {:name "ann"})))))
+          (await! (v/aio-execute (v/on-conflict (v/insert Author {:name "ann" :born 10})
+                                                {:target [:name] :update {:born [:+ :born [:excluded :born]]}})))
+          (is (= 1961 (:born (await! (v/aio-get Author {:name "ann"})))))
+          (is (= 3 (await! (v/aio-count (v/select Author)))) "no row was added"))
+        (testing "upsert of many rows inserts the new ones"
+          (await! (v/aio-execute (v/on-conflict (v/insert-many Author [{:name "bob" :born 1} {:name "dee" :born 2}])
+                                                {:target [:name] :update [:born]})))
+          (is (= [["bob" 1] ["dee" 2]] (await! (v/aio-execute (-> (v/select Author :name :born) (v/where [:in :name ["bob" "dee"]])
+                                                                  (v/order-by :name) v/as-vectors))))))
+        (testing "for-update inside a transaction; refused on SQLite"
+          (if (= ts/*backend* :sqlite)
+            (is (v/error-type? (error-of #(v/aio-execute (v/for-update (v/select Author)))) :vireo/not-supported))
+            (is (= "ann" (:name (first (await! (v/aio-atomic (ts/db) (fn [_] (v/aio-execute (v/for-update (v/where (v/select Author) {:id ann}))))))))))))
+        (testing "window functions over fields"
+          (is (= [["A1" 1] ["A2" 2] ["B1" 1] ["B2" 2] ["B3" 3]]
+                 (await! (v/aio-execute (-> (v/select Book :title [[:over [:row-number] {:partition-by [:author] :order-by [:pages]}] :rn])
+                                            (v/order-by :title) v/as-vectors))))))
+        (testing "a CTE whose body is a model query"
+          (is (= ["B1" "B2" "B3"]
+                 (mapv :title (await! (v/aio-execute (-> (v/select Book)
+                                                         (v/with-cte [[:bobs (v/where (v/select Author :id) {:name "bob"})]])
+                                                         (v/where [:in :author {:select [:id] :from :bobs}])
+                                                         (v/order-by :title))))))))
+        (is (some? bob))))))

@@ -240,7 +240,7 @@
     (is (= "Unknown column type :nope for postgres"
            (:message (fails (pg {:select [[[:cast :x :nope]]]}))))))
   (testing "any other keyword is a function call"
-    (is (= ["SELECT COUNT(*), MAX(\"id\"), LOWER(\"name\"), COALESCE(\"a\", $1), CURRENT_DATE(), COUNT(DISTINCT(\"x\")) FROM \"t\"" 0]
+    (is (= ["SELECT COUNT(*), MAX(\"id\"), LOWER(\"name\"), COALESCE(\"a\", $1), CURRENT_DATE(), COUNT(DISTINCT \"x\") FROM \"t\"" 0]
            (pg {:select [[[:count :*]] [[:max :id]] [[:lower :name]] [[:coalesce :a 0]]
                          [[:current-date]] [[:count [:distinct :x]]]]
                 :from :t})))
@@ -410,6 +410,329 @@
     (is (= "RETURNING on UPDATE is not supported by mysql (MariaDB)" (:message r))))
   (testing "an empty :returning is omitted"
     (is (= ["UPDATE `t` SET `a` = ?" 1] (my {:update :t :set {:a 1} :returning []})))))
+
+;; ---------------------------------------------------------------- CASE / DISTINCT
+
+(deftest case-and-distinct
+  (let [q {:select [[[:case [:< :n 0] "neg" [:= :n 0] "zero" :else "pos"] :sign]] :from :t}]
+    (is (= ["SELECT CASE WHEN \"n\" < $1 THEN $2 WHEN \"n\" = $3 THEN $4 ELSE $5 END AS \"sign\" FROM \"t\"" 0 "neg" 0 "zero" "pos"]
+           (pg q)))
+    (is (= ["SELECT CASE WHEN `n` < ? THEN ? WHEN `n` = ? THEN ? ELSE ? END AS `sign` FROM `t`" 0 "neg" 0 "zero" "pos"]
+           (my q)))
+    (is (= ["SELECT CASE WHEN \"n\" < ? THEN ? WHEN \"n\" = ? THEN ? ELSE ? END AS \"sign\" FROM \"t\"" 0 "neg" 0 "zero" "pos"]
+           (lite q))))
+  (testing "no ELSE; conditions are not wrapped, CASE is not wrapped as an operand"
+    (is (= ["SELECT * FROM \"t\" WHERE CASE WHEN (\"a\" = $1) AND (\"b\" IS NULL) THEN \"x\" END > $2" 1 2]
+           (where-pg [:> [:case [:and [:= :a 1] [:= :b nil]] :x] 2]))))
+  (testing "malformed CASE"
+    (doseq [form [[:case] [:case :else 1] [:case [:= :a 1]] [:case [:= :a 1] 1 :else] [:case :else 1 [:= :a 1] 2]]]
+      (is (= (str "Expected [:case cond value … :else value] (at least one pair, :else last): " (pr-str form))
+             (:message (fails (pg {:select [[form]]})))))))
+  (testing "[:distinct x] inside an aggregate"
+    (is (= ["SELECT COUNT(DISTINCT \"x\") AS \"n\" FROM \"t\""] (pg {:select [[[:count [:distinct :x]] :n]] :from :t})))
+    (is (= ["SELECT COUNT(DISTINCT `x`) FROM `t`"] (my {:select [[[:count [:distinct :x]]]] :from :t})))
+    (is (= ["SELECT SUM(DISTINCT (\"a\" + \"b\")) FROM \"t\""] (lite {:select [[[:sum [:distinct [:+ :a :b]]]]] :from :t})))
+    (is (= "Wrong number of arguments for :distinct (expected 1): [:distinct :a :b]"
+           (:message (fails (pg {:select [[[:count [:distinct :a :b]]]] :from :t})))))))
+
+;; ---------------------------------------------------------------- window functions
+
+(deftest window-functions
+  (let [q {:select [:a [[:over [:row-number] {:partition-by [:a] :order-by [[:b :desc]]}] :rn]
+                    [[:over [:sum :n] {}] :total] [[:over [:count :*] {:order-by [:id]}]]]
+           :from :t}]
+    (is (= ["SELECT \"a\", ROW_NUMBER() OVER (PARTITION BY \"a\" ORDER BY \"b\" DESC) AS \"rn\", SUM(\"n\") OVER () AS \"total\", COUNT(*) OVER (ORDER BY \"id\") FROM \"t\""]
+           (pg q)))
+    (is (= ["SELECT `a`, ROW_NUMBER() OVER (PARTITION BY `a` ORDER BY `b` DESC) AS `rn`, SUM(`n`) OVER () AS `total`, COUNT(*) OVER (ORDER BY `id`) FROM `t`"]
+           (my q)))
+    (is (= ["SELECT \"a\", ROW_NUMBER() OVER (PARTITION BY \"a\" ORDER BY \"b\" DESC) AS \"rn\", SUM(\"n\") OVER () AS \"total\", COUNT(*) OVER (ORDER BY \"id\") FROM \"t\""]
+           (lite q))))
+  (testing "named windows: :window clause (after HAVING, before ORDER BY), OVER w, OVER (w …)"
+    (let [q {:select [:k [[:over [:rank] :w] :r] [[:over [:sum :n] {:window :w :order-by [:id]}] :running]]
+             :from :t :where [:> :n 0] :group-by [:k :n :id] :having [:> [:count :*] 0]
+             :window [[:w {:partition-by [:k]}] [:w2 {:order-by [[:n :desc]]}]]
+             :order-by [:k] :limit 5}]
+      (is (= ["SELECT \"k\", RANK() OVER \"w\" AS \"r\", SUM(\"n\") OVER (\"w\" ORDER BY \"id\") AS \"running\" FROM \"t\" WHERE \"n\" > $1 GROUP BY \"k\", \"n\", \"id\" HAVING COUNT(*) > $2 WINDOW \"w\" AS (PARTITION BY \"k\"), \"w2\" AS (ORDER BY \"n\" DESC) ORDER BY \"k\" LIMIT $3" 0 0 5]
+             (pg q)))
+      (is (= ["SELECT `k`, RANK() OVER `w` AS `r`, SUM(`n`) OVER (`w` ORDER BY `id`) AS `running` FROM `t` WHERE `n` > ? GROUP BY `k`, `n`, `id` HAVING COUNT(*) > ? WINDOW `w` AS (PARTITION BY `k`), `w2` AS (ORDER BY `n` DESC) ORDER BY `k` LIMIT ?" 0 0 5]
+             (my q)))))
+  (testing "frames"
+    (let [q {:select [[[:over [:sum :n] {:order-by [:id] :frame [:rows :unbounded-preceding :current-row]}]]
+                      [[:over [:avg :n] {:order-by [:id] :frame [:range [:preceding 2] [:following 3]]}]]
+                      [[:over [:max :n] {:order-by [:id] :frame [:rows :unbounded-preceding]}]]
+                      [[:over [:min :n] {:order-by [:id] :frame [:rows :current-row :unbounded-following]}]]]
+             :from :t}]
+      (is (= ["SELECT SUM(\"n\") OVER (ORDER BY \"id\" ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), AVG(\"n\") OVER (ORDER BY \"id\" RANGE BETWEEN 2 PRECEDING AND 3 FOLLOWING), MAX(\"n\") OVER (ORDER BY \"id\" ROWS UNBOUNDED PRECEDING), MIN(\"n\") OVER (ORDER BY \"id\" ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) FROM \"t\""]
+             (pg q)))
+      (is (= ["SELECT SUM(`n`) OVER (ORDER BY `id` ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), AVG(`n`) OVER (ORDER BY `id` RANGE BETWEEN 2 PRECEDING AND 3 FOLLOWING), MAX(`n`) OVER (ORDER BY `id` ROWS UNBOUNDED PRECEDING), MIN(`n`) OVER (ORDER BY `id` ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) FROM `t`"]
+             (my q))))
+    (let [q {:select [[[:over [:sum :n] {:order-by [:id] :frame [:groups [:preceding 1] :current-row]}]]] :from :t}]
+      (is (= ["SELECT SUM(\"n\") OVER (ORDER BY \"id\" GROUPS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM \"t\""] (pg q)))
+      (is (= ["SELECT SUM(\"n\") OVER (ORDER BY \"id\" GROUPS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM \"t\""] (lite q)))
+      (let [r (fails (my q))]
+        (is (not-supported? r))
+        (is (= "GROUPS frame is not supported by mysql (MariaDB)" (:message r))))))
+  (testing "NULLS FIRST/LAST inside a window follows the dialect"
+    (is (= ["SELECT ROW_NUMBER() OVER (ORDER BY (`b` IS NULL) ASC, `b` ASC) FROM `t`"]
+           (my {:select [[[:over [:row-number] {:order-by [[:b :asc :nulls-last]]}]]] :from :t}))))
+  (testing "window functions work in expressions and ORDER BY"
+    (is (= ["SELECT \"n\" - AVG(\"n\") OVER () AS \"delta\" FROM \"t\" ORDER BY RANK() OVER (ORDER BY \"n\") DESC"]
+           (pg {:select [[[:- :n [:over [:avg :n] {}]] :delta]] :from :t
+                :order-by [[[:over [:rank] {:order-by [:n]}] :desc]]}))))
+  (testing "errors"
+    (doseq [[q msg] [[{:select [[[:over :n {}]]]} "[:over call window] needs a function call such as [:row-number]: [:over :n {}]"]
+                     [{:select [[[:over [:rank]]]]} "Wrong number of arguments for :over (expected 2): [:over [:rank]]"]
+                     [{:select [[[:over [:rank] "w"]]]} "An OVER window is a spec map or a window name: [:over [:rank] \"w\"]"]
+                     [{:select [[[:over [:rank] {:partition [:a]}]]]} "Unknown window key(s) :partition: {:partition [:a]}"]
+                     [{:select [[[:over [:rank] {:frame [:rows]}]]]} "A window frame is [:rows|:range|:groups start] or [unit start end]: [:rows]"]
+                     [{:select [[[:over [:rank] {:frame [:row :current-row]}]]]} "A window frame is [:rows|:range|:groups start] or [unit start end]: [:row :current-row]"]
+                     [{:select [[[:over [:rank] {:frame [:rows [:preceding -1]]}]]]} "A frame bound is :unbounded-preceding, :current-row, :unbounded-following, [:preceding n] or [:following n] (n a non-negative integer): [:preceding -1]"]
+                     [{:select [[[:over [:rank] {:frame [:rows :unbounded-following]}]]]} "A window frame cannot start at :unbounded-following: [:rows :unbounded-following]"]
+                     [{:select [[[:over [:rank] {:frame [:rows :current-row :unbounded-preceding]}]]]} "A window frame cannot end at :unbounded-preceding: [:rows :current-row :unbounded-preceding]"]
+                     [{:select [:a] :from :t :window [:w {}]} ":window takes a non-empty vector of [name definition] pairs: [:w {}]"]
+                     [{:select [:a] :from :t :window [[:w :v]]} "A :window definition is a spec map: [:w :v]"]]]
+      (let [r (fails (pg q))]
+        (is (programming-error? r) msg)
+        (is (= msg (:message r)))))))
+
+;; ---------------------------------------------------------------- row locking
+
+(deftest row-locking
+  (let [q {:select [:*] :from :t :where [:= :id 1] :limit 1 :for :update}]
+    (is (= ["SELECT * FROM \"t\" WHERE \"id\" = $1 LIMIT $2 FOR UPDATE" 1 1] (pg q)))
+    (is (= ["SELECT * FROM `t` WHERE `id` = ? LIMIT ? FOR UPDATE" 1 1] (my q)))
+    (let [r (fails (lite q))]
+      (is (not-supported? r))
+      (is (= :sqlite (:dialect r)))
+      (is (= "FOR UPDATE is not supported by sqlite" (:message r)))))
+  (testing "share locks: FOR SHARE on postgres, LOCK IN SHARE MODE on MariaDB"
+    (is (= ["SELECT * FROM \"t\" FOR SHARE"] (pg {:select [:*] :from :t :for :share})))
+    (is (= ["SELECT * FROM `t` LOCK IN SHARE MODE"] (my {:select [:*] :from :t :for :share})))
+    (is (= "FOR SHARE is not supported by sqlite" (:message (fails (lite {:select [:*] :from :t :for :share}))))))
+  (testing "NOWAIT / SKIP LOCKED"
+    (is (= ["SELECT * FROM \"t\" FOR UPDATE NOWAIT"] (pg {:select [:*] :from :t :for [:update :nowait]})))
+    (is (= ["SELECT * FROM `t` FOR UPDATE NOWAIT"] (my {:select [:*] :from :t :for [:update :nowait]})))
+    (is (= ["SELECT * FROM \"t\" FOR UPDATE SKIP LOCKED"] (pg {:select [:*] :from :t :for [:update :skip-locked]})))
+    (is (= ["SELECT * FROM `t` FOR UPDATE SKIP LOCKED"] (my {:select [:*] :from :t :for [:update :skip-locked]})))
+    (is (= ["SELECT * FROM \"t\" FOR SHARE SKIP LOCKED"] (pg {:select [:*] :from :t :for [:share :skip-locked]})))
+    (is (= ["SELECT * FROM `t` LOCK IN SHARE MODE NOWAIT"] (my {:select [:*] :from :t :for [:share :nowait]})))
+    (is (= ["SELECT * FROM \"t\" FOR UPDATE"] (pg {:select [:*] :from :t :for [:update]}))))
+  (testing "PostgreSQL's weaker locks are refused on MariaDB"
+    (is (= ["SELECT * FROM \"t\" FOR NO KEY UPDATE NOWAIT"] (pg {:select [:*] :from :t :for [:no-key-update :nowait]})))
+    (is (= ["SELECT * FROM \"t\" FOR KEY SHARE"] (pg {:select [:*] :from :t :for :key-share})))
+    (is (= "FOR NO KEY UPDATE is not supported by mysql (MariaDB)"
+           (:message (fails (my {:select [:*] :from :t :for :no-key-update}))))))
+  (testing "FOR comes last, after joins/ORDER BY/LIMIT/OFFSET; :for nil is absent"
+    (is (= ["SELECT \"a\".\"id\" FROM \"a\" INNER JOIN \"b\" ON \"b\".\"a_id\" = \"a\".\"id\" ORDER BY \"a\".\"id\" LIMIT $1 OFFSET $2 FOR UPDATE" 10 20]
+           (pg {:for :update :offset 20 :limit 10 :order-by [:a.id] :join [:b [:= :b.a-id :a.id]] :from :a :select [:a.id]})))
+    (is (= ["SELECT * FROM \"t\""] (lite {:select [:*] :from :t :for nil}))))
+  (testing "errors"
+    (doseq [v [:delete [:update :wait] [:update :nowait :skip-locked] [] "update"]]
+      (is (= (str ":for takes :update, :share, :no-key-update or :key-share, optionally in a vector with :nowait or :skip-locked: " (pr-str v))
+             (:message (fails (pg {:select [:*] :from :t :for v}))))))
+    (is (= "Unknown key(s) :for in set-operation query: {:union [{:select [:a]} {:select [:b]}], :for :update}"
+           (:message (fails (pg {:union [{:select [:a]} {:select [:b]}] :for :update})))))))
+
+;; ---------------------------------------------------------------- WITH (CTEs)
+
+(deftest common-table-expressions
+  (let [q {:with [[:recent {:select [:id :owner-id] :from :pageblock :where [:> :id 100]}]
+                  [[:counts :owner :n] {:select [:owner-id [[:count :*]]] :from :recent :group-by [:owner-id]}]]
+           :select [:*] :from :counts :where [:> :n 1]}]
+    (is (= ["WITH \"recent\" AS (SELECT \"id\", \"owner_id\" FROM \"pageblock\" WHERE \"id\" > $1), \"counts\" (\"owner\", \"n\") AS (SELECT \"owner_id\", COUNT(*) FROM \"recent\" GROUP BY \"owner_id\") SELECT * FROM \"counts\" WHERE \"n\" > $2" 100 1]
+           (pg q)))
+    (is (= ["WITH `recent` AS (SELECT `id`, `owner_id` FROM `pageblock` WHERE `id` > ?), `counts` (`owner`, `n`) AS (SELECT `owner_id`, COUNT(*) FROM `recent` GROUP BY `owner_id`) SELECT * FROM `counts` WHERE `n` > ?" 100 1]
+           (my q)))
+    (is (= ["WITH \"recent\" AS (SELECT \"id\", \"owner_id\" FROM \"pageblock\" WHERE \"id\" > ?), \"counts\" (\"owner\", \"n\") AS (SELECT \"owner_id\", COUNT(*) FROM \"recent\" GROUP BY \"owner_id\") SELECT * FROM \"counts\" WHERE \"n\" > ?" 100 1]
+           (lite q))))
+  (testing "WITH RECURSIVE with a set-operation body"
+    (let [q {:with-recursive [[[:r :n] {:union-all [{:select [[[:inline 1]]]}
+                                                    {:select [[[:+ :n 1]]] :from :r :where [:< :n 5]}]}]]
+             :select [:n] :from :r :order-by [:n]}]
+      (is (= ["WITH RECURSIVE \"r\" (\"n\") AS (SELECT 1 UNION ALL SELECT \"n\" + $1 FROM \"r\" WHERE \"n\" < $2) SELECT \"n\" FROM \"r\" ORDER BY \"n\"" 1 5]
+             (pg q)))
+      (is (= ["WITH RECURSIVE `r` (`n`) AS (SELECT 1 UNION ALL SELECT `n` + ? FROM `r` WHERE `n` < ?) SELECT `n` FROM `r` ORDER BY `n`" 1 5]
+             (my q)))
+      (is (= ["WITH RECURSIVE \"r\" (\"n\") AS (SELECT 1 UNION ALL SELECT \"n\" + ? FROM \"r\" WHERE \"n\" < ?) SELECT \"n\" FROM \"r\" ORDER BY \"n\"" 1 5]
+             (lite q)))))
+  (testing "WITH on a set operation"
+    (let [q {:with [[:c {:select [:a] :from :t}]] :union [{:select [:a] :from :c} {:select [:a] :from :u}] :limit 3}]
+      (is (= ["WITH \"c\" AS (SELECT \"a\" FROM \"t\") SELECT \"a\" FROM \"c\" UNION SELECT \"a\" FROM \"u\" LIMIT $1" 3] (pg q)))
+      (is (= ["WITH `c` AS (SELECT `a` FROM `t`) SELECT `a` FROM `c` UNION SELECT `a` FROM `u` LIMIT ?" 3] (my q)))))
+  (testing "a set-operation member with its own WITH is wrapped; MariaDB refuses it"
+    (let [q {:union [{:select [:a] :from :t} {:with [[:c {:select [:a] :from :u}]] :select [:a] :from :c}]}]
+      (is (= ["SELECT \"a\" FROM \"t\" UNION (WITH \"c\" AS (SELECT \"a\" FROM \"u\") SELECT \"a\" FROM \"c\")"] (pg q)))
+      (is (= ["SELECT \"a\" FROM \"t\" UNION SELECT * FROM (WITH \"c\" AS (SELECT \"a\" FROM \"u\") SELECT \"a\" FROM \"c\")"] (lite q)))
+      (let [r (fails (my q))]
+        (is (not-supported? r))
+        (is (= "WITH in a set-operation member is not supported by mysql (MariaDB)" (:message r))))))
+  (testing "WITH in subqueries"
+    (is (= ["SELECT * FROM `t` WHERE `id` IN (WITH `c` AS (SELECT `id` FROM `u`) SELECT `id` FROM `c`)"]
+           (my {:select [:*] :from :t :where [:in :id {:with [[:c {:select [:id] :from :u}]] :select [:id] :from :c}]}))))
+  (testing "WITH on INSERT / UPDATE / DELETE: postgres and sqlite; MariaDB only inside INSERT's :select"
+    (let [ins {:with [[:c {:select [:a] :from :u}]] :insert-into :t :columns [:a] :select {:select [:a] :from :c}}
+          upd {:with [[:c {:select [:id] :from :u}]] :update :t :set {:a 1} :where [:in :id {:select [:id] :from :c}]}
+          del {:with [[:c {:select [:id] :from :u}]] :delete-from :t :where [:in :id {:select [:id] :from :c}] :returning [:id]}]
+      (is (= ["WITH \"c\" AS (SELECT \"a\" FROM \"u\") INSERT INTO \"t\" (\"a\") SELECT \"a\" FROM \"c\""] (pg ins)))
+      (is (= ["WITH \"c\" AS (SELECT \"a\" FROM \"u\") INSERT INTO \"t\" (\"a\") SELECT \"a\" FROM \"c\""] (lite ins)))
+      (is (= ["WITH \"c\" AS (SELECT \"id\" FROM \"u\") UPDATE \"t\" SET \"a\" = $1 WHERE \"id\" IN (SELECT \"id\" FROM \"c\")" 1] (pg upd)))
+      (is (= ["WITH \"c\" AS (SELECT \"id\" FROM \"u\") UPDATE \"t\" SET \"a\" = ? WHERE \"id\" IN (SELECT \"id\" FROM \"c\")" 1] (lite upd)))
+      (is (= ["WITH \"c\" AS (SELECT \"id\" FROM \"u\") DELETE FROM \"t\" WHERE \"id\" IN (SELECT \"id\" FROM \"c\") RETURNING \"id\""] (pg del)))
+      (is (= ["WITH \"c\" AS (SELECT \"id\" FROM \"u\") DELETE FROM \"t\" WHERE \"id\" IN (SELECT \"id\" FROM \"c\") RETURNING \"id\""] (lite del)))
+      (doseq [[q msg] [[ins "WITH on INSERT is not supported by mysql (MariaDB)"]
+                       [upd "WITH on UPDATE is not supported by mysql (MariaDB)"]
+                       [del "WITH on DELETE is not supported by mysql (MariaDB)"]]]
+        (let [r (fails (my q))]
+          (is (not-supported? r))
+          (is (= msg (:message r)))))
+      (is (= ["INSERT INTO `t` (`a`) WITH `c` AS (SELECT `a` FROM `u`) SELECT `a` FROM `c`"]
+             (my {:insert-into :t :columns [:a] :select {:with [[:c {:select [:a] :from :u}]] :select [:a] :from :c}})))))
+  (testing "data-modifying CTE bodies only on postgres"
+    (let [q {:with [[:gone {:delete-from :t :where [:< :at 5] :returning [:id]}]]
+             :insert-into :archive :columns [:id] :select {:select [:id] :from :gone}}]
+      (is (= ["WITH \"gone\" AS (DELETE FROM \"t\" WHERE \"at\" < $1 RETURNING \"id\") INSERT INTO \"archive\" (\"id\") SELECT \"id\" FROM \"gone\"" 5]
+             (pg q)))
+      (is (= "DELETE in WITH is not supported by sqlite" (:message (fails (lite q)))))
+      (is (= "INSERT in WITH is not supported by mysql (MariaDB)"
+             (:message (fails (my {:with [[:c {:insert-into :t :values [[1]]}]] :select [:*] :from :c})))))))
+  (testing "parameters are numbered in output order"
+    (is (= ["WITH \"c\" AS (SELECT $1 AS \"x\") SELECT \"x\", $2 FROM \"c\" WHERE \"x\" = $3" 1 2 3]
+           (pg (array-map :where [:= :x 3] :select [:x 2] :from :c :with [[:c {:select [[1 :x]]}]])))))
+  (testing "errors"
+    (doseq [[q msg] [[{:with [[:c {:select [1]}]] :with-recursive [[:d {:select [1]}]] :select [:*] :from :c}
+                      "Use :with or :with-recursive, not both: {:with [[:c {:select [1]}]], :with-recursive [[:d {:select [1]}]]}"]
+                     [{:with [] :select [:*] :from :c} ":with takes a non-empty vector of [name definition] pairs: []"]
+                     [{:with [:c {:select [1]}] :select [:*] :from :c} ":with takes a non-empty vector of [name definition] pairs: [:c {:select [1]}]"]
+                     [{:with-recursive {:c {:select [1]}} :select [:*] :from :c} ":with-recursive takes a non-empty vector of [name definition] pairs: {:c {:select [1]}}"]
+                     [{:with [["c" {:select [1]}]] :select [:*] :from :c} "A CTE name is a keyword, (ident …) or [name & columns]: \"c\""]
+                     [{:with [[[:c] {:select [1]}]] :select [:*] :from :c} "A CTE name is a keyword, (ident …) or [name & columns]: [:c]"]
+                     [{:with [[:c [:select 1]]] :select [:*] :from :c} "A CTE body must be a select, set-operation, insert, update or delete map: [:select 1]"]
+                     [{:with [[:c {:drop-table :x}]] :select [:*] :from :c} "A CTE body must be a select, set-operation, insert, update or delete map: {:drop-table :x}"]]]
+      (let [r (fails (pg q))]
+        (is (programming-error? r) msg)
+        (is (= msg (:message r)))))
+    (is (= "Query map has no statement key (one of :create-index :create-table :delete-from :drop-index :drop-table :except :insert-into :intersect :select :select-distinct :truncate :union :union-all :update): {:with [[:c {:select [1]}]]}"
+           (:message (fails (pg {:with [[:c {:select [1]}]]})))))
+    (is (= "Unknown key(s) :with in create-table query: {:create-table :t, :with-columns [[:a :text]], :with [[:c {:select [1]}]]}"
+           (:message (fails (pg (array-map :create-table :t :with-columns [[:a :text]] :with [[:c {:select [1]}]]))))))))
+
+;; ---------------------------------------------------------------- upsert
+
+(deftest upsert
+  (testing "DO UPDATE SET from the proposed row (a vector of columns) + RETURNING"
+    (let [q {:insert-into :pageblock :columns [:key :text] :values [["k" "v"]]
+             :on-conflict [:key] :do-update-set [:text] :returning [:id]}]
+      (is (= ["INSERT INTO \"pageblock\" (\"key\", \"text\") VALUES ($1, $2) ON CONFLICT (\"key\") DO UPDATE SET \"text\" = EXCLUDED.\"text\" RETURNING \"id\"" "k" "v"]
+             (pg q)))
+      (is (= ["INSERT INTO `pageblock` (`key`, `text`) VALUES (?, ?) ON DUPLICATE KEY UPDATE `text` = VALUES(`text`) RETURNING `id`" "k" "v"]
+             (my q)))
+      (is (= ["INSERT INTO \"pageblock\" (\"key\", \"text\") VALUES (?, ?) ON CONFLICT (\"key\") DO UPDATE SET \"text\" = EXCLUDED.\"text\" RETURNING \"id\"" "k" "v"]
+             (lite q)))))
+  (testing "DO UPDATE SET a map of expressions, [:excluded col], DO UPDATE … WHERE"
+    (let [q {:insert-into :counter :columns [:k :n] :values [["a" 1] ["b" 2]]
+             :on-conflict [:k]
+             :do-update-set (array-map :n [:+ :counter.n [:excluded :n]] :at [:now])
+             :do-update-where [:< :counter.n 100]}]
+      (is (= ["INSERT INTO \"counter\" (\"k\", \"n\") VALUES ($1, $2), ($3, $4) ON CONFLICT (\"k\") DO UPDATE SET \"n\" = \"counter\".\"n\" + EXCLUDED.\"n\", \"at\" = NOW() WHERE \"counter\".\"n\" < $5" "a" 1 "b" 2 100]
+             (pg q)))
+      (is (= ["INSERT INTO \"counter\" (\"k\", \"n\") VALUES (?, ?), (?, ?) ON CONFLICT (\"k\") DO UPDATE SET \"n\" = \"counter\".\"n\" + EXCLUDED.\"n\", \"at\" = NOW() WHERE \"counter\".\"n\" < ?" "a" 1 "b" 2 100]
+             (lite q)))
+      (let [r (fails (my q))]
+        (is (not-supported? r))
+        (is (= "ON CONFLICT … DO UPDATE … WHERE is not supported by mysql (MariaDB)" (:message r))))
+      (is (= ["INSERT INTO `counter` (`k`, `n`) VALUES (?, ?), (?, ?) ON DUPLICATE KEY UPDATE `n` = `counter`.`n` + VALUES(`n`), `at` = NOW()" "a" 1 "b" 2]
+             (my (dissoc q :do-update-where))))))
+  (testing "DO NOTHING; MariaDB: a no-op assignment of the statement's first column"
+    (let [q {:insert-into :pageblock :columns [:key :text] :values [["k" "v"]] :on-conflict [:key] :do-nothing true}]
+      (is (= ["INSERT INTO \"pageblock\" (\"key\", \"text\") VALUES ($1, $2) ON CONFLICT (\"key\") DO NOTHING" "k" "v"] (pg q)))
+      (is (= ["INSERT INTO `pageblock` (`key`, `text`) VALUES (?, ?) ON DUPLICATE KEY UPDATE `key` = `key`" "k" "v"] (my q)))
+      (is (= ["INSERT INTO \"pageblock\" (\"key\", \"text\") VALUES (?, ?) ON CONFLICT (\"key\") DO NOTHING" "k" "v"] (lite q))))
+    (testing "no conflict target: nil, true or []"
+      (doseq [t [nil true []]]
+        (let [q (cond-> {:insert-into :t :values [(array-map :b 1 :a 2)] :do-nothing true} (some? t) (assoc :on-conflict t))]
+          (is (= ["INSERT INTO \"t\" (\"b\", \"a\") VALUES ($1, $2) ON CONFLICT DO NOTHING" 1 2] (pg q)))
+          (is (= ["INSERT INTO `t` (`b`, `a`) VALUES (?, ?) ON DUPLICATE KEY UPDATE `b` = `b`" 1 2] (my q)))
+          (is (= ["INSERT INTO \"t\" (\"b\", \"a\") VALUES (?, ?) ON CONFLICT DO NOTHING" 1 2] (lite q))))))
+    (testing "MariaDB without :columns uses the conflict target's column, else fails"
+      (is (= ["INSERT INTO `t` VALUES (?, ?) ON DUPLICATE KEY UPDATE `k` = `k`" 1 2]
+             (my {:insert-into :t :values [[1 2]] :on-conflict [:k] :do-nothing true})))
+      (let [r (fails (my {:insert-into :t :values [[1 2]] :do-nothing true}))]
+        (is (programming-error? r))
+        (is (= ":do-nothing on mysql (MariaDB) needs a column to assign (give :columns or an :on-conflict column)" (:message r))))))
+  (testing "a multi-column or expression conflict target"
+    (is (= ["INSERT INTO \"t\" (\"a\", \"b\") VALUES ($1, $2) ON CONFLICT (\"a\", (LOWER(\"b\"))) DO NOTHING" 1 "x"]
+           (pg {:insert-into :t :columns [:a :b] :values [[1 "x"]] :on-conflict [:a [:lower :b]] :do-nothing true})))
+    (is (= ["INSERT INTO `t` (`a`, `b`) VALUES (?, ?) ON DUPLICATE KEY UPDATE `b` = VALUES(`b`)" 1 "x"]
+           (my {:insert-into :t :columns [:a :b] :values [[1 "x"]] :on-conflict [:a [:lower :b]] :do-update-set [:b]}))
+        "MariaDB ignores the target"))
+  (testing "DO UPDATE without a target: SQLite and MariaDB yes, PostgreSQL no"
+    (let [q {:insert-into :t :columns [:k :v] :values [[1 2]] :do-update-set [:v]}]
+      (is (= ["INSERT INTO \"t\" (\"k\", \"v\") VALUES (?, ?) ON CONFLICT DO UPDATE SET \"v\" = EXCLUDED.\"v\"" 1 2] (lite q)))
+      (is (= ["INSERT INTO `t` (`k`, `v`) VALUES (?, ?) ON DUPLICATE KEY UPDATE `v` = VALUES(`v`)" 1 2] (my q)))
+      (let [r (fails (pg q))]
+        (is (not-supported? r))
+        (is (= "ON CONFLICT DO UPDATE without a conflict target is not supported by postgres" (:message r))))))
+  (testing "INSERT … SELECT with an upsert: SQLite gets WHERE TRUE (its parser reads `FROM t ON` as a join)"
+    (let [q {:insert-into :t :columns [:k] :select {:select [:k] :from :u} :on-conflict [:k] :do-nothing true}]
+      (is (= ["INSERT INTO \"t\" (\"k\") SELECT \"k\" FROM \"u\" ON CONFLICT (\"k\") DO NOTHING"] (pg q)))
+      (is (= ["INSERT INTO `t` (`k`) SELECT `k` FROM `u` ON DUPLICATE KEY UPDATE `k` = `k`"] (my q)))
+      (is (= ["INSERT INTO \"t\" (\"k\") SELECT \"k\" FROM \"u\" WHERE TRUE ON CONFLICT (\"k\") DO NOTHING"] (lite q)))
+      (is (= ["INSERT INTO \"t\" (\"k\") SELECT \"k\" FROM \"u\" WHERE \"k\" > ? ON CONFLICT (\"k\") DO NOTHING" 0]
+             (lite (assoc-in q [:select :where] [:> :k 0]))))
+      (is (= ["INSERT INTO \"t\" (\"k\") SELECT * FROM (SELECT \"k\" FROM \"u\" UNION SELECT \"k\" FROM \"v\") AS \"upsert_source\" WHERE TRUE ON CONFLICT (\"k\") DO NOTHING"]
+             (lite (assoc q :select {:union [{:select [:k] :from :u} {:select [:k] :from :v}]}))))
+      (is (= ["INSERT INTO \"t\" (\"k\") SELECT \"k\" FROM \"u\""] (lite (dissoc q :on-conflict :do-nothing)))
+          "no upsert, no guard")))
+  (testing "clause order is fixed whatever the map order"
+    (is (= ["WITH \"s\" AS (SELECT $1 AS \"k\") INSERT INTO \"t\" (\"k\") SELECT \"k\" FROM \"s\" ON CONFLICT (\"k\") DO UPDATE SET \"n\" = \"t\".\"n\" + $2 WHERE \"t\".\"n\" < $3 RETURNING \"id\"" "a" 1 9]
+           (pg (array-map :returning [:id] :do-update-where [:< :t.n 9] :do-update-set {:n [:+ :t.n 1]}
+                          :on-conflict [:k] :select {:select [:k] :from :s} :columns [:k] :insert-into :t
+                          :with [[:s {:select [["a" :k]]}]])))))
+  (testing "errors"
+    (doseq [[q msg] [[{:insert-into :t :values [[1]] :on-conflict [:k]}
+                      "An upsert needs :do-nothing true or :do-update-set: {:on-conflict [:k]}"]
+                     [{:insert-into :t :values [[1]] :on-conflict [:k] :do-nothing true :do-update-set [:k]}
+                      "An upsert takes :do-nothing or :do-update-set, not both: {:on-conflict [:k], :do-nothing true, :do-update-set [:k]}"]
+                     [{:insert-into :t :values [[1]] :on-conflict [:k] :do-nothing true :do-update-where [:= :a 1]}
+                      ":do-update-where needs :do-update-set: {:on-conflict [:k], :do-nothing true, :do-update-where [:= :a 1]}"]
+                     [{:insert-into :t :values [[1]] :on-conflict [:k] :do-update-set []}
+                      ":do-update-set takes a non-empty vector of columns or map of column -> expression: []"]
+                     [{:insert-into :t :values [[1]] :on-conflict [:k] :do-update-set {}}
+                      ":do-update-set takes a non-empty vector of columns or map of column -> expression: {}"]
+                     [{:insert-into :t :values [[1]] :on-conflict ["k"] :do-nothing true}
+                      ":on-conflict takes true or a vector of columns (keywords, idents or expression vectors): [\"k\"]"]
+                     [{:insert-into :t :values [[1]] :on-conflict [:k] :do-update-set {:a [:excluded "a"]}}
+                      "[:excluded col] takes a column keyword or (ident …): [:excluded \"a\"]"]
+                     [{:update :t :set {:a [:excluded :a]}}
+                      "[:excluded col] is only allowed in :do-update-set and :do-update-where: [:excluded :a]"]]]
+      (let [r (fails (pg q))]
+        (is (programming-error? r) msg)
+        (is (= msg (:message r)))))
+    (is (= "Unknown key(s) :on-conflict :do-nothing in update query: {:update :t, :set {:a 1}, :on-conflict [:a], :do-nothing true}"
+           (:message (fails (pg (array-map :update :t :set {:a 1} :on-conflict [:a] :do-nothing true))))))
+    (let [no-upsert (assoc (sql/dialect :postgres) :upsert nil)]
+      (is (= "ON CONFLICT is not supported by postgres"
+             (:message (fails (sql/format {:insert-into :t :values [[1]] :do-nothing true} {:dialect no-upsert}))))))))
+
+(deftest new-dialect-capabilities
+  (is (= {:cte #{:select :set-operation :insert :update :delete :set-member} :cte-dml true
+          :frame-units #{:rows :range :groups} :upsert :on-conflict
+          :upsert-untargeted-update false :upsert-select-guard false}
+         (select-keys (sql/dialect :postgres) [:cte :cte-dml :frame-units :upsert :upsert-untargeted-update :upsert-select-guard])))
+  (is (= {:cte #{:select :set-operation} :cte-dml false
+          :frame-units #{:rows :range} :upsert :on-duplicate-key
+          :upsert-untargeted-update true :upsert-select-guard false
+          :row-locks {:update "FOR UPDATE" :share "LOCK IN SHARE MODE" :nowait "NOWAIT" :skip-locked "SKIP LOCKED"}}
+         (select-keys (sql/dialect :mysql) [:cte :cte-dml :frame-units :upsert :upsert-untargeted-update :upsert-select-guard :row-locks])))
+  (is (= {:cte #{:select :set-operation :insert :update :delete :set-member} :cte-dml false
+          :frame-units #{:rows :range :groups} :upsert :on-conflict
+          :upsert-untargeted-update true :upsert-select-guard true :row-locks nil}
+         (select-keys (sql/dialect :sqlite) [:cte :cte-dml :frame-units :upsert :upsert-untargeted-update :upsert-select-guard :row-locks])))
+  (testing "capabilities are data: a derived dialect gains or loses them"
+    (let [d (assoc (sql/dialect :sqlite) :row-locks {:update "FOR UPDATE"})]
+      (is (= ["SELECT * FROM \"t\" FOR UPDATE"] (sql/format {:select [:*] :from :t :for :update} {:dialect d})))
+      (is (= "NOWAIT is not supported by sqlite"
+             (:message (fails (sql/format {:select [:*] :from :t :for [:update :nowait]} {:dialect d}))))))))
 
 ;; ---------------------------------------------------------------- DDL
 

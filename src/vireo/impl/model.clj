@@ -350,6 +350,18 @@
   (let [d (:default field)] (if (fn? d) (d) d)))
 
 ;; ---------------------------------------------------------------- DDL
+(defn- db-default
+  "A constant default the database can hold too (so INSERT … SELECT and
+  plain SQL inserts get it): strings, integers, booleans and doubles."
+  [{:keys [type default] :as field}]
+  (when (and (contains? field :default) (not (fn? default)) (some? default))
+    (case type
+      (:char :text) (when (string? default) default)
+      (:integer :bigint :smallint) (when (integer? default) (long default))
+      :boolean (when (boolean? default) default)
+      (:double :float) (when (number? default) (double default))
+      nil)))
+
 (defn column-def [_dialect {:keys [type null max-length precision scale constraints auto fk value-type] :as field}]
   (let [t (if fk value-type type)
         col-type (case t
@@ -359,6 +371,7 @@
     (into [(column-ident field) col-type]
           (concat (when-not auto (if null [:null] [:not-null]))
                   (when (and (:primary-key field) (not auto)) [:primary-key])
+                  (when-let [d (db-default field)] [[:default d]])
                   (when fk
                     (cond-> [[:references (sql/ident (:target-table fk)) (sql/ident (:target-column fk))]]
                       (:on-delete fk) (conj [:on-delete (:on-delete fk)])

@@ -210,6 +210,8 @@
 (def ^:private comparison-ops
   #{:= :<> :!= :< :> :<= :>= :like :not-like :ilike :not-ilike :between :not-between :in :not-in :is :is-not})
 
+(declare rewrite-order-item)
+
 (defn- rewrite
   "Rewrites an expression over the env: field references become qualified
   column identifiers, literals compared with a field are encoded with its
@@ -219,6 +221,18 @@
     (cond
       (keyword? x) (if-let [r (resolve-ref entries x)] (col-ident entries r) x)
       (query? x) (:query (compile-select x dialect {}))
+      (and (vector? x) (= :excluded (first x)) (= 2 (count x)))
+      (if-let [[_ f] (resolve-ref entries (second x))] [:excluded (sql/ident (:column f))] x)
+
+      (and (vector? x) (= :over (first x)) (= 3 (count x)))
+      (let [[_ call spec] x]
+        [:over (rewrite env dialect call)
+         (if (map? spec)
+           (cond-> spec
+             (:partition-by spec) (update :partition-by #(mapv (fn [e] (rewrite env dialect e)) %))
+             (:order-by spec) (update :order-by #(mapv (fn [i] (rewrite-order-item env dialect i)) %)))
+           spec)])
+
       (and (vector? x) (keyword? (first x)) (not (#{:raw :inline :param :lift} (first x))))
       (let [op (first x)
             args (subvec x 1)
@@ -346,7 +360,12 @@
                  (some? (:group-by q)) (assoc :group-by (mapv #(rewrite env dialect %) (:group-by q)))
                  (some? (:having q)) (assoc :having (rewrite env dialect (:having q)))
                  (some? (:order-by q)) (assoc :order-by (mapv #(rewrite-order-item env dialect %) (:order-by q))))
-               (select-keys q passthrough-keys))
+               (reduce (fn [acc k]
+                         (if-let [ctes (get acc k)]
+                           (assoc acc k (mapv (fn [[n body]] [n (if (query? body) (:query (compile-select body dialect {})) body)]) ctes))
+                           acc))
+                       (select-keys q passthrough-keys)
+                       [:with :with-recursive]))
        :cols cols
        :env env})))
 
@@ -465,9 +484,15 @@
                   (:on-conflict q) (assoc :on-conflict (mapv #(model/column-ident (model/field m %)) (:on-conflict q)))
                   (:do-nothing q) (assoc :do-nothing true)
                   (:do-update-set q) (assoc :do-update-set
-                                            (let [u (:do-update-set q)]
+                                            (let [u (:do-update-set q)
+                                                  ;; existing-row columns qualified: a bare name is ambiguous on PostgreSQL
+                                                  qenv {:entries [(dissoc root :bare)]}]
                                               (if (map? u)
-                                                (into {} (map (fn [[k v]] [(model/column-ident (model/field m k)) (rewrite env dialect v)])) u)
+                                                (into {} (map (fn [[k v]] [(model/column-ident (model/field m k))
+                                                                           (if (or (vector? v) (keyword? v))
+                                                                             (rewrite qenv dialect v)
+                                                                             (model/encode-value m dialect k v))]))
+                                                      u)
                                                 (mapv #(model/column-ident (model/field m %)) u))))
                   ret (assoc :returning ret))
          :cols cols

@@ -169,7 +169,8 @@
   (let [spec (or (get-in m [:m2m k])
                  (throw (interface-error (str (:name m) " has no many-to-many field " k) {:model (:name m)})))
         target (let [t (:model spec)] (if (= :self t) m t))]
-    (or (:through spec)
+    (q/bound-model
+     (or (:through spec)
         (let [cache through-cache
               ck [(:name m) (:table m) k (:name target) (:table target)]]
           (or (.get cache ck)
@@ -184,7 +185,8 @@
                                      :backref (keyword (str (name k) "-through"))}
                                   b {:type :foreign-key :model target :on-delete :cascade}]
                          :indexes [{:fields [a b] :unique true}]})]
-                (or (.putIfAbsent cache ck tm) tm)))))))
+                (or (.putIfAbsent cache ck tm) tm)))))
+     m)))
 
 (defn- through-sides
   "[through-model source-fk target-fk target-model] for relation `k` of `m`,

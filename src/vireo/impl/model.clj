@@ -122,7 +122,7 @@
   (when (and (contains? field :default) (not= type :foreign-key))
     (let [d (:default field)]
       (when-not (fn? d)
-        (try ((types/encoder :postgres type) d)
+        (try ((types/encoder :postgres field :write) d)
              (catch clojure.lang.ExceptionInfo e
                (model-error model-name key (str "bad :default " (pr-str d) ": " (ex-message e)))))))))
 
@@ -296,6 +296,21 @@
 
 (defn foreign-keys [m] (filterv :fk (:fields m)))
 
+;; ---------------------------------------------------------------- loaded instances
+(defn loaded
+  "Marks an instance as matching its row: its metadata keeps these values, so
+  aio-save of a changed copy (assoc keeps metadata) writes only the fields
+  that differ. nil stays nil."
+  [inst]
+  (when inst
+    (let [plain (with-meta inst nil)]
+      (with-meta plain {::original plain}))))
+
+(defn original
+  "The values an instance had when it was loaded or saved, or nil."
+  [inst]
+  (::original (meta inst)))
+
 (defn field [model k]
   (or (get-in model [:field-index k])
       (throw (err/error :vireo/model-error
@@ -322,29 +337,45 @@
           (or (.putIfAbsent cache dialect fresh) fresh)))))
 
 (defn codecs
-  "Given a model and a dialect keyword, returns {field-key {:encode f :decode g}},
-  computed once per model and dialect."
+  "Given a model and a dialect keyword, returns
+  {field-key {:encode f :write w :decode g}}, computed once per model and
+  dialect: :encode for values compared with the field (where clauses),
+  :write for values stored by INSERT/UPDATE (it also applies the field's
+  :max-length, :precision and :scale), :decode for column values."
   [model dialect]
   (let [cache (dialect-cache model dialect)]
     (or (.get cache ::codecs)
-        (let [v (into {} (for [{:keys [key type value-type fk]} (:fields model)]
+        (let [v (into {} (for [{:keys [key type value-type fk] :as f} (:fields model)]
                            (if fk
                              (let [enc (types/encoder dialect value-type)
-                                   to (:to-field fk)]
-                               ;; assignment by instance or by raw key
-                               [key {:encode (fn [v] (enc (if (map? v) (get v to) v)))
-                                     :decode (types/decoder dialect value-type)}])
-                             [key {:encode (types/encoder dialect type) :decode (types/decoder dialect type)}])))]
+                                   to (:to-field fk)
+                                   ;; assignment by instance or by raw key
+                                   e (fn [v] (enc (if (map? v) (get v to) v)))]
+                               [key {:encode e :write e :decode (types/decoder dialect value-type)}])
+                             [key {:encode (types/encoder dialect f)
+                                   :write (types/encoder dialect f :write)
+                                   :decode (types/decoder dialect type)}])))]
           (or (.putIfAbsent cache ::codecs v) v)))))
 
-(defn encode-value
-  "Encodes `v` for field `k` of `model` on `dialect`, naming the field on error."
-  [model dialect k v]
-  (try ((:encode (get (codecs model dialect) k)) v)
+(defn- encode-with [model dialect k v which]
+  (try ((get (get (codecs model dialect) k) which) v)
        (catch clojure.lang.ExceptionInfo e
          (throw (err/error :vireo/data-error
                            (str "Model " (:name model) ", field " k ": " (ex-message e))
                            (assoc (ex-data e) :model (:name model) :field k))))))
+
+(defn encode-value
+  "Encodes `v`, compared with field `k` of `model` (a where clause), for
+  `dialect`, naming the field on error."
+  [model dialect k v]
+  (encode-with model dialect k v :encode))
+
+(defn encode-write-value
+  "Encodes `v` to be stored in field `k` of `model` (INSERT/UPDATE) for
+  `dialect`: like encode-value, and also refuses a value over the field's
+  :max-length or :precision, naming the field."
+  [model dialect k v]
+  (encode-with model dialect k v :write))
 
 (defn default-value [field]
   (let [d (:default field)] (if (fn? d) (d) d)))

@@ -184,7 +184,7 @@
                      (let [row (first (db/rows->maps rs sh))]
                        (if (and required? (nil? row))
                          (throw (does-not-exist m filter))
-                         row)))
+                         (model/loaded row))))
                    {:model (:name m)}))))
 
 (defn get-or-none
@@ -232,7 +232,7 @@
                                             :values [(vec (map-indexed (fn [i _] (slot i)) cols))])
                           (empty? cols) (assoc :values :default)
                           returning? (assoc :returning [(model/column-ident pk)]))))
-          args (mapv (fn [f] (model/encode-value m dialect (:key f) (get values (:key f)))) cols)]
+          args (mapv (fn [f] (model/encode-write-value m dialect (:key f) (get values (:key f)))) cols)]
       (ctx/execute d (:sql tpl) (bind (:binder tpl) args) opts
                    (fn [^RowSet rs]
                      (let [id (when want-id?
@@ -240,7 +240,7 @@
                                   (decode (if returning?
                                             (let [it (.iterator rs)] (when (.hasNext it) (.getValue ^Row (.next it) (int 0))))
                                             (db/last-insert-id d rs)))))]
-                       (complete-instance m (cond-> values want-id? (assoc (:key pk) id)))))
+                       (model/loaded (complete-instance m (cond-> values want-id? (assoc (:key pk) id))))))
                    {:model (:name m)}))))
 
 (defn- pk-values
@@ -249,6 +249,14 @@
   [m instance]
   (let [vs (mapv #(get instance (:key %)) (:pk-fields m))]
     (when (and (seq vs) (every? some? vs)) vs)))
+
+(defn- changed?
+  "True when a field's value differs from the loaded one (a foreign key
+  compares by key, loaded relation or not)."
+  [f v ov]
+  (if-let [to (get-in f [:fk :to-field])]
+    (not= (if (map? v) (get v to) v) (if (map? ov) (get ov to) ov))
+    (not= v ov)))
 
 (defn- pk-filter [m vs] (zipmap (map :key (:pk-fields m)) vs))
 
@@ -274,8 +282,10 @@
         (let [d (database-of m)
               dialect (:dialect d)
               only (when only (set (map #(:key (model/field m %)) only)))
+              orig (when-not only (model/original instance))
               cols (filterv (fn [f] (and (contains? instance (:key f)) (not (:primary-key f)) (not (:pk-part f))
-                                         (or (nil? only) (contains? only (:key f)))))
+                                         (or (nil? only) (contains? only (:key f)))
+                                         (or (nil? orig) (changed? f (get instance (:key f)) (get orig (:key f))))))
                             (:fields m))]
           (if (empty? cols)
             instance
@@ -286,7 +296,7 @@
                                              (mapcat (fn [i f] [(model/column-ident f) (slot i)])
                                                      (range) cols))
                                  :where (pk-where m (count cols))}))
-                  args (into (mapv (fn [f] (model/encode-value m dialect (:key f) (get instance (:key f)))) cols)
+                  args (into (mapv (fn [f] (model/encode-write-value m dialect (:key f) (get instance (:key f)))) cols)
                              (encode-pk m dialect pk-vs))]
               (ctx/execute d (:sql tpl) (bind (:binder tpl) args) opts
                            (fn [^RowSet rs]
@@ -297,7 +307,7 @@
                                                 " does not exist, so aio-save updated nothing;"
                                                 " pass {:force-insert true} to insert it")
                                            {:model (:name m) :filter (pk-filter m pk-vs)}))
-                               instance))
+                               (model/loaded instance)))
                            {:model (:name m)}))))))))
 
 (defn delete-by-pk

@@ -415,10 +415,10 @@
                                                        empty-row? (if (keyword? pk)
                                                                     (and (contains? child pk) (nil? (get child pk)))
                                                                     (every? nil? (vals child)))]
-                                                   (assoc inst (:attr e) (when-not empty-row? (nest (:alias e) child))))
+                                                   (assoc inst (:attr e) (when-not empty-row? (model/loaded (nest (:alias e) child)))))
                                                  inst))
                                              inst joined))]
-                          (nest (:alias (first entries)) (get parts nil {})))))))))))))
+                          (model/loaded (nest (:alias (first entries)) (get parts nil {}))))))))))))))
 
 ;; ================================================================ insert / update / delete
 (defn- row-values
@@ -477,7 +477,7 @@
                                                             (let [v (get r (:key f))]
                                                               (if (and (vector? v) (keyword? (first v)))
                                                                 (rewrite env dialect v)
-                                                                (model/encode-value m dialect (:key f) v))))
+                                                                (model/encode-write-value m dialect (:key f) v))))
                                                           cols))
                                                   rows))
                   (empty? cols) (assoc :values :default)
@@ -491,7 +491,7 @@
                                                 (into {} (map (fn [[k v]] [(model/column-ident (model/field m k))
                                                                            (if (or (vector? v) (keyword? v))
                                                                              (rewrite qenv dialect v)
-                                                                             (model/encode-value m dialect k v))]))
+                                                                             (model/encode-write-value m dialect k v))]))
                                                       u)
                                                 (mapv #(model/column-ident (model/field m %)) u))))
                   ret (assoc :returning ret))
@@ -509,7 +509,7 @@
                                             [(model/column-ident f)
                                              (if (and (vector? v) (keyword? (first v)))
                                                (rewrite set-env dialect v)
-                                               (model/encode-value m dialect k v))])))
+                                               (model/encode-write-value m dialect k v))])))
                            (:vireo/set q))}
               (:where q) (assoc :where (rewrite env dialect (:where q)))
               (:vireo/returning q) (assoc :returning (:vireo/returning q)))}))
@@ -538,11 +538,12 @@
         (loop [acc (transient [])]
           (if (.hasNext it)
             (let [^Row row (.next it)]
-              (recur (conj! acc (loop [i 0 inst (transient {})]
-                                  (if (< i n)
-                                    (let [[k dec] (nth plan i)]
-                                      (recur (inc i) (assoc! inst k (dec (.getValue row (int i))))))
-                                    (persistent! inst))))))
+              (recur (conj! acc (model/loaded
+                                 (loop [i 0 inst (transient {})]
+                                   (if (< i n)
+                                     (let [[k dec] (nth plan i)]
+                                       (recur (inc i) (assoc! inst k (dec (.getValue row (int i))))))
+                                     (persistent! inst)))))))
             (persistent! acc)))))))
 
 (defn raw-decoder

@@ -1,37 +1,88 @@
 (ns ^:no-doc vireo.impl.types
   "Value codecs per field type and dialect: encode (Clojure value -> statement
   parameter) and decode (driver column value -> Clojure value), plus JSON and
-  the text forms SQLite stores temporal values in. Pure functions, no I/O."
-  (:require [clojure.string :as str]
-            [vireo.impl.errors :as err])
+  the text forms SQLite stores temporal values in. Pure functions, no I/O.
+
+  The rule the encoders follow: a value the field can hold is converted so
+  that every backend stores (and compares) the same thing; a value it cannot
+  hold faithfully on this dialect is refused with a :vireo/data-error before
+  any SQL is sent, never silently altered by a driver (Vert.x's PostgreSQL
+  client wraps an out-of-range integer, SQLite turns NaN into NULL, …).
+  docs/types.md lists the behaviour per type and backend."
+  (:require [vireo.impl.errors :as err])
   (:import (io.vertx.core.buffer Buffer)
            (io.vertx.core.json Json JsonArray JsonObject)
+           (io.vertx.sqlclient Tuple)
            (io.vertx.sqlclient.data Numeric)
-           (java.math BigDecimal BigInteger)
-           (java.time Instant LocalDate LocalDateTime LocalTime OffsetDateTime ZoneOffset ZonedDateTime)
+           (java.math BigDecimal BigInteger MathContext RoundingMode)
+           (java.time Duration Instant LocalDate LocalDateTime LocalTime OffsetDateTime ZoneOffset ZonedDateTime)
            (java.time.format DateTimeFormatter DateTimeFormatterBuilder)
-           (java.time.temporal ChronoField)
+           (java.time.temporal ChronoField TemporalAccessor)
            (java.util UUID Map List)))
 
 (set! *warn-on-reflection* true)
 
+;; ---------------------------------------------------------------- errors
+(defn- preview
+  "pr-str of a value, cut to a readable length (a refused value may be a
+  megabyte of text)."
+  ^String [v]
+  (let [s (pr-str v)]
+    (if (> (count s) 120) (str (subs s 0 100) "…(" (count s) " characters)") s)))
+
+(defn- bad-value [type v expected]
+  (throw (err/error :vireo/data-error
+                    (str "a " (name type) " field expects " expected ", got "
+                         (if (nil? v) "nil" (str (preview v) " (" (.getName (class v)) ")")))
+                    {:field-type type :value v})))
+
+(defn- refused
+  "A value of the right kind that this field or backend cannot hold."
+  [type v why]
+  (throw (err/error :vireo/data-error
+                    (str "a " (name type) " field cannot hold " (preview v) ": " why)
+                    {:field-type type :value v})))
+
 ;; ---------------------------------------------------------------- JSON
-(defn- ->java-json [x]
+(defn- ->java-json
+  "Clojure data -> the java.util / java.lang values Vert.x's Json encodes:
+  maps (keyword keys become their name, with namespace), vectors, lists and
+  sets (-> arrays), strings, keywords and symbols (-> strings), numbers,
+  booleans and nil. Anything else — and NaN or Infinity, which JSON has no
+  form for — is refused."
+  [x]
   (cond
+    (or (string? x) (nil? x) (boolean? x) (instance? Long x)) x
     (map? x) (let [m (java.util.LinkedHashMap.)]
-               (doseq [[k v] x] (.put m (if (keyword? k) (subs (str k) 1) (str k)) (->java-json v)))
+               (doseq [[k v] x]
+                 (.put m (cond (keyword? k) (subs (str k) 1) (string? k) k :else (str k)) (->java-json v)))
                m)
-    (or (sequential? x) (set? x)) (java.util.ArrayList. ^java.util.Collection (mapv ->java-json x))
+    (or (sequential? x) (set? x)) (let [l (java.util.ArrayList.)]
+                                    (doseq [v x] (.add l (->java-json v)))
+                                    l)
+    (or (instance? Double x) (instance? Float x))
+    (if (Double/isFinite (.doubleValue ^Number x))
+      x
+      (refused :json x "JSON has no NaN or Infinity"))
+    (or (instance? Integer x) (instance? Short x) (instance? Byte x)
+        (instance? BigInteger x) (instance? BigDecimal x)) x
+    (instance? clojure.lang.BigInt x) (.toBigInteger ^clojure.lang.BigInt x)
+    (ratio? x) (double x)
     (keyword? x) (subs (str x) 1)
-    :else x))
+    (or (symbol? x) (char? x)) (str x)
+    :else (bad-value :json x "only JSON data at any depth (maps, vectors, strings, numbers, booleans, nil)")))
 
 (defn- <-java-json [x]
   (cond
+    (or (string? x) (nil? x) (boolean? x) (instance? Long x) (instance? Double x)) x
     (instance? JsonObject x) (<-java-json (.getMap ^JsonObject x))
     (instance? JsonArray x) (<-java-json (.getList ^JsonArray x))
     (instance? Map x) (persistent! (reduce (fn [m [k v]] (assoc! m (keyword k) (<-java-json v)))
                                            (transient {}) x))
     (instance? List x) (mapv <-java-json x)
+    (or (instance? Integer x) (instance? Short x) (instance? Byte x)) (long x)
+    (instance? Float x) (Double/parseDouble (str x))
+    (identical? x Tuple/JSON_NULL) nil
     :else x))
 
 (defn json-encode ^String [x] (Json/encode (->java-json x)))
@@ -41,6 +92,8 @@
         :else (<-java-json x)))
 
 ;; ---------------------------------------------------------------- temporal text (SQLite)
+;; Always six fraction digits and four year digits, so the stored text sorts
+;; and compares like the value.
 (def ^:private ^DateTimeFormatter datetime-text
   (DateTimeFormatter/ofPattern "uuuu-MM-dd HH:mm:ss.SSSSSS"))
 
@@ -56,77 +109,233 @@
 (def ^:private ^DateTimeFormatter time-text (DateTimeFormatter/ofPattern "HH:mm:ss.SSSSSS"))
 
 ;; ---------------------------------------------------------------- encoders
-(defn- bad-value [type v expected]
-  (throw (err/error :vireo/data-error
-                    (str "a " (name type) " field expects " expected ", got "
-                         (if (nil? v) "nil" (str (pr-str v) " (" (.getName (class v)) ")")))
-                    {:field-type type :value v})))
-
 (defn- ->long [type v]
   (cond (instance? Long v) v
         (or (instance? Integer v) (instance? Short v) (instance? Byte v)) (long v)
         (instance? BigInteger v) (if (< (.bitLength ^BigInteger v) 64) (.longValue ^BigInteger v)
-                                     (bad-value type v "an integer within 64 bits"))
-        (and (instance? clojure.lang.BigInt v) (< (.bitLength (.toBigInteger ^clojure.lang.BigInt v)) 64)) (long v)
+                                     (refused type v "it is not within 64 bits"))
+        (instance? clojure.lang.BigInt v) (if (< (.bitLength (.toBigInteger ^clojure.lang.BigInt v)) 64) (long v)
+                                              (refused type v "it is not within 64 bits"))
         :else (bad-value type v "an integer")))
 
-(defn- ->odt ^OffsetDateTime [type v]
-  (cond (instance? OffsetDateTime v) (.withOffsetSameInstant ^OffsetDateTime v ZoneOffset/UTC)
-        (instance? Instant v) (.atOffset ^Instant v ZoneOffset/UTC)
-        (instance? ZonedDateTime v) (.withOffsetSameInstant (.toOffsetDateTime ^ZonedDateTime v) ZoneOffset/UTC)
-        (instance? java.util.Date v) (.atOffset (.toInstant ^java.util.Date v) ZoneOffset/UTC)
-        :else (bad-value type v "an OffsetDateTime, Instant, ZonedDateTime or java.util.Date")))
+(defn- ranged
+  "An integer encoder refusing values outside [lo, hi]: Vert.x's PostgreSQL
+  client would otherwise wrap them silently (2147483648 -> -2147483648), in
+  stored rows and in where clauses alike."
+  [type ^long lo ^long hi what]
+  (fn [v]
+    (let [x (->long type v)
+          n (long x)]
+      (if (and (<= lo n) (<= n hi))
+        x
+        (refused type v (str "it is outside the " what " range [" lo ", " hi "]"))))))
 
-(defn- text-based? [dialect] (= dialect :sqlite))
+(defn- ->double ^double [type v]
+  (cond (instance? Double v) (.doubleValue ^Double v)
+        (number? v) (double v)
+        :else (bad-value type v "a number")))
+
+(defn- non-finite-check
+  "Given a dialect, returns nil when it stores every double, else a fn
+  [type d v] that throws for the values it cannot store."
+  [dialect]
+  (case dialect
+    :postgres nil
+    :mysql (fn [type d v]
+             (when-not (Double/isFinite d)
+               (refused type v "MariaDB/MySQL cannot store NaN or Infinity")))
+    :sqlite (fn [type d v]
+              (when (Double/isNaN d)
+                (refused type v "SQLite stores NaN as NULL")))
+    nil))
+
+(defn- micros
+  "Truncates nanoseconds to microseconds, the precision of every backend's
+  temporal types (PostgreSQL would round, MariaDB and the SQLite text
+  truncate)."
+  ^long [^long nano]
+  (* 1000 (quot nano 1000)))
+
+(defn- ->ldt ^LocalDateTime [type v]
+  (if (instance? LocalDateTime v)
+    (let [^LocalDateTime t v
+          y (.getYear t)
+          n (.getNano t)]
+      (when-not (and (<= 1 y) (<= y 9999))
+        (refused type v "the year must be within 1..9999"))
+      (if (zero? (rem n 1000)) t (.withNano t (int (micros n)))))
+    (bad-value type v "a java.time.LocalDateTime")))
+
+(defn- ->odt
+  "UTC OffsetDateTime, truncated to microseconds, year 1..9999."
+  ^OffsetDateTime [type v]
+  (let [^OffsetDateTime t
+        (cond (instance? OffsetDateTime v) (.withOffsetSameInstant ^OffsetDateTime v ZoneOffset/UTC)
+              (instance? Instant v) (.atOffset ^Instant v ZoneOffset/UTC)
+              (instance? ZonedDateTime v) (.withOffsetSameInstant (.toOffsetDateTime ^ZonedDateTime v) ZoneOffset/UTC)
+              (instance? java.util.Date v) (.atOffset (.toInstant ^java.util.Date v) ZoneOffset/UTC)
+              :else (bad-value type v "an OffsetDateTime, Instant, ZonedDateTime or java.util.Date"))
+        y (.getYear t)
+        n (.getNano t)]
+    (when-not (and (<= 1 y) (<= y 9999))
+      (refused type v "the year (in UTC) must be within 1..9999"))
+    (if (zero? (rem n 1000)) t (.withNano t (int (micros n))))))
+
+(defn- ->date ^LocalDate [type v]
+  (if (instance? LocalDate v)
+    (let [y (.getYear ^LocalDate v)]
+      (if (and (<= 1 y) (<= y 9999)) v (refused type v "the year must be within 1..9999")))
+    (bad-value type v "a java.time.LocalDate")))
+
+(defn- ->time ^LocalTime [type v]
+  (if (instance? LocalTime v)
+    (let [n (.getNano ^LocalTime v)]
+      (if (zero? (rem n 1000)) v (.withNano ^LocalTime v (int (micros n)))))
+    (bad-value type v "a java.time.LocalTime")))
+
+(defn- ->bigdec ^BigDecimal [type v]
+  (cond (instance? BigDecimal v) v
+        (instance? Long v) (BigDecimal/valueOf (long v))
+        (or (instance? Double v) (instance? Float v))
+        (let [d (.doubleValue ^Number v)]
+          (if (Double/isFinite d) (BigDecimal/valueOf d) (refused type v "it is not a finite number")))
+        (ratio? v) (.divide (BigDecimal. (.numerator ^clojure.lang.Ratio v))
+                            (BigDecimal. (.denominator ^clojure.lang.Ratio v))
+                            MathContext/DECIMAL128)
+        (integer? v) (bigdec v)
+        (number? v) (BigDecimal/valueOf (double v))
+        :else (bad-value type v "a BigDecimal or number")))
+
+(defn- field-spec
+  "[type field-map-or-nil] from a type keyword or a normalised field map."
+  [type-or-field]
+  (if (map? type-or-field)
+    [(:type type-or-field) type-or-field]
+    [type-or-field nil]))
 
 (defn encoder
-  "Given a dialect keyword and a field type, returns a fn value -> parameter.
-  nil always encodes to nil (NULL)."
-  [dialect type]
-  (let [f (case type
-            (:auto :big-auto :integer :bigint :smallint) #(->long type %)
-            (:char :text) #(if (string? %) % (bad-value type % "a string"))
-            :boolean (if (text-based? dialect)
-                       #(if (boolean? %) (if % 1 0) (bad-value type % "true or false"))
-                       #(if (boolean? %) % (bad-value type % "true or false")))
-            (:double :float) #(cond (instance? Double %) %
-                                    (number? %) (double %)
-                                    :else (bad-value type % "a number"))
-            :decimal (let [->bd #(cond (instance? BigDecimal %) %
-                                       (integer? %) (bigdec %)
-                                       (number? %) (BigDecimal/valueOf (double %))
-                                       :else (bad-value type % "a BigDecimal or number"))]
-                       (if (text-based? dialect) #(.toPlainString ^BigDecimal (->bd %)) ->bd))
-            :uuid (let [->uuid #(cond (instance? UUID %) %
-                                      (string? %) (try (UUID/fromString %)
-                                                       (catch IllegalArgumentException _
-                                                         (bad-value type % "a UUID")))
-                                      :else (bad-value type % "a UUID"))]
-                    (if (= dialect :postgres) ->uuid #(str (->uuid %))))
-            :datetime (if (text-based? dialect)
-                        #(if (instance? LocalDateTime %) (.format datetime-text ^LocalDateTime %)
-                             (bad-value type % "a java.time.LocalDateTime"))
-                        #(if (instance? LocalDateTime %) % (bad-value type % "a java.time.LocalDateTime")))
-            :timestamptz (case dialect
-                           :postgres #(->odt type %)
-                           :mysql #(.toLocalDateTime (->odt type %))
-                           #(str (.format datetime-text (->odt type %)) "Z"))
-            :date (if (text-based? dialect)
-                    #(if (instance? LocalDate %) (str %) (bad-value type % "a java.time.LocalDate"))
-                    #(if (instance? LocalDate %) % (bad-value type % "a java.time.LocalDate")))
-            :time (if (text-based? dialect)
-                    #(if (instance? LocalTime %) (.format time-text ^LocalTime %) (bad-value type % "a java.time.LocalTime"))
-                    #(if (instance? LocalTime %) % (bad-value type % "a java.time.LocalTime")))
-            :json (if (= dialect :postgres)
-                    #(let [j (->java-json %)]
-                       (cond (instance? Map j) (JsonObject. ^Map j)
-                             (instance? List j) (JsonArray. ^List j)
-                             :else (bad-value type % "a map or a vector (JSON object or array)")))
-                    #(json-encode %))
-            :bytes (if (text-based? dialect)
-                     #(if (bytes? %) % (bad-value type % "a byte array"))
-                     #(if (bytes? %) (Buffer/buffer ^bytes %) (bad-value type % "a byte array"))))]
-    (fn [v] (if (nil? v) nil (f v)))))
+  "Given a dialect keyword and a field type keyword — or a normalised field
+  map (vireo.impl.model) — returns a fn value -> statement parameter; nil
+  always encodes to nil (NULL). Throws a :vireo/data-error for a value of the
+  wrong kind, and for one this dialect cannot store faithfully.
+
+  `mode` matters only with a field map. :filter (the default) is for values
+  compared with the column in a where clause: it checks no declared limit (a
+  LIKE pattern or a range bound may rightly exceed them) and brings a
+  decimal to the column's scale only when that is exact, so SQLite's text
+  comparison finds it. :write is for values stored by INSERT and UPDATE: it
+  also enforces the field's declared limits — a :char's :max-length (in
+  code points, as the databases count) and a :decimal's :precision, after
+  rounding the value HALF_UP to its :scale as PostgreSQL and MariaDB do."
+  ([dialect type-or-field] (encoder dialect type-or-field :filter))
+  ([dialect type-or-field mode]
+   (let [[type field] (field-spec type-or-field)
+         write? (= mode :write)
+         f (case type
+             (:auto :integer)
+             (if (and (= type :auto) (= dialect :sqlite))
+               #(->long type %)                      ; INTEGER PRIMARY KEY: the 64-bit rowid
+               (ranged type Integer/MIN_VALUE Integer/MAX_VALUE "32-bit integer"))
+             :smallint (ranged type Short/MIN_VALUE Short/MAX_VALUE "16-bit smallint")
+             (:big-auto :bigint) #(->long type %)
+
+             (:char :text)
+             (let [max-len (when (and write? (= type :char)) (some-> (:max-length field) long))
+                   nul? (= dialect :postgres)]
+               (fn [v]
+                 (if (string? v)
+                   (let [^String s v]
+                     (when (and max-len (> (.length s) (long max-len))
+                                (> (.codePointCount s 0 (.length s)) (long max-len)))
+                       (refused type v (str "it is " (.codePointCount s 0 (.length s))
+                                            " characters long, over the field's max-length " max-len)))
+                     (when (and nul? (>= (.indexOf s (int 0)) 0))
+                       (refused type v "PostgreSQL text cannot contain the NUL character (\\u0000)"))
+                     s)
+                   (bad-value type v "a string"))))
+
+             :boolean (if (= dialect :sqlite)
+                        #(if (boolean? %) (if % 1 0) (bad-value type % "true or false"))
+                        #(if (boolean? %) % (bad-value type % "true or false")))
+
+             :double (if-let [check (non-finite-check dialect)]
+                       (fn [v] (let [d (->double type v)] (check type d v) d))
+                       (fn [v] (->double type v)))
+
+             ;; single precision everywhere: the value is rounded to a float here,
+             ;; so MariaDB's FLOAT column compares equal to the parameter, and
+             ;; SQLite (whose REAL is 8 bytes) stores what the others store
+             :float (let [check (non-finite-check dialect)]
+                      (fn [v]
+                        (let [d (->double type v)
+                              f (unchecked-float d)]
+                          (when (and (Float/isInfinite f) (Double/isFinite d))
+                            (refused type v "it is outside the float (single precision) range"))
+                          (let [r (double f)]
+                            (when check (check type r v))
+                            r))))
+
+             :decimal
+             (let [scale (when field (:scale field))
+                   precision (when field (:precision field))
+                   text? (= dialect :sqlite)
+                   out (if text? #(.toPlainString ^BigDecimal %) identity)]
+               (cond
+                 (nil? scale) #(out (->bigdec type %))
+                 write?
+                 (let [s (int scale)
+                       int-digits (- (long precision) (long scale))]
+                   (fn [v]
+                     (let [bd (.setScale (->bigdec type v) s RoundingMode/HALF_UP)]
+                       (when (> (- (.precision bd) (.scale bd)) int-digits)
+                         (refused type v (str "it does not fit precision " precision ", scale " scale
+                                              " (at most " int-digits " digits before the point)")))
+                       (out bd))))
+                 text?
+                 (let [s (int scale)]
+                   (fn [v]
+                     (let [bd (->bigdec type v)
+                           bd (if (<= (.scale bd) s)
+                                (.setScale bd s)
+                                (let [st (.stripTrailingZeros bd)]
+                                  (if (<= (.scale st) s) (.setScale st s) bd)))]
+                       (.toPlainString ^BigDecimal bd))))
+                 :else #(->bigdec type %)))
+
+             :uuid (let [->uuid #(cond (instance? UUID %) %
+                                       (string? %) (try (UUID/fromString %)
+                                                        (catch IllegalArgumentException _
+                                                          (bad-value type % "a UUID")))
+                                       :else (bad-value type % "a UUID"))]
+                     (if (= dialect :postgres) ->uuid #(str (->uuid %))))
+
+             :datetime (if (= dialect :sqlite)
+                         #(.format datetime-text (->ldt type %))
+                         #(->ldt type %))
+             :timestamptz (case dialect
+                            :postgres #(->odt type %)
+                            :mysql #(.toLocalDateTime (->odt type %))
+                            #(str (.format datetime-text (->odt type %)) "Z"))
+             :date (if (= dialect :sqlite)
+                     #(str (->date type %))
+                     #(->date type %))
+             :time (if (= dialect :sqlite)
+                     #(.format time-text (->time type %))
+                     #(->time type %))
+
+             :json (if (= dialect :postgres)
+                     ;; Vert.x binds a String, Number or Boolean to a jsonb
+                     ;; parameter as that JSON scalar
+                     #(let [j (->java-json %)]
+                        (cond (instance? Map j) (JsonObject. ^Map j)
+                              (instance? List j) (JsonArray. ^List j)
+                              :else j))
+                     #(json-encode %))
+
+             :bytes (if (= dialect :sqlite)
+                      #(if (bytes? %) % (bad-value type % "a byte array"))
+                      #(if (bytes? %) (Buffer/buffer ^bytes %) (bad-value type % "a byte array"))))]
+     (fn [v] (if (nil? v) nil (f v))))))
 
 ;; ---------------------------------------------------------------- decoders
 (defn- ->bytes [v]
@@ -147,14 +356,23 @@
     (or (instance? JsonObject v) (instance? JsonArray v)) (<-java-json v)
     :else v))
 
+(defn- ->utc ^OffsetDateTime [^TemporalAccessor t]
+  (if (.isSupported t ChronoField/OFFSET_SECONDS)
+    (.withOffsetSameInstant (OffsetDateTime/from t) ZoneOffset/UTC)
+    (.atOffset (LocalDateTime/from t) ZoneOffset/UTC)))
+
 (defn decoder
-  "Given a dialect keyword and a field type, returns a fn column-value -> Clojure value."
-  [dialect type]
-  (let [f (case type
+  "Given a dialect keyword and a field type (or a normalised field map),
+  returns a fn column-value -> Clojure value."
+  [dialect type-or-field]
+  (let [[type _] (field-spec type-or-field)
+        f (case type
             (:auto :big-auto :integer :bigint :smallint)
             #(if (instance? Long %) % (long (if (instance? Numeric %) (.longValue ^Numeric %) %)))
             (:char :text) #(if (string? %) % (str %))
             :boolean #(if (boolean? %) % (not (zero? (long (if (instance? Numeric %) (.longValue ^Numeric %) %)))))
+            ;; a Float (REAL, FLOAT) becomes the Double of its shortest decimal
+            ;; form: 0.1f -> 0.1, not 0.10000000149011612
             (:double :float) #(if (instance? Double %) %
                                   (if (instance? Float %) (Double/parseDouble (str %))
                                       (.doubleValue ^Number %)))
@@ -167,13 +385,14 @@
             :datetime #(if (instance? LocalDateTime %) % (LocalDateTime/parse (str %) datetime-parse))
             :timestamptz #(cond (instance? OffsetDateTime %) (.withOffsetSameInstant ^OffsetDateTime % ZoneOffset/UTC)
                                 (instance? LocalDateTime %) (.atOffset ^LocalDateTime % ZoneOffset/UTC)
-                                :else (let [s (str/replace (str %) #"Z$" "+00:00")
-                                            t (.parse datetime-parse s)]
-                                        (if (.isSupported t ChronoField/OFFSET_SECONDS)
-                                          (.withOffsetSameInstant (OffsetDateTime/from t) ZoneOffset/UTC)
-                                          (.atOffset (LocalDateTime/from t) ZoneOffset/UTC))))
+                                :else (->utc (.parse datetime-parse (str %))))
             :date #(if (instance? LocalDate %) % (LocalDate/parse (str %)))
-            :time #(if (instance? LocalTime %) % (LocalTime/parse (str %)))
-            :json json-decode
+            ;; MariaDB's TIME is an interval: the driver gives a Duration
+            :time #(cond (instance? LocalTime %) %
+                         (instance? Duration %) (LocalTime/ofNanoOfDay (.toNanos ^Duration %))
+                         :else (LocalTime/parse (str %)))
+            ;; jsonb arrives parsed (scalars as String/Number/Boolean);
+            ;; elsewhere JSON is text
+            :json (if (= dialect :postgres) <-java-json json-decode)
             :bytes ->bytes)]
     (fn [v] (if (nil? v) nil (f v)))))

@@ -8,6 +8,7 @@
             [vireo.impl.errors :as err]
             [vireo.impl.model :as model]
             [vireo.impl.query :as q]
+            [vireo.impl.shape :as shape]
             [vireo.impl.types :as types]
             [vireo.promise :as p]
             [vireo.signals :as signals]
@@ -387,7 +388,7 @@
 (defn- execute-data
   "Formats plain query data for the database and runs it (see `execute`)."
   [d query opts]
-  (let [[s & params] (db/format-query d query)
+  (let [[s & params] (shape/format-query query (:dialect d))
         kind (statement-kind query)]
     (ctx/execute d s params opts
                  (fn [^RowSet rs]

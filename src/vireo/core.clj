@@ -8,18 +8,30 @@
   - `postgresql-database`, `mysql-database`, `sqlite-database`, `database` (from a URL)
   - `aio-connect`, `aio-close`, `connected?`, `checked-out`, `pool-options`
   - `init!` (deferred databases), `database-proxy`, `initialize-proxy!`
-  Models
-  - `defmodel`, `model`, `model?`, `table-name`, `fields`
+  Models (docs/models.md)
+  - `defmodel`, `model`, `model?`, `table-name`, `fields`, `bind-database`, `instance`, `get-id`
   Instance operations (take the model explicitly)
   - `aio-create`, `aio-get`, `aio-get-or-none`, `aio-get-or-create`, `aio-save`, `aio-delete-instance`
+  Relations
+  - `aio-fetch`, `aio-prefetch`, `through-model`, `aio-related`, `aio-add`, `aio-remove`, `aio-clear`
+  Model queries (data; docs/queries.md)
+  - `select`, `where`, `join`, `order-by`, `limit`, `offset`, `paginate`, `distinct`,
+    `group-by`, `having`, `for-update`, `with-cte`, `as-maps`, `as-vectors`, `as-instances`
+  - `union`, `union-all`, `intersect`, `except`
+  - `insert`, `insert-many`, `insert-from`, `on-conflict`, `on-conflict-ignore`,
+    `returning`, `as-rowcount`, `update`, `delete`, `raw`
+  - `aio-execute`, `aio-count`, `aio-exists`, `aio-scalar`, `aio-peek`, `aio-first`
+  - `with-call-count` (statements sent by a body), `aio-stream` (cursor, back-pressure)
   Queries and SQL
-  - `aio-execute` (query data, see vireo.sql), `aio-execute-sql` (raw SQL)
+  - `aio-execute` also runs plain query data (see vireo.sql); `aio-execute-sql` (raw SQL)
   Connections and transactions (the body is a fn of the handle; operations
   inside use it implicitly, or explicitly with {:connection handle})
   - `aio-connection`, `aio-atomic`, `aio-transaction`, `with-atomic`
   - `aio-begin`, `aio-savepoint`, `aio-commit`, `aio-rollback`, `in-transaction?`
   Schema
-  - `aio-create-table`, `aio-drop-table`
+  - `aio-create-table`, `aio-drop-table`, `aio-create-tables`, `aio-drop-tables`
+  - `aio-table-exists`, `aio-get-tables`, `aio-sequence-exists`,
+    `aio-create-indexes`, `aio-drop-indexes`, `aio-truncate-table`
   Synchronous calls (only inside `with-allow-sync` or after `set-allow-sync!`)
   - `with-allow-sync`, `allow-sync*`, `set-allow-sync!`
   - `create-table!`, `drop-table!`, `execute!`, `execute-sql!`
@@ -698,6 +710,26 @@
   ([db sql params opts]
    (let [d (ops/database-of db)]
      (sync/run-sync d "execute-sql!" opts #(aio-execute-sql d sql params %)))))
+
+;; ---------------------------------------------------------------- streaming
+(defn aio-stream
+  "Streams a select over a server-side cursor and reduces its rows without
+  materialising them; future of the final accumulator. `query` is a model
+  select (rows decoded as it says: instances, maps, vectors), plain select
+  data or a SQL string with (:params opts). `rf` is (fn [acc row]) returning
+  the next accumulator, a `reduced`, or a future of either: the next batch
+  is not fetched until it completes (back-pressure).
+  Options: :fetch-size (1000 rows per batch), :params, :connection.
+  Inside a transaction or connection scope the stream is one operation of
+  it; outside, it takes its own connection (on PostgreSQL in its own
+  transaction, which cursors need). Cancelling the future, `reduced` or an
+  exception in rf closes the cursor and returns the connection.
+      @(aio-stream (select PageBlock) (fn [n _] (inc n)) 0)"
+  ([query rf init] (aio-stream nil query {} rf init))
+  ([target query rf init] (if (q/query? target)
+                            (aio-stream nil target query rf init)
+                            (aio-stream target query {} rf init)))
+  ([target query opts rf init] (ops/stream-reduce target query opts rf init)))
 
 ;; ---------------------------------------------------------------- statement counting
 (defmacro with-call-count

@@ -278,3 +278,38 @@
                                                          (v/where [:in :author {:select [:id] :from :bobs}])
                                                          (v/order-by :title))))))))
         (is (some? bob))))))
+
+(deftest save-only-changed-fields-test
+  (let [[Author Book] (models)]
+    (ts/with-tables [Author Book]
+      (let [{:keys [ann]} (seed Author Book)
+            loaded (await! (v/aio-get Author ann))]
+        (testing "a loaded instance saves only the fields that changed"
+          ;; someone else changes :born meanwhile
+          (await! (v/aio-execute (v/where (v/update Author {:born 1999}) {:id ann})))
+          (let [saved (await! (v/aio-save Author (assoc loaded :name "ann2")))]
+            (is (= "ann2" (:name saved)))
+            (is (= {:id ann :name "ann2" :born 1999} (await! (v/aio-get Author ann))) ":born was not overwritten")
+            (testing "saving it again unchanged sends nothing"
+              (is (= [saved 0] (await! (v/with-call-count (v/aio-save Author saved))))))))
+        (testing "a plain map (not loaded) writes every field it has; :only limits them"
+          (await! (v/aio-save Author {:id ann :name "ann3" :born 1}))
+          (is (= {:id ann :name "ann3" :born 1} (await! (v/aio-get Author ann))))
+          (await! (v/aio-save Author {:id ann :name "ignored" :born 2} {:only [:born]}))
+          (is (= {:id ann :name "ann3" :born 2} (await! (v/aio-get Author ann)))))))))
+
+(deftest stream-model-query-test
+  (let [[Author Book] (models)]
+    (ts/with-tables [Author Book]
+      (seed Author Book)
+      (testing "a model select streams decoded instances, joins nested"
+        (is (= [["A1" "ann"] ["A2" "ann"] ["B1" "bob"]]
+               (await! (v/aio-stream (-> (v/select Book Author) (v/join Author) (v/order-by :title) (v/limit 3))
+                                     {:fetch-size 2}
+                                     (fn [acc b] (conj acc [(:title b) (get-in b [:author :name])]))
+                                     [])))))
+      (testing "vectors, early stop, and plain query data"
+        (is (= ["A1" "A2"] (await! (v/aio-stream (-> (v/select Book :title) (v/order-by :title) v/as-vectors)
+                                                 (fn [acc [t]] (if (= 2 (count acc)) (reduced acc) (conj acc t)))
+                                                 []))))
+        (is (= 150 (await! (v/aio-stream (ts/db) {:select [:pages] :from :qbook} (fn [acc r] (+ acc (:pages r))) 0))))))))

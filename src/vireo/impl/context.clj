@@ -123,9 +123,14 @@
   pool. Future of (f rowset) (see vireo.impl.db/execute-raw)."
   ([d sql params opts] (execute d sql params opts identity nil))
   ([d sql params opts f extra]
-   (if-let [level (current d opts)]
-     (run-at level (fn [conn] (db/execute-raw d sql params {:conn conn} f extra)))
-     (db/execute-raw d sql params nil f extra))))
+   ;; read once, here, where the caller's binding is in force; counted when sent
+   (let [counter db/*call-counter*]
+     (if-let [level (current d opts)]
+       (run-at level (fn [conn]
+                       (db/count-call! counter)
+                       (db/execute-raw d sql params {:conn conn} f extra)))
+       (do (db/count-call! counter)
+           (db/execute-raw d sql params nil f extra))))))
 
 (defn control
   "Sends a transaction-control statement on a level's connection (not queued:
@@ -357,6 +362,54 @@
              (attempt retries)
              (p/rejected (err/error :vireo/interface-error
                                     (str ":retry must be a non-negative integer, got " (pr-str retries)) {}))))))
+
+;; ---------------------------------------------------------------- long operations (streams)
+(defn run-as-operation
+  "Runs (f inner) as ONE operation of the task's scope for `d` — the level
+  opts or the task select (see `with-connection`), or a new root level on a
+  connection of its own, released afterwards. Operations started at that
+  level meanwhile wait for it, in start order.
+
+  `inner` is a child level of kind `kind` on the same connection, bound as
+  the task's level while f (and every callback chained from it) runs: the
+  operations f's callbacks start run on the connection, one at a time,
+  without waiting for f itself. When f's future completes, inner is closed
+  and drained before the outcome is final.
+
+  With `tx-if-none?` (a PostgreSQL cursor needs a transaction), a level with
+  no transaction open gets BEGIN before f and, after f, COMMIT — ROLLBACK
+  when f failed; meanwhile the level counts as in a transaction (aio-atomic
+  inside makes savepoints).
+
+  When `result` (the caller's future) is already complete — cancelled while
+  the operation waited for a connection or its turn — f is never called.
+  Future of f's result."
+  [d opts {:keys [kind tx-if-none? ^CompletableFuture result]} f]
+  (with-connection d opts
+    (fn [level]
+      (run-at level
+              (fn [_]
+                (if (and result (.isDone result))
+                  (p/rejected (java.util.concurrent.CancellationException. "cancelled before it started"))
+                  (let [root (:root level)
+                        own-tx? (and tx-if-none? (not (tx-open? level)))
+                        body (fn []
+                               (let [inner (child level kind nil)
+                                     fut (p/do (binding [*contexts* (assoc *contexts* d inner)] (f inner)))]
+                                 (p/handle fut (fn [v e]
+                                                 (close-level! inner)
+                                                 (p/then (drain inner) (fn [_] (if e (p/rejected e) v)))))))]
+                    (if-not own-tx?
+                      (body)
+                      (-> (run-all level (begin-statements (:kind d) {}))
+                          (p/then (fn [_]
+                                    (reset! (:tx root) {:manual false :read-only false})
+                                    (p/handle (body)
+                                              (fn [v e]
+                                                (if e
+                                                  (rollback-then-fail level "ROLLBACK" e)
+                                                  (p/map (control level "COMMIT") (constantly v)))))))
+                          (p/finally (fn [_ _] (reset! (:tx root) nil))))))))))))
 
 ;; ---------------------------------------------------------------- manual control
 (defrecord ManualTx [level savepoint kind])

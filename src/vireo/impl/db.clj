@@ -204,6 +204,37 @@
         (.putIfAbsent label-keys label k)
         k)))
 
+(defn column-shape
+  "The default decoding shape for these column labels: a vector of
+  [key decode-fn] by column index (kebab-case keyword keys, values
+  normalised)."
+  [labels]
+  (mapv (fn [l] [(label->key l) types/normalise-value]) labels))
+
+(defn row->map
+  "One Row -> map by `shape`, a vector of [key decode-fn] by column index
+  (`n` is (count shape))."
+  ([^Row row shape] (row->map row shape (count shape)))
+  ([^Row row shape ^long n]
+   (loop [i 0 m (transient {})]
+     (if (< i n)
+       (let [[k dec] (nth shape i)]
+         (recur (inc i) (assoc! m k (dec (.getValue row (int i))))))
+       (persistent! m)))))
+
+(defn row-mapper
+  "A row function for streams: Row -> map by `shape`, or when shape is nil
+  by the row's column labels like `rows->maps` (the shape is computed from
+  the first row and kept: every row of one result has the same columns)."
+  [shape]
+  (if shape
+    (let [n (count shape)] (fn [row] (row->map row shape n)))
+    (let [cached (volatile! nil)]
+      (fn [^Row row]
+        (let [sh (or @cached
+                     (vreset! cached (column-shape (mapv #(.getColumnName row (int %)) (range (.size row))))))]
+          (row->map row sh (count sh)))))))
+
 (defn rows->maps
   "RowSet -> vector of maps. `shape` is nil (keys from column labels, values
   normalised) or a vector of [key decode-fn] by column index."
@@ -211,18 +242,12 @@
   (let [names ^List (.columnsNames rs)]
     (if (nil? names)
       []
-      (let [shape (or shape (mapv (fn [l] [(label->key l) types/normalise-value]) names))
+      (let [shape (or shape (column-shape names))
             n (count shape)
             it (.iterator rs)]
         (loop [acc (transient [])]
           (if (.hasNext it)
-            (let [^Row row (.next it)
-                  m (loop [i 0 m (transient {})]
-                      (if (< i n)
-                        (let [[k dec] (nth shape i)]
-                          (recur (inc i) (assoc! m k (dec (.getValue row (int i))))))
-                        (persistent! m)))]
-              (recur (conj! acc m)))
+            (recur (conj! acc (row->map (.next it) shape n)))
             (persistent! acc)))))))
 
 (defn last-insert-id
@@ -233,6 +258,53 @@
     :sqlite (when-let [^Row r (.property rs JDBCPool/GENERATED_KEYS)]
               (when (pos? (.size r)) (.getValue r (int 0))))
     nil))
+
+;; ---------------------------------------------------------------- statement counting
+;; toucan2's with-call-count: the statements an operation sends, counted so
+;; N+1 patterns can be pinned down in tests. vireo.impl.context/execute reads
+;; *call-counter* once per statement (when the operation starts, so the
+;; binding conveyed by Vireo's futures counts) and counts it when it is sent;
+;; transaction control (BEGIN/COMMIT/SAVEPOINT…) and the resend of a
+;; statement that never reached the server are not counted; a stream is one.
+
+(def ^:dynamic *call-counter*
+  "nil, or the CallCounter the statements of the current task are counted in."
+  nil)
+
+(deftype CallCounter [^AtomicLong n parent])
+
+(defn call-counter
+  "A new counter. Created inside another counter's scope it is nested: what
+  it counts is counted by the enclosing ones too."
+  []
+  (CallCounter. (AtomicLong.) *call-counter*))
+
+(defn count-call!
+  "Counts one statement in `c` (nil: nothing) and its enclosing counters."
+  [c]
+  (loop [^CallCounter c c]
+    (when c
+      (.incrementAndGet ^AtomicLong (.-n c))
+      (recur (.-parent c)))))
+
+(defn call-count
+  "The number of statements counted in `c` so far."
+  ^long [^CallCounter c]
+  (.get ^AtomicLong (.-n c)))
+
+(defn with-call-counter*
+  "Calls (f) with statements counted in `c` (also those of async operations
+  f starts: the binding is conveyed to their stages). Returns f's value."
+  [c f]
+  (binding [*call-counter* c] (f)))
+
+(defn call-count*
+  "Calls (f) with a new counter in force; future of [v n]: f's value (a
+  returned future awaited) and the statements counted when it completed."
+  [f]
+  (let [c (call-counter)]
+    (p/map (binding [*call-counter* c] (p/do (f)))
+           (fn [v] [v (call-count c)]))))
 
 ;; ---------------------------------------------------------------- execution
 (def ^:private sql-logger
@@ -249,7 +321,9 @@
         (reset! sql-logger [factory l])
         l))))
 
-(defn- log-statement [sql params]
+(defn log-statement
+  "Logs a statement and its parameters at DEBUG on logger `vireo.sql`."
+  [sql params]
   (let [logger (statement-logger)]
     (when (log-impl/enabled? logger :debug)
       (log/log* logger :debug nil (pr-str [sql params])))))

@@ -9,6 +9,7 @@
             [vireo.impl.model :as model]
             [vireo.impl.query :as q]
             [vireo.impl.shape :as shape]
+            [vireo.impl.stream :as stream]
             [vireo.impl.types :as types]
             [vireo.promise :as p]
             [vireo.signals :as signals]
@@ -562,3 +563,27 @@
                                             "\nParams: " (pr-str (vec params)))
                                        {:model (:name m) :sql s :params (vec params)})))
                    r)))))))
+
+;; ---------------------------------------------------------------- streaming
+(defn stream-reduce
+  "Future of the reduction of a select's rows, streamed over a cursor (see
+  vireo.impl.stream/reduce-rows). `query` is a model select (rows decoded as
+  it says), plain select data (row maps) or a SQL string (opts :params)."
+  [target query opts rf init]
+  (p/do
+    (cond
+      (q/query? query)
+      (let [m (:vireo/model query)
+            d (database-of m)
+            dialect (:dialect d)
+            c (q/compile-select query dialect opts)
+            [s & params] (sql/format (:query c) {:dialect dialect})]
+        (stream/reduce-rows d s params opts (q/row-fn c dialect (or (:vireo/as query) :instances)) rf init))
+
+      (string? query)
+      (stream/reduce-rows (database-of target) query (vec (:params opts)) (dissoc opts :params) nil rf init)
+
+      :else
+      (let [d (database-of target)
+            [s & params] (shape/format-query query (:dialect d))]
+        (stream/reduce-rows d s params opts nil rf init)))))

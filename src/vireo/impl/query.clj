@@ -373,52 +373,75 @@
 (defn- label-key [^List names i]
   (keyword (str/replace (str (.get names (int i))) "_" "-")))
 
-(defn row-decoder
+(defn row-fn
   "Given a compiled select and a row shape (:instances :maps :vectors),
-  returns (fn [RowSet] -> vector)."
+  returns (fn [Row] -> value). Keys of unnamed expressions come from the
+  column labels (read from the first row)."
   [{:keys [cols env]} dialect shape]
-  (let [plan (decode-plan dialect cols)
-        n (count plan)
+  (let [plan0 (decode-plan dialect cols)
+        n (count plan0)
         entries (:entries env)
-        joined (rest entries)]
+        joined (vec (rest entries))
+        plan-v (volatile! (when (every? second plan0) plan0))
+        plan-of (fn [^Row row]
+                  (or @plan-v
+                      (vreset! plan-v (mapv (fn [[t k dec] i]
+                                              [t (or k (keyword (str/replace (.getColumnName row (int i)) "_" "-"))) dec])
+                                            plan0 (range n)))))]
+    (case shape
+      :vectors (fn [^Row row]
+                 (let [plan (plan-of row)]
+                   (loop [i 0 v (transient [])]
+                     (if (< i n)
+                       (recur (inc i) (conj! v ((nth (nth plan i) 2) (.getValue row (int i)))))
+                       (persistent! v)))))
+      :maps (fn [^Row row]
+              (let [plan (plan-of row)]
+                (loop [i 0 m (transient {})]
+                  (if (< i n)
+                    (let [[t k dec] (nth plan i)]
+                      (recur (inc i) (assoc! m (if t (keyword t (name k)) k) (dec (.getValue row (int i))))))
+                    (persistent! m)))))
+      (if (empty? joined)
+        (fn [^Row row]
+          (let [plan (plan-of row)]
+            (model/loaded
+             (loop [i 0 m (transient {})]
+               (if (< i n)
+                 (let [[_ k dec] (nth plan i)]
+                   (recur (inc i) (assoc! m k (dec (.getValue row (int i))))))
+                 (persistent! m))))))
+        ;; instances: joined models nest under their :attr
+        (fn [^Row row]
+          (let [plan (plan-of row)
+                parts (loop [i 0 parts {}]
+                        (if (< i n)
+                          (let [[t k dec] (nth plan i)]
+                            (recur (inc i) (update parts t (fnil assoc {}) k (dec (.getValue row (int i))))))
+                          parts))
+                nest (fn nest [alias inst]
+                       (reduce (fn [inst e]
+                                 (if (and (= alias (:parent e)) (contains? parts (:alias e)))
+                                   (let [child (get parts (:alias e))
+                                         pk (:primary-key (:model e))
+                                         empty-row? (if (keyword? pk)
+                                                      (and (contains? child pk) (nil? (get child pk)))
+                                                      (every? nil? (vals child)))]
+                                     (assoc inst (:attr e) (when-not empty-row? (model/loaded (nest (:alias e) child)))))
+                                   inst))
+                               inst joined))]
+            (model/loaded (nest (:alias (first entries)) (get parts nil {})))))))))
+
+(defn row-decoder
+  "Given a compiled select and a row shape, returns (fn [RowSet] -> vector)."
+  [compiled dialect shape]
+  (let [f (row-fn compiled dialect shape)]
     (fn [^RowSet rs]
-      (let [^List names (.columnsNames rs)
-            plan (mapv (fn [[t k dec] i] [t (or k (label-key names i)) dec]) plan (range n))
-            it (.iterator rs)]
+      (let [it (.iterator rs)]
         (loop [acc (transient [])]
-          (if-not (.hasNext it)
-            (persistent! acc)
-            (let [^Row row (.next it)]
-              (recur
-               (conj! acc
-                      (case shape
-                        :vectors (loop [i 0 v (transient [])]
-                                   (if (< i n)
-                                     (recur (inc i) (conj! v ((nth (nth plan i) 2) (.getValue row (int i)))))
-                                     (persistent! v)))
-                        :maps (loop [i 0 m (transient {})]
-                                (if (< i n)
-                                  (let [[t k dec] (nth plan i)]
-                                    (recur (inc i) (assoc! m (if t (keyword t (name k)) k) (dec (.getValue row (int i))))))
-                                  (persistent! m)))
-                        ;; instances: joined models nest under their :attr
-                        (let [parts (loop [i 0 parts {}]
-                                      (if (< i n)
-                                        (let [[t k dec] (nth plan i)]
-                                          (recur (inc i) (update parts t (fnil assoc {}) k (dec (.getValue row (int i))))))
-                                        parts))
-                              nest (fn nest [alias inst]
-                                     (reduce (fn [inst e]
-                                               (if (and (= alias (:parent e)) (contains? parts (:alias e)))
-                                                 (let [child (get parts (:alias e))
-                                                       pk (:primary-key (:model e))
-                                                       empty-row? (if (keyword? pk)
-                                                                    (and (contains? child pk) (nil? (get child pk)))
-                                                                    (every? nil? (vals child)))]
-                                                   (assoc inst (:attr e) (when-not empty-row? (model/loaded (nest (:alias e) child)))))
-                                                 inst))
-                                             inst joined))]
-                          (model/loaded (nest (:alias (first entries)) (get parts nil {}))))))))))))))
+          (if (.hasNext it)
+            (recur (conj! acc (f (.next it))))
+            (persistent! acc)))))))
 
 ;; ================================================================ insert / update / delete
 (defn- row-values

@@ -313,3 +313,20 @@
                                                  (fn [acc [t]] (if (= 2 (count acc)) (reduced acc) (conj acc t)))
                                                  []))))
         (is (= 150 (await! (v/aio-stream (ts/db) {:select [:pages] :from :qbook} (fn [acc r] (+ acc (:pages r))) 0))))))))
+
+(deftest get-or-create-in-transaction-test
+  (let [[Author Book] (models)]
+    (ts/with-tables [Author Book]
+      (await! (v/aio-create Author {:name "ann" :born 1}))
+      (testing "a unique violation inside get-or-create leaves the enclosing transaction usable"
+        (is (= "ok"
+               (await! (v/aio-atomic (ts/db)
+                                     (fn [_]
+                                       (-> (v/aio-get-or-create Author {:name "ann" :born 2})
+                                           (vireo.promise/catch :vireo/integrity-error (fn [_] :conflict))
+                                           (vireo.promise/then (fn [r]
+                                                                 (is (= :conflict r))
+                                                                 (vireo.promise/map (v/aio-count (v/select Author)) (fn [n] (is (= 1 n)) "ok")))))))))))
+      (testing "defaults apply to the created row"
+        (is (= [{:id 2 :name "bob" :born 1970} true]
+               (update (await! (v/aio-get-or-create Author {:name "bob"} {:defaults {:born 1970}})) 0 assoc :id 2)))))))

@@ -349,12 +349,22 @@
 (defn get-or-create
   "Future of [instance created?]: the instance matching the equality map
   `filter`, or a new one created from filter + (:defaults opts). A concurrent
-  creator winning the race (unique violation) is answered by reading again."
+  creator winning the race (unique violation) is answered by reading again;
+  inside a transaction the insert runs in a savepoint, so that violation
+  does not abort the transaction."
   [m filter opts]
   (p/let [found (get-or-none m filter opts)]
     (if found
       [found false]
-      (-> (insert m (merge (:defaults opts) filter) (dissoc opts :defaults))
+      (-> (let [d (database-of m)
+                defaults (:defaults opts)
+                opts (dissoc opts :defaults)
+                create #(insert m (merge defaults filter) opts)]
+            ;; inside a transaction the insert gets a savepoint (peewee's
+            ;; aio_atomic), so a unique violation leaves the transaction usable
+            (if (some-> (ctx/current d opts) ctx/tx-open?)
+              (ctx/atomic d opts (fn [_] (create)) false)
+              (create)))
           (p/map (fn [inst] [inst true]))
           (p/catch :vireo/integrity-error
             (fn [e]

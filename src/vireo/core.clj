@@ -38,7 +38,8 @@
   Errors
   - `error-type`, `error-type?` (types form a hierarchy under :vireo/error)"
   (:refer-clojure :exclude [update distinct group-by])
-  (:require [vireo.impl.context :as ctx]
+  (:require [vireo.impl.backend :as backend]
+            [vireo.impl.context :as ctx]
             [vireo.impl.db :as db]
             [vireo.impl.errors :as err]
             [vireo.impl.model :as model]
@@ -150,9 +151,16 @@
   [db] (db/checked-out (ops/database-of db)))
 
 (defn pool-options
-  "The pool settings the database was configured with."
-  [db] (select-keys (db/options (ops/database-of db)) [:max-size :max-wait-queue-size :idle-timeout :connection-timeout
-                                :max-lifetime :event-loop-size :pool-cleaner-period]))
+  "The pool settings the database was configured with, and
+  :statement-cache-size, the prepared statements cached per connection (0:
+  off; on MySQL/MariaDB bounded by the server's max_prepared_stmt_count, see
+  docs/backends.md)."
+  [db]
+  (let [d (ops/database-of db)
+        opts (db/options d)]
+    (assoc (select-keys opts [:max-size :max-wait-queue-size :idle-timeout :connection-timeout
+                              :max-lifetime :event-loop-size :pool-cleaner-period])
+           :statement-cache-size (if (= :sqlite (:kind d)) 0 (backend/statement-cache-size (:kind d) opts)))))
 
 ;; ---------------------------------------------------------------- models
 (defn model

@@ -23,9 +23,10 @@
 (def ^:private connect-option-keys
   {:postgres #{:host :port :database :user :password :properties
                :cache-prepared-statements :prepared-statement-cache-max-size
-               :pipelining-limit :ssl-mode}
+               :pipelining-limit :ssl-mode :pgbouncer}
    :mysql #{:host :port :database :user :password :properties :charset :collation
-            :cache-prepared-statements :prepared-statement-cache-max-size :pipelining-limit}
+            :cache-prepared-statements :prepared-statement-cache-max-size :pipelining-limit
+            :max-prepared-stmt-count}
    :sqlite #{:path :busy-timeout :journal-mode :foreign-keys :synchronous}})
 
 (def ^:private common-option-keys #{:vertx :allow-sync :url :leak-detection-threshold})
@@ -105,16 +106,39 @@
     (when-let [v (:pool-cleaner-period opts)] (.setPoolCleanerPeriod po (int v)))
     po))
 
+(def mysql-default-max-prepared-stmt-count
+  "MySQL's and MariaDB's default max_prepared_stmt_count."
+  16382)
+
+(defn statement-cache-size
+  "The prepared-statement cache size per connection Vireo really uses.
+  PostgreSQL: as configured, 0 (cache off) with :pgbouncer (a pooler in
+  transaction mode hands each transaction a different server connection, so
+  named statements cannot be kept). MySQL/MariaDB: the server limits the
+  statements prepared at once across *all* sessions (max_prepared_stmt_count,
+  read from the server by aio-connect, else :max-prepared-stmt-count, else
+  MySQL's default 16382), so the pool's share is at most half of it, split
+  over its connections."
+  [kind opts]
+  (cond
+    (not (:cache-prepared-statements opts)) 0
+    (and (= kind :postgres) (:pgbouncer opts)) 0
+    (= kind :mysql) (let [server-max (long (or (:max-prepared-stmt-count opts) mysql-default-max-prepared-stmt-count))
+                          per-conn (quot (quot server-max 2) (max 1 (long (or (:max-size opts) 10))))]
+                      (max 0 (min (long (:prepared-statement-cache-max-size opts)) per-conn)))
+    :else (long (:prepared-statement-cache-max-size opts))))
+
 (defn- connect-options!
   "Sets what every network backend shares on `o`; returns o."
-  [^SqlConnectOptions o opts properties]
+  [^SqlConnectOptions o kind opts properties]
   (.setHost o (str (:host opts)))
   (.setPort o (int (:port opts)))
   (when-let [v (:database opts)] (.setDatabase o (str v)))
   (.setUser o (str (:user opts)))
   (.setPassword o (str (or (:password opts) "")))
-  (.setCachePreparedStatements o (boolean (:cache-prepared-statements opts)))
-  (when-let [v (:prepared-statement-cache-max-size opts)] (.setPreparedStatementCacheMaxSize o (int v)))
+  (let [n (statement-cache-size kind opts)]
+    (.setCachePreparedStatements o (pos? n))
+    (when (pos? n) (.setPreparedStatementCacheMaxSize o (int n))))
   (doseq [[k v] properties] (.addProperty o (name k) (str v)))
   o)
 
@@ -122,13 +146,13 @@
   (let [o (PgConnectOptions.)]
     ;; NOTICEs (e.g. "table does not exist, skipping" for DROP … IF EXISTS)
     ;; would otherwise be logged by Vert.x as warnings on every such statement
-    (connect-options! o opts (merge {"client_min_messages" "warning"} (:properties opts)))
+    (connect-options! o :postgres opts (merge {"client_min_messages" "warning"} (:properties opts)))
     (when-let [v (:pipelining-limit opts)] (.setPipeliningLimit o (int v)))
     o))
 
-(defn- mysql-connect-options ^MySQLConnectOptions [opts]
+(defn mysql-connect-options ^MySQLConnectOptions [opts]
   (let [o (MySQLConnectOptions.)]
-    (connect-options! o opts (:properties opts))
+    (connect-options! o :mysql opts (:properties opts))
     (.setCharset o (str (:charset opts)))
     (.setCollation o (str (:collation opts)))
     (when-let [v (:pipelining-limit opts)] (.setPipeliningLimit o (int v)))

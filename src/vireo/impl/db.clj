@@ -12,7 +12,7 @@
             [vireo.sql :as sql])
   (:import (io.vertx.core Vertx Context Future)
            (io.vertx.sqlclient Pool SqlClient SqlConnection Row RowSet Tuple PropertyKind)
-           (io.vertx.mysqlclient MySQLClient)
+           (io.vertx.mysqlclient MySQLClient MySQLConnection)
            (io.vertx.jdbcclient JDBCPool)
            (java.util List)
            (java.util.concurrent CompletableFuture ConcurrentHashMap)
@@ -99,7 +99,9 @@
     (make-database kind (merge url-opts opts))))
 
 ;; ---------------------------------------------------------------- lifecycle
-(defn- open! [db]
+(defn- open!
+  ([db] (open! db nil))
+  ([db own-vertx]
   (locking (:state db)
     (let [st @(:state db)
           opts (options db)]
@@ -109,12 +111,13 @@
                                problem "; call (vireo.core/init! db {…})")
                           {:backend (:kind db)})))
       (if (= :open (:status st))
-        (:pool st)
+        (do (when own-vertx (.close ^Vertx own-vertx))
+            (:pool st))
         (let [user-vertx (:vertx opts)
-              vertx (or user-vertx (Vertx/vertx))
+              vertx (or user-vertx own-vertx (Vertx/vertx))
               pool (backend/make-pool (:kind db) opts vertx)]
           (reset! (:state db) {:status :open :pool pool :vertx vertx :owns-vertx (nil? user-vertx)})
-          pool)))))
+          pool))))))
 
 (defn pool
   "Returns the database's pool, creating it on first use. After aio-close the
@@ -132,11 +135,35 @@
 
 (defn connected? [db] (= :open (:status @(:state db))))
 
+(defn- read-max-prepared-stmt-count
+  "Future of MySQL/MariaDB's max_prepared_stmt_count (nil when it cannot be
+  read), read on a short-lived connection of `vertx`."
+  [db ^Vertx vertx]
+  (let [opts (options db)]
+    (-> (p/from-vertx (MySQLConnection/connect vertx (backend/mysql-connect-options (assoc opts :cache-prepared-statements false))))
+        (p/then (fn [^SqlConnection c]
+                  (-> (p/from-vertx (.execute (.query c "SELECT @@GLOBAL.max_prepared_stmt_count")))
+                      (p/map (fn [^RowSet rs] (let [v (.getValue ^Row (.next (.iterator rs)) (int 0))] (long v))))
+                      (p/finally (fn [_ _] (.close c))))))
+        (p/handle (fn [v _e] v)))))
+
 (defn connect
   "Opens the pool if it is not open (idempotent, safe when called concurrently).
-  Returns a future of nil."
+  On MySQL/MariaDB with the statement cache on, first reads the server's
+  max_prepared_stmt_count so the pool's caches stay within it. Returns a
+  future of nil."
   [db]
-  (p/do (open! db) nil))
+  (if (and (= :mysql (:kind db)) (= :new (:status @(:state db)))
+           (:cache-prepared-statements (options db)) (not (:max-prepared-stmt-count (options db))))
+    (let [own (when-not (:vertx (options db)) (Vertx/vertx))]
+      (p/then (read-max-prepared-stmt-count db (or (:vertx (options db)) own))
+              (fn [n]
+                (locking (:state db)
+                  (when (and n (= :new (:status @(:state db))))
+                    (swap! (:config db) assoc :max-prepared-stmt-count n)))
+                (open! db own)
+                nil)))
+    (p/do (open! db) nil)))
 
 (defn close
   "Closes the pool, and the Vertx instance if Vireo created it. Idempotent.

@@ -72,7 +72,12 @@
   - pool: :max-size (10), :max-wait-queue-size, :idle-timeout, :connection-timeout,
     :max-lifetime (milliseconds), :event-loop-size
   - :cache-prepared-statements (true), :prepared-statement-cache-max-size (256),
-    :pipelining-limit, :properties (startup parameters)
+    :pgbouncer (true: no named statements, for transaction-mode poolers),
+    :properties (startup parameters)
+  - :pipelining (false): reads (SELECT) outside any transaction or
+    connection scope go through a pipelined client — up to :pipelining-limit
+    (256) queries in flight per connection over :pipelining-max-size
+    (default :max-size) connections of its own; MySQL/MariaDB too
   - :vertx a Vert.x instance to use (Vireo then never closes it)
   - :allow-sync (false) the database-wide sync permission
 

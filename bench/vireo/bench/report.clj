@@ -10,7 +10,7 @@
 
 (def ratio-systems
   "[numerator denominator] pairs of the ratio table."
-  [["vireo" "vertx-raw"]])
+  [["vireo" "vertx-raw"] ["vireo-java" "vertx-raw"] ["vireo-pipelined" "vertx-raw"]])
 
 (def target
   "The README's target, checked at concurrency 16 and 64 on medians."
@@ -67,9 +67,11 @@
   [rows]
   (let [by (group-by (juxt :system :workload :concurrency :repeat) rows)
         cells (distinct (map (juxt :workload :concurrency) rows))
-        repeats (sort (distinct (map :repeat rows)))]
+        repeats (sort (distinct (map :repeat rows)))
+        present (set (map :system rows))]
     (vec
      (for [[a b] ratio-systems
+           :when (and (present a) (present b))
            [w c] cells
            :let [pairs (for [r repeats
                              :let [x (first (by [a w c r])) y (first (by [b w c r]))]

@@ -27,6 +27,8 @@
   (array-map
    "vireo" {:doc "Vireo's Clojure API (vireo.core), one Vert.x event loop, pool N"
             :open 'vireo.bench.vireo/open}
+   "vireo-pipelined" {:doc "vireo with opt-in pipelining (:pipelining true): reads outside transactions go through Vert.x's pipelined client (N connections)"
+                      :open 'vireo.bench.vireo/open-pipelined}
    "vertx-raw" {:doc "the same SQL straight through a Vert.x 5 pg Pool, one event loop, pool N"
                 :open 'vireo.bench.vertx-raw/open}
    "jdbc-hikari" {:doc "pgjdbc + HikariCP pool N, one platform thread per client"

@@ -105,10 +105,11 @@
 (defn open
   "Given {:url :pool-size}, returns a system instance (see vireo.bench.systems).
   Needs the page_block table to exist (for the aio-atomic check)."
-  [{:keys [url pool-size]}]
+  [{:keys [url pool-size pipelining]}]
   (let [vertx (Vertx/vertx (-> (VertxOptions.) (.setEventLoopPoolSize 1)))
-        db (v/postgresql-database url {:max-size pool-size :event-loop-size 1 :vertx vertx
-                                       :properties {"application_name" "vireo-bench-vireo"}})
+        db (v/postgresql-database url (cond-> {:max-size pool-size :event-loop-size 1 :vertx vertx
+                                               :properties {"application_name" "vireo-bench-vireo"}}
+                                        pipelining (assoc :pipelining true :pipelining-max-size pool-size)))
         PageBlock (page-block db)
         ctx (.getOrCreateContext vertx)
         close (fn []
@@ -151,3 +152,9 @@
      :warnings (if warning [warning] [])
      :info {:event-loops 1 :pool-size pool-size}
      :close close}))
+
+(defn open-pipelined
+  "Like `open`, with opt-in pipelining: the reads of W1, W2 and W5 go through
+  Vert.x's pipelined client (pool-size connections of its own)."
+  [cfg]
+  (open (assoc cfg :pipelining true)))

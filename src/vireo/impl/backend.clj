@@ -6,7 +6,7 @@
   (:require [clojure.string :as str]
             [vireo.impl.errors :as err])
   (:import (io.vertx.core Vertx)
-           (io.vertx.sqlclient Pool PoolOptions SqlConnectOptions ClientBuilder)
+           (io.vertx.sqlclient Pool PoolOptions SqlClient SqlConnectOptions ClientBuilder)
            (io.vertx.pgclient PgBuilder PgConnectOptions)
            (io.vertx.mysqlclient MySQLBuilder MySQLConnectOptions)
            (io.vertx.jdbcclient JDBCPool JDBCConnectOptions)
@@ -23,10 +23,10 @@
 (def ^:private connect-option-keys
   {:postgres #{:host :port :database :user :password :properties
                :cache-prepared-statements :prepared-statement-cache-max-size
-               :pipelining-limit :ssl-mode :pgbouncer}
+               :pipelining-limit :ssl-mode :pgbouncer :pipelining :pipelining-max-size}
    :mysql #{:host :port :database :user :password :properties :charset :collation
             :cache-prepared-statements :prepared-statement-cache-max-size :pipelining-limit
-            :max-prepared-stmt-count}
+            :max-prepared-stmt-count :pipelining :pipelining-max-size}
    :sqlite #{:path :busy-timeout :journal-mode :foreign-keys :synchronous}})
 
 (def ^:private common-option-keys #{:vertx :allow-sync :url :leak-detection-threshold})
@@ -188,6 +188,21 @@
                            (pool-options (cond-> opts
                                            ;; every connection to :memory: is a new, empty database
                                            (= (:path opts) ":memory:") (assoc :max-size 1))))))
+
+(defn make-pipelined-client
+  "Given the backend kind, the options and a Vertx, returns the client that
+  opt-in pipelining (:pipelining true) sends reads outside scopes through:
+  Vert.x's SqlClient, which pipelines up to :pipelining-limit (256) queries
+  per connection over :pipelining-max-size (default :max-size) connections
+  of its own. SQLite has no pipelining: refused."
+  ^SqlClient [kind opts ^Vertx vertx]
+  (let [po (pool-options (assoc opts :max-size (or (:pipelining-max-size opts) (:max-size opts))))]
+    (case kind
+      :postgres (-> (PgBuilder/client) (.with po)
+                    (.connectingTo ^SqlConnectOptions (pg-connect-options opts)) (.using vertx) (.build))
+      :mysql (-> (MySQLBuilder/client) (.with po)
+                 (.connectingTo ^SqlConnectOptions (mysql-connect-options opts)) (.using vertx) (.build))
+      (throw (err/error :vireo/not-supported "pipelining is not supported by sqlite" {:backend kind})))))
 
 (defn describe
   "A short, password-free description of a database for messages."

@@ -115,8 +115,10 @@
             (:pool st))
         (let [user-vertx (:vertx opts)
               vertx (or user-vertx own-vertx (Vertx/vertx))
-              pool (backend/make-pool (:kind db) opts vertx)]
-          (reset! (:state db) {:status :open :pool pool :vertx vertx :owns-vertx (nil? user-vertx)})
+              pool (backend/make-pool (:kind db) opts vertx)
+              pipelined (when (:pipelining opts) (backend/make-pipelined-client (:kind db) opts vertx))]
+          (reset! (:state db) {:status :open :pool pool :pipelined pipelined
+                               :vertx vertx :owns-vertx (nil? user-vertx)})
           pool))))))
 
 (defn pool
@@ -176,6 +178,7 @@
     (if (= :open (:status st))
       (let [^Pool pool (:pool st)]
         (-> (p/from-vertx (.close pool))
+            (p/then (fn [_] (when-let [^SqlClient c (:pipelined st)] (p/from-vertx (.close c)))))
             (p/then (fn [_] (when (:owns-vertx st) (p/from-vertx (.close ^Vertx (:vertx st))))))
             (p/then (constantly nil))))
       (p/resolved nil))))
@@ -355,6 +358,12 @@
     (when (log-impl/enabled? logger :debug)
       (log/log* logger :debug nil (pr-str [sql params])))))
 
+(defn- read-statement?
+  "True for a SELECT (what opt-in pipelining sends through the pipelined
+  client when it runs outside any scope)."
+  [^String sql]
+  (.regionMatches sql true 0 "SELECT" 0 6))
+
 (defn execute-raw
   "Runs `sql` with `params` on the raw SqlConnection `:conn` of opts, or on
   the pool. Returns a future of (f rowset) — the RowSet itself by default —
@@ -367,7 +376,9 @@
    (log-statement sql params)
    (let [send (fn []
                 (try
-                  (let [^SqlClient client (or conn (pool db))
+                  (let [^SqlClient client (or conn
+                                              (let [pl (pool db)]
+                                                (or (when (read-statement? sql) (:pipelined @(:state db))) pl)))
                         ;; Tuple/from copies: Vert.x's pg encoder writes converted
                         ;; values back into the tuple, which a wrapped persistent
                         ;; vector cannot take

@@ -462,11 +462,13 @@
 (defn check-values!
   "Every key of `values` must be a field of `m` (loaded relations and
   backref lists are ignored by the caller)."
-  [m values what]
-  (let [rel (relation-keys m)]
-    (doseq [k (keys values)]
-      (when-not (or (get-in m [:field-index k]) (contains? rel k))
-        (model/field m k))))
+  [m values _what]
+  (let [index (:field-index m)]
+    ;; the relation keys are looked up only for a key that is not a field
+    (reduce-kv (fn [_ k _]
+                 (when-not (or (contains? index k) (contains? (relation-keys m) k))
+                   (model/field m k)))
+               nil values))
   values)
 
 (defn insert-columns

@@ -3,7 +3,9 @@
 
   The jar holds the Clojure sources, the compiled Java API (java-api/) and
   AOT classes for the gen-class facade namespaces only (src/vireo/java/);
-  everything else stays source so users' Clojure compiles it with theirs."
+  everything else stays source so users' Clojure compiles it with theirs.
+  The Java API compiles first (javac, warnings and missing Javadoc are
+  errors), so it reaches the gen-class bridge by name only."
   (:require [clojure.java.io :as io]
             [clojure.string :as str]
             [clojure.tools.build.api :as b]))
@@ -42,7 +44,9 @@
             :class-dir class-dir
             :basis @basis
             ;; -classfile: Vert.x class files name codegen annotations that are not on the classpath
-            :javac-opts ["--release" "17" "-Xlint:all,-classfile" "-Werror"]}))
+            :javac-opts ["--release" "17" "-Xlint:all,-classfile" "-Werror"
+                         ;; every public type and method of the Java API has Javadoc
+                         "-Xdoclint:all/protected" "-Xdoclint/package:io.vireo,io.vireo.spi"]}))
 
 (defn compile-facade [_]
   (when-let [nses (seq (facade-nses))]
@@ -72,6 +76,7 @@
                              [:name "Eclipse Public License 2.0"]
                              [:url "https://www.eclipse.org/legal/epl-2.0/"]]]]})
   (b/copy-dir {:src-dirs ["src" "resources"] :target-dir class-dir})
+  (b/copy-file {:src "LICENSE" :target (str class-dir "/META-INF/LICENSE")})
   (b/jar {:class-dir class-dir
           :jar-file jar-file
           :manifest {"Automatic-Module-Name" "io.vireo"

@@ -10,8 +10,10 @@ import java.util.Properties;
  * <p>Vireo brings peewee-async's programming model to the JVM: models are
  * data, every {@code aio*} operation returns a {@link java.util.concurrent.CompletableFuture}
  * running on a Vert.x 5 SQL pool, and synchronous queries are refused unless
- * explicitly allowed. The Java facade (databases, models, AioModel-style
- * methods) grows here; this class already reports the library version.
+ * explicitly allowed. Start with a {@link Database} ({@link PostgresqlDatabase},
+ * {@link MySQLDatabase}, {@link SqliteDatabase}, {@link Database#fromUrl(String)})
+ * and a {@link Model} ({@link Model#builder(String)}); see docs/java.md.
+ * This class reports the library version.
  */
 public final class Vireo {
   private Vireo() {}

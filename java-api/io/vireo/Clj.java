@@ -1,0 +1,394 @@
+package io.vireo;
+
+import clojure.lang.IPersistentMap;
+import clojure.lang.IPersistentSet;
+import clojure.lang.IPersistentVector;
+import clojure.lang.ISeq;
+import clojure.lang.Keyword;
+import clojure.lang.PersistentArrayMap;
+import clojure.lang.PersistentHashMap;
+import clojure.lang.PersistentVector;
+import clojure.lang.Symbol;
+import io.vireo.spi.Bridge;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * The facade's plumbing: the bridge to the Clojure implementation, Java to
+ * Clojure data, futures whose failures are Vireo's exceptions.
+ */
+final class Clj {
+  private Clj() {}
+
+  /** Loads the gen-class bridge once, on first use (by name: javac runs before AOT). */
+  private static final class Holder {
+    static final Bridge BRIDGE = load();
+
+    private static Bridge load() {
+      try {
+        Class<?> c = Class.forName("io.vireo.impl.ClojureBridge", true, Clj.class.getClassLoader());
+        return (Bridge) c.getDeclaredConstructor().newInstance();
+      } catch (ReflectiveOperationException | LinkageError e) {
+        throw new IllegalStateException(
+            "Vireo: cannot load io.vireo.impl.ClojureBridge; use the Vireo jar, which holds it", e);
+      }
+    }
+  }
+
+  static Bridge bridge() {
+    return Holder.BRIDGE;
+  }
+
+  // ------------------------------------------------------------------ keys
+
+  /** A data key: the Java name is the keyword's name ("created-at" -> :created-at). */
+  static Keyword key(String name) {
+    return Keyword.intern(Symbol.intern(null, name));
+  }
+
+  /** A field reference: "author.name" or "author/name" -> :author/name. */
+  static Keyword ref(String name) {
+    int slash = name.indexOf('/');
+    if (slash < 0) {
+      int dot = name.indexOf('.');
+      if (dot > 0) {
+        return Keyword.intern(name.substring(0, dot), name.substring(dot + 1));
+      }
+      return key(name);
+    }
+    return Keyword.intern(Symbol.intern(name));
+  }
+
+  static String keyName(Object k) {
+    if (k instanceof Keyword) {
+      Keyword kw = (Keyword) k;
+      return kw.getNamespace() == null ? kw.getName() : kw.getNamespace() + "/" + kw.getName();
+    }
+    return String.valueOf(k);
+  }
+
+  static Object refs(String... names) {
+    Object[] ks = new Object[names.length];
+    for (int i = 0; i < names.length; i++) {
+      ks[i] = ref(names[i]);
+    }
+    return PersistentVector.create(ks);
+  }
+
+  // ------------------------------------------------------------------ data
+
+  /** Java value -> Clojure value (maps get keyword keys, collections become vectors). */
+  static Object toClj(Object v) {
+    if (v == null || v instanceof String || v instanceof Number || v instanceof Boolean
+        || v instanceof Keyword || v instanceof byte[]) {
+      return v;
+    }
+    if (v instanceof Instance) {
+      return ((Instance) v).data();
+    }
+    if (v instanceof Where) {
+      return ((Where) v).form();
+    }
+    if (v instanceof Expr) {
+      return ((Expr) v).form();
+    }
+    if (v instanceof SelectQuery) {
+      return ((SelectQuery) v).form();
+    }
+    if (v instanceof Model) {
+      return ((Model) v).toClojure();
+    }
+    if (v instanceof Database) {
+      return ((Database) v).toClojure();
+    }
+    if (v instanceof IPersistentMap || v instanceof IPersistentVector || v instanceof IPersistentSet
+        || v instanceof ISeq) {
+      return v;
+    }
+    if (v instanceof Map) {
+      return map((Map<?, ?>) v);
+    }
+    if (v instanceof Collection) {
+      Collection<?> c = (Collection<?>) v;
+      Object[] a = new Object[c.size()];
+      int i = 0;
+      for (Object x : c) {
+        a[i++] = toClj(x);
+      }
+      return PersistentVector.create(a);
+    }
+    if (v instanceof Object[]) {
+      Object[] src = (Object[]) v;
+      Object[] a = new Object[src.length];
+      for (int i = 0; i < src.length; i++) {
+        a[i] = toClj(src[i]);
+      }
+      return PersistentVector.create(a);
+    }
+    if (v instanceof Record) {
+      return map(Records.toMap(v));
+    }
+    return v;
+  }
+
+  /** Java map -> Clojure map with keyword keys (by name), values converted. */
+  static IPersistentMap map(Map<?, ?> m) {
+    if (m == null) {
+      return PersistentArrayMap.EMPTY;
+    }
+    Object[] kvs = new Object[m.size() * 2];
+    int i = 0;
+    for (Map.Entry<?, ?> e : m.entrySet()) {
+      Object k = e.getKey();
+      kvs[i++] = k instanceof String ? key((String) k) : k;
+      kvs[i++] = toClj(e.getValue());
+    }
+    return kvs.length <= 16 ? new PersistentArrayMap(kvs) : PersistentHashMap.create(kvs);
+  }
+
+  /** A filter map: keys are field references ("author.name", "pages__gt"). */
+  static IPersistentMap filterMap(Map<String, ?> m) {
+    Object[] kvs = new Object[m.size() * 2];
+    int i = 0;
+    for (Map.Entry<String, ?> e : m.entrySet()) {
+      kvs[i++] = ref(e.getKey());
+      kvs[i++] = toClj(e.getValue());
+    }
+    return kvs.length <= 16 ? new PersistentArrayMap(kvs) : PersistentHashMap.create(kvs);
+  }
+
+  static IPersistentMap opts(Object... kvs) {
+    List<Object> l = new ArrayList<>();
+    for (int i = 0; i < kvs.length; i += 2) {
+      if (kvs[i + 1] != null) {
+        l.add(key((String) kvs[i]));
+        l.add(kvs[i + 1]);
+      }
+    }
+    return l.isEmpty() ? PersistentArrayMap.EMPTY : PersistentArrayMap.createAsIfByAssoc(l.toArray());
+  }
+
+  /** Clojure value -> plain Java: maps with string keys, lists, keywords as strings. */
+  static Object toJava(Object v) {
+    if (v == null || v instanceof String || v instanceof Number || v instanceof Boolean) {
+      return v;
+    }
+    if (v instanceof Keyword) {
+      return keyName(v);
+    }
+    if (v instanceof IPersistentMap) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      for (Object o : (Iterable<?>) v) {
+        Map.Entry<?, ?> e = (Map.Entry<?, ?>) o;
+        m.put(keyName(e.getKey()), toJava(e.getValue()));
+      }
+      return m;
+    }
+    if (v instanceof IPersistentSet) {
+      Set<Object> s = new LinkedHashSet<>();
+      for (Object x : (Iterable<?>) v) {
+        s.add(toJava(x));
+      }
+      return s;
+    }
+    if (v instanceof IPersistentVector || v instanceof ISeq || v instanceof List) {
+      List<Object> l = new ArrayList<>();
+      for (Object x : (Iterable<?>) v) {
+        l.add(toJava(x));
+      }
+      return l;
+    }
+    return v;
+  }
+
+  static Object get(Object cljMap, String k) {
+    return clojure.lang.RT.get(cljMap, key(k));
+  }
+
+  static List<Object> list(Object cljSeq) {
+    List<Object> l = new ArrayList<>();
+    if (cljSeq != null) {
+      for (Object x : (Iterable<?>) cljSeq) {
+        l.add(x);
+      }
+    }
+    return l;
+  }
+
+  static Object[] array(Object... xs) {
+    return xs;
+  }
+
+  // ------------------------------------------------------------------ calls
+
+  /** Calls a vireo.core function synchronously; errors are thrown as Vireo's exceptions. */
+  static Object call(String fn, Object... args) {
+    try {
+      return bridge().invoke(qualify(fn), args);
+    } catch (Throwable t) {
+      throw sneaky(mapError(t));
+    }
+  }
+
+  /** Calls an aio- function; the future fails with Vireo's exception itself. */
+  static <T> CompletableFuture<T> aio(Function<Object, T> conv, String fn, Object... args) {
+    Object r;
+    try {
+      r = bridge().invoke(qualify(fn), args);
+    } catch (Throwable t) {
+      return failed(t);
+    }
+    return adapt(r, conv);
+  }
+
+  private static String qualify(String fn) {
+    return fn.indexOf('/') < 0 ? "vireo.core/" + fn : fn;
+  }
+
+  @SuppressWarnings("unchecked")
+  static <T> CompletableFuture<T> adapt(Object r, Function<Object, T> conv) {
+    if (!(r instanceof CompletableFuture)) {
+      CompletableFuture<T> out = newFuture();
+      try {
+        out.complete(conv.apply(r));
+      } catch (Throwable t) {
+        out.completeExceptionally(mapError(t));
+      }
+      return out;
+    }
+    CompletableFuture<Object> src = (CompletableFuture<Object>) r;
+    CompletableFuture<T> out = src.newIncompleteFuture();
+    src.whenComplete((v, e) -> {
+      if (e != null) {
+        out.completeExceptionally(mapError(e));
+      } else {
+        try {
+          out.complete(conv.apply(v));
+        } catch (Throwable t) {
+          out.completeExceptionally(mapError(t));
+        }
+      }
+    });
+    out.whenComplete((v, e) -> {
+      if (out.isCancelled()) {
+        src.cancel(false);
+      }
+    });
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  static <T> CompletableFuture<T> newFuture() {
+    return (CompletableFuture<T>) (CompletableFuture<?>) bridge().newFuture();
+  }
+
+  static <T> CompletableFuture<T> failed(Throwable t) {
+    CompletableFuture<T> f = newFuture();
+    f.completeExceptionally(mapError(t));
+    return f;
+  }
+
+  /**
+   * The Clojure side of a Java stage: a future failing with Vireo's Clojure
+   * error again (so aio-atomic and Clojure callers see its :type).
+   */
+  static CompletableFuture<Object> toClojureFuture(java.util.concurrent.CompletionStage<?> stage) {
+    CompletableFuture<Object> out = newFuture();
+    if (stage == null) {
+      out.complete(null);
+      return out;
+    }
+    stage.whenComplete((v, e) -> {
+      if (e == null) {
+        out.complete(v);
+      } else {
+        out.completeExceptionally(clojureError(e));
+      }
+    });
+    return out;
+  }
+
+  static Throwable clojureError(Throwable e) {
+    Throwable u = VireoException.unwrap(e);
+    if (u instanceof VireoException && u.getCause() instanceof clojure.lang.ExceptionInfo) {
+      return u.getCause();
+    }
+    return u;
+  }
+
+  // ------------------------------------------------------------------ errors
+
+  @FunctionalInterface
+  interface Ctor {
+    VireoException make(String type, String message, String sql, List<Object> params,
+        Map<String, Object> data, Throwable cause);
+  }
+
+  private static final Map<String, Ctor> CTORS = new HashMap<>();
+
+  static {
+    CTORS.put("vireo/error", VireoException::new);
+    CTORS.put("vireo/database-error", DatabaseErrorException::new);
+    CTORS.put("vireo/integrity-error", IntegrityErrorException::new);
+    CTORS.put("vireo/unique-violation", UniqueViolationException::new);
+    CTORS.put("vireo/operational-error", OperationalErrorException::new);
+    CTORS.put("vireo/programming-error", ProgrammingErrorException::new);
+    CTORS.put("vireo/data-error", DataErrorException::new);
+    CTORS.put("vireo/not-supported", NotSupportedException::new);
+    CTORS.put("vireo/internal-error", InternalErrorException::new);
+    CTORS.put("vireo/does-not-exist", DoesNotExistException::new);
+    CTORS.put("vireo/sync-not-allowed", SyncNotAllowedException::new);
+    CTORS.put("vireo/model-error", ModelErrorException::new);
+    CTORS.put("vireo/interface-error", InterfaceErrorException::new);
+    CTORS.put("vireo/blocking-on-event-loop", BlockingOnEventLoopException::new);
+  }
+
+  /** Any failure -> the Vireo exception it stands for (other throwables unwrapped, unchanged). */
+  @SuppressWarnings("unchecked")
+  static Throwable mapError(Throwable t) {
+    Throwable e = VireoException.unwrap(t);
+    if (e instanceof VireoException || !(e instanceof clojure.lang.ExceptionInfo)) {
+      return e;
+    }
+    Map<String, Object> info;
+    try {
+      info = bridge().errorInfo(e);
+    } catch (RuntimeException | LinkageError x) {
+      return e;
+    }
+    if (info == null) {
+      return e;
+    }
+    Ctor ctor = VireoException::new;
+    for (Object type : (List<Object>) info.get("types")) {
+      Ctor c = CTORS.get(type);
+      if (c != null) {
+        ctor = c;
+        break;
+      }
+    }
+    Object params = info.get("params");
+    return ctor.make((String) info.get("type"), (String) info.get("message"), (String) info.get("sql"),
+        params instanceof List ? (List<Object>) params : null,
+        (Map<String, Object>) info.get("data"), e);
+  }
+
+  /** Throws any throwable without declaring it (for checked exceptions from Clojure). */
+  static RuntimeException sneaky(Throwable t) {
+    return Clj.<RuntimeException>sneaky0(t);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <E extends Throwable> RuntimeException sneaky0(Throwable t) throws E {
+    throw (E) t;
+  }
+
+}

@@ -1,0 +1,362 @@
+package io.vireo;
+
+import clojure.lang.AFunction;
+import clojure.lang.Keyword;
+import clojure.lang.RT;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+
+/**
+ * A database: a lazily opened Vert.x 5 SQL pool. Make one with
+ * {@link PostgresqlDatabase}, {@link MySQLDatabase}, {@link SqliteDatabase} or
+ * {@link #fromUrl(String)}; no connection is opened until the first query.
+ *
+ * <pre>{@code
+ * Database db = Database.fromUrl("sqlite:app.db");
+ * db.aioAtomic(tx -> PageBlock.aioCreate(Map.of("key", "a"))).join();
+ * db.aioClose().join();
+ * }</pre>
+ *
+ * <p>The same database value is usable from Clojure: {@link #toClojure()}
+ * returns it, and {@link #of(Object)} wraps one made in Clojure.
+ */
+public abstract class Database {
+  private final Object db;
+
+  Database(Object clojureDatabase) {
+    this.db = clojureDatabase;
+  }
+
+  /**
+   * Returns the database for a URL: {@code postgresql://user:pass@host:port/db}
+   * ({@code postgres://} too), {@code mysql://…} ({@code mariadb://} too) or
+   * {@code sqlite:path}.
+   *
+   * @param url the URL
+   * @return a {@link PostgresqlDatabase}, {@link MySQLDatabase} or {@link SqliteDatabase}
+   * @throws InterfaceErrorException for a URL of no known backend
+   */
+  public static Database fromUrl(String url) {
+    return fromUrl(url, DatabaseOptions.create());
+  }
+
+  /**
+   * Returns the database for a URL with options (pool size, your Vert.x, …).
+   *
+   * @param url the URL
+   * @param options the options
+   * @return a {@link PostgresqlDatabase}, {@link MySQLDatabase} or {@link SqliteDatabase}
+   * @throws InterfaceErrorException for a URL of no known backend or an unknown option
+   */
+  public static Database fromUrl(String url, DatabaseOptions options) {
+    return of(Clj.call("database", url, options.toClojure()));
+  }
+
+  /**
+   * Wraps a database made in Clojure ({@code vireo.core/database} and friends).
+   *
+   * @param clojureDatabase a Vireo database (or database proxy)
+   * @return the Java view of it
+   */
+  public static Database of(Object clojureDatabase) {
+    Object kind = RT.get(clojureDatabase, Keyword.intern("kind"));
+    if (Keyword.intern("postgres").equals(kind)) {
+      return new PostgresqlDatabase(clojureDatabase, true);
+    } else if (Keyword.intern("mysql").equals(kind)) {
+      return new MySQLDatabase(clojureDatabase, true);
+    } else if (Keyword.intern("sqlite").equals(kind)) {
+      return new SqliteDatabase(clojureDatabase, true);
+    }
+    if (!RT.booleanCast(Clj.call("vireo.impl.db/proxy?", clojureDatabase))) {
+      throw new IllegalArgumentException("Vireo: not a database: " + clojureDatabase);
+    }
+    return new Proxy(clojureDatabase);
+  }
+
+  /** A Clojure database proxy seen from Java. */
+  private static final class Proxy extends Database {
+    Proxy(Object db) {
+      super(db);
+    }
+  }
+
+  /**
+   * Returns the Clojure database value, for Clojure code ({@code vireo.core} functions).
+   *
+   * @return the database
+   */
+  public Object toClojure() {
+    return db;
+  }
+
+  /**
+   * Opens the pool if it is not open (idempotent; also reopens a closed database).
+   *
+   * @return a future completing when the pool is open
+   */
+  public CompletableFuture<Void> aioConnect() {
+    return Clj.aio(v -> null, "aio-connect", db);
+  }
+
+  /**
+   * Closes the pool, and the Vert.x instance if Vireo created it (idempotent).
+   * Queries then fail with {@link OperationalErrorException} of type
+   * {@code "vireo/pool-closed"} until {@link #aioConnect()}.
+   *
+   * @return a future completing when closed
+   */
+  public CompletableFuture<Void> aioClose() {
+    return Clj.aio(v -> null, "aio-close", db);
+  }
+
+  /**
+   * Tells whether the pool exists and is open.
+   *
+   * @return true when connected
+   */
+  public boolean isConnected() {
+    return RT.booleanCast(Clj.call("connected?", db));
+  }
+
+  /**
+   * Returns the number of connections Vireo holds out of the pool right now
+   * (sync blocks, transactions). Zero when nothing leaks.
+   *
+   * @return the number of checked-out connections
+   */
+  public long checkedOut() {
+    return ((Number) Clj.call("checked-out", db)).longValue();
+  }
+
+  /**
+   * Returns the pool settings the database was configured with, by Clojure
+   * name ({@code "max-size"}, {@code "connection-timeout"}, …).
+   *
+   * @return the pool options
+   */
+  @SuppressWarnings("unchecked")
+  public Map<String, Object> poolOptions() {
+    return (Map<String, Object>) Clj.toJava(Clj.call("pool-options", db));
+  }
+
+  /**
+   * Allows synchronous calls on this database for the current thread until
+   * the returned block is closed (Clojure's {@code with-allow-sync}).
+   *
+   * <pre>{@code
+   * try (AllowSync sync = db.allowSync()) {
+   *   PageBlock.createTable(true);
+   * }
+   * }</pre>
+   *
+   * @return the open block, to close (try-with-resources)
+   */
+  public AllowSync allowSync() {
+    try {
+      return new AllowSync(Clj.bridge().pushAllowSync(db));
+    } catch (Throwable t) {
+      throw Clj.sneaky(Clj.mapError(t));
+    }
+  }
+
+  /**
+   * Sets the database-wide sync permission: true allows synchronous calls on
+   * every thread but event loops, without {@link #allowSync()}.
+   *
+   * @param allow the new default
+   * @return this database
+   */
+  public Database setAllowSync(boolean allow) {
+    Clj.call("set-allow-sync!", db, allow);
+    return this;
+  }
+
+  // ------------------------------------------------------------ transactions
+
+  private <T> CompletableFuture<T> atomic(String fn, TransactionOptions options,
+      Function<? super Transaction, ? extends CompletionStage<T>> body) {
+    AFunction f = new AFunction() {
+      @Override
+      public Object invoke(Object handle) {
+        return Clj.toClojureFuture(body.apply(new Transaction(Database.this, handle)));
+      }
+    };
+    return Clj.aio(Database::cast, fn, db, options == null ? clojure.lang.PersistentArrayMap.EMPTY : options.toClojure(), f);
+  }
+
+  @SuppressWarnings("unchecked")
+  static <T> T cast(Object v) {
+    return (T) v;
+  }
+
+  /**
+   * Runs {@code body} in a transaction: BEGIN … COMMIT, or a savepoint when a
+   * transaction is already open for the task (also in callbacks chained from
+   * the body). Every operation the body starts, and those chained on their
+   * futures, use the transaction's connection without being told. If the body
+   * throws or its stage fails, this block alone is rolled back and the future
+   * fails with the same error.
+   *
+   * <pre>{@code
+   * db.aioAtomic(tx -> Account.aioGet(Map.of("owner", "ann"))
+   *     .thenCompose(a -> a.set("balance", a.getLong("balance") - 10).aioSave()));
+   * }</pre>
+   *
+   * @param body a function of the transaction handle returning a stage
+   * @param <T> the body's result type
+   * @return a future of the body's result, after COMMIT (or RELEASE)
+   */
+  public <T> CompletableFuture<T> aioAtomic(Function<? super Transaction, ? extends CompletionStage<T>> body) {
+    return atomic("aio-atomic", null, body);
+  }
+
+  /**
+   * Like {@link #aioAtomic(Function)} with options for the outermost block
+   * (isolation level, read only).
+   *
+   * @param options the transaction options
+   * @param body a function of the transaction handle returning a stage
+   * @param <T> the body's result type
+   * @return a future of the body's result
+   */
+  public <T> CompletableFuture<T> aioAtomic(TransactionOptions options,
+      Function<? super Transaction, ? extends CompletionStage<T>> body) {
+    return atomic("aio-atomic", options, body);
+  }
+
+  /**
+   * Like {@link #aioAtomic(Function)}, but refuses to nest: inside an open
+   * transaction it fails with {@link OperationalErrorException} ("Transaction
+   * already opened") before sending any SQL.
+   *
+   * @param body a function of the transaction handle returning a stage
+   * @param <T> the body's result type
+   * @return a future of the body's result
+   */
+  public <T> CompletableFuture<T> aioTransaction(Function<? super Transaction, ? extends CompletionStage<T>> body) {
+    return atomic("aio-transaction", null, body);
+  }
+
+  /**
+   * Like {@link #aioTransaction(Function)} with options.
+   *
+   * @param options the transaction options
+   * @param body a function of the transaction handle returning a stage
+   * @param <T> the body's result type
+   * @return a future of the body's result
+   */
+  public <T> CompletableFuture<T> aioTransaction(TransactionOptions options,
+      Function<? super Transaction, ? extends CompletionStage<T>> body) {
+    return atomic("aio-transaction", options, body);
+  }
+
+  /**
+   * Tells whether the current task has a transaction open on this database.
+   *
+   * @return true inside {@code aioAtomic}/{@code aioTransaction}
+   */
+  public boolean inTransaction() {
+    return RT.booleanCast(Clj.call("in-transaction?", db));
+  }
+
+  // ------------------------------------------------------------ SQL and schema
+
+  /**
+   * Runs a SQL statement with parameters (placeholders as the database
+   * expects: {@code $1} on PostgreSQL, {@code ?} elsewhere).
+   *
+   * @param sql the statement
+   * @param params its parameters
+   * @return a future of the rows, row count and generated key
+   */
+  public CompletableFuture<SqlResult> aioExecuteSql(String sql, Object... params) {
+    return Clj.aio(Database::sqlResult, "aio-execute-sql", db, sql, Clj.toClj(params));
+  }
+
+  /**
+   * Synchronous {@link #aioExecuteSql(String, Object...)} (needs {@link #allowSync()}).
+   *
+   * @param sql the statement
+   * @param params its parameters
+   * @return the rows, row count and generated key
+   * @throws SyncNotAllowedException outside an allow-sync block
+   */
+  public SqlResult executeSql(String sql, Object... params) {
+    return sqlResult(Clj.call("execute-sql!", db, sql, Clj.toClj(params)));
+  }
+
+  @SuppressWarnings("unchecked")
+  static SqlResult sqlResult(Object r) {
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (Object row : Clj.list(Clj.get(r, "rows"))) {
+      rows.add((Map<String, Object>) Clj.toJava(row));
+    }
+    Object n = Clj.get(r, "row-count");
+    return new SqlResult(rows, n == null ? 0 : ((Number) n).longValue(), Clj.toJava(Clj.get(r, "last-insert-id")));
+  }
+
+  private static Object models(Model... models) {
+    Object[] ms = new Object[models.length];
+    for (int i = 0; i < models.length; i++) {
+      ms[i] = models[i].toClojure();
+    }
+    return clojure.lang.PersistentVector.create(ms);
+  }
+
+  /**
+   * Creates the models' tables (and the through tables of their many-to-many
+   * fields) in dependency order.
+   *
+   * @param safe true to add IF NOT EXISTS
+   * @param models the models
+   * @return a future completing when done
+   */
+  public CompletableFuture<Void> aioCreateTables(boolean safe, Model... models) {
+    return Clj.aio(v -> null, "aio-create-tables", models(models), Clj.opts("safe", safe));
+  }
+
+  /**
+   * Drops the models' tables (and their through tables), dependants first.
+   *
+   * @param safe true to add IF EXISTS
+   * @param models the models
+   * @return a future completing when done
+   */
+  public CompletableFuture<Void> aioDropTables(boolean safe, Model... models) {
+    return Clj.aio(v -> null, "aio-drop-tables", models(models), Clj.opts("safe", safe));
+  }
+
+  /**
+   * Returns the sorted table names of the current database/schema.
+   *
+   * @return a future of the names
+   */
+  @SuppressWarnings("unchecked")
+  public CompletableFuture<List<String>> aioGetTables() {
+    return Clj.aio(v -> (List<String>) Clj.toJava(v), "aio-get-tables", db);
+  }
+
+  /**
+   * Tells whether a table exists in the current database/schema (exact name).
+   *
+   * @param table the table name
+   * @return a future of true when it exists
+   */
+  public CompletableFuture<Boolean> aioTableExists(String table) {
+    return Clj.aio(v -> RT.booleanCast(v), "aio-table-exists", db, table);
+  }
+
+  /**
+   * Returns the database's description, e.g. {@code sqlite:app.db}.
+   *
+   * @return a readable form
+   */
+  @Override
+  public String toString() {
+    return getClass().getSimpleName() + "[" + Clj.call("vireo.impl.db/describe", Clj.call("vireo.impl.ops/database-of", db)) + "]";
+  }
+}

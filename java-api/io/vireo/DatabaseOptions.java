@@ -1,0 +1,220 @@
+package io.vireo;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Options for a database: connection settings, pool settings, a Vert.x
+ * instance of your own, the sync permission. Every setter returns this
+ * builder; unset options keep Vireo's defaults. An option a backend does not
+ * know is refused by name ({@link InterfaceErrorException}) when the database
+ * is made, so a typo never goes unnoticed.
+ *
+ * <pre>{@code
+ * Database db = new PostgresqlDatabase("postgresql://app@db:5432/app",
+ *     DatabaseOptions.create().maxSize(16).connectionTimeout(Duration.ofSeconds(5)));
+ * }</pre>
+ *
+ * <p>{@link #set(String, Object)} sets any option by its Clojure name
+ * (e.g. {@code "prepared-statement-cache-max-size"}).
+ */
+public final class DatabaseOptions {
+  private final Map<String, Object> opts = new LinkedHashMap<>();
+
+  private DatabaseOptions() {}
+
+  /**
+   * Returns empty options (every option at its default).
+   *
+   * @return new options
+   */
+  public static DatabaseOptions create() {
+    return new DatabaseOptions();
+  }
+
+  /**
+   * Sets an option by its Clojure name (the keyword without the colon). The
+   * value is passed as given (Java maps and lists become Clojure data).
+   *
+   * @param name the option, e.g. {@code "max-size"}
+   * @param value its value
+   * @return these options
+   */
+  public DatabaseOptions set(String name, Object value) {
+    opts.put(name, value);
+    return this;
+  }
+
+  /**
+   * Sets the server host ({@code "127.0.0.1"}).
+   *
+   * @param host the host
+   * @return these options
+   */
+  public DatabaseOptions host(String host) {
+    return set("host", host);
+  }
+
+  /**
+   * Sets the server port (5432 / 3306).
+   *
+   * @param port the port
+   * @return these options
+   */
+  public DatabaseOptions port(int port) {
+    return set("port", (long) port);
+  }
+
+  /**
+   * Sets the database name.
+   *
+   * @param database the name
+   * @return these options
+   */
+  public DatabaseOptions database(String database) {
+    return set("database", database);
+  }
+
+  /**
+   * Sets the user ({@code "postgres"} / {@code "root"}).
+   *
+   * @param user the user
+   * @return these options
+   */
+  public DatabaseOptions user(String user) {
+    return set("user", user);
+  }
+
+  /**
+   * Sets the password.
+   *
+   * @param password the password
+   * @return these options
+   */
+  public DatabaseOptions password(String password) {
+    return set("password", password);
+  }
+
+  /**
+   * Sets the pool's maximum size (10 for servers, 4 for SQLite).
+   *
+   * @param maxSize the number of connections
+   * @return these options
+   */
+  public DatabaseOptions maxSize(int maxSize) {
+    return set("max-size", (long) maxSize);
+  }
+
+  /**
+   * Sets how many requests may wait for a connection (unbounded by default).
+   *
+   * @param size the queue size
+   * @return these options
+   */
+  public DatabaseOptions maxWaitQueueSize(int size) {
+    return set("max-wait-queue-size", (long) size);
+  }
+
+  /**
+   * Sets how long a connection may stay idle in the pool.
+   *
+   * @param timeout the duration (millisecond precision)
+   * @return these options
+   */
+  public DatabaseOptions idleTimeout(Duration timeout) {
+    return set("idle-timeout", timeout.toMillis());
+  }
+
+  /**
+   * Sets how long to wait for a pooled connection; then the operation fails
+   * with an {@link OperationalErrorException} of type {@code "vireo/timeout"}.
+   *
+   * @param timeout the duration (millisecond precision)
+   * @return these options
+   */
+  public DatabaseOptions connectionTimeout(Duration timeout) {
+    return set("connection-timeout", timeout.toMillis());
+  }
+
+  /**
+   * Sets the maximum lifetime of a pooled connection.
+   *
+   * @param lifetime the duration (millisecond precision)
+   * @return these options
+   */
+  public DatabaseOptions maxLifetime(Duration lifetime) {
+    return set("max-lifetime", lifetime.toMillis());
+  }
+
+  /**
+   * Sets the number of event loops the pool uses.
+   *
+   * @param size the number of loops
+   * @return these options
+   */
+  public DatabaseOptions eventLoopSize(int size) {
+    return set("event-loop-size", (long) size);
+  }
+
+  /**
+   * Runs the database on your application's Vert.x instance; Vireo then
+   * never closes it. Without it Vireo creates (and closes) its own.
+   *
+   * @param vertx an {@code io.vertx.core.Vertx}
+   * @return these options
+   */
+  public DatabaseOptions vertx(io.vertx.core.Vertx vertx) {
+    return set("vertx", vertx);
+  }
+
+  /**
+   * Sets the database-wide sync permission (false: synchronous calls need
+   * {@link Database#allowSync()}).
+   *
+   * @param allow true to allow synchronous calls everywhere but on event loops
+   * @return these options
+   */
+  public DatabaseOptions allowSync(boolean allow) {
+    return set("allow-sync", allow);
+  }
+
+  /**
+   * Sets SQLite's busy timeout (5 s).
+   *
+   * @param timeout the duration (millisecond precision)
+   * @return these options
+   */
+  public DatabaseOptions busyTimeout(Duration timeout) {
+    return set("busy-timeout", timeout.toMillis());
+  }
+
+  /**
+   * Adds server startup parameters (PostgreSQL) or connection properties (MySQL).
+   *
+   * @param properties name to value
+   * @return these options
+   */
+  public DatabaseOptions properties(Map<String, String> properties) {
+    return set("properties", new LinkedHashMap<>(properties));
+  }
+
+  /**
+   * Returns the options set so far, by Clojure name.
+   *
+   * @return a copy of the options
+   */
+  public Map<String, Object> toMap() {
+    return new LinkedHashMap<>(opts);
+  }
+
+  Object toClojure() {
+    Map<String, Object> m = new LinkedHashMap<>(opts);
+    Object props = m.get("properties");
+    if (props instanceof Map) {
+      // startup parameters keep their string names
+      m.put("properties", clojure.lang.PersistentArrayMap.create(new LinkedHashMap<>((Map<?, ?>) props)));
+    }
+    return Clj.map(m);
+  }
+}

@@ -1,0 +1,28 @@
+package io.vireo;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * No row matched (peewee's {@code Model.DoesNotExist}): {@code aioGet} found nothing, or {@code aioSave} updated a row that is gone.
+ *
+ * <p>Vireo type {@code "vireo/does-not-exist"} and its subtypes.
+ */
+public class DoesNotExistException extends VireoException {
+  private static final long serialVersionUID = 1L;
+
+  /**
+   * Creates the exception (Vireo creates them; see {@link VireoException}).
+   *
+   * @param type the Vireo error type
+   * @param message the message
+   * @param sql the SQL statement involved, or {@code null}
+   * @param params the statement's parameters, or {@code null}
+   * @param data the whole error data, or {@code null}
+   * @param cause the underlying error, or {@code null}
+   */
+  public DoesNotExistException(String type, String message, String sql, List<Object> params,
+      Map<String, Object> data, Throwable cause) {
+    super(type, message, sql, params, data, cause);
+  }
+}

@@ -1,0 +1,123 @@
+package io.vireo;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
+
+/**
+ * An INSERT of one row ({@link Model#insert(Map)}; {@link #aioExecute()}
+ * yields its key) or of many in one statement ({@link Model#insertMany(List)};
+ * yields the list of keys).
+ *
+ * <pre>{@code
+ * Object id = Book.insert(Map.of("title", "A1")).aioExecute().join();
+ * List<Object> ids = Book.insertMany(List.of(Map.of("title", "x"), Map.of("title", "y"))).aioExecute().join();
+ * Book.insert(Map.of("title", "A1")).onConflictIgnore().aioExecute().join();   // null when skipped
+ * }</pre>
+ *
+ * @param <R> what {@link #aioExecute()} yields
+ */
+public final class InsertQuery<R> {
+  private final Model model;
+  private final Object q;
+  private final Function<Object, R> result;
+
+  InsertQuery(Model model, Object q, Function<Object, R> result) {
+    this.model = model;
+    this.q = q;
+    this.result = result;
+  }
+
+  Object form() {
+    return q;
+  }
+
+  /**
+   * Skips rows that violate a unique constraint (ON CONFLICT DO NOTHING /
+   * INSERT IGNORE); a skipped row's key is {@code null}.
+   *
+   * @return the new query
+   */
+  public InsertQuery<R> onConflictIgnore() {
+    return new InsertQuery<>(model, Clj.call("on-conflict-ignore", q), result);
+  }
+
+  /**
+   * Makes it an upsert: on a conflict over {@code target} (ignored on MariaDB,
+   * which uses any unique key) the named fields take the proposed row's values.
+   *
+   * @param target the conflicting unique fields
+   * @param updateFields the fields to update
+   * @return the new query
+   */
+  public InsertQuery<R> onConflictUpdate(List<String> target, List<String> updateFields) {
+    return new InsertQuery<>(model, Clj.call("on-conflict", q,
+        Clj.opts("target", Clj.refs(target.toArray(new String[0])),
+            "update", Clj.refs(updateFields.toArray(new String[0])))), result);
+  }
+
+  /**
+   * Makes it an upsert setting values or {@link Expr}s on a conflict over {@code target}.
+   *
+   * @param target the conflicting unique fields
+   * @param updates field to value or expression
+   * @return the new query
+   */
+  public InsertQuery<R> onConflictUpdate(List<String> target, Map<String, ?> updates) {
+    return new InsertQuery<>(model, Clj.call("on-conflict", q,
+        Clj.opts("target", Clj.refs(target.toArray(new String[0])), "update", Clj.filterMap(updates))), result);
+  }
+
+  /**
+   * Runs the insert.
+   *
+   * @return a future of the new key (one row) or keys (many rows)
+   */
+  public CompletableFuture<R> aioExecute() {
+    return Clj.aio(result, "aio-execute", q);
+  }
+
+  /**
+   * Runs the insert with RETURNING.
+   *
+   * @param fields the fields to return (none: all)
+   * @return a future of the inserted rows as instances
+   */
+  public CompletableFuture<List<Instance>> aioReturning(String... fields) {
+    Object[] a = new Object[fields.length + 1];
+    a[0] = q;
+    for (int i = 0; i < fields.length; i++) {
+      a[i + 1] = Clj.ref(fields[i]);
+    }
+    return Clj.aio(model::instances, "aio-execute", Clj.call("returning", a));
+  }
+
+  /**
+   * Runs the insert, counting rows instead of returning keys.
+   *
+   * @return a future of the number of rows inserted
+   */
+  public CompletableFuture<Long> aioRowCount() {
+    return Clj.aio(Model::toLong, "aio-execute", Clj.call("as-rowcount", q));
+  }
+
+  /**
+   * Synchronous {@link #aioExecute()}: needs {@link Database#allowSync()}.
+   *
+   * @return the new key or keys
+   * @throws SyncNotAllowedException outside an allow-sync block
+   */
+  public R execute() {
+    return result.apply(Clj.call("execute!", q));
+  }
+
+  /**
+   * Returns the Clojure query data, for Clojure code.
+   *
+   * @return the query map
+   */
+  public Object toClojure() {
+    return q;
+  }
+}

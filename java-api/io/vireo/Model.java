@@ -1,0 +1,665 @@
+package io.vireo;
+
+import clojure.lang.IPersistentMap;
+import clojure.lang.IPersistentVector;
+import clojure.lang.Keyword;
+import clojure.lang.RT;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A model: a table described as data, with peewee-async's AioModel
+ * operations. Build one with {@link #builder(String)}, or wrap a model defined
+ * in Clojure with {@link #of(Object)}; both languages share the same value.
+ *
+ * <p>Every {@code aio*} method returns a {@link CompletableFuture} that runs on
+ * the model's database pool and fails with a {@link VireoException} subclass
+ * ({@link DoesNotExistException}, {@link IntegrityErrorException}, …) itself.
+ *
+ * <pre>{@code
+ * Instance block = PageBlock.aioCreate(Map.of("key", "title", "text", "Hello")).join();
+ * Instance same = PageBlock.aioGet(Map.of("key", "title")).join();
+ * PageBlock.aioSave(same.set("text", "Bye")).join();
+ * }</pre>
+ *
+ * <p><b>Filters.</b> The {@code filter} of {@link #aioGet(Object)} and its
+ * siblings is a primary-key value, a {@code Map} of field values (equality,
+ * {@code null} meaning IS NULL, Django-style lookups such as
+ * {@code "pages__gt"}), a {@link Where} condition, or a {@code List} of the
+ * values of a composite key.
+ */
+public final class Model {
+  private static final Keyword FIELD_INDEX = Keyword.intern("field-index");
+  private static final Keyword TYPE = Keyword.intern("type");
+  private static final Keyword FK = Keyword.intern("fk");
+  private static final Keyword PRIMARY_KEY = Keyword.intern("primary-key");
+
+  private final Object m;
+  private final Map<String, Model> related = new ConcurrentHashMap<>();
+
+  Model(Object clojureModel) {
+    this.m = clojureModel;
+  }
+
+  /**
+   * Starts building a model.
+   *
+   * @param name the model name (the table is its lower-cased form unless set)
+   * @return a builder
+   */
+  public static ModelBuilder builder(String name) {
+    return new ModelBuilder(name);
+  }
+
+  /**
+   * Wraps a model defined in Clojure ({@code defmodel} / {@code vireo.core/model}).
+   *
+   * @param clojureModel the model value
+   * @return the Java view of it
+   * @throws IllegalArgumentException when the value is not a model
+   */
+  public static Model of(Object clojureModel) {
+    if (!RT.booleanCast(Clj.call("model?", clojureModel))) {
+      throw new IllegalArgumentException("Vireo: not a model: " + clojureModel);
+    }
+    return new Model(clojureModel);
+  }
+
+  /**
+   * Returns the Clojure model value, for Clojure code.
+   *
+   * @return the model
+   */
+  public Object toClojure() {
+    return m;
+  }
+
+  /**
+   * Returns the model name.
+   *
+   * @return the name
+   */
+  public String name() {
+    return (String) Clj.get(m, "name");
+  }
+
+  /**
+   * Returns the table the model maps to.
+   *
+   * @return the table name
+   */
+  public String tableName() {
+    return (String) Clj.call("table-name", m);
+  }
+
+  /**
+   * Returns the field names, in column order (many-to-many relations excluded).
+   *
+   * @return the names
+   */
+  public List<String> fieldNames() {
+    List<String> l = new ArrayList<>();
+    for (Object f : Clj.list(Clj.call("fields", m))) {
+      l.add(Clj.keyName(Clj.get(f, "key")));
+    }
+    return l;
+  }
+
+  String fieldType(String key) {
+    Object f = RT.get(RT.get(m, FIELD_INDEX), Clj.key(key));
+    Object t = RT.get(f, TYPE);
+    return t == null ? null : ((Keyword) t).getName();
+  }
+
+  Model relatedModel(String key) {
+    Model r = related.get(key);
+    if (r == null) {
+      Object f = RT.get(RT.get(m, FIELD_INDEX), Clj.key(key));
+      if (f == null || RT.get(f, FK) == null) {
+        return null;
+      }
+      r = new Model(Clj.call("vireo.impl.model/fk-target", m, f));
+      related.put(key, r);
+    }
+    return r;
+  }
+
+  /**
+   * Returns the model's database.
+   *
+   * @return the database, or {@code null} when the model has none
+   */
+  public Database database() {
+    Object d = Clj.get(m, "database");
+    return d == null ? null : Database.of(d);
+  }
+
+  /**
+   * Returns this model bound to another database (tests, multi-tenant use).
+   *
+   * @param database the database
+   * @return a new model value
+   */
+  public Model bind(Database database) {
+    return new Model(Clj.call("bind-database", m, database.toClojure()));
+  }
+
+  /**
+   * Returns the through model of a many-to-many field (its table is created
+   * by {@link Database#aioCreateTables(boolean, Model...)} with this model).
+   *
+   * @param manyToManyField the field
+   * @return the through model
+   */
+  public Model throughModel(String manyToManyField) {
+    return new Model(Clj.call("through-model", m, Clj.key(manyToManyField)));
+  }
+
+  // ------------------------------------------------------------ conversions
+
+  Instance instanceOf(Object v) {
+    return v == null ? null : new Instance(this, v);
+  }
+
+  List<Instance> instances(Object v) {
+    List<Instance> l = new ArrayList<>();
+    for (Object x : Clj.list(v)) {
+      l.add(instanceOf(x));
+    }
+    return l;
+  }
+
+  @SuppressWarnings("unchecked")
+  static Object filter(Object f) {
+    if (f instanceof Map) {
+      return Clj.filterMap((Map<String, ?>) f);
+    }
+    if (f instanceof Instance) {
+      throw new IllegalArgumentException("Vireo: a filter is a key, a Map, a Where or a List of key values; "
+          + "for an instance pass its getId()");
+    }
+    return Clj.toClj(f);
+  }
+
+  /** Java values by name -> instance data; a record's camelCase names find kebab-case fields. */
+  IPersistentMap values(Map<String, ?> values, boolean dropNullKey) {
+    Object index = RT.get(m, FIELD_INDEX);
+    Map<String, Object> out = new LinkedHashMap<>();
+    Object pk = RT.get(m, PRIMARY_KEY);
+    for (Map.Entry<String, ?> e : values.entrySet()) {
+      String k = e.getKey();
+      if (RT.get(index, Clj.key(k)) == null) {
+        String kebab = Records.kebab(k);
+        if (RT.get(index, Clj.key(kebab)) != null) {
+          k = kebab;
+        }
+      }
+      if (dropNullKey && e.getValue() == null && Clj.key(k).equals(pk)) {
+        continue;
+      }
+      out.put(k, e.getValue());
+    }
+    return Clj.map(out);
+  }
+
+  @SuppressWarnings("unchecked")
+  private <R> R asRecord(Object v, Class<?> type) {
+    return v == null ? null : (R) instanceOf(v).as(type);
+  }
+
+  // ------------------------------------------------------------ instances
+
+  /**
+   * Returns a new instance of this model with its defaults filled in (no I/O).
+   *
+   * @param values field values by name
+   * @return the instance
+   */
+  public Instance instance(Map<String, ?> values) {
+    return instanceOf(Clj.call("instance", m, values(values, false)));
+  }
+
+  /**
+   * Returns an instance's primary-key value.
+   *
+   * @param instance the instance
+   * @return the key (a {@code List} for a composite key), or {@code null}
+   */
+  public Object getId(Instance instance) {
+    return Clj.toJava(Clj.call("get-id", m, instance.data()));
+  }
+
+  /**
+   * Inserts a row. Defaults apply to omitted fields; values are checked
+   * against the field types before any SQL is sent.
+   *
+   * @param values field values by name
+   * @return a future of the new instance: every field, the generated key filled in
+   */
+  public CompletableFuture<Instance> aioCreate(Map<String, ?> values) {
+    return Clj.aio(this::instanceOf, "aio-create", m, values(values, false));
+  }
+
+  /**
+   * Inserts a row from a record's components (a {@code null} primary key is
+   * left to the database) and returns it as the same record type.
+   *
+   * @param record the values
+   * @param <R> the record type
+   * @return a future of the created row as a record (the generated key filled in)
+   */
+  public <R extends Record> CompletableFuture<R> aioCreate(R record) {
+    Class<?> type = record.getClass();
+    return Clj.aio(v -> asRecord(v, type), "aio-create", m, values(Records.toMap(record), true));
+  }
+
+  /**
+   * Returns the first instance matching a filter (see the class comment).
+   *
+   * @param filter a key value, a {@code Map}, a {@link Where} or a composite key's {@code List}
+   * @return a future of the instance; it fails with {@link DoesNotExistException} when none matches
+   */
+  public CompletableFuture<Instance> aioGet(Object filter) {
+    return Clj.aio(this::instanceOf, "aio-get", m, filter(filter));
+  }
+
+  /**
+   * Like {@link #aioGet(Object)}, as a record (by component name) or POJO.
+   *
+   * @param type the record or POJO class
+   * @param filter the filter
+   * @param <R> the type
+   * @return a future of the object; fails with {@link DoesNotExistException} when none matches
+   */
+  public <R> CompletableFuture<R> aioGet(Class<R> type, Object filter) {
+    return Clj.aio(v -> asRecord(v, type), "aio-get", m, filter(filter));
+  }
+
+  /**
+   * Like {@link #aioGet(Object)}, but yields {@code null} when nothing matches.
+   *
+   * @param filter the filter
+   * @return a future of the instance or {@code null}
+   */
+  public CompletableFuture<Instance> aioGetOrNone(Object filter) {
+    return Clj.aio(this::instanceOf, "aio-get-or-none", m, filter(filter));
+  }
+
+  /**
+   * Like {@link #aioGet(Class, Object)}, but yields {@code null} when nothing matches.
+   *
+   * @param type the record or POJO class
+   * @param filter the filter
+   * @param <R> the type
+   * @return a future of the object or {@code null}
+   */
+  public <R> CompletableFuture<R> aioGetOrNone(Class<R> type, Object filter) {
+    return Clj.aio(v -> asRecord(v, type), "aio-get-or-none", m, filter(filter));
+  }
+
+  /**
+   * Returns the instance matching the field values, creating it when there is none.
+   *
+   * @param filter field values by name
+   * @return a future of the instance and whether it was created
+   */
+  public CompletableFuture<GetOrCreate> aioGetOrCreate(Map<String, ?> filter) {
+    return aioGetOrCreate(filter, Map.of());
+  }
+
+  /**
+   * Returns the instance matching the field values, creating it from them
+   * merged over {@code defaults} when there is none.
+   *
+   * @param filter field values by name
+   * @param defaults values used only when creating
+   * @return a future of the instance and whether it was created
+   */
+  public CompletableFuture<GetOrCreate> aioGetOrCreate(Map<String, ?> filter, Map<String, ?> defaults) {
+    return Clj.aio(v -> new GetOrCreate(instanceOf(RT.nth(v, 0)), RT.booleanCast(RT.nth(v, 1))),
+        "aio-get-or-create", m, values(filter, false), Clj.opts("defaults", values(defaults, false)));
+  }
+
+  private CompletableFuture<Instance> save(Instance instance, Object opts) {
+    return Clj.aio(v -> {
+      instance.replace(v);
+      return instance;
+    }, "aio-save", m, instance.data(), opts);
+  }
+
+  /**
+   * Saves an instance: with a primary key, an UPDATE of the fields that
+   * changed since it was loaded or saved (nothing when none did; every field
+   * it holds for an instance built by hand); without one, an INSERT. The
+   * instance then holds the saved values and key. Unlike peewee, updating a
+   * row that is gone fails with {@link DoesNotExistException}.
+   *
+   * @param instance the instance
+   * @return a future of the same instance, saved
+   */
+  public CompletableFuture<Instance> aioSave(Instance instance) {
+    return save(instance, Clj.opts());
+  }
+
+  /**
+   * Like {@link #aioSave(Instance)}; {@code forceInsert} inserts even with a
+   * primary key (to create a row with a key of your choice).
+   *
+   * @param instance the instance
+   * @param forceInsert true to INSERT
+   * @return a future of the same instance, saved
+   */
+  public CompletableFuture<Instance> aioSave(Instance instance, boolean forceInsert) {
+    return save(instance, Clj.opts("force-insert", forceInsert ? Boolean.TRUE : null));
+  }
+
+  /**
+   * Like {@link #aioSave(Instance)}, writing only the named fields.
+   *
+   * @param instance the instance
+   * @param fields the fields to write
+   * @return a future of the same instance, saved
+   */
+  public CompletableFuture<Instance> aioSaveOnly(Instance instance, String... fields) {
+    return save(instance, Clj.opts("only", Clj.refs(fields)));
+  }
+
+  /**
+   * Saves a record (an UPDATE of every field when its key is set, else an
+   * INSERT) and returns the saved row as the same record type.
+   *
+   * @param record the values
+   * @param <R> the record type
+   * @return a future of the saved row as a record
+   */
+  public <R extends Record> CompletableFuture<R> aioSave(R record) {
+    Class<?> type = record.getClass();
+    return Clj.aio(v -> asRecord(v, type), "aio-save", m, values(Records.toMap(record), true));
+  }
+
+  /**
+   * Deletes an instance's row by primary key.
+   *
+   * @param instance the instance
+   * @return a future of the number of rows deleted
+   */
+  public CompletableFuture<Long> aioDeleteInstance(Instance instance) {
+    return aioDeleteInstance(instance, false);
+  }
+
+  /**
+   * Deletes an instance's row; {@code recursive} first deletes the rows that
+   * reference it (and sets nullable references to NULL), in one transaction.
+   *
+   * @param instance the instance
+   * @param recursive true to delete dependants first
+   * @return a future of the number of rows deleted (for the instance itself)
+   */
+  public CompletableFuture<Long> aioDeleteInstance(Instance instance, boolean recursive) {
+    return Clj.aio(Model::toLong, "aio-delete-instance", m, instance.data(),
+        Clj.opts("recursive", recursive ? Boolean.TRUE : null));
+  }
+
+  static Long toLong(Object v) {
+    return v == null ? null : ((Number) v).longValue();
+  }
+
+  /**
+   * Loads a foreign-key relation into an instance: the raw key is replaced by
+   * the referenced instance ({@link Instance#getInstance(String)}). No query
+   * when it is already loaded.
+   *
+   * @param instance the instance (updated in place)
+   * @param foreignKey the foreign-key field
+   * @return a future of the same instance
+   */
+  public CompletableFuture<Instance> aioFetch(Instance instance, String foreignKey) {
+    return Clj.aio(v -> {
+      instance.replace(v);
+      return instance;
+    }, "aio-fetch", m, instance.data(), Clj.key(foreignKey));
+  }
+
+  // ------------------------------------------------------------ many-to-many
+
+  /**
+   * Returns the instances related through a many-to-many field (or the
+   * backref another model declared), ordered by primary key.
+   *
+   * @param instance the instance
+   * @param relation the many-to-many field or backref
+   * @return a future of the related instances
+   */
+  public CompletableFuture<List<Instance>> aioRelated(Instance instance, String relation) {
+    return Clj.aio(v -> {
+      List<Instance> l = new ArrayList<>();
+      for (Object x : Clj.list(v)) {
+        l.add(new Instance(null, x));
+      }
+      return l;
+    }, "aio-related", m, instance.data(), Clj.key(relation));
+  }
+
+  /**
+   * Links an instance to targets through a many-to-many relation, in one
+   * transaction; existing links are kept.
+   *
+   * @param instance the instance
+   * @param relation the many-to-many field or backref
+   * @param targets instances or key values
+   * @return a future of the number of links created
+   */
+  public CompletableFuture<Long> aioAdd(Instance instance, String relation, Object... targets) {
+    return Clj.aio(Model::toLong, "aio-add", m, instance.data(), Clj.key(relation), Clj.toClj(targets));
+  }
+
+  /**
+   * Unlinks targets from an instance.
+   *
+   * @param instance the instance
+   * @param relation the many-to-many field or backref
+   * @param targets instances or key values
+   * @return a future of the number of links removed
+   */
+  public CompletableFuture<Long> aioRemove(Instance instance, String relation, Object... targets) {
+    return Clj.aio(Model::toLong, "aio-remove", m, instance.data(), Clj.key(relation), Clj.toClj(targets));
+  }
+
+  /**
+   * Unlinks every target of a many-to-many relation.
+   *
+   * @param instance the instance
+   * @param relation the many-to-many field or backref
+   * @return a future of the number of links removed
+   */
+  public CompletableFuture<Long> aioClear(Instance instance, String relation) {
+    return Clj.aio(Model::toLong, "aio-clear", m, instance.data(), Clj.key(relation));
+  }
+
+  // ------------------------------------------------------------ queries
+
+  /**
+   * Starts a select of this model's rows. Items: none for every field, field
+   * names ({@code "title"}, {@code "author.name"} for a joined model),
+   * {@link Expr}s (with {@link Expr#as(String)}), or models joined in the
+   * query (their instance nests under the foreign key).
+   *
+   * @param items the projection
+   * @return the query
+   */
+  public SelectQuery select(Object... items) {
+    Object[] forms = new Object[items.length];
+    for (int i = 0; i < items.length; i++) {
+      Object it = items[i];
+      forms[i] = it instanceof String ? Clj.ref((String) it)
+          : it instanceof Expr ? ((Expr) it).selectForm() : Clj.toClj(it);
+    }
+    return new SelectQuery(this, Clj.call("select", prepend(m, forms)));
+  }
+
+  private static Object[] prepend(Object first, Object[] rest) {
+    Object[] a = new Object[rest.length + 1];
+    a[0] = first;
+    System.arraycopy(rest, 0, a, 1, rest.length);
+    return a;
+  }
+
+  /**
+   * Starts a select from raw SQL whose rows are this model's instances
+   * (columns named like a field decode with its type).
+   *
+   * @param sql the statement (placeholders as the database expects)
+   * @param params its parameters
+   * @return the query
+   */
+  public SelectQuery raw(String sql, Object... params) {
+    return new SelectQuery(this, Clj.call("raw", m, sql, Clj.toClj(params)));
+  }
+
+  /**
+   * Starts an insert of one row (defaults applied);
+   * {@link InsertQuery#aioExecute()} yields its new key.
+   *
+   * @param values field values by name
+   * @return the query
+   */
+  public InsertQuery<Object> insert(Map<String, ?> values) {
+    return new InsertQuery<>(this, Clj.call("insert", m, values(values, false)), Clj::toJava);
+  }
+
+  /**
+   * Starts a multi-row insert (one statement);
+   * {@link InsertQuery#aioExecute()} yields the new keys, in order.
+   *
+   * @param rows the rows' field values
+   * @return the query
+   */
+  @SuppressWarnings("unchecked")
+  public InsertQuery<List<Object>> insertMany(List<? extends Map<String, ?>> rows) {
+    Object[] rs = new Object[rows.size()];
+    for (int i = 0; i < rs.length; i++) {
+      rs[i] = values(rows.get(i), false);
+    }
+    return new InsertQuery<>(this, Clj.call("insert-many", m, clojure.lang.PersistentVector.create(rs)),
+        v -> (List<Object>) Clj.toJava(v));
+  }
+
+  /**
+   * Starts an update: field name to a value or an {@link Expr}
+   * ({@code Expr.call("+", Expr.field("n"), 1)}). Add a {@code where}.
+   *
+   * @param values the new values
+   * @return the query
+   */
+  public UpdateQuery update(Map<String, ?> values) {
+    return new UpdateQuery(this, Clj.call("update", m, values(values, false)));
+  }
+
+  /**
+   * Starts a delete. Add a {@code where} (without one it deletes every row).
+   *
+   * @return the query
+   */
+  public DeleteQuery delete() {
+    return new DeleteQuery(this, Clj.call("delete", m));
+  }
+
+  // ------------------------------------------------------------ schema
+
+  /**
+   * Creates the table and its indexes.
+   *
+   * @param safe true to add IF NOT EXISTS
+   * @return a future completing when done
+   */
+  public CompletableFuture<Void> aioCreateTable(boolean safe) {
+    return Clj.aio(v -> null, "aio-create-table", m, Clj.opts("safe", safe));
+  }
+
+  /**
+   * Drops the table.
+   *
+   * @param safe true to add IF EXISTS
+   * @return a future completing when done
+   */
+  public CompletableFuture<Void> aioDropTable(boolean safe) {
+    return Clj.aio(v -> null, "aio-drop-table", m, Clj.opts("safe", safe));
+  }
+
+  /**
+   * Tells whether the table exists.
+   *
+   * @return a future of true when it exists
+   */
+  public CompletableFuture<Boolean> aioTableExists() {
+    return Clj.aio(v -> RT.booleanCast(v), "aio-table-exists", m);
+  }
+
+  /**
+   * Deletes every row (TRUNCATE; DELETE FROM on SQLite).
+   *
+   * @return a future completing when done
+   */
+  public CompletableFuture<Void> aioTruncateTable() {
+    return Clj.aio(v -> null, "aio-truncate-table", m);
+  }
+
+  /**
+   * Synchronous {@link #aioCreateTable(boolean)}: needs {@link Database#allowSync()}.
+   *
+   * @param safe true to add IF NOT EXISTS
+   * @throws SyncNotAllowedException outside an allow-sync block
+   */
+  public void createTable(boolean safe) {
+    Clj.call("create-table!", m, Clj.opts("safe", safe));
+  }
+
+  /**
+   * Synchronous {@link #aioDropTable(boolean)}: needs {@link Database#allowSync()}.
+   *
+   * @param safe true to add IF EXISTS
+   * @throws SyncNotAllowedException outside an allow-sync block
+   */
+  public void dropTable(boolean safe) {
+    Clj.call("drop-table!", m, Clj.opts("safe", safe));
+  }
+
+  /**
+   * Two models are equal when their Clojure values are.
+   *
+   * @param o another object
+   * @return true when equal
+   */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Model && clojure.lang.Util.equiv(m, ((Model) o).m);
+  }
+
+  /**
+   * Returns a hash of the model value.
+   *
+   * @return the hash
+   */
+  @Override
+  public int hashCode() {
+    return clojure.lang.Util.hash(m);
+  }
+
+  /**
+   * Returns e.g. {@code Model[PageBlock "pageblock"]}.
+   *
+   * @return a readable form
+   */
+  @Override
+  public String toString() {
+    return "Model[" + name() + " \"" + tableName() + "\"]";
+  }
+
+  static boolean isVector(Object o) {
+    return o instanceof IPersistentVector;
+  }
+}

@@ -1,0 +1,91 @@
+package io.vireo;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * an UPDATE over a model's table, refined with {@code where} and run with
+ * {@link #aioExecute()}.
+ *
+ * <pre>{@code
+ * long n = Book.update(Map.of("pages", 0)).where(Where.eq("title", "A1")).aioExecute().join();
+ * }</pre>
+ */
+public final class UpdateQuery {
+  private final Model model;
+  private final Object q;
+
+  UpdateQuery(Model model, Object q) {
+    this.model = model;
+    this.q = q;
+  }
+
+  Object form() {
+    return q;
+  }
+
+  /**
+   * Adds a condition (ANDed with earlier ones).
+   *
+   * @param condition the condition
+   * @return the new query
+   */
+  public UpdateQuery where(Where condition) {
+    return new UpdateQuery(model, Clj.call("where", q, condition.form()));
+  }
+
+  /**
+   * Adds a Django-style filter map (ANDed).
+   *
+   * @param filter field (with optional {@code __lookup}) to value
+   * @return the new query
+   */
+  public UpdateQuery where(Map<String, ?> filter) {
+    return new UpdateQuery(model, Clj.call("where", q, Clj.filterMap(filter)));
+  }
+
+  /**
+   * Runs the statement.
+   *
+   * @return a future of the number of rows updated
+   */
+  public CompletableFuture<Long> aioExecute() {
+    return Clj.aio(Model::toLong, "aio-execute", q);
+  }
+
+  /**
+   * Runs the statement with RETURNING (refused with {@link NotSupportedException}
+   * where the database cannot, e.g. UPDATE on MariaDB).
+   *
+   * @param fields the fields to return (none: all)
+   * @return a future of the affected rows as instances
+   */
+  public CompletableFuture<List<Instance>> aioReturning(String... fields) {
+    Object[] a = new Object[fields.length + 1];
+    a[0] = q;
+    for (int i = 0; i < fields.length; i++) {
+      a[i + 1] = Clj.ref(fields[i]);
+    }
+    return Clj.aio(model::instances, "aio-execute", Clj.call("returning", a));
+  }
+
+  /**
+   * Synchronous {@link #aioExecute()}: needs {@link Database#allowSync()}.
+   *
+   * @return the number of rows updated
+   * @throws SyncNotAllowedException outside an allow-sync block
+   */
+  public long execute() {
+    return Model.toLong(Clj.call("execute!", q));
+  }
+
+  /**
+   * Returns the Clojure query data, for Clojure code.
+   *
+   * @return the query map
+   */
+  public Object toClojure() {
+    return q;
+  }
+}

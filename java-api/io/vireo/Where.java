@@ -1,0 +1,282 @@
+package io.vireo;
+
+import clojure.lang.Keyword;
+import clojure.lang.PersistentVector;
+import java.util.Collection;
+import java.util.Map;
+
+/**
+ * A condition for {@code where}, {@code having}, {@link Model#aioGet(Object)}
+ * and joins: the same vectors a Clojure user writes ({@code [:= :key "x"]}).
+ * The first argument of a comparison is a field name ({@code "title"}, or
+ * {@code "author.name"} for a joined model); the others are values, or
+ * {@link Expr#field(String)} to compare with another field.
+ *
+ * <pre>{@code
+ * Book.select().where(Where.and(Where.gt("pages", 10), Where.like("title", "A%")))
+ * Book.select().where(Where.in("author", Author.select("id").where(Map.of("name", "bob"))))
+ * }</pre>
+ */
+public final class Where {
+  private final Object form;
+
+  private Where(Object form) {
+    this.form = form;
+  }
+
+  Object form() {
+    return form;
+  }
+
+  private static Where op(String op, String field, Object... values) {
+    Object[] a = new Object[values.length + 2];
+    a[0] = Keyword.intern(op);
+    a[1] = Clj.ref(field);
+    for (int i = 0; i < values.length; i++) {
+      a[i + 2] = Clj.toClj(values[i]);
+    }
+    return new Where(PersistentVector.create(a));
+  }
+
+  /**
+   * {@code field = value}; a {@code null} value means IS NULL.
+   *
+   * @param field the field
+   * @param value the value
+   * @return the condition
+   */
+  public static Where eq(String field, Object value) {
+    return op("=", field, value);
+  }
+
+  /**
+   * {@code field <> value}; a {@code null} value means IS NOT NULL.
+   *
+   * @param field the field
+   * @param value the value
+   * @return the condition
+   */
+  public static Where ne(String field, Object value) {
+    return op("<>", field, value);
+  }
+
+  /**
+   * {@code field < value}.
+   *
+   * @param field the field
+   * @param value the value
+   * @return the condition
+   */
+  public static Where lt(String field, Object value) {
+    return op("<", field, value);
+  }
+
+  /**
+   * {@code field <= value}.
+   *
+   * @param field the field
+   * @param value the value
+   * @return the condition
+   */
+  public static Where le(String field, Object value) {
+    return op("<=", field, value);
+  }
+
+  /**
+   * {@code field > value}.
+   *
+   * @param field the field
+   * @param value the value
+   * @return the condition
+   */
+  public static Where gt(String field, Object value) {
+    return op(">", field, value);
+  }
+
+  /**
+   * {@code field >= value}.
+   *
+   * @param field the field
+   * @param value the value
+   * @return the condition
+   */
+  public static Where ge(String field, Object value) {
+    return op(">=", field, value);
+  }
+
+  /**
+   * {@code field IN (values)}; an empty collection matches nothing.
+   *
+   * @param field the field
+   * @param values the values
+   * @return the condition
+   */
+  public static Where in(String field, Collection<?> values) {
+    return op("in", field, values);
+  }
+
+  /**
+   * {@code field IN (subquery)}.
+   *
+   * @param field the field
+   * @param subquery a select of one column
+   * @return the condition
+   */
+  public static Where in(String field, SelectQuery subquery) {
+    return op("in", field, subquery);
+  }
+
+  /**
+   * {@code field NOT IN (values)}; an empty collection matches everything.
+   *
+   * @param field the field
+   * @param values the values
+   * @return the condition
+   */
+  public static Where notIn(String field, Collection<?> values) {
+    return op("not-in", field, values);
+  }
+
+  /**
+   * {@code field LIKE pattern}.
+   *
+   * @param field the field
+   * @param pattern the pattern ({@code %} and {@code _})
+   * @return the condition
+   */
+  public static Where like(String field, String pattern) {
+    return op("like", field, pattern);
+  }
+
+  /**
+   * {@code field ILIKE pattern} (PostgreSQL only; elsewhere refused with
+   * {@link NotSupportedException}).
+   *
+   * @param field the field
+   * @param pattern the pattern
+   * @return the condition
+   */
+  public static Where ilike(String field, String pattern) {
+    return op("ilike", field, pattern);
+  }
+
+  /**
+   * {@code field BETWEEN low AND high}.
+   *
+   * @param field the field
+   * @param low the low bound
+   * @param high the high bound
+   * @return the condition
+   */
+  public static Where between(String field, Object low, Object high) {
+    return op("between", field, low, high);
+  }
+
+  /**
+   * {@code field IS NULL}.
+   *
+   * @param field the field
+   * @return the condition
+   */
+  public static Where isNull(String field) {
+    return op("=", field, (Object) null);
+  }
+
+  /**
+   * {@code field IS NOT NULL}.
+   *
+   * @param field the field
+   * @return the condition
+   */
+  public static Where isNotNull(String field) {
+    return op("<>", field, (Object) null);
+  }
+
+  private static Where logical(String op, Where... conditions) {
+    Object[] a = new Object[conditions.length + 1];
+    a[0] = Keyword.intern(op);
+    for (int i = 0; i < conditions.length; i++) {
+      a[i + 1] = conditions[i].form;
+    }
+    return new Where(PersistentVector.create(a));
+  }
+
+  /**
+   * All of the conditions.
+   *
+   * @param conditions the conditions
+   * @return the condition
+   */
+  public static Where and(Where... conditions) {
+    return logical("and", conditions);
+  }
+
+  /**
+   * Any of the conditions.
+   *
+   * @param conditions the conditions
+   * @return the condition
+   */
+  public static Where or(Where... conditions) {
+    return logical("or", conditions);
+  }
+
+  /**
+   * The negation of a condition.
+   *
+   * @param condition the condition
+   * @return the condition
+   */
+  public static Where not(Where condition) {
+    return logical("not", condition);
+  }
+
+  /**
+   * A Django-style filter map: {@code Map.of("key", "a", "pages__gte", 20)};
+   * lookups {@code eq ne lt lte gt gte in not-in like ilike between is-null}.
+   * A filter is a whole condition: pass it to {@code where}, not inside
+   * {@link #and(Where...)} / {@link #or(Where...)}.
+   *
+   * @param filter field (with optional {@code __lookup}) to value
+   * @return the condition
+   */
+  public static Where filter(Map<String, ?> filter) {
+    return new Where(Clj.filterMap(filter));
+  }
+
+  /**
+   * A condition over expressions: {@code Where.of(">", Expr.count("id"), 1)}.
+   *
+   * @param op the operator's Clojure name ({@code "="}, {@code "<"}, {@code "like"}, …)
+   * @param args expressions or values
+   * @return the condition
+   */
+  public static Where of(String op, Object... args) {
+    Object[] a = new Object[args.length + 1];
+    a[0] = Keyword.intern(op);
+    for (int i = 0; i < args.length; i++) {
+      a[i + 1] = Clj.toClj(args[i]);
+    }
+    return new Where(PersistentVector.create(a));
+  }
+
+  /**
+   * Wraps Clojure condition data as it is (for what this class has no method for).
+   *
+   * @param clojureCondition a vireo.sql condition
+   * @return the condition
+   */
+  public static Where raw(Object clojureCondition) {
+    return new Where(clojureCondition);
+  }
+
+  /**
+   * Returns the Clojure form, e.g. {@code [:= :key "x"]}.
+   *
+   * @return the printed form
+   */
+  @Override
+  public String toString() {
+    return clojure.lang.RT.printString(form);
+  }
+}

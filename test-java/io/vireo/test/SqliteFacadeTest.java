@@ -1,0 +1,30 @@
+package io.vireo.test;
+
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
+import io.vireo.Database;
+import io.vireo.NotSupportedException;
+import org.junit.jupiter.api.Test;
+
+/** The facade contract on SQLite. */
+class SqliteFacadeTest extends FacadeContract {
+  @Override
+  Database open() {
+    return Backends.sqlite("facade");
+  }
+
+  @Override
+  Database fresh() {
+    return new io.vireo.SqliteDatabase("target/java-test/facade.db");
+  }
+
+  @Override
+  String backend() {
+    return "sqlite";
+  }
+
+  @Test
+  void forUpdateIsRefusedOnSqlite() {
+    assertInstanceOf(NotSupportedException.class, failure(book.select().forUpdate().aioExecute()));
+  }
+}

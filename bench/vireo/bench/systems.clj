@@ -15,18 +15,17 @@
   - :info            a map printed in the run's metadata
   - :close           (fn []) releasing pools and threads (the JVM must exit)
 
-  EXTENSION POINT — the Java facade: when `vireo-java` exists, add
-    \"vireo-java\" {:doc \"Vireo's Java facade (io.vireo.Vireo) from Clojure interop\"
-                  :open 'vireo.bench.vireo-java/open}
-  with a namespace running the same calls through the facade, and list it in
-  `default-systems`; the ratio tables then also get `vireo-java / vertx-raw`
-  by adding it to vireo.bench.report/ratio-systems."
+  `vireo-java` runs the same calls through the Java facade (io.vireo), and
+  `vireo-pipelined` is vireo with opt-in pipelining; both have their own row
+  in the ratio table (vireo.bench.report/ratio-systems)."
   (:require [clojure.string :as str]))
 
 (def registry
   (array-map
    "vireo" {:doc "Vireo's Clojure API (vireo.core), one Vert.x event loop, pool N"
             :open 'vireo.bench.vireo/open}
+   "vireo-java" {:doc "Vireo's Java facade (io.vireo) called by plain interop, one event loop, pool N"
+                 :open 'vireo.bench.vireo-java/open}
    "vireo-pipelined" {:doc "vireo with opt-in pipelining (:pipelining true): reads outside transactions go through Vert.x's pipelined client (N connections)"
                       :open 'vireo.bench.vireo/open-pipelined}
    "vertx-raw" {:doc "the same SQL straight through a Vert.x 5 pg Pool, one event loop, pool N"
@@ -36,7 +35,7 @@
 
 (def default-systems
   "Systems run when none are named (the order interleaves them)."
-  ["vireo" "vertx-raw" "jdbc-hikari"])
+  ["vireo" "vireo-java" "vireo-pipelined" "vertx-raw" "jdbc-hikari"])
 
 (defn open
   "Opens system `name` with `cfg`."

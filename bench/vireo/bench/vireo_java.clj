@@ -1,0 +1,46 @@
+(ns vireo.bench.vireo-java
+  "The `vireo-java` system: W1–W6 through Vireo's Java facade (io.vireo),
+  called from Clojure by plain interop, as a Java application would.
+
+  The facade's classes come from the classpath when the jar was built
+  (`bin/clojure -T:build jar` puts them in target/classes); otherwise they
+  are compiled here, once per JVM, into target/bench-classes (on the :bench
+  alias's path): javac of java-api/ and AOT of the gen-class bridge."
+  (:require [clojure.java.io :as io]
+            [vireo.bench.workloads :as w])
+  (:import (clojure.lang RT)
+           (java.io File)
+           (javax.tools ToolProvider)))
+
+(def ^:private out-dir "target/bench-classes")
+
+(defn- loadable? [^String c]
+  (try (Class/forName c false (RT/baseLoader)) true (catch ClassNotFoundException _ false)))
+
+(defn- compile-facade! []
+  (let [out (io/file out-dir)
+        sources (->> (file-seq (io/file "java-api")) (filter #(.endsWith (.getName ^File %) ".java")) (map str))
+        ^javax.tools.JavaCompiler javac (or (ToolProvider/getSystemJavaCompiler)
+                                            (throw (ex-info "vireo-java: this Java runtime has no compiler" {})))
+        err (java.io.ByteArrayOutputStream.)]
+    (.mkdirs out)
+    ;; the JVM's class path drops a directory that did not exist when it
+    ;; started: load from it through a class loader of our own, made the
+    ;; thread's context loader (Clojure's base loader) for what follows
+    (let [loader (doto (clojure.lang.DynamicClassLoader. (RT/baseLoader)) (.addURL (.toURL (.toURI out))))]
+      (.setContextClassLoader (Thread/currentThread) loader))
+    (when-not (zero? (.run javac nil nil err (into-array String (concat ["-d" (str out) "-cp" (System/getProperty "java.class.path")
+                                                                        "--release" "17" "-nowarn"]
+                                                                       sources))))
+      (throw (ex-info (str "vireo-java: javac of java-api failed: " err) {})))
+    (binding [*compile-path* (str out) *compile-files* true]
+      (compile 'vireo.java.bridge))))
+
+(defonce ^:private ready
+  (delay (when-not (loadable? "io.vireo.impl.ClojureBridge") (compile-facade!)) true))
+
+(defn open
+  "Given {:url :pool-size}, returns the system instance (see vireo.bench.systems)."
+  [cfg]
+  @ready
+  ((requiring-resolve 'vireo.bench.vireo-java-impl/open) cfg))

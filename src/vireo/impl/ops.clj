@@ -35,9 +35,14 @@
 
 (defn bind
   "Given a template binder and the call's argument vector, returns the
-  statement parameters."
-  [binder args]
-  (mapv (fn [b] (if (vector? b) (second b) (nth args b))) binder))
+  statement parameters (a java.util.List)."
+  ^java.util.List [binder args]
+  (let [n (count binder)
+        out (object-array n)]
+    (dotimes [i n]
+      (let [b (nth binder i)]
+        (aset out i (if (vector? b) (nth b 1) (nth args b)))))
+    (java.util.Arrays/asList out)))
 
 (defn- cached
   "Returns the template for `k` in the model's cache for `dialect`, building
@@ -122,19 +127,28 @@
   (cond
     (map? filter)
     (do (check-keys m filter "aio-get")
-        (let [entries (vec filter)
-              k (mapv (fn [[fk v]] (if (nil? v) [fk] fk)) entries)
+        ;; arrays, not transients: this is the hot path of a get by key
+        (let [n (count filter)
+              ks (object-array n)
+              args (object-array (inc n))
+              _ (reduce-kv (fn [^long i fk v]
+                             (aset ks i (if (nil? v) [fk] fk))
+                             (aset args i (model/encode-value m dialect fk v))
+                             (inc i))
+                           0 filter)
+              _ (aset args n (Long/valueOf 1))
+              k (clojure.lang.LazilyPersistentVector/createOwning ks)
               tpl (cached m dialect [:get k]
                           (fn []
                             (let [conds (map-indexed
                                          (fn [i [fk v]]
                                            (let [col (model/column-ident (model/field m fk))]
                                              (if (nil? v) [:= col nil] [:= col (slot i)])))
-                                         entries)]
+                                         (seq filter))]
                               (assoc (select-base m)
                                      :where (into [:and] conds)
-                                     :limit (slot (count entries))))))]
-          [tpl (conj (mapv (fn [[fk v]] (model/encode-value m dialect fk v)) entries) 1)]))
+                                     :limit (slot n)))))]
+          [tpl (java.util.Arrays/asList args)]))
 
     (and (vector? filter) (keyword? (first filter)))
     [(compile-template dialect (assoc (select-base m) :where (rewrite-expr m dialect filter) :limit 1)) []]
@@ -183,7 +197,7 @@
           sh (shape m dialect)]
       (ctx/execute d sql (bind binder args) opts
                    (fn [rs]
-                     (let [row (first (db/rows->maps rs sh))]
+                     (let [row (db/first-row->map rs sh)]
                        (if (and required? (nil? row))
                          (throw (does-not-exist m filter))
                          (model/loaded row))))
@@ -204,7 +218,14 @@
 (defn- complete-instance
   "All model fields in declaration order, with the given values."
   [m values]
-  (into {} (map (fn [f] [(:key f) (get values (:key f))])) (:fields m)))
+  (let [fs (:fields m)
+        n (count fs)
+        kvs (object-array (* 2 n))]
+    (dotimes [i n]
+      (let [k (:key (nth fs i))]
+        (aset kvs (* 2 i) k)
+        (aset kvs (inc (* 2 i)) (get values k))))
+    (db/kvs->map kvs)))
 
 (defn- with-defaults [m values]
   (reduce (fn [acc f]
@@ -222,19 +243,26 @@
           dialect (:dialect d)
           values (with-defaults m values)
           pk (:pk-field m)
-          cols (filterv (fn [f] (and (contains? values (:key f))
-                                     (not (and (:auto f) (nil? (get values (:key f)))))))
-                        (:fields m))
+          cols (let [out (java.util.ArrayList.)]
+                 (doseq [f (:fields m)]
+                   (when (and (contains? values (:key f))
+                              (not (and (:auto f) (nil? (get values (:key f))))))
+                     (.add out f)))
+                 (db/owning-vector out))
           want-id? (and pk (nil? (get values (:key pk))))
           returning? (and want-id? (contains? (:returning (sql/dialect dialect)) :insert))
-          tpl (cached m dialect [:insert (mapv :key cols)]
+          tpl (cached m dialect [:insert (db/owning-vector (java.util.ArrayList. ^java.util.Collection (map :key cols)))]
                       (fn []
                         (cond-> {:insert-into (model/table-ident m)}
                           (seq cols) (assoc :columns (mapv model/column-ident cols)
                                             :values [(vec (map-indexed (fn [i _] (slot i)) cols))])
                           (empty? cols) (assoc :values :default)
                           returning? (assoc :returning [(model/column-ident pk)]))))
-          args (mapv (fn [f] (model/encode-write-value m dialect (:key f) (get values (:key f)))) cols)]
+          args (let [n (count cols) out (object-array n)]
+                 (dotimes [i n]
+                   (let [f (nth cols i)]
+                     (aset out i (model/encode-write-value m dialect (:key f) (get values (:key f))))))
+                 (java.util.Arrays/asList out))]
       (ctx/execute d (:sql tpl) (bind (:binder tpl) args) opts
                    (fn [^RowSet rs]
                      (let [id (when want-id?

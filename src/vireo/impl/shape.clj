@@ -34,12 +34,22 @@
   [x ^ArrayList vals]
   (cond
     (value? x) (do (.add vals x) (Slot. (dec (.size vals))))
-    (map? x) (persistent! (reduce-kv (fn [m k v] (assoc! m k (walk v vals))) (transient {}) x))
+    ;; arrays, not transients: this runs on every aio-execute of query data
+    (map? x) (let [kvs (object-array (* 2 (count x)))]
+               (reduce-kv (fn [^long i k v]
+                            (aset kvs i k)
+                            (aset kvs (inc i) (walk v vals))
+                            (+ i 2))
+                          0 x)
+               (if (<= (alength kvs) 16)
+                 (clojure.lang.PersistentArrayMap. kvs)
+                 (clojure.lang.PersistentHashMap/create kvs)))
     (vector? x) (if (and (keyword? (nth x 0 nil)) (contains? structural-ops (nth x 0)))
                   x
-                  (let [n (count x)]
-                    (loop [i 0 v (transient [])]
-                      (if (< i n) (recur (inc i) (conj! v (walk (nth x i) vals))) (persistent! v)))))
+                  (let [n (count x)
+                        out (object-array n)]
+                    (dotimes [i n] (aset out i (walk (nth x i) vals)))
+                    (clojure.lang.LazilyPersistentVector/createOwning out)))
     (sequential? x) (mapv #(walk % vals) x)
     :else x))
 
@@ -77,9 +87,10 @@
       (if (identical? hit ::direct)
         (sql/format query {:dialect dialect})
         (let [[s binder] hit
-              n (count binder)]
-          (loop [i 0 out (transient [s])]
-            (if (< i n)
-              (let [b (nth binder i)]
-                (recur (inc i) (conj! out (if (vector? b) (nth b 0) (.get vals (int b))))))
-              (persistent! out))))))))
+              n (count binder)
+              out (object-array (inc n))]
+          (aset out 0 s)
+          (dotimes [i n]
+            (let [b (nth binder i)]
+              (aset out (inc i) (if (vector? b) (nth b 0) (.get vals (int b))))))
+          (clojure.lang.LazilyPersistentVector/createOwning out))))))

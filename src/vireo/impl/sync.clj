@@ -18,22 +18,43 @@
   count), and never on an event loop."
   {})
 
+(defn push-allow-sync!
+  "Allows sync queries on `d` for this thread until `pop-allow-sync!` with the
+  token returned (blocks nest; an inner block for the same database on the
+  same thread reuses the outer one's connection). For callers without a body
+  fn, such as the Java facade's try-with-resources `allowSync()`."
+  [d]
+  (when-not (db/database? d)
+    (throw (err/error :vireo/interface-error (str "with-allow-sync needs a database, got " (pr-str d)) {})))
+  (let [thread (Thread/currentThread)]
+    (if (and (contains? *sync* d) (identical? (:thread (get *sync* d)) thread))
+      {:thread thread :nested true}
+      (let [slot {:thread thread :level (atom nil)}]
+        (push-thread-bindings {#'*sync* (assoc *sync* d slot)})
+        {:thread thread :slot slot :frame (clojure.lang.Var/getThreadBindingFrame)}))))
+
+(defn pop-allow-sync!
+  "Ends the block `push-allow-sync!` opened (on the same thread, innermost
+  first); the outermost block for a database hands its dedicated connection
+  back."
+  [{:keys [thread nested slot frame]}]
+  (when-not (identical? thread (Thread/currentThread))
+    (throw (IllegalStateException. "allow-sync: close the block on the thread that opened it")))
+  (when-not nested
+    (when-not (identical? frame (clojure.lang.Var/getThreadBindingFrame))
+      (throw (IllegalStateException. "allow-sync: blocks must be closed in reverse order of opening")))
+    (pop-thread-bindings)
+    (when-let [level @(:level slot)]
+      (p/await (ctx/release-root! level)))))
+
 (defn allow-sync*
   "Runs (f) with sync queries allowed on `d` for this thread. The outermost
   block for a database closes the dedicated connection its sync calls used.
   Exceptions propagate; the binding is restored in every case."
   [d f]
-  (when-not (db/database? d)
-    (throw (err/error :vireo/interface-error (str "with-allow-sync needs a database, got " (pr-str d)) {})))
-  (if (and (contains? *sync* d) (identical? (:thread (get *sync* d)) (Thread/currentThread)))
-    (f)
-    (let [slot {:thread (Thread/currentThread) :level (atom nil)}]
-      (try
-        (binding [*sync* (assoc *sync* d slot)]
-          (f))
-        (finally
-          (when-let [level @(:level slot)]
-            (p/await (ctx/release-root! level))))))))
+  (let [token (push-allow-sync! d)]
+    (try (f)
+         (finally (pop-allow-sync! token)))))
 
 (defn set-allow-sync! [d flag] (reset! (:allow-sync d) (boolean flag)) d)
 

@@ -31,33 +31,14 @@
   (call "vireo.promise/promise"))
 
 ;; ---------------------------------------------------------------- allow-sync
-;; vireo.impl.sync/allow-sync* takes a body fn; a Java try-with-resources
-;; block has no fn to hand over, so the same binding is pushed here and
-;; popped by AllowSync.close().
+;; A Java try-with-resources block has no body fn to hand to allow-sync*:
+;; AllowSync opens the block with push-allow-sync! and close() pops it.
 
 (defn -pushAllowSync [_ database]
-  (let [d (call "vireo.impl.ops/database-of" database)
-        ^clojure.lang.Var sync-var (resolve-var "vireo.impl.sync/*sync*")
-        current @sync-var
-        thread (Thread/currentThread)]
-    (when-not (call "vireo.impl.db/database?" d)
-      (throw (call "vireo.impl.errors/error" :vireo/interface-error
-            (str "allowSync needs a database, got " (pr-str database)) {})))
-    (if (and (contains? current d) (identical? (:thread (get current d)) thread))
-      {:thread thread :nested true}
-      (let [slot {:thread thread :level (atom nil)}]
-        (clojure.lang.Var/pushThreadBindings {sync-var (assoc current d slot)})
-        {:thread thread :slot slot :frame (clojure.lang.Var/getThreadBindingFrame)}))))
+  (call "vireo.impl.sync/push-allow-sync!" (call "vireo.impl.ops/database-of" database)))
 
-(defn -popAllowSync [_ {:keys [thread nested slot frame]}]
-  (when-not (identical? thread (Thread/currentThread))
-    (throw (IllegalStateException. "allowSync: close the block on the thread that opened it")))
-  (when-not nested
-    (when-not (identical? frame (clojure.lang.Var/getThreadBindingFrame))
-      (throw (IllegalStateException. "allowSync: blocks must be closed in reverse order of opening")))
-    (clojure.lang.Var/popThreadBindings)
-    (when-let [level @(:level slot)]
-      (call "vireo.promise/await" (call "vireo.impl.context/release-root!" level)))))
+(defn -popAllowSync [_ token]
+  (call "vireo.impl.sync/pop-allow-sync!" token))
 
 ;; ---------------------------------------------------------------- errors
 (defn- java-value

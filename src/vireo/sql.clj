@@ -150,7 +150,9 @@
     :name :label       keyword, and the backend name used in error messages
     :quote             identifier quote character
     :placeholder       :numbered ($1, $2 …), :positional (?) or (fn [n] sql)
-    :returning         statement kinds (#{:insert :update :delete}) with RETURNING
+    :returning         statement kinds (#{:insert :update :delete}) the dialect
+                       can render RETURNING for (the most its servers have;
+                       a database narrows it to what its server can do)
     :ilike :full-join  booleans: ILIKE / FULL JOIN available
     :limit-all         LIMIT literal used when only :offset is given (nil: bare OFFSET)
     :nulls-order       :native (NULLS FIRST/LAST) or :emulate (x IS NULL sort key)
@@ -160,6 +162,7 @@
     :drop-cascade      boolean: DROP TABLE … CASCADE available
     :drop-index-on     boolean: DROP INDEX needs ON table
     :column-references :inline or :table (hoist REFERENCES to FOREIGN KEY clauses)
+    :fk-set-default    boolean: ON DELETE/UPDATE SET DEFAULT available (optional)
     :cte               where a WITH clause may start: statement kinds (:select
                        :set-operation :insert :update :delete) and :set-member
                        (a member of a set operation)
@@ -183,7 +186,7 @@
     :returning #{:insert :update :delete} :ilike true :full-join true
     :limit-all nil :nulls-order :native :compound-member :parens
     :default-values "DEFAULT VALUES" :truncate "TRUNCATE TABLE"
-    :drop-cascade true :drop-index-on false :column-references :inline
+    :drop-cascade true :drop-index-on false :column-references :inline :fk-set-default true
     :cte #{:select :set-operation :insert :update :delete :set-member} :cte-dml true
     :row-locks {:update "FOR UPDATE" :no-key-update "FOR NO KEY UPDATE" :share "FOR SHARE"
                 :key-share "FOR KEY SHARE" :nowait "NOWAIT" :skip-locked "SKIP LOCKED"}
@@ -202,6 +205,7 @@
 
    :mysql
    {:name :mysql :label "mysql (MariaDB)" :quote \` :placeholder :positional
+    ;; MariaDB >= 10.5; MySQL and older MariaDB have none (vireo.impl.db detects it)
     :returning #{:insert :delete} :ilike false :full-join false
     :limit-all "18446744073709551615" :nulls-order :emulate :compound-member :parens
     :default-values "() VALUES ()" :truncate "TRUNCATE TABLE"
@@ -232,7 +236,7 @@
     :returning #{:insert :update :delete} :ilike false :full-join true
     :limit-all "-1" :nulls-order :native :compound-member :subquery
     :default-values "DEFAULT VALUES" :truncate "DELETE FROM"
-    :drop-cascade false :drop-index-on false :column-references :inline
+    :drop-cascade false :drop-index-on false :column-references :inline :fk-set-default true
     :cte #{:select :set-operation :insert :update :delete :set-member} :cte-dml false
     :row-locks nil
     :frame-units #{:rows :range :groups}
@@ -1110,11 +1114,14 @@
    :restrict "RESTRICT" :no-action "NO ACTION"})
 
 (defn- fk-action [sql-kw]
-  (fn [_ c]
+  (fn [ctx c]
     (let [a (get fk-actions (nth c 1 nil))]
       (when-not (and a (= 2 (count c)))
         (bad-form! (str "Expected [" (pr-str (first c)) " "
                         (str/join "|" (map pr-str (keys fk-actions))) "]") c))
+      ;; InnoDB accepts SET DEFAULT and silently enforces NO ACTION instead
+      (when (and (= :set-default (nth c 1)) (not (:fk-set-default (dia ctx))))
+        (not-supported! (dia ctx) (str sql-kw " SET DEFAULT")))
       (str sql-kw " " a))))
 
 (defn- default-sql

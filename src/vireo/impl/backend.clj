@@ -4,7 +4,8 @@
   (vertx-jdbc-client over sqlite-jdbc). Everything else in Vireo is backend
   neutral and reads only the dialect map."
   (:require [clojure.string :as str]
-            [vireo.impl.errors :as err])
+            [vireo.impl.errors :as err]
+            [vireo.sql :as sql])
   (:import (io.vertx.core Vertx)
            (io.vertx.sqlclient Pool PoolOptions SqlClient SqlConnectOptions ClientBuilder)
            (io.vertx.pgclient PgBuilder PgConnectOptions)
@@ -29,7 +30,7 @@
             :max-prepared-stmt-count :pipelining :pipelining-max-size}
    :sqlite #{:path :busy-timeout :journal-mode :foreign-keys :synchronous}})
 
-(def ^:private common-option-keys #{:vertx :allow-sync :url :leak-detection-threshold})
+(def ^:private common-option-keys #{:vertx :allow-sync :url :leak-detection-threshold :returning})
 
 (def defaults
   {:postgres {:host "127.0.0.1" :port 5432 :user "postgres" :max-size 10
@@ -39,6 +40,30 @@
            :charset "utf8mb4" :collation "utf8mb4_bin"}
    :sqlite {:max-size 4 :busy-timeout 5000 :journal-mode "WAL" :foreign-keys true
             :synchronous "NORMAL"}})
+
+(defn- check-returning
+  "The :returning option (the statement kinds RETURNING may be used on,
+  instead of what aio-connect detects): nil, or a set within what the
+  backend's dialect can render."
+  [kind v]
+  (when (some? v)
+    (let [most (:returning (sql/dialect kind))]
+      (when-not (and (or (set? v) (sequential? v)) (every? #{:insert :update :delete} v))
+        (throw (err/error :vireo/interface-error
+                          (str ":returning must be a set of statement kinds among :insert :update :delete"
+                               " (#{} switches RETURNING off), got " (pr-str v))
+                          {:backend kind :returning v})))
+      (when-let [extra (seq (remove most v))]
+        (throw (err/error :vireo/interface-error
+                          (str ":returning " (pr-str (set v)) ": " (name kind) " has no RETURNING on "
+                               (str/join ", " (map (comp str/upper-case name) (sort extra)))
+                               " (at most " (pr-str most) ")")
+                          {:backend kind :returning v})))
+      (when (and (= kind :postgres) (not (some #{:insert} v)))
+        (throw (err/error :vireo/interface-error
+                          (str ":returning " (pr-str (set v)) ": postgres reports generated keys only through"
+                               " INSERT … RETURNING, so :returning must keep :insert")
+                          {:backend kind :returning v}))))))
 
 (defn check-options
   "Throws a clear :vireo/interface-error for an option Vireo does not know for
@@ -54,7 +79,8 @@
                              (when (some #{:min-size :min-idle} unknown)
                                " (Vert.x pools have no minimum size: connections are opened on demand)")
                              "; known: " (str/join ", " (map pr-str (sort known))))
-                        {:backend kind :options (vec unknown)})))))
+                        {:backend kind :options (vec unknown)}))))
+  (check-returning kind (:returning opts)))
 
 ;; ---------------------------------------------------------------- URLs
 (defn- decode [s] (when s (URLDecoder/decode ^String s StandardCharsets/UTF_8)))

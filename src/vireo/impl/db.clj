@@ -53,7 +53,10 @@
 
 (defn- merged [kind opts]
   (backend/check-options kind opts)
-  (merge (backend/defaults kind) (dissoc opts :url)))
+  (cond-> (merge (backend/defaults kind) (dissoc opts :url))
+    ;; :returning nil means "detect", like no option at all
+    (nil? (:returning opts)) (dissoc :returning)
+    (some? (:returning opts)) (update :returning set)))
 
 (defn make-database
   "Given a backend kind and an options map, returns a Database (no connection
@@ -99,6 +102,8 @@
     (make-database kind (merge url-opts opts))))
 
 ;; ---------------------------------------------------------------- lifecycle
+(declare detect-capabilities)
+
 (defn- open!
   ([db] (open! db nil))
   ([db own-vertx]
@@ -118,7 +123,8 @@
               pool (backend/make-pool (:kind db) opts vertx)
               pipelined (when (:pipelining opts) (backend/make-pipelined-client (:kind db) opts vertx))]
           (reset! (:state db) {:status :open :pool pool :pipelined pipelined
-                               :vertx vertx :owns-vertx (nil? user-vertx)})
+                               :vertx vertx :owns-vertx (nil? user-vertx)
+                               :caps (detect-capabilities db pool)})
           pool))))))
 
 (defn pool
@@ -135,6 +141,108 @@
                                      " is closed; call (vireo.core/aio-connect db) to reopen it")
                                 {:database (describe db)})))))
 
+
+;; ---------------------------------------------------------------- capabilities
+;; What the server behind a database can do is data of the database, read
+;; from the server when its pool opens (aio-connect waits for it; a pool
+;; opened lazily by its first statement reads it then, and the operations
+;; that depend on it wait for the answer). Only RETURNING depends on it so
+;; far. The :returning option forces the set (no detection for it).
+
+(def all-returning
+  "Every statement kind that may carry RETURNING."
+  #{:insert :update :delete})
+
+(defn- version-numbers
+  "\"10.11.19-MariaDB-0+deb12u1\" -> [10 11 19]; MariaDB's replication
+  prefix \"5.5.5-\" is skipped. nil when there is no number."
+  [^String s]
+  (let [s (str/replace (str s) #"^5\.5\.5-" "")]
+    (when-let [[_ a b c] (re-find #"^(\d+)(?:\.(\d+))?(?:\.(\d+))?" s)]
+      (mapv #(if % (parse-long %) 0) [a b c]))))
+
+(defn- at-least? [v want] (and v (not (neg? (compare v want)))))
+
+(defn server-capabilities
+  "Given a backend kind and the server's version string (MySQL/MariaDB:
+  SELECT VERSION(); SQLite: sqlite_version(); PostgreSQL: ignored), returns
+  {:returning #{kinds} :server \"name version\"}. MariaDB >= 10.5: INSERT and
+  DELETE … RETURNING (no UPDATE … RETURNING); MySQL: none; SQLite >= 3.35:
+  all; PostgreSQL: all."
+  [kind ^String version]
+  (case kind
+    :postgres {:returning all-returning :server (str "PostgreSQL" (when version (str " " version)))}
+    :mysql (let [maria? (str/includes? (str/lower-case (str version)) "mariadb")
+                 v (version-numbers version)
+                 label (str (if maria? "MariaDB " "MySQL ") (str/join "." v))]
+             {:returning (if (and maria? (at-least? v [10 5 0])) #{:insert :delete} #{})
+              :server label})
+    :sqlite (let [v (version-numbers version)]
+              {:returning (if (at-least? v [3 35 0]) all-returning #{})
+               :server (str "SQLite " (str/join "." v))})))
+
+(def ^:private detect-sql
+  {:mysql "SELECT VERSION(), @@auto_increment_increment"
+   :sqlite "SELECT sqlite_version()"})
+
+(defn- with-option
+  "The detected capabilities with the user's :returning option in force."
+  [caps opts]
+  (if (contains? opts :returning)
+    (assoc caps :returning (:returning opts) :returning-source :option)
+    (assoc caps :returning-source :detected)))
+
+(defn- detect-capabilities
+  "Future of the capabilities of the server behind `pool`: {:returning #{…}
+  :server \"MariaDB 10.11.19\" :returning-source :detected|:option} plus, on
+  MySQL/MariaDB, :auto-increment-increment (the step between the ids of one
+  multi-row INSERT). PostgreSQL needs no query."
+  [db ^Pool pool]
+  (let [kind (:kind db)
+        opts (options db)]
+    (if-let [q (detect-sql kind)]
+      (-> (try (p/from-vertx (.execute (.query pool ^String q)))
+               (catch Throwable t (p/rejected t)))
+          (p/catch (fn [e] (p/rejected (err/map-error e q [] {:database (describe db)}))))
+          (p/map (fn [^RowSet rs]
+                   (let [^Row row (.next (.iterator rs))
+                         caps (server-capabilities kind (str (.getValue row (int 0))))]
+                     (with-option (cond-> caps
+                                    (= kind :mysql) (assoc :auto-increment-increment
+                                                           (long (.getValue row (int 1)))))
+                       opts)))))
+      (p/resolved (with-option (server-capabilities kind nil) opts)))))
+
+(defn capabilities
+  "Future of the database's capabilities (see `detect-capabilities`),
+  opening the pool if it is not open. A detection that failed (server
+  unreachable) is tried again."
+  [db]
+  (p/do
+    (let [pl (pool db)
+          st @(:state db)
+          ^CompletableFuture f (:caps st)]
+      (if (and f (not (.isCompletedExceptionally f)))
+        f
+        (let [f2 (detect-capabilities db pl)]
+          (swap! (:state db) (fn [s] (if (identical? (:caps s) f) (assoc s :caps f2) s)))
+          f2)))))
+
+(defn capabilities-now
+  "The database's capabilities when they are known already, else nil."
+  [db]
+  (let [^CompletableFuture f (:caps @(:state db))]
+    (when (and f (.isDone f) (not (.isCompletedExceptionally f)))
+      (.getNow f nil))))
+
+(defn describe-returning
+  "Why the database has the RETURNING kinds it has, for messages."
+  [caps]
+  (let [kinds (str/join ", " (map (comp str/upper-case name) (sort (:returning caps))))]
+    (if (= :option (:returning-source caps))
+      (str "its :returning option is " (pr-str (:returning caps)))
+      (str (:server caps) " has RETURNING on " (if (seq kinds) kinds "no statement")))))
+
 (defn connected? [db] (= :open (:status @(:state db))))
 
 (defn- read-max-prepared-stmt-count
@@ -150,22 +258,24 @@
         (p/handle (fn [v _e] v)))))
 
 (defn connect
-  "Opens the pool if it is not open (idempotent, safe when called concurrently).
-  On MySQL/MariaDB with the statement cache on, first reads the server's
-  max_prepared_stmt_count so the pool's caches stay within it. Returns a
-  future of nil."
+  "Opens the pool if it is not open (idempotent, safe when called concurrently)
+  and reads what the server can do (`capabilities`). On MySQL/MariaDB with
+  the statement cache on, first reads the server's max_prepared_stmt_count
+  so the pool's caches stay within it. Returns a future of nil."
   [db]
-  (if (and (= :mysql (:kind db)) (= :new (:status @(:state db)))
-           (:cache-prepared-statements (options db)) (not (:max-prepared-stmt-count (options db))))
-    (let [own (when-not (:vertx (options db)) (Vertx/vertx))]
-      (p/then (read-max-prepared-stmt-count db (or (:vertx (options db)) own))
-              (fn [n]
-                (locking (:state db)
-                  (when (and n (= :new (:status @(:state db))))
-                    (swap! (:config db) assoc :max-prepared-stmt-count n)))
-                (open! db own)
-                nil)))
-    (p/do (open! db) nil)))
+  (p/then
+   (if (and (= :mysql (:kind db)) (= :new (:status @(:state db)))
+            (:cache-prepared-statements (options db)) (not (:max-prepared-stmt-count (options db))))
+     (let [own (when-not (:vertx (options db)) (Vertx/vertx))]
+       (p/then (read-max-prepared-stmt-count db (or (:vertx (options db)) own))
+               (fn [n]
+                 (locking (:state db)
+                   (when (and n (= :new (:status @(:state db))))
+                     (swap! (:config db) assoc :max-prepared-stmt-count n)))
+                 (open! db own)
+                 nil)))
+     (p/do (open! db) nil))
+   (fn [_] (p/map (capabilities db) (constantly nil)))))
 
 (defn close
   "Closes the pool, and the Vertx instance if Vireo created it. Idempotent.

@@ -131,6 +131,10 @@
       SQLiteErrorCode/SQLITE_CONSTRAINT_UNIQUE :vireo/unique-violation
       SQLiteErrorCode/SQLITE_CONSTRAINT_PRIMARYKEY :vireo/unique-violation
       SQLiteErrorCode/SQLITE_CONSTRAINT_FOREIGNKEY :vireo/foreign-key-violation
+      ;; an ON DELETE/UPDATE RESTRICT action fails through SQLite's internal trigger
+      SQLiteErrorCode/SQLITE_CONSTRAINT_TRIGGER (if (some-> (.getMessage e) (.contains "FOREIGN KEY constraint failed"))
+                                                  :vireo/foreign-key-violation
+                                                  :vireo/integrity-error)
       SQLiteErrorCode/SQLITE_CONSTRAINT_NOTNULL :vireo/not-null-violation
       SQLiteErrorCode/SQLITE_CONSTRAINT_CHECK :vireo/check-violation
       SQLiteErrorCode/SQLITE_BUSY :vireo/operational-error
@@ -173,7 +177,7 @@
       {:type (sqlite->type e)
        :message (.getMessage e)
        :error-code (.code (.getResultCode e))
-       :sqlite-code (str (.getResultCode e))})
+       :sqlite-code (.name (.getResultCode e))})
 
     (instance? DatabaseException e)
     (let [^DatabaseException e e]

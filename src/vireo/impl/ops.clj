@@ -3,7 +3,8 @@
   Hot statements are formatted once per model, dialect and shape into a
   template: the SQL string plus a binder that places the call's parameters,
   so a call only encodes values and executes."
-  (:require [vireo.impl.context :as ctx]
+  (:require [clojure.string :as str]
+            [vireo.impl.context :as ctx]
             [vireo.impl.db :as db]
             [vireo.impl.errors :as err]
             [vireo.impl.model :as model]
@@ -181,10 +182,11 @@
 
 (defn- describe-filter [filter] (pr-str filter))
 
-(defn- does-not-exist [m filter]
+(defn- does-not-exist [m filter sql params]
   (err/error :vireo/does-not-exist
-             (str (:name m) " instance matching query does not exist: " (describe-filter filter))
-             {:model (:name m) :filter filter}))
+             (str (:name m) " instance matching query does not exist: " (describe-filter filter)
+                  "\nSQL: " sql "\nParams: " (pr-str (vec params)))
+             {:model (:name m) :filter filter :sql sql :params (vec params)}))
 
 (defn- run-get
   "One stage from the driver's result to the instance (or nil, or a
@@ -194,12 +196,13 @@
     (let [d (database-of m)
           dialect (:dialect d)
           [{:keys [sql binder]} args] (get-template m dialect filter)
-          sh (shape m dialect)]
-      (ctx/execute d sql (bind binder args) opts
+          sh (shape m dialect)
+          params (bind binder args)]
+      (ctx/execute d sql params opts
                    (fn [rs]
                      (let [row (db/first-row->map rs sh)]
                        (if (and required? (nil? row))
-                         (throw (does-not-exist m filter))
+                         (throw (does-not-exist m filter sql params))
                          (model/loaded row))))
                    {:model (:name m)}))))
 
@@ -213,6 +216,25 @@
   :vireo/does-not-exist naming the model and filter when there is none."
   [m filter opts]
   (run-get m filter opts true))
+
+;; ---------------------------------------------------------------- capabilities
+(defn- with-caps
+  "Calls (f caps) with the database's capabilities (vireo.impl.db/capabilities):
+  at once when they are known, else when the detection answers."
+  [d f]
+  (if-let [c (db/capabilities-now d)]
+    (f c)
+    (p/then (db/capabilities d) f)))
+
+(defn- refuse-returning
+  "Throws :vireo/not-supported for RETURNING on `kind` (:insert :update :delete)."
+  [d caps kind]
+  (let [feature (str "RETURNING on " (str/upper-case (name kind)))]
+    (throw (err/error :vireo/not-supported
+                      (str feature " is not supported by " (db/describe d) " (" (db/describe-returning caps) ")")
+                      {:backend (:kind d) :database (db/describe d) :feature feature}))))
+
+(defn- can-return? [caps kind] (contains? (:returning caps) kind))
 
 ;; ---------------------------------------------------------------- writes
 (defn- complete-instance
@@ -234,44 +256,52 @@
               acc))
           values (:fields m)))
 
+(declare insert-with-caps)
+
 (defn- insert*
-  "Future of the inserted instance (all fields, generated key filled in)."
+  "Future of the inserted instance (all fields, generated key filled in):
+  the key from RETURNING where the database has it on INSERT, else from the
+  driver's last insert id."
   [m values opts]
   (p/do
     (check-keys m values "aio-create")
-    (let [d (database-of m)
-          dialect (:dialect d)
-          values (with-defaults m values)
-          pk (:pk-field m)
-          cols (let [out (java.util.ArrayList.)]
-                 (doseq [f (:fields m)]
-                   (when (and (contains? values (:key f))
-                              (not (and (:auto f) (nil? (get values (:key f))))))
-                     (.add out f)))
-                 (db/owning-vector out))
-          want-id? (and pk (nil? (get values (:key pk))))
-          returning? (and want-id? (contains? (:returning (sql/dialect dialect)) :insert))
-          tpl (cached m dialect [:insert (db/owning-vector (java.util.ArrayList. ^java.util.Collection (map :key cols)))]
-                      (fn []
-                        (cond-> {:insert-into (model/table-ident m)}
-                          (seq cols) (assoc :columns (mapv model/column-ident cols)
-                                            :values [(vec (map-indexed (fn [i _] (slot i)) cols))])
-                          (empty? cols) (assoc :values :default)
-                          returning? (assoc :returning [(model/column-ident pk)]))))
-          args (let [n (count cols) out (object-array n)]
-                 (dotimes [i n]
-                   (let [f (nth cols i)]
-                     (aset out i (model/encode-write-value m dialect (:key f) (get values (:key f))))))
-                 (java.util.Arrays/asList out))]
-      (ctx/execute d (:sql tpl) (bind (:binder tpl) args) opts
-                   (fn [^RowSet rs]
-                     (let [id (when want-id?
-                                (let [decode (get-in (model/codecs m dialect) [(:key pk) :decode])]
-                                  (decode (if returning?
-                                            (let [it (.iterator rs)] (when (.hasNext it) (.getValue ^Row (.next it) (int 0))))
-                                            (db/last-insert-id d rs)))))]
-                       (model/loaded (complete-instance m (cond-> values want-id? (assoc (:key pk) id))))))
-                   {:model (:name m)}))))
+    (let [d (database-of m)]
+      (with-caps d (fn [caps] (insert-with-caps m d caps values opts))))))
+
+(defn- insert-with-caps [m d caps values opts]
+  (let [dialect (:dialect d)
+        values (with-defaults m values)
+        pk (:pk-field m)
+        cols (let [out (java.util.ArrayList.)]
+               (doseq [f (:fields m)]
+                 (when (and (contains? values (:key f))
+                            (not (and (:auto f) (nil? (get values (:key f))))))
+                   (.add out f)))
+               (db/owning-vector out))
+        want-id? (and pk (nil? (get values (:key pk))))
+        returning? (and want-id? (can-return? caps :insert))
+        tpl (cached m dialect [(if returning? :insert-returning :insert)
+                               (db/owning-vector (java.util.ArrayList. ^java.util.Collection (map :key cols)))]
+                    (fn []
+                      (cond-> {:insert-into (model/table-ident m)}
+                        (seq cols) (assoc :columns (mapv model/column-ident cols)
+                                          :values [(vec (map-indexed (fn [i _] (slot i)) cols))])
+                        (empty? cols) (assoc :values :default)
+                        returning? (assoc :returning [(model/column-ident pk)]))))
+        args (let [n (count cols) out (object-array n)]
+               (dotimes [i n]
+                 (let [f (nth cols i)]
+                   (aset out i (model/encode-write-value m dialect (:key f) (get values (:key f))))))
+               (java.util.Arrays/asList out))]
+    (ctx/execute d (:sql tpl) (bind (:binder tpl) args) opts
+                 (fn [^RowSet rs]
+                   (let [id (when want-id?
+                              (let [decode (get-in (model/codecs m dialect) [(:key pk) :decode])]
+                                (decode (if returning?
+                                          (let [it (.iterator rs)] (when (.hasNext it) (.getValue ^Row (.next it) (int 0))))
+                                          (db/last-insert-id d rs)))))]
+                     (model/loaded (complete-instance m (cond-> values want-id? (assoc (:key pk) id))))))
+                 {:model (:name m)})))
 
 (defn- pk-values
   "The instance's primary-key values (one per key field), or nil when any is
@@ -424,11 +454,24 @@
         (contains? query :delete-from) :delete
         :else :ddl))
 
+(declare execute-data*)
+
 (defn- execute-data
-  "Formats plain query data for the database and runs it (see `execute`)."
+  "Formats plain query data for the database and runs it (see `execute`).
+  A :returning the database cannot do is refused (its dialect may have it:
+  MariaDB < 10.5, MySQL, the :returning option)."
   [d query opts]
-  (let [[s & params] (shape/format-query query (:dialect d))
-        kind (statement-kind query)]
+  (let [kind (statement-kind query)]
+    (if (and (#{:insert :update :delete} kind)
+             (let [r (:returning query)] (and (some? r) (not (and (sequential? r) (empty? r))))))
+      (with-caps d (fn [caps]
+                     (if (can-return? caps kind)
+                       (execute-data* d query opts kind)
+                       (refuse-returning d caps kind))))
+      (execute-data* d query opts kind))))
+
+(defn- execute-data* [d query opts kind]
+  (let [[s & params] (shape/format-query query (:dialect d))]
     (ctx/execute d s params opts
                  (fn [^RowSet rs]
                    (cond
@@ -443,36 +486,176 @@
   (when-let [r (:vireo/returning q)]
     (q/returning-fields m (when (sequential? r) r))))
 
-(defn- insert-ids
-  "Decodes the keys an insert generated: ids from RETURNING rows, else from
-  last-insert-id (consecutive for a multi-row statement) or the values given."
-  [m d dialect compiled returning? ^RowSet rs single?]
-  (let [pk (:pk-field m)
-        rows (:rows compiled)]
+;; ---------------------------------------------------------------- inserts
+(def ^:private max-params
+  "The bind parameters one statement may carry: PostgreSQL's and MariaDB's
+  protocols count them in 16 bits; SQLite's SQLITE_MAX_VARIABLE_NUMBER
+  defaults to 32766."
+  {:postgres 65535 :mysql 65535 :sqlite 32766})
+
+(defn- param-limit [d] (get max-params (:kind d) 32766))
+
+(defn- insert-statements
+  "Given a formatted-ready insert query map (from compile-insert, RETURNING
+  added), returns [[sql params n-rows] …]: one statement when its parameters
+  fit the backend's limit, else the rows split into chunks that do, each
+  one multi-row statement. A query without value rows (DEFAULT VALUES) for
+  n rows is n statements."
+  [d query n-rows]
+  (let [dialect (:dialect d)
+        values (:values query)
+        fmt (fn [q n] (let [[s & ps] (sql/format q {:dialect dialect})] [s (vec ps) n]))]
+    (if-not (and (vector? values) (seq values))
+      (vec (repeat (max 1 n-rows) (fmt query 1)))
+      (let [limit (long (param-limit d))
+            one (count (nth (fmt (assoc query :values [(first values)]) 1) 1))
+            per (if (pos? one) (max 1 (dec (quot limit one))) (count values))
+            split (fn split [rows]
+                    (let [[_ ps _ :as st] (fmt (assoc query :values rows) (count rows))]
+                      (if (and (> (count ps) limit) (> (count rows) 1))
+                        (let [h (quot (count rows) 2)]
+                          (into (split (subvec rows 0 h)) (split (subvec rows h))))
+                        [st])))]
+        (into [] (mapcat split) (map vec (partition-all per values)))))))
+
+(defn- run-statements
+  "Runs statements [sql params n-rows] one after another; (f rowset n-rows)
+  decodes each result. More than one statement run inside one transaction
+  (a savepoint when one is open), so they succeed or fail together. Future of
+  the vector of decoded results."
+  [d stmts opts f info]
+  (let [run (fn [opts]
+              (reduce (fn [fut [s ps n]]
+                        (p/then fut (fn [acc] (ctx/execute d s ps opts (fn [rs] (conj acc (f rs n))) info))))
+                      (p/resolved [])
+                      stmts))]
+    (if (= 1 (count stmts))
+      (run opts)
+      (ctx/atomic d (select-keys opts [:connection]) (fn [tx] (run (assoc opts :connection tx))) false))))
+
+(defn- returned-ids
+  "The first column of every RETURNING row, decoded by the key's codec."
+  [m dialect ^RowSet rs]
+  (let [dec (get-in (model/codecs m dialect) [(:key (:pk-field m)) :decode])
+        it (.iterator rs)]
+    (loop [acc (transient [])]
+      (if (.hasNext it)
+        (recur (conj! acc (dec (.getValue ^Row (.next it) (int 0)))))
+        (persistent! acc)))))
+
+(defn- last-insert-ids
+  "The n keys a plain multi-row INSERT generated, from the driver's last
+  insert id: MariaDB/MySQL report the batch's first id (the rest follow by
+  @@auto_increment_increment), SQLite the last (rowids are consecutive)."
+  [d caps ^RowSet rs n]
+  (let [id (some-> (db/last-insert-id d rs) types/normalise-value)
+        id (when (and id (not (zero? (long id)))) (long id))]
+    (if (nil? id)
+      (vec (repeat n nil))
+      (let [step (long (or (:auto-increment-increment caps) 1))
+            start (if (= :sqlite (:kind d)) (- id (* step (dec (long n)))) id)]
+        (mapv #(+ start (* step (long %))) (range n))))))
+
+(defn- given-keys [m rows]
+  (mapv (fn [r] (if-let [pk (:pk-field m)] (get r (:key pk)) (mapv #(get r (:key %)) (:pk-fields m)))) rows))
+
+(defn- upsert? [q] (boolean (or (:do-nothing q) (:do-update-set q))))
+
+(defn- refuse-upsert-keys [m d caps q]
+  (throw (err/error :vireo/not-supported
+                    (str (if (:vireo/single q) "insert" "insert-many") " of " (:name m)
+                         " with an on-conflict clause cannot give back the keys it wrote on " (db/describe d)
+                         " (" (db/describe-returning caps) "; without RETURNING the keys of rows it"
+                         (if (:vireo/single q) " updated" " skipped or updated") " are unknown);"
+                         " use as-rowcount for the number of rows instead")
+                    {:backend (:kind d) :database (db/describe d) :model (:name m)
+                     :feature "keys of an upsert without RETURNING"})))
+
+(defn- run-insert-group
+  "Compiles the insert query `q` (its rows, or INSERT … SELECT) with
+  RETURNING of `ret-cols` (nil: none), runs it in chunks, and decodes each
+  statement with (f rowset n-rows). Future of [compiled results]."
+  [d q ret-cols opts f info]
+  (let [c (q/compile-insert q (:dialect d))
+        query (cond-> (:query c) ret-cols (assoc :returning ret-cols))
+        stmts (if (:vireo/from q)
+                (let [[s & ps] (sql/format query {:dialect (:dialect d)})] [[s (vec ps) nil]])
+                (insert-statements d query (count (:vireo/rows q))))]
+    (p/map (run-statements d stmts opts f info) (fn [results] [c results]))))
+
+(defn- run-insert
+  "An insert model query on `d` with capabilities `caps`. Future of: with
+  `returning`, the instances written; with as-rowcount or insert-from, the
+  rows inserted; else the keys (one, or a vector in row order)."
+  [m d caps q opts info]
+  (let [dialect (:dialect d)
+        ret-fields (returning-cols m q)
+        has-ret? (can-return? caps :insert)
+        single? (:vireo/single q)
+        pk (:pk-field m)
+        rows (:vireo/rows q)]
     (cond
-      returning?
-      (let [dec (get-in (model/codecs m dialect) [(:key pk) :decode])
-            it (.iterator rs)
-            ids (loop [acc (transient [])]
-                  (if (.hasNext it)
-                    (recur (conj! acc (dec (.getValue ^Row (.next it) (int 0)))))
-                    (persistent! acc)))]
-        (if single? (first ids) ids))
+      ret-fields
+      (if has-ret?
+        (p/map (run-insert-group d q (mapv model/column-ident ret-fields) opts
+                                 (let [dec (q/instance-decoder m dialect ret-fields)] (fn [rs _] (dec rs))) info)
+               (fn [[_ results]] (into [] cat results)))
+        (refuse-returning d caps :insert))
 
-      (or (nil? pk) (not (:auto pk)) (every? #(some? (get % (:key pk))) rows))
-      (let [ids (mapv (fn [r] (if pk (get r (:key pk)) (mapv #(get r (:key %)) (:pk-fields m)))) rows)]
-        (if single? (first ids) ids))
+      (or (:vireo/rowcount q) (:vireo/from q))
+      (p/map (run-insert-group d q nil opts (fn [^RowSet rs _] (.rowCount rs)) info)
+             (fn [[_ results]] (reduce + 0 results)))
 
+      ;; keys that are not generated: the values given
+      (or (nil? pk) (not (:auto pk)))
+      (if (and (upsert? q) pk has-ret?)
+        (p/map (run-insert-group d q [(model/column-ident pk)] opts (fn [rs _] (returned-ids m dialect rs)) info)
+               (fn [[_ results]] (let [ids (into [] cat results)] (if single? (first ids) ids))))
+        (p/map (run-insert-group d q nil opts (fn [_ _] nil) info)
+               (fn [[c _]] (let [ids (given-keys m (:rows c))] (if single? (first ids) ids)))))
+
+      ;; an upsert: the keys of the rows written, as the database returns them
+      (upsert? q)
+      (cond
+        has-ret?
+        (p/map (run-insert-group d q [(model/column-ident pk)] opts (fn [rs _] (returned-ids m dialect rs)) info)
+               (fn [[_ results]] (let [ids (into [] cat results)] (if single? (first ids) ids))))
+        ;; one row: MariaDB's insert id is the new or updated row's (0 for a
+        ;; no-op); SQLite's is stale unless the row was inserted
+        (and single? (or (= :mysql (:kind d)) (not (:do-update-set q))))
+        (p/map (run-insert-group d q nil opts
+                                 (fn [^RowSet rs n]
+                                   (when (pos? (.rowCount rs)) (first (last-insert-ids d caps rs n))))
+                                 info)
+               (fn [[_ [id]]] id))
+        :else (refuse-upsert-keys m d caps q))
+
+      ;; generated keys, in row order: rows giving their key go first (their
+      ;; keys are known), the others after, in their own statements, so the
+      ;; keys generated are increasing in row order (RETURNING's order is not
+      ;; promised: they are sorted)
       :else
-      (let [first-id (some-> (db/last-insert-id d rs) types/normalise-value)
-            first-id (when (and first-id (not (zero? (long first-id)))) (long first-id))]
-        (if single?
-          first-id
-          ;; MySQL reports the first id of the batch; SQLite the last
-          (when first-id
-            (let [n (.rowCount rs)
-                  start (if (= :sqlite (:kind d)) (- first-id (dec n)) first-id)]
-              (mapv #(+ start %) (range n)))))))))
+      (let [given? (fn [r] (some? (get r (:key pk))))
+            idx-given (filterv #(given? (nth rows %)) (range (count rows)))
+            idx-auto (filterv #(not (given? (nth rows %))) (range (count rows)))
+            gen (fn [^RowSet rs n] (if has-ret? (vec (sort (returned-ids m dialect rs))) (last-insert-ids d caps rs n)))
+            ret (when has-ret? [(model/column-ident pk)])]
+        (if (or (empty? idx-given) (empty? idx-auto))
+          (p/map (run-insert-group d q (when (seq idx-auto) ret) opts (if (seq idx-auto) gen (fn [_ _] nil)) info)
+                 (fn [[c results]]
+                   (let [ids (if (seq idx-auto) (into [] cat results) (given-keys m (:rows c)))]
+                     (if single? (first ids) ids))))
+          ;; both kinds: two groups in one transaction
+          (let [qg (assoc q :vireo/rows (mapv rows idx-given))
+                qa (assoc q :vireo/rows (mapv rows idx-auto))
+                both (fn [opts]
+                       (p/let [[cg _] (run-insert-group d qg nil opts (fn [_ _] nil) info)
+                               [_ ra] (run-insert-group d qa ret opts gen info)]
+                         (let [out (object-array (count rows))]
+                           (doseq [[i k] (map vector idx-given (given-keys m (:rows cg)))] (aset out (int i) k))
+                           (doseq [[i k] (map vector idx-auto (into [] cat ra))] (aset out (int i) k))
+                           (vec out))))]
+            (ctx/atomic d (select-keys opts [:connection]) (fn [tx] (both (assoc opts :connection tx))) false)))))))
 
 (defn- execute-model-query
   [q opts]
@@ -491,34 +674,23 @@
       (ctx/execute d (:vireo/sql q) (:vireo/params q) opts (q/raw-decoder m dialect shape) info)
 
       :insert
-      (let [ret-fields (returning-cols m q)
-            pk (:pk-field m)
-            want-ids? (and (nil? ret-fields) (not (:vireo/rowcount q)) (nil? (:vireo/from q)))
-            returning? (and want-ids? pk (contains? (:returning (sql/dialect dialect)) :insert))
-            q (cond-> q
-                ret-fields (assoc :vireo/returning (mapv model/column-ident ret-fields))
-                returning? (assoc :vireo/returning [(model/column-ident pk)]))
-            c (q/compile-insert q dialect)
-            [s & params] (sql/format (:query c) {:dialect dialect})]
-        (ctx/execute d s params opts
-                     (fn [^RowSet rs]
-                       (cond
-                         ret-fields ((q/instance-decoder m dialect ret-fields) rs)
-                         want-ids? (insert-ids m d dialect c returning? rs (:vireo/single q))
-                         :else (.rowCount rs)))
-                     info))
+      (with-caps d (fn [caps] (run-insert m d caps q opts info)))
 
       (:update :delete)
-      (let [ret-fields (returning-cols m q)
+      (let [kind (:vireo/query q)
+            ret-fields (returning-cols m q)
             q (cond-> q ret-fields (assoc :vireo/returning (mapv model/column-ident ret-fields)))
-            c (if (= :update (:vireo/query q)) (q/compile-update q dialect) (q/compile-delete q dialect))
-            [s & params] (sql/format (:query c) {:dialect dialect})]
-        (ctx/execute d s params opts
-                     (fn [^RowSet rs]
-                       (if ret-fields
-                         ((q/instance-decoder m dialect ret-fields) rs)
-                         (.rowCount rs)))
-                     info)))))
+            c (if (= :update kind) (q/compile-update q dialect) (q/compile-delete q dialect))
+            [s & params] (sql/format (:query c) {:dialect dialect})
+            run #(ctx/execute d s params opts
+                              (fn [^RowSet rs]
+                                (if ret-fields
+                                  ((q/instance-decoder m dialect ret-fields) rs)
+                                  (.rowCount rs)))
+                              info)]
+        (if ret-fields
+          (with-caps d (fn [caps] (if (can-return? caps kind) (run) (refuse-returning d caps kind))))
+          (run))))))
 
 (defn execute
   "Runs a model query (see vireo.impl.query) or formats plain query data for

@@ -8,7 +8,9 @@
   each after the previous one's future completed. A receiver connected with a
   :sender only hears about that model (compared by model :name, so a model
   re-bound to another database still matches). The registry is global and
-  thread-safe. See docs/signals.md for which operations send which signal.
+  thread-safe. See docs/signals.md for which operations send which signal
+  and which send none (bulk queries, the dependants of a recursive delete,
+  many-to-many links, rows loaded by queries).
 
   Public vars:
     pre-save        - sent by aio-save / aio-create before the row is written; kw {:created bool}
@@ -68,7 +70,9 @@
   (signal :post-save))
 
 (def pre-delete
-  "Sent by aio-delete-instance before the DELETE, kw {}. A failure aborts it."
+  "Sent by aio-delete-instance before the DELETE, kw {}, for the instance
+  given only (not the dependants a recursive delete removes). A failure
+  aborts it."
   (signal :pre-delete))
 
 (def post-delete
@@ -77,7 +81,8 @@
 
 (def pre-init
   "Sent synchronously (`send-sync`) when vireo.core/instance builds an
-  instance, after its field values are set; kw {}."
+  instance, after its field values are set; kw {}. Rows loaded by queries
+  (aio-get, selects, fetch, prefetch, related) do not send it."
   (signal :pre-init))
 
 ;; ---------------------------------------------------------------- connecting

@@ -128,3 +128,104 @@
         (is (= [(first hostile-values)]
                (mapv :word (:rows (await! (v/aio-execute-sql (ts/db) (str "SELECT word FROM types_canary WHERE word = " (ph 1))
                                                              [(first hostile-values)]))))))))))
+
+;; ---------------------------------------------------------------- relations and queries over hostile names
+(declare ^:private hostile-link)
+
+(defn- relation-names
+  "Short hostile names (generated index and through-table names append to
+  them, and must stay within PostgreSQL's 63 bytes and MariaDB's 64
+  characters)."
+  [backend]
+  (let [emoji (if (= backend :mysql) "ü" "😀")]
+    {:p-table (str "hp \"'`;--" emoji) :p-id "pid \"'`;" :p-label "label '\";-- x"
+     :c-table (str "hc \"'`;/*" emoji) :c-parent "par \"'` ;--" :c-note "note ?$1 '"
+     :l-table "hl '\";#" :l-child "ch \"'`" :l-parent "pa ;--'"}))
+
+(defn- hostile-relations [n]
+  (let [P (ts/model 'HostileP {:table (:p-table n)
+                               :fields [:id {:type :auto :column (:p-id n)}
+                                        :label {:type :char :max-length 100 :unique true :column (:p-label n)}]})
+        C (ts/model 'HostileC {:table (:c-table n)
+                               :fields [:parent {:type :foreign-key :model P :column (:c-parent n) :backref :kids}
+                                        :note {:type :text :column (:c-note n) :null true}
+                                        :tags {:type :many-to-many :model P :backref :tagged}
+                                        :links {:type :many-to-many :model P :through #'hostile-link :backref :linked}]})
+        L (ts/model 'HostileL {:table (:l-table n)
+                               :fields [:child {:type :foreign-key :model C :column (:l-child n) :on-delete :cascade}
+                                        :parent {:type :foreign-key :model P :column (:l-parent n) :on-delete :cascade}]})]
+    [P C L]))
+
+(deftest hostile-relations-and-queries-test
+  (let [n (relation-names ts/*backend*)
+        [P C L] (hostile-relations n)
+        Canary (canary-model)
+        [v1 v2 v3 v4] (take 4 hostile-values)]
+    (with-redefs [hostile-link L]
+      (try
+        (await! (v/aio-drop-tables [L C P Canary] {:safe true}))
+        (await! (v/aio-create-tables [Canary P C L]))
+        (await! (v/aio-create Canary {:word "tweet"}))
+        (testing "insert-many yields the keys; rows read back verbatim"
+          (let [ids (await! (v/aio-execute (v/insert-many P [{:label v1} {:label v2} {:label v3}])))]
+            (is (= 3 (count ids)))
+            (is (= [v1 v2 v3] (mapv #(:label (await! (v/aio-get P %))) ids)))))
+        (let [[p1 p2 p3] (await! (v/aio-execute (v/order-by (v/select P) :id)))
+              c1 (await! (v/aio-create C {:parent p1 :note v4}))
+              c2 (await! (v/aio-create C {:parent (:id p2) :note v1}))]
+          (testing "the foreign-key column stores the key; fetch and a join inferred over it"
+            (is (= (:id p1) (:parent (await! (v/aio-get C (:id c1))))))
+            (is (= p1 (:parent (await! (v/aio-fetch C (await! (v/aio-get C (:id c1))) :parent)))))
+            (is (= [[v4 v1] [v1 v2]]
+                   (await! (v/aio-execute (-> (v/select C :note (keyword (:p-table n) "label")) (v/join P)
+                                              (v/order-by :id) v/as-vectors))))))
+          (testing "joins under hostile aliases, with explicit conditions, as maps and instances"
+            (let [al (str "al \"'`;")]
+              (is (= [{:note v4 (keyword al "label") v1} {:note v1 (keyword al "label") v2}]
+                     (await! (v/aio-execute (-> (v/select C :note (keyword al "label"))
+                                                (v/join P {:as (keyword al) :type :left
+                                                           :on [:= (keyword al "id") :parent]})
+                                                (v/order-by :id) v/as-maps)))))
+              (is (= [v1 v2] (mapv #(get-in % [:owner :label])
+                                   (await! (v/aio-execute (-> (v/select C P) (v/join P {:as (keyword al) :attr :owner})
+                                                              (v/order-by :id)))))))))
+          (testing "where over hostile columns, count, exists"
+            (is (= 1 (await! (v/aio-count (v/where (v/select C) {:note v4 :parent (:id p1)})))))
+            (is (= 2 (await! (v/aio-count (-> (v/select C) (v/join P) (v/where [:in (keyword (:p-table n) "label") [v1 v2]]))))))
+            (is (true? (await! (v/aio-exists (v/where (v/select P) {:label__in [v3]})))))
+            (is (= 3 (await! (v/aio-count (v/select P))))))
+          (testing "update with a hostile value, filtered on a hostile column"
+            (is (= 1 (await! (v/aio-execute (-> (v/update C {:note v3}) (v/where {:note v1}))))))
+            (is (= v3 (:note (await! (v/aio-get C (:id c2)))))))
+          (testing "upsert on the hostile unique column keeps one row and takes the new value"
+            (await! (v/aio-execute (v/on-conflict (v/insert P {:label v1}) {:target [:label] :update {:label v4}})))
+            (is (= [v4 v2 v3] (mapv :label (await! (v/aio-execute (v/order-by (v/select P) :id))))))
+            (await! (v/aio-execute (v/on-conflict-ignore (v/insert P {:label v2}))))
+            (is (= 3 (await! (v/aio-count (v/select P))))))
+          (testing "prefetch both ways over the hostile foreign-key column, both strategies"
+            (doseq [strategy [:where :join]]
+              (is (= [[v4 [v4]] [v2 [v3]] [v3 []]]
+                     (mapv (juxt :label #(mapv :note (:kids %)))
+                           (await! (v/aio-prefetch (v/order-by (v/select P) :id) (v/order-by (v/select C) :id) {:strategy strategy}))))
+                  (str strategy)))
+            (is (= [v4 v2] (mapv #(get-in % [:parent :label]) (await! (v/aio-prefetch (v/order-by (v/select C) :id) (v/select P)))))))
+          (testing "many-to-many through a generated table named after hostile tables"
+            (is (= 2 (await! (v/aio-add C c1 :tags [p2 p3]))))
+            (is (= [v2 v3] (mapv :label (await! (v/aio-related C c1 :tags)))))
+            (is (= [(:id c1)] (mapv :id (await! (v/aio-related P p3 :tagged)))))
+            (is (= 1 (await! (v/aio-remove C c1 :tags p2))))
+            (is (= 1 (await! (v/aio-clear C c1 :tags)))))
+          (testing "many-to-many through a given model with hostile table and column names"
+            (is (= 2 (await! (v/aio-add C c2 :links [p1 p3]))))
+            (is (= 0 (await! (v/aio-add C c2 :links [p1]))))
+            (is (= [(:id c2)] (mapv :id (await! (v/aio-related P p1 :linked)))))
+            (is (= 1 (await! (v/aio-remove C c2 :links [p3]))))
+            (is (= [(:id p1)] (mapv :id (await! (v/aio-related C c2 :links))))))
+          (testing "a recursive delete through the hostile foreign keys"
+            (is (= 1 (await! (v/aio-delete-instance P p1 {:recursive true}))))
+            (is (= [(:id c2)] (mapv :id (await! (v/aio-execute (v/select C))))))
+            (is (= [] (await! (v/aio-execute (v/select L)))))))
+        (testing "nothing was executed: the canary is intact"
+          (is (canary-alive?)))
+        (finally
+          (await! (v/aio-drop-tables [L C P Canary] {:safe true})))))))

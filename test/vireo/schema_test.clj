@@ -1,5 +1,7 @@
 (ns ^:vireo/per-backend vireo.schema-test
-  "vireo.impl.schema (schema manager and introspection) against each backend."
+  "The schema manager and introspection (vireo.core's aio-* wrappers over
+  vireo.impl.schema) against each backend. index-names has no public
+  wrapper and is called directly."
   (:require [clojure.test :refer [deftest is testing]]
             [vireo.core :as v]
             [vireo.impl.schema :as schema]
@@ -32,49 +34,49 @@
   (let [Foo (schema-foo) Quote (schema-quote) d (ts/db)]
     (ts/with-tables [Foo Quote]
       (testing "get-tables: a sorted vector holding the model tables, no internal tables"
-        (let [tables (await! (schema/get-tables d))]
+        (let [tables (await! (v/aio-get-tables d))]
           (is (vector? tables))
           (is (= (sort tables) tables))
           (is (every? string? tables))
           (is (some #{"schemafoo"} tables))
           (is (some #{quote-table} tables))
           (is (not-any? #(.startsWith ^String % "sqlite_") tables)))
-        (is (= (await! (schema/get-tables d)) (await! (schema/get-tables Foo {})))
+        (is (= (await! (v/aio-get-tables d)) (await! (v/aio-get-tables Foo {})))
             "a model stands for its database"))
       (testing "table-exists: by model, by name, by a model on a database"
-        (is (true? (await! (schema/table-exists Foo))))
-        (is (true? (await! (schema/table-exists d "schemafoo"))))
-        (is (true? (await! (schema/table-exists d Quote))))
-        (is (true? (await! (schema/table-exists d quote-table {})))))
+        (is (true? (await! (v/aio-table-exists Foo))))
+        (is (true? (await! (v/aio-table-exists d "schemafoo"))))
+        (is (true? (await! (v/aio-table-exists d Quote))))
+        (is (true? (await! (v/aio-table-exists d quote-table {})))))
       (testing "names are compared exactly, never spliced into the SQL"
-        (is (false? (await! (schema/table-exists d "SCHEMAFOO"))))
-        (is (false? (await! (schema/table-exists d "schemafo"))))
-        (is (false? (await! (schema/table-exists d "schemafoo' OR '1'='1"))))
-        (is (false? (await! (schema/table-exists d "schema_q'uo")))))
+        (is (false? (await! (v/aio-table-exists d "SCHEMAFOO"))))
+        (is (false? (await! (v/aio-table-exists d "schemafo"))))
+        (is (false? (await! (v/aio-table-exists d "schemafoo' OR '1'='1"))))
+        (is (false? (await! (v/aio-table-exists d "schema_q'uo")))))
       (testing "bad arguments fail the future"
-        (let [f (schema/table-exists d 42)]
+        (let [f (v/aio-table-exists d 42)]
           (is (p/future? f))
           (is (v/error-type? (error-of (constantly f)) :vireo/interface-error)))
-        (is (v/error-type? (error-of #(schema/table-exists d "")) :vireo/interface-error))
-        (is (v/error-type? (error-of #(schema/get-tables {:not "a db"})) :vireo/interface-error))))
+        (is (v/error-type? (error-of #(v/aio-table-exists d "")) :vireo/interface-error))
+        (is (v/error-type? (error-of #(v/aio-get-tables {:not "a db"})) :vireo/interface-error))))
     (testing "after the tables are dropped"
-      (is (false? (await! (schema/table-exists Foo))))
-      (is (false? (await! (schema/table-exists d quote-table))))
-      (is (not (some #{"schemafoo" quote-table} (await! (schema/get-tables d))))))))
+      (is (false? (await! (v/aio-table-exists Foo))))
+      (is (false? (await! (v/aio-table-exists d quote-table))))
+      (is (not (some #{"schemafoo" quote-table} (await! (v/aio-get-tables d))))))))
 
 (deftest sequence-exists-test
   (let [Foo (schema-foo) d (ts/db)]
     (ts/with-tables [Foo]
       (if (= :postgres ts/*backend*)
-        (do (is (true? (await! (schema/sequence-exists d "schemafoo_id_seq"))))
-            (is (false? (await! (schema/sequence-exists d "schemafoo_key_seq"))))
-            (is (false? (await! (schema/sequence-exists d "schemafoo"))) "a table is not a sequence")
-            (is (false? (await! (schema/sequence-exists Foo "x' OR 'a'='a")))))
-        (do (is (false? (await! (schema/sequence-exists d "schemafoo_id_seq"))))
-            (is (false? (await! (schema/sequence-exists Foo "anything" {}))))))
-      (is (v/error-type? (error-of #(schema/sequence-exists d nil)) :vireo/interface-error)))
+        (do (is (true? (await! (v/aio-sequence-exists d "schemafoo_id_seq"))))
+            (is (false? (await! (v/aio-sequence-exists d "schemafoo_key_seq"))))
+            (is (false? (await! (v/aio-sequence-exists d "schemafoo"))) "a table is not a sequence")
+            (is (false? (await! (v/aio-sequence-exists Foo "x' OR 'a'='a")))))
+        (do (is (false? (await! (v/aio-sequence-exists d "schemafoo_id_seq"))))
+            (is (false? (await! (v/aio-sequence-exists Foo "anything" {}))))))
+      (is (v/error-type? (error-of #(v/aio-sequence-exists d nil)) :vireo/interface-error)))
     (when (= :postgres ts/*backend*)
-      (is (false? (await! (schema/sequence-exists d "schemafoo_id_seq"))) "dropped with its table"))))
+      (is (false? (await! (v/aio-sequence-exists d "schemafoo_id_seq"))) "dropped with its table"))))
 
 (deftest indexes-test
   (let [Foo (schema-foo) Quote (schema-quote) d (ts/db)
@@ -87,34 +89,70 @@
         (is (= [] (await! (schema/index-names d "no_such_table_here"))))
         (is (= [] (await! (schema/index-names d "SCHEMAFOO")))))
       (testing "drop-indexes, then again: fails unless :safe"
-        (is (nil? (await! (schema/drop-indexes Foo))))
+        (is (nil? (await! (v/aio-drop-indexes Foo))))
         (is (= [] (await! (schema/index-names Foo))))
-        (is (v/error-type? (error-of #(schema/drop-indexes Foo)) :vireo/programming-error))
-        (is (nil? (await! (schema/drop-indexes Foo {:safe true})))))
+        (is (v/error-type? (error-of #(v/aio-drop-indexes Foo)) :vireo/programming-error))
+        (is (nil? (await! (v/aio-drop-indexes Foo {:safe true})))))
       (testing "without its unique index the table takes duplicates"
         (add-rows! Foo [{:key "k" :tag "a"} {:key "k" :tag "b"}])
         (is (= 2 (row-count Foo)))
-        (is (v/error-type? (error-of #(schema/create-indexes Foo)) :vireo/integrity-error)
+        (is (v/error-type? (error-of #(v/aio-create-indexes Foo)) :vireo/integrity-error)
             "the unique index cannot be built over duplicates")
         (await! (v/aio-execute Foo {:delete-from :schemafoo})))
       (testing "create-indexes, then again: fails unless :safe"
-        (await! (schema/drop-indexes Foo {:safe true}))
-        (is (nil? (await! (schema/create-indexes Foo))))
+        (await! (v/aio-drop-indexes Foo {:safe true}))
+        (is (nil? (await! (v/aio-create-indexes Foo))))
         (is (= foo-indexes (await! (schema/index-names Foo))))
-        (is (v/error-type? (error-of #(schema/create-indexes Foo)) :vireo/programming-error))
-        (is (nil? (await! (schema/create-indexes Foo {:safe true}))))
+        (is (v/error-type? (error-of #(v/aio-create-indexes Foo)) :vireo/programming-error))
+        (is (nil? (await! (v/aio-create-indexes Foo {:safe true}))))
         (is (= foo-indexes (await! (schema/index-names Foo)))))
       (testing "the unique index is back in force"
         (await! (v/aio-create Foo {:key "u" :tag "a"}))
         (is (v/error-type? (error-of #(v/aio-create Foo {:key "u" :tag "b"})) :vireo/unique-violation)))
       (testing "a table name with quotes in it"
-        (await! (schema/drop-indexes Quote))
+        (await! (v/aio-drop-indexes Quote))
         (is (= [] (await! (schema/index-names Quote))))
-        (await! (schema/create-indexes Quote {:safe true}))
+        (await! (v/aio-create-indexes Quote {:safe true}))
         (is (= [(str quote-table "_name")] (await! (schema/index-names Quote)))))
       (testing "a model is required"
-        (is (v/error-type? (error-of #(schema/create-indexes d)) :vireo/interface-error))
-        (is (v/error-type? (error-of #(schema/drop-indexes "schemafoo")) :vireo/interface-error))))))
+        (is (v/error-type? (error-of #(v/aio-create-indexes d)) :vireo/interface-error))
+        (is (v/error-type? (error-of #(v/aio-drop-indexes "schemafoo")) :vireo/interface-error))))))
+
+(deftest create-tables-safe-twice-test
+  (let [Owner (ts/model 'SchemaOwner {:table "schemaowner"
+                                      :fields [:key {:type :char :max-length 40 :unique true}
+                                               :tag {:type :char :max-length 40 :index true}]
+                                      :indexes [{:fields [:tag :key]} {:fields [:key :tag] :unique true :name "schemaowner_pair"}]})
+        Pet (ts/model 'SchemaPet {:table "schemapet"
+                                  :fields {:owner {:type :foreign-key :model Owner}
+                                           :friends {:type :many-to-many :model Owner :backref :pet-friends}}})
+        Through (v/through-model Pet :friends)
+        models [Pet Owner]
+        expected {"schemaowner" ["schemaowner_key" "schemaowner_pair" "schemaowner_tag" "schemaowner_tag_key"]
+                  "schemapet" ["schemapet_owner_id"]
+                  "schemapet_schemaowner_through" ["schemapet_schemaowner_through_schemaowner_id"
+                                                   "schemapet_schemaowner_through_schemapet_id_schemaowner_id"]}]
+    (try
+      (await! (v/aio-drop-tables models {:safe true}))
+      (testing "the first {:safe true} creates the tables and their indexes"
+        (is (nil? (await! (v/aio-create-tables models {:safe true}))))
+        (let [o (await! (v/aio-create Owner {:key "k" :tag "t"}))
+              p (await! (v/aio-create Pet {:owner o}))]
+          (await! (v/aio-add Pet p :friends o))))
+      (testing "the second one, on existing tables and indexes, succeeds and changes nothing"
+        (is (nil? (await! (v/aio-create-tables models {:safe true}))))
+        (is (= 1 (await! (v/aio-count (v/select Owner)))))
+        (is (= 1 (await! (v/aio-count (v/select Through)))))
+        (doseq [[table ixs] expected]
+          (is (= ixs (await! (schema/index-names (ts/db) table))) table)))
+      (testing "without :safe the second create fails on the existing table"
+        (is (v/error-type? (error-of #(v/aio-create-table Owner)) :vireo/programming-error)))
+      (testing "aio-create-indexes {:safe true} over existing indexes, then aio-drop-tables {:safe true} twice"
+        (is (nil? (await! (v/aio-create-indexes Owner {:safe true}))))
+        (is (nil? (await! (v/aio-drop-tables models {:safe true}))))
+        (is (nil? (await! (v/aio-drop-tables models {:safe true}))))
+        (is (every? false? (map #(await! (v/aio-table-exists %)) [Owner Pet Through]))))
+      (finally (await! (v/aio-drop-tables models {:safe true}))))))
 
 (deftest truncate-table-test
   (let [Foo (schema-foo) Quote (schema-quote)]
@@ -122,12 +160,12 @@
       (let [rows (add-rows! Foo [{:key "a" :tag "t"} {:key "b" :tag "t"} {:key "c" :tag "t"}])]
         (is (= 3 (row-count Foo)))
         (testing "restart-identity: the table is empty and the next key is 1 again"
-          (is (nil? (await! (schema/truncate-table Foo {:restart-identity true}))))
+          (is (nil? (await! (v/aio-truncate-table Foo {:restart-identity true}))))
           (is (= 0 (row-count Foo)))
           (is (= 1 (:id (await! (v/aio-create Foo {:key "a" :tag "t"}))))))
         (testing "without restart-identity"
           (add-rows! Foo [{:key "b" :tag "t"}])
-          (await! (schema/truncate-table Foo))
+          (await! (v/aio-truncate-table Foo))
           (is (= 0 (row-count Foo)))
           (let [next-id (:id (await! (v/aio-create Foo {:key "x" :tag "t"})))]
             (case ts/*backend*
@@ -140,15 +178,15 @@
       (testing "a table name with quotes in it"
         (add-rows! Quote [{:name "n1"} {:name "n2"}])
         (is (= 2 (row-count Quote)))
-        (await! (schema/truncate-table Quote {:restart-identity true}))
+        (await! (v/aio-truncate-table Quote {:restart-identity true}))
         (is (= 0 (row-count Quote))))
       (testing ":cascade is PostgreSQL's"
         (if (= :postgres ts/*backend*)
-          (is (nil? (await! (schema/truncate-table Foo {:cascade true}))))
-          (let [e (error-of #(schema/truncate-table Foo {:cascade true}))]
+          (is (nil? (await! (v/aio-truncate-table Foo {:cascade true}))))
+          (let [e (error-of #(v/aio-truncate-table Foo {:cascade true}))]
             (is (v/error-type? e :vireo/not-supported))
             (is (= 1 (row-count Foo)) "nothing was deleted"))))
-      (is (v/error-type? (error-of #(schema/truncate-table (ts/db))) :vireo/interface-error)))))
+      (is (v/error-type? (error-of #(v/aio-truncate-table (ts/db))) :vireo/interface-error)))))
 
 (deftest ^{:backends #{:postgres}} truncate-cascade-test
   (let [Foo (schema-foo) d (ts/db)]
@@ -159,10 +197,10 @@
         (let [foo (await! (v/aio-create Foo {:key "a" :tag "t"}))]
           (await! (v/aio-execute-sql d "INSERT INTO schemachild (foo_id) VALUES ($1)" [(:id foo)]))
           (testing "a referenced table cannot be truncated alone"
-            (is (v/error-type? (error-of #(schema/truncate-table Foo)) :vireo/database-error))
+            (is (v/error-type? (error-of #(v/aio-truncate-table Foo)) :vireo/database-error))
             (is (= 1 (row-count Foo))))
           (testing ":cascade empties the referencing table too"
-            (await! (schema/truncate-table Foo {:cascade true :restart-identity true}))
+            (await! (v/aio-truncate-table Foo {:cascade true :restart-identity true}))
             (is (= 0 (row-count Foo)))
             (is (= [{:n 0}] (:rows (await! (v/aio-execute-sql d "SELECT COUNT(*)::int AS n FROM schemachild")))))))
         (finally
@@ -177,10 +215,10 @@
       (await! (v/aio-execute-sql d "CREATE TABLE schemacounter (id INTEGER PRIMARY KEY AUTOINCREMENT, n INTEGER NOT NULL)"))
       (is (= [1 2 3] (repeatedly 3 next-id)))
       (testing "AUTOINCREMENT keeps counting after DELETE FROM…"
-        (await! (schema/truncate-table Counter))
+        (await! (v/aio-truncate-table Counter))
         (is (= 4 (next-id))))
       (testing "…unless :restart-identity, which resets sqlite_sequence"
-        (await! (schema/truncate-table Counter {:restart-identity true}))
+        (await! (v/aio-truncate-table Counter {:restart-identity true}))
         (is (= 0 (row-count Counter)))
         (is (= 1 (next-id))))
       (finally
@@ -192,7 +230,7 @@
       (add-rows! Foo [{:key "a" :tag "t"} {:key "b" :tag "t"}])
       (testing "a truncate inside a rolled-back aio-atomic is undone"
         (let [e (error-of #(v/aio-atomic d (fn [_]
-                                             (p/let [_ (schema/truncate-table Foo)
+                                             (p/let [_ (v/aio-truncate-table Foo)
                                                      n (v/aio-execute Foo {:select [[[:count :*] :n]] :from :schemafoo})]
                                                (throw (ex-info "roll back" {:seen (:n (first n))}))))))]
           (is (= "roll back" (ex-message e)))
@@ -201,8 +239,8 @@
       (testing "introspection sees a table created in the same transaction, and not after the rollback"
         (let [e (error-of #(v/aio-atomic d (fn [_]
                                              (p/let [_ (v/aio-execute-sql d "CREATE TABLE schematx (id INTEGER PRIMARY KEY)")
-                                                     seen (schema/table-exists d "schematx")
-                                                     tables (schema/get-tables d)]
+                                                     seen (v/aio-table-exists d "schematx")
+                                                     tables (v/aio-get-tables d)]
                                                (throw (ex-info "roll back" {:seen seen :listed (boolean (some #{"schematx"} tables))}))))))]
           (is (= {:seen true :listed true} (select-keys (ex-data e) [:seen :listed])))
-          (is (false? (await! (schema/table-exists d "schematx")))))))))
+          (is (false? (await! (v/aio-table-exists d "schematx")))))))))

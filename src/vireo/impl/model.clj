@@ -118,11 +118,16 @@
                  (:constraints spec) (assoc :constraints (:constraints spec)))]
       (if (= type :foreign-key) (fk-field model-name k spec base) base))))
 
-(defn- check-default [model-name {:keys [key type] :as field}]
-  (when (and (contains? field :default) (not= type :foreign-key))
+(defn- check-default
+  "A constant :default must be a value of the field's type (a foreign key's:
+  of the key it references)."
+  [model-name {:keys [key fk value-type] :as field}]
+  (when (contains? field :default)
     (let [d (:default field)]
       (when-not (fn? d)
-        (try ((types/encoder :postgres field :write) d)
+        (try (if fk
+               ((types/encoder :postgres value-type) d)
+               ((types/encoder :postgres field :write) d))
              (catch clojure.lang.ExceptionInfo e
                (model-error model-name key (str "bad :default " (pr-str d) ": " (ex-message e)))))))))
 
@@ -168,9 +173,14 @@
   (let [extra (remove #{:type :model :backref :through :doc} (keys spec))]
     (when (seq extra)
       (model-error model-name k (str (str/join ", " (map pr-str extra)) " do not apply to :many-to-many fields"))))
-  (when (and (some? (:through spec)) (not (model? (:through spec))))
-    (model-error model-name k (str ":through must be a model with foreign keys to both sides, got " (pr-str (:through spec)))))
-  {:key k :model (:model spec) :through (:through spec) :backref (:backref spec)})
+  (when (and (some? (:through spec)) (not (or (model? (:through spec)) (var? (:through spec)) (fn? (:through spec)))))
+    (model-error model-name k (str ":through must be a model with foreign keys to both sides (or a var or no-argument fn"
+                                   " returning one, for a through model defined later), got " (pr-str (:through spec)))))
+  (when (and (some? (:backref spec)) (not (keyword? (:backref spec))))
+    (model-error model-name k (str ":backref must be a keyword, got " (pr-str (:backref spec)))))
+  ;; peewee's default: <model>_set on the target
+  {:key k :model (:model spec) :through (:through spec)
+   :backref (or (:backref spec) (keyword (str (str/lower-case model-name) "-set")))})
 
 (defn- check-indexes! [model-name by-key indexes]
   (when-not (or (nil? indexes) (sequential? indexes))
@@ -196,6 +206,18 @@
              (reduce (fn [r f] (assoc-in r [(get-in f [:fk :target-name]) [(:name m) (:key f)]] m))
                      reg (filter :fk (:fields m))))))
   m)
+
+(defn ensure-registered!
+  "Given a model, makes it the registered definition of its name for the
+  backrefs of its foreign keys (a model cached elsewhere, like a generated
+  through model, may have been superseded by a later definition of the same
+  name). Returns the model."
+  [m]
+  (let [reg @backref-registry]
+    (if (every? #(identical? m (get-in reg [(get-in % [:fk :target-name]) [(:name m) (:key %)]]))
+                (filter :fk (:fields m)))
+      m
+      (register-backrefs! m))))
 
 (defn backrefs
   "Given a model, returns [{:model referrer :field fk-field}] for every
@@ -258,7 +280,6 @@
           _ (let [dups (for [[c n] (frequencies (map :column fields)) :when (> n 1)] c)]
               (when (seq dups)
                 (model-error model-name nil (str "two fields use the column " (pr-str (first dups))))))
-          _ (run! #(check-default model-name %) fields)
           pk (when-not composite (first (filter :primary-key fields)))
           by-key (into {} (map (juxt :key identity)) fields)
           model ^{:type ::model} {:vireo/model true
@@ -276,7 +297,8 @@
                  ;; formatted statements, per dialect and shape (see vireo.impl.ops)
                  :cache (ConcurrentHashMap.)}
           ;; :self foreign keys need the model itself to resolve their target
-          fields (mapv #(resolve-fk model-name model %) fields)]
+          fields (mapv #(resolve-fk model-name model %) fields)
+          _ (run! #(check-default model-name %) fields)]
       (register-backrefs!
        (assoc model
               :fields fields
@@ -384,9 +406,9 @@
 (defn- db-default
   "A constant default the database can hold too (so INSERT … SELECT and
   plain SQL inserts get it): strings, integers, booleans and doubles."
-  [{:keys [type default] :as field}]
+  [{:keys [type default fk value-type] :as field}]
   (when (and (contains? field :default) (not (fn? default)) (some? default))
-    (case type
+    (case (if fk value-type type)
       (:char :text) (when (string? default) default)
       (:integer :bigint :smallint) (when (integer? default) (long default))
       :boolean (when (boolean? default) default)

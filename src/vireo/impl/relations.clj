@@ -161,19 +161,37 @@
 (defonce ^:private ^java.util.concurrent.ConcurrentHashMap through-cache
   (java.util.concurrent.ConcurrentHashMap.))
 
+(defn- explicit-through
+  "The model given as :through (a model, or a var or fn returning one), or
+  nil when the through model is generated."
+  [m k spec]
+  (when-let [t (:through spec)]
+    (let [tm (cond
+               (model/model? t) t
+               (and (var? t) (bound? t)) @t
+               (var? t) (throw (interface-error (str (:name m) " " k ": its :through " (pr-str t) " is not defined yet")
+                                                {:model (:name m) :field k}))
+               :else (t))]
+      (when-not (model/model? tm)
+        (throw (interface-error (str (:name m) " " k ": :through must give a model, got " (pr-str tm))
+                                {:model (:name m) :field k})))
+      tm)))
+
 (defn through-model
   "The through model of many-to-many field `k` of `m`: the one given as
-  :through, or <Model><Field>Through (table <table>_<target table>_through)
-  with a foreign key to each side and a unique index on the pair."
+  :through (a model, or a var or no-argument fn returning one, so it can be
+  defined after `m`), or <Model><Field>Through (table <table>_<target
+  table>_through) with a foreign key to each side and a unique index on the
+  pair."
   [m k]
   (let [spec (or (get-in m [:m2m k])
                  (throw (interface-error (str (:name m) " has no many-to-many field " k) {:model (:name m)})))
         target (let [t (:model spec)] (if (= :self t) m t))]
     (q/bound-model
-     (or (:through spec)
+     (or (explicit-through m k spec)
         (let [cache through-cache
               ck [(:name m) (:table m) k (:name target) (:table target)]]
-          (or (.get cache ck)
+          (or (some-> (.get cache ck) model/ensure-registered!)
               (let [[a b] (if (= (:name m) (:name target))
                             [:from (keyword (str "to-" (str/lower-case (:name target))))]
                             [(keyword (str/lower-case (:name m))) (keyword (str/lower-case (:name target)))])
@@ -198,6 +216,11 @@
           fks (model/foreign-keys tm)
           src (first (filter #(= (:name m) (get-in % [:fk :target-name])) fks))
           tgt (first (remove #(= src %) (filter #(= (:name target) (get-in % [:fk :target-name])) fks)))]
+      (when-not (and src tgt)
+        (throw (interface-error (str "the through model " (:name tm) " of " (:name m) " " k " needs a foreign key to "
+                                     (:name m) " and " (if (= (:name m) (:name target)) "another one to it" (str "one to " (:name target)))
+                                     "; its foreign keys: " (pr-str (mapv :key fks)))
+                                {:model (:name m) :field k :through (:name tm)})))
       [(q/bound-model tm m) src tgt (q/bound-model target m)])
     (if-let [{:keys [owner key]} (get-in @m2m-registry [(:name m) k])]
       (let [[tm src tgt _] (through-sides owner key)]
@@ -331,8 +354,11 @@
   (second (reduce (fn [[seen acc] m] (if (seen (:name m)) [seen acc] [(conj seen (:name m)) (conj acc m)]))
                   [#{} []] models)))
 
-(defn- with-through-models [models]
-  (distinct-by-name (concat models (for [m models k (keys (:m2m m)) :when (nil? (get-in m [:m2m k :through]))]
+(defn- with-through-models
+  "The models plus the through models of their many-to-many fields
+  (generated or given as :through)."
+  [models]
+  (distinct-by-name (concat models (for [m models k (keys (:m2m m))]
                                      (through-model m k)))))
 
 (defn sort-models

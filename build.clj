@@ -16,6 +16,13 @@
                  second))
 (def class-dir "target/classes")
 (def jar-file (format "target/%s-%s.jar" (name lib) version))
+(def sources-jar-file (format "target/%s-%s-sources.jar" (name lib) version))
+
+;; Maven Central requires <url>, <scm>, <developers>, <description> and a licence.
+;; The project has no public home yet, and an invented address in a pom would
+;; mislead: a release build sets VIREO_PROJECT_URL (e.g. the repository's
+;; https address) and gets <url>/<scm>; without it they are left out.
+(def project-url (not-empty (System/getenv "VIREO_PROJECT_URL")))
 
 ;; The project basis (not the build tool's): reads ./deps.edn, so Clojars stays off.
 (def basis (delay (b/create-basis {:project "deps.edn" :user nil})))
@@ -37,7 +44,9 @@
 
 (defn clean [_]
   (b/delete {:path "target/classes"})
-  (b/delete {:path jar-file}))
+  (b/delete {:path jar-file})
+  (b/delete {:path "target/sources"})
+  (b/delete {:path sources-jar-file}))
 
 (defn javac [_]
   (b/javac {:src-dirs ["java-api" "src"]
@@ -70,21 +79,40 @@
                 :resource-dirs ["resources"]
                 ;; {"clojars" nil} from deps.edn would become an invalid <repository>
                 :repos {}
-                :pom-data [[:description "peewee-async's programming model for Clojure and Java, over Vert.x 5 SQL clients"]
+                :scm (when project-url
+                       {:url project-url
+                      :connection (str "scm:git:" project-url ".git")
+                      :developerConnection (str "scm:git:" project-url ".git")
+                      :tag (if (str/ends-with? version "-SNAPSHOT") "HEAD" (str "v" version))})
+                :pom-data (filterv some?
+                           [[:description "peewee-async's programming model for Clojure and Java, over Vert.x 5 SQL clients: models as data, AioModel-style operations returning CompletableFutures, PostgreSQL, MySQL/MariaDB and SQLite"]
+                           (when project-url [:url project-url])
                            [:licenses
                             [:license
                              [:name "Eclipse Public License 2.0"]
-                             [:url "https://www.eclipse.org/legal/epl-2.0/"]]]]})
+                             [:url "https://www.eclipse.org/legal/epl-2.0/"]]]
+                           [:developers
+                            [:developer
+                             [:name "The Vireo maintainers"]]]])})
   (b/copy-dir {:src-dirs ["src" "resources"] :target-dir class-dir})
   (b/copy-file {:src "LICENSE" :target (str class-dir "/META-INF/LICENSE")})
   (b/jar {:class-dir class-dir
           :jar-file jar-file
           :manifest {"Automatic-Module-Name" "io.vireo"
                      "Implementation-Version" version}})
-  (println "Wrote" jar-file)
+  ;; the sources jar Central asks for: the Java API and the Clojure sources
+  (b/delete {:path "target/sources"})
+  (b/copy-dir {:src-dirs ["java-api" "src" "resources"] :target-dir "target/sources"})
+  (b/copy-file {:src "LICENSE" :target "target/sources/META-INF/LICENSE"})
+  (b/jar {:class-dir "target/sources" :jar-file sources-jar-file})
+  (println "Wrote" jar-file "and" sources-jar-file)
   jar-file)
 
 (defn install [_]
   (jar nil)
   (b/install {:basis @basis :lib lib :version version :jar-file jar-file :class-dir class-dir})
+  ;; b/install copies the jar and pom only: the sources jar goes beside them
+  (b/copy-file {:src sources-jar-file
+                :target (format "%s/.m2/repository/%s/%s/%s/%s-%s-sources.jar" (System/getProperty "user.home")
+                                (str/replace (namespace lib) "." "/") (name lib) version (name lib) version)})
   (println "Installed" lib version "into the local Maven repository"))

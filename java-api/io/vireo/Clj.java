@@ -265,7 +265,7 @@ final class Clj {
       return out;
     }
     CompletableFuture<Object> src = (CompletableFuture<Object>) r;
-    CompletableFuture<T> out = src.newIncompleteFuture();
+    CompletableFuture<T> out = new JavaFuture<>();
     src.whenComplete((v, e) -> {
       if (e != null) {
         out.completeExceptionally(mapError(e));
@@ -285,9 +285,22 @@ final class Clj {
     return out;
   }
 
-  @SuppressWarnings("unchecked")
+  /** A new incomplete facade future (conveying; Java's event-loop exception). */
   static <T> CompletableFuture<T> newFuture() {
-    return (CompletableFuture<T>) (CompletableFuture<?>) bridge().newFuture();
+    return new JavaFuture<>();
+  }
+
+  /**
+   * Runs the body of an {@code aio*} method: whatever it throws (a bad
+   * argument found while converting it, say) fails the returned future
+   * instead, so an {@code aio*} method never throws.
+   */
+  static <T> CompletableFuture<T> guard(java.util.function.Supplier<CompletableFuture<T>> body) {
+    try {
+      return body.get();
+    } catch (Throwable t) {
+      return failed(t);
+    }
   }
 
   static <T> CompletableFuture<T> failed(Throwable t) {
@@ -301,7 +314,7 @@ final class Clj {
    * error again (so aio-atomic and Clojure callers see its :type).
    */
   static CompletableFuture<Object> toClojureFuture(java.util.concurrent.CompletionStage<?> stage) {
-    CompletableFuture<Object> out = newFuture();
+    CompletableFuture<Object> out = bridge().newFuture();
     if (stage == null) {
       out.complete(null);
       return out;
@@ -339,7 +352,15 @@ final class Clj {
     CTORS.put("vireo/database-error", DatabaseErrorException::new);
     CTORS.put("vireo/integrity-error", IntegrityErrorException::new);
     CTORS.put("vireo/unique-violation", UniqueViolationException::new);
+    CTORS.put("vireo/foreign-key-violation", ForeignKeyViolationException::new);
+    CTORS.put("vireo/not-null-violation", NotNullViolationException::new);
+    CTORS.put("vireo/check-violation", CheckViolationException::new);
     CTORS.put("vireo/operational-error", OperationalErrorException::new);
+    CTORS.put("vireo/serialization-failure", SerializationFailureException::new);
+    CTORS.put("vireo/deadlock", DeadlockException::new);
+    CTORS.put("vireo/connection-error", ConnectionErrorException::new);
+    CTORS.put("vireo/pool-closed", PoolClosedException::new);
+    CTORS.put("vireo/timeout", TimeoutErrorException::new);
     CTORS.put("vireo/programming-error", ProgrammingErrorException::new);
     CTORS.put("vireo/data-error", DataErrorException::new);
     CTORS.put("vireo/not-supported", NotSupportedException::new);
@@ -376,9 +397,11 @@ final class Clj {
       }
     }
     Object params = info.get("params");
-    return ctor.make((String) info.get("type"), (String) info.get("message"), (String) info.get("sql"),
+    VireoException ve = ctor.make((String) info.get("type"), (String) info.get("message"), (String) info.get("sql"),
         params instanceof List ? (List<Object>) params : null,
         (Map<String, Object>) info.get("data"), e);
+    ve.types = List.copyOf((List<String>) (List<?>) info.get("types"));
+    return ve;
   }
 
   /** Throws any throwable without declaring it (for checked exceptions from Clojure). */

@@ -99,18 +99,17 @@ public abstract class Database {
    * @return a future completing when the pool is open
    */
   public CompletableFuture<Void> aioConnect() {
-    return Clj.aio(v -> null, "aio-connect", db);
+    return Clj.guard(() -> Clj.aio(v -> null, "aio-connect", db));
   }
 
   /**
    * Closes the pool, and the Vert.x instance if Vireo created it (idempotent).
-   * Queries then fail with {@link OperationalErrorException} of type
-   * {@code "vireo/pool-closed"} until {@link #aioConnect()}.
+   * Queries then fail with {@link PoolClosedException} until {@link #aioConnect()}.
    *
    * @return a future completing when closed
    */
   public CompletableFuture<Void> aioClose() {
-    return Clj.aio(v -> null, "aio-close", db);
+    return Clj.guard(() -> Clj.aio(v -> null, "aio-close", db));
   }
 
   /**
@@ -185,7 +184,8 @@ public abstract class Database {
         return Clj.toClojureFuture(body.apply(new Transaction(Database.this, handle)));
       }
     };
-    return Clj.aio(Database::cast, fn, db, options == null ? clojure.lang.PersistentArrayMap.EMPTY : options.toClojure(), f);
+    return Clj.guard(() -> Clj.aio(Database::cast, fn, db,
+        options == null ? clojure.lang.PersistentArrayMap.EMPTY : options.toClojure(), f));
   }
 
   @SuppressWarnings("unchecked")
@@ -216,7 +216,8 @@ public abstract class Database {
 
   /**
    * Like {@link #aioAtomic(Function)} with options for the outermost block
-   * (isolation level, read only).
+   * (isolation level, read only, retries of serialization failures and
+   * deadlocks: {@link TransactionOptions#retry(int)}).
    *
    * @param options the transaction options
    * @param body a function of the transaction handle returning a stage
@@ -274,7 +275,8 @@ public abstract class Database {
    * @return a future of the rows, row count and generated key
    */
   public CompletableFuture<SqlResult> aioExecuteSql(String sql, Object... params) {
-    return Clj.aio(Database::sqlResult, "aio-execute-sql", db, sql, Clj.toClj(params));
+    return Clj.guard(() -> Clj.aio(Database::sqlResult, "aio-execute-sql", db,
+        java.util.Objects.requireNonNull(sql, "Vireo: aioExecuteSql needs a SQL statement, got null"), Clj.toClj(params)));
   }
 
   /**
@@ -316,7 +318,7 @@ public abstract class Database {
    * @return a future completing when done
    */
   public CompletableFuture<Void> aioCreateTables(boolean safe, Model... models) {
-    return Clj.aio(v -> null, "aio-create-tables", models(models), Clj.opts("safe", safe));
+    return Clj.guard(() -> Clj.aio(v -> null, "aio-create-tables", models(models), Clj.opts("safe", safe)));
   }
 
   /**
@@ -327,7 +329,7 @@ public abstract class Database {
    * @return a future completing when done
    */
   public CompletableFuture<Void> aioDropTables(boolean safe, Model... models) {
-    return Clj.aio(v -> null, "aio-drop-tables", models(models), Clj.opts("safe", safe));
+    return Clj.guard(() -> Clj.aio(v -> null, "aio-drop-tables", models(models), Clj.opts("safe", safe)));
   }
 
   /**
@@ -337,7 +339,7 @@ public abstract class Database {
    */
   @SuppressWarnings("unchecked")
   public CompletableFuture<List<String>> aioGetTables() {
-    return Clj.aio(v -> (List<String>) Clj.toJava(v), "aio-get-tables", db);
+    return Clj.guard(() -> Clj.aio(v -> (List<String>) Clj.toJava(v), "aio-get-tables", db));
   }
 
   /**
@@ -347,7 +349,7 @@ public abstract class Database {
    * @return a future of true when it exists
    */
   public CompletableFuture<Boolean> aioTableExists(String table) {
-    return Clj.aio(v -> RT.booleanCast(v), "aio-table-exists", db, table);
+    return Clj.guard(() -> Clj.aio(v -> RT.booleanCast(v), "aio-table-exists", db, table));
   }
 
   /**

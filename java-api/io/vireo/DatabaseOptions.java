@@ -128,7 +128,7 @@ public final class DatabaseOptions {
 
   /**
    * Sets how long to wait for a pooled connection; then the operation fails
-   * with an {@link OperationalErrorException} of type {@code "vireo/timeout"}.
+   * with a {@link TimeoutErrorException}.
    *
    * @param timeout the duration (millisecond precision)
    * @return these options

@@ -366,6 +366,24 @@ public final class Field {
     return option("to-field", Clj.key(field));
   }
 
+  /**
+   * Adds a CHECK constraint to the column; a write breaking it fails with
+   * {@link CheckViolationException}.
+   *
+   * <pre>{@code
+   * .field("pages", Field.integer().check(Where.gt("pages", 0)))
+   * }</pre>
+   *
+   * @param condition the condition, over this model's fields
+   * @return this field
+   */
+  public Field check(Where condition) {
+    Object prev = spec.get("constraints");
+    clojure.lang.IPersistentVector cs = prev instanceof clojure.lang.IPersistentVector
+        ? (clojure.lang.IPersistentVector) prev : clojure.lang.PersistentVector.EMPTY;
+    return option("constraints", cs.cons(clojure.lang.PersistentVector.create(Keyword.intern("check"), condition.form())));
+  }
+
   Object toClojure() {
     Object[] kvs = new Object[spec.size() * 2];
     int i = 0;

@@ -13,7 +13,7 @@ import java.util.function.Function;
  * <pre>{@code
  * Object id = Book.insert(Map.of("title", "A1")).aioExecute().join();
  * List<Object> ids = Book.insertMany(List.of(Map.of("title", "x"), Map.of("title", "y"))).aioExecute().join();
- * Book.insert(Map.of("title", "A1")).onConflictIgnore().aioExecute().join();   // null when skipped
+ * Book.insert(Map.of("title", "A1")).onConflictIgnore().aioExecute().join();   // null when skipped (not on MariaDB)
  * }</pre>
  *
  * @param <R> what {@link #aioExecute()} yields
@@ -35,7 +35,8 @@ public final class InsertQuery<R> {
 
   /**
    * Skips rows that violate a unique constraint (ON CONFLICT DO NOTHING /
-   * INSERT IGNORE); a skipped row's key is {@code null}.
+   * INSERT IGNORE); a skipped row's key is {@code null} (on MariaDB, the
+   * existing row's key: see docs/queries.md).
    *
    * @return the new query
    */
@@ -75,7 +76,7 @@ public final class InsertQuery<R> {
    * @return a future of the new key (one row) or keys (many rows)
    */
   public CompletableFuture<R> aioExecute() {
-    return Clj.aio(result, "aio-execute", q);
+    return Clj.guard(() -> Clj.aio(result, "aio-execute", q));
   }
 
   /**
@@ -85,12 +86,14 @@ public final class InsertQuery<R> {
    * @return a future of the inserted rows as instances
    */
   public CompletableFuture<List<Instance>> aioReturning(String... fields) {
-    Object[] a = new Object[fields.length + 1];
-    a[0] = q;
-    for (int i = 0; i < fields.length; i++) {
-      a[i + 1] = Clj.ref(fields[i]);
-    }
-    return Clj.aio(model::instances, "aio-execute", Clj.call("returning", a));
+    return Clj.guard(() -> {
+      Object[] a = new Object[fields.length + 1];
+      a[0] = q;
+      for (int i = 0; i < fields.length; i++) {
+        a[i + 1] = Clj.ref(fields[i]);
+      }
+      return Clj.aio(model::instances, "aio-execute", Clj.call("returning", a));
+    });
   }
 
   /**
@@ -99,7 +102,7 @@ public final class InsertQuery<R> {
    * @return a future of the number of rows inserted
    */
   public CompletableFuture<Long> aioRowCount() {
-    return Clj.aio(Model::toLong, "aio-execute", Clj.call("as-rowcount", q));
+    return Clj.guard(() -> Clj.aio(Model::toLong, "aio-execute", Clj.call("as-rowcount", q)));
   }
 
   /**

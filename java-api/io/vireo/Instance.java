@@ -45,10 +45,17 @@ import java.util.concurrent.CompletableFuture;
 public final class Instance {
   private volatile IPersistentMap data;
   private final Model model;
+  /** The models of the instances joined into this one by its query, or null. */
+  private final Nesting nesting;
 
   Instance(Model model, Object data) {
+    this(model, data, null);
+  }
+
+  Instance(Model model, Object data, Nesting nesting) {
     this.model = model;
     this.data = data == null ? PersistentArrayMap.EMPTY : (IPersistentMap) data;
+    this.nesting = nesting;
   }
 
   /**
@@ -85,6 +92,8 @@ public final class Instance {
    * Returns the model this instance belongs to.
    *
    * @return the model, or {@code null} for an instance made with {@link #of(Map)}
+   *     or {@link #from(Object)}; a related instance (joined, fetched,
+   *     prefetched, from {@link Model#aioRelated}) has the related model
    */
   public Model model() {
     return model;
@@ -92,7 +101,8 @@ public final class Instance {
 
   private Model requireModel(String op) {
     if (model == null) {
-      throw new IllegalStateException("Vireo: " + op + " needs the instance's model; use Model." + op + "(instance)");
+      throw new IllegalStateException("Vireo: " + op + " needs the instance's model, and this instance has none"
+          + " (made with Instance.of or Instance.from); use Model." + op + "(instance)");
     }
     return model;
   }
@@ -135,14 +145,12 @@ public final class Instance {
     }
     boolean json = model != null && "json".equals(model.fieldType(key));
     if (!json && raw instanceof IPersistentMap) {
-      return new Instance(model == null ? null : model.relatedModel(key), raw);
+      Nesting joined = nesting == null ? null : nesting.child(key);
+      Model related = joined != null ? joined.model : model == null ? null : model.relatedModel(key);
+      return new Instance(related, raw, joined);
     }
     if (!json && raw instanceof IPersistentVector && isVectorOfMaps(raw)) {
-      List<Instance> l = new ArrayList<>();
-      for (Object x : (Iterable<?>) raw) {
-        l.add(new Instance(null, x));
-      }
-      return l;
+      return instances(raw, key);
     }
     return Clj.toJava(raw);
   }
@@ -361,11 +369,15 @@ public final class Instance {
    */
   public List<Instance> getInstances(String key) {
     Object raw = data.valAt(Clj.key(key));
+    return raw == null ? new ArrayList<>() : instances(raw, key);
+  }
+
+  /** A prefetched backref's rows, as instances of the model declaring it. */
+  private List<Instance> instances(Object raw, String key) {
+    Model related = model == null ? null : model.backrefModel(key);
     List<Instance> l = new ArrayList<>();
-    if (raw != null) {
-      for (Object x : (Iterable<?>) raw) {
-        l.add(new Instance(null, x));
-      }
+    for (Object x : (Iterable<?>) raw) {
+      l.add(new Instance(related, x));
     }
     return l;
   }
@@ -426,6 +438,7 @@ public final class Instance {
    * Returns the primary-key value (a {@code List} for a composite key).
    *
    * @return the key, or {@code null} before the instance is saved
+   * @throws IllegalStateException for an instance of no model ({@link #of(Map)})
    */
   public Object getId() {
     return requireModel("getId").getId(this);
@@ -434,12 +447,13 @@ public final class Instance {
   /**
    * Saves this instance through its model (see {@link Model#aioSave(Instance)}):
    * an update of the changed fields, or an insert when it has no key yet. The
-   * instance then holds the saved values (and the new key).
+   * instance then holds the saved values (and the new key). For an instance
+   * of no model the future fails with {@link IllegalStateException}.
    *
    * @return a future of this instance
    */
   public CompletableFuture<Instance> aioSave() {
-    return requireModel("aioSave").aioSave(this);
+    return Clj.guard(() -> requireModel("aioSave").aioSave(this));
   }
 
   /**
@@ -448,7 +462,7 @@ public final class Instance {
    * @return a future of the number of rows deleted
    */
   public CompletableFuture<Long> aioDeleteInstance() {
-    return requireModel("aioDeleteInstance").aioDeleteInstance(this);
+    return Clj.guard(() -> requireModel("aioDeleteInstance").aioDeleteInstance(this));
   }
 
   /**
@@ -458,7 +472,7 @@ public final class Instance {
    * @return a future of this instance, the relation loaded
    */
   public CompletableFuture<Instance> aioFetch(String foreignKey) {
-    return requireModel("aioFetch").aioFetch(this, foreignKey);
+    return Clj.guard(() -> requireModel("aioFetch").aioFetch(this, foreignKey));
   }
 
   /**

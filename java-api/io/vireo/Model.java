@@ -40,6 +40,7 @@ public final class Model {
 
   private final Object m;
   private final Map<String, Model> related = new ConcurrentHashMap<>();
+  private final Map<String, Model> backrefs = new ConcurrentHashMap<>();
 
   Model(Object clojureModel) {
     this.m = clojureModel;
@@ -128,6 +129,20 @@ public final class Model {
     return r;
   }
 
+  /** The model of the rows a prefetch puts under backref {@code key}, or null. */
+  Model backrefModel(String key) {
+    Model r = backrefs.get(key);
+    if (r == null) {
+      Object b = Clj.call("vireo.java.bridge/backref-model", m, Clj.key(key));
+      if (b == null) {
+        return null; // not cached: a model defined later may declare it
+      }
+      r = new Model(b);
+      backrefs.put(key, r);
+    }
+    return r;
+  }
+
   /**
    * Returns the model's database.
    *
@@ -165,10 +180,18 @@ public final class Model {
     return v == null ? null : new Instance(this, v);
   }
 
+  Instance instanceOf(Object v, Nesting nesting) {
+    return v == null ? null : new Instance(this, v, nesting);
+  }
+
   List<Instance> instances(Object v) {
+    return instances(v, null);
+  }
+
+  List<Instance> instances(Object v, Nesting nesting) {
     List<Instance> l = new ArrayList<>();
     for (Object x : Clj.list(v)) {
-      l.add(instanceOf(x));
+      l.add(instanceOf(x, nesting));
     }
     return l;
   }
@@ -179,14 +202,15 @@ public final class Model {
       return Clj.filterMap((Map<String, ?>) f);
     }
     if (f instanceof Instance) {
-      throw new IllegalArgumentException("Vireo: a filter is a key, a Map, a Where or a List of key values; "
-          + "for an instance pass its getId()");
+      throw new IllegalArgumentException("Vireo: a filter is a key, a Map, a Where or a List of key values, "
+          + "not an Instance; for an instance pass its getId()");
     }
     return Clj.toClj(f);
   }
 
   /** Java values by name -> instance data; a record's camelCase names find kebab-case fields. */
   IPersistentMap values(Map<String, ?> values, boolean dropNullKey) {
+    java.util.Objects.requireNonNull(values, "Vireo: the field values are null");
     Object index = RT.get(m, FIELD_INDEX);
     Map<String, Object> out = new LinkedHashMap<>();
     Object pk = RT.get(m, PRIMARY_KEY);
@@ -230,7 +254,7 @@ public final class Model {
    * @return the key (a {@code List} for a composite key), or {@code null}
    */
   public Object getId(Instance instance) {
-    return Clj.toJava(Clj.call("get-id", m, instance.data()));
+    return Clj.toJava(Clj.call("get-id", m, data(instance)));
   }
 
   /**
@@ -241,7 +265,7 @@ public final class Model {
    * @return a future of the new instance: every field, the generated key filled in
    */
   public CompletableFuture<Instance> aioCreate(Map<String, ?> values) {
-    return Clj.aio(this::instanceOf, "aio-create", m, values(values, false));
+    return Clj.guard(() -> Clj.aio(this::instanceOf, "aio-create", m, values(values, false)));
   }
 
   /**
@@ -253,8 +277,10 @@ public final class Model {
    * @return a future of the created row as a record (the generated key filled in)
    */
   public <R extends Record> CompletableFuture<R> aioCreate(R record) {
-    Class<?> type = record.getClass();
-    return Clj.aio(v -> asRecord(v, type), "aio-create", m, values(Records.toMap(record), true));
+    return Clj.guard(() -> {
+      Class<?> type = record.getClass();
+      return Clj.aio(v -> asRecord(v, type), "aio-create", m, values(Records.toMap(record), true));
+    });
   }
 
   /**
@@ -264,7 +290,7 @@ public final class Model {
    * @return a future of the instance; it fails with {@link DoesNotExistException} when none matches
    */
   public CompletableFuture<Instance> aioGet(Object filter) {
-    return Clj.aio(this::instanceOf, "aio-get", m, filter(filter));
+    return Clj.guard(() -> Clj.aio(this::instanceOf, "aio-get", m, filter(filter)));
   }
 
   /**
@@ -276,7 +302,7 @@ public final class Model {
    * @return a future of the object; fails with {@link DoesNotExistException} when none matches
    */
   public <R> CompletableFuture<R> aioGet(Class<R> type, Object filter) {
-    return Clj.aio(v -> asRecord(v, type), "aio-get", m, filter(filter));
+    return Clj.guard(() -> Clj.aio(v -> asRecord(v, type), "aio-get", m, filter(filter)));
   }
 
   /**
@@ -286,7 +312,7 @@ public final class Model {
    * @return a future of the instance or {@code null}
    */
   public CompletableFuture<Instance> aioGetOrNone(Object filter) {
-    return Clj.aio(this::instanceOf, "aio-get-or-none", m, filter(filter));
+    return Clj.guard(() -> Clj.aio(this::instanceOf, "aio-get-or-none", m, filter(filter)));
   }
 
   /**
@@ -298,7 +324,7 @@ public final class Model {
    * @return a future of the object or {@code null}
    */
   public <R> CompletableFuture<R> aioGetOrNone(Class<R> type, Object filter) {
-    return Clj.aio(v -> asRecord(v, type), "aio-get-or-none", m, filter(filter));
+    return Clj.guard(() -> Clj.aio(v -> asRecord(v, type), "aio-get-or-none", m, filter(filter)));
   }
 
   /**
@@ -320,15 +346,15 @@ public final class Model {
    * @return a future of the instance and whether it was created
    */
   public CompletableFuture<GetOrCreate> aioGetOrCreate(Map<String, ?> filter, Map<String, ?> defaults) {
-    return Clj.aio(v -> new GetOrCreate(instanceOf(RT.nth(v, 0)), RT.booleanCast(RT.nth(v, 1))),
-        "aio-get-or-create", m, values(filter, false), Clj.opts("defaults", values(defaults, false)));
+    return Clj.guard(() -> Clj.aio(v -> new GetOrCreate(instanceOf(RT.nth(v, 0)), RT.booleanCast(RT.nth(v, 1))),
+        "aio-get-or-create", m, values(filter, false), Clj.opts("defaults", values(defaults, false))));
   }
 
   private CompletableFuture<Instance> save(Instance instance, Object opts) {
-    return Clj.aio(v -> {
+    return Clj.guard(() -> Clj.aio(v -> {
       instance.replace(v);
       return instance;
-    }, "aio-save", m, instance.data(), opts);
+    }, "aio-save", m, data(instance), opts));
   }
 
   /**
@@ -342,7 +368,7 @@ public final class Model {
    * @return a future of the same instance, saved
    */
   public CompletableFuture<Instance> aioSave(Instance instance) {
-    return save(instance, Clj.opts());
+    return Clj.guard(() -> save(instance, Clj.opts()));
   }
 
   /**
@@ -354,7 +380,7 @@ public final class Model {
    * @return a future of the same instance, saved
    */
   public CompletableFuture<Instance> aioSave(Instance instance, boolean forceInsert) {
-    return save(instance, Clj.opts("force-insert", forceInsert ? Boolean.TRUE : null));
+    return Clj.guard(() -> save(instance, Clj.opts("force-insert", forceInsert ? Boolean.TRUE : null)));
   }
 
   /**
@@ -365,7 +391,7 @@ public final class Model {
    * @return a future of the same instance, saved
    */
   public CompletableFuture<Instance> aioSaveOnly(Instance instance, String... fields) {
-    return save(instance, Clj.opts("only", Clj.refs(fields)));
+    return Clj.guard(() -> save(instance, Clj.opts("only", Clj.refs(fields))));
   }
 
   /**
@@ -377,8 +403,10 @@ public final class Model {
    * @return a future of the saved row as a record
    */
   public <R extends Record> CompletableFuture<R> aioSave(R record) {
-    Class<?> type = record.getClass();
-    return Clj.aio(v -> asRecord(v, type), "aio-save", m, values(Records.toMap(record), true));
+    return Clj.guard(() -> {
+      Class<?> type = record.getClass();
+      return Clj.aio(v -> asRecord(v, type), "aio-save", m, values(Records.toMap(record), true));
+    });
   }
 
   /**
@@ -400,8 +428,28 @@ public final class Model {
    * @return a future of the number of rows deleted (for the instance itself)
    */
   public CompletableFuture<Long> aioDeleteInstance(Instance instance, boolean recursive) {
-    return Clj.aio(Model::toLong, "aio-delete-instance", m, instance.data(),
-        Clj.opts("recursive", recursive ? Boolean.TRUE : null));
+    return aioDeleteInstance(instance, recursive, false);
+  }
+
+  /**
+   * Deletes an instance's row; {@code recursive} first deletes the rows that
+   * reference it, in one transaction. Rows whose reference is nullable are
+   * unlinked (set to NULL) unless {@code deleteNullable}, which deletes them
+   * too.
+   *
+   * @param instance the instance
+   * @param recursive true to delete dependants first
+   * @param deleteNullable with {@code recursive}, true to delete the rows
+   *     with a nullable reference as well instead of unlinking them
+   * @return a future of the number of rows deleted (for the instance itself)
+   */
+  public CompletableFuture<Long> aioDeleteInstance(Instance instance, boolean recursive, boolean deleteNullable) {
+    return Clj.guard(() -> Clj.aio(Model::toLong, "aio-delete-instance", m, data(instance),
+        Clj.opts("recursive", recursive ? Boolean.TRUE : null, "delete-nullable", deleteNullable ? Boolean.TRUE : null)));
+  }
+
+  static IPersistentMap data(Instance instance) {
+    return java.util.Objects.requireNonNull(instance, "Vireo: the instance is null").data();
   }
 
   static Long toLong(Object v) {
@@ -418,10 +466,10 @@ public final class Model {
    * @return a future of the same instance
    */
   public CompletableFuture<Instance> aioFetch(Instance instance, String foreignKey) {
-    return Clj.aio(v -> {
+    return Clj.guard(() -> Clj.aio(v -> {
       instance.replace(v);
       return instance;
-    }, "aio-fetch", m, instance.data(), Clj.key(foreignKey));
+    }, "aio-fetch", m, data(instance), Clj.key(foreignKey)));
   }
 
   // ------------------------------------------------------------ many-to-many
@@ -435,13 +483,12 @@ public final class Model {
    * @return a future of the related instances
    */
   public CompletableFuture<List<Instance>> aioRelated(Instance instance, String relation) {
-    return Clj.aio(v -> {
-      List<Instance> l = new ArrayList<>();
-      for (Object x : Clj.list(v)) {
-        l.add(new Instance(null, x));
-      }
-      return l;
-    }, "aio-related", m, instance.data(), Clj.key(relation));
+    return Clj.guard(() -> {
+      Keyword k = Clj.key(relation);
+      Object data = data(instance);
+      return Clj.aio(v -> new Model(Clj.call("vireo.java.bridge/related-model", m, k)).instances(v),
+          "aio-related", m, data, k);
+    });
   }
 
   /**
@@ -454,7 +501,7 @@ public final class Model {
    * @return a future of the number of links created
    */
   public CompletableFuture<Long> aioAdd(Instance instance, String relation, Object... targets) {
-    return Clj.aio(Model::toLong, "aio-add", m, instance.data(), Clj.key(relation), Clj.toClj(targets));
+    return Clj.guard(() -> Clj.aio(Model::toLong, "aio-add", m, data(instance), Clj.key(relation), Clj.toClj(targets)));
   }
 
   /**
@@ -466,7 +513,7 @@ public final class Model {
    * @return a future of the number of links removed
    */
   public CompletableFuture<Long> aioRemove(Instance instance, String relation, Object... targets) {
-    return Clj.aio(Model::toLong, "aio-remove", m, instance.data(), Clj.key(relation), Clj.toClj(targets));
+    return Clj.guard(() -> Clj.aio(Model::toLong, "aio-remove", m, data(instance), Clj.key(relation), Clj.toClj(targets)));
   }
 
   /**
@@ -477,7 +524,7 @@ public final class Model {
    * @return a future of the number of links removed
    */
   public CompletableFuture<Long> aioClear(Instance instance, String relation) {
-    return Clj.aio(Model::toLong, "aio-clear", m, instance.data(), Clj.key(relation));
+    return Clj.guard(() -> Clj.aio(Model::toLong, "aio-clear", m, data(instance), Clj.key(relation)));
   }
 
   // ------------------------------------------------------------ queries
@@ -577,7 +624,7 @@ public final class Model {
    * @return a future completing when done
    */
   public CompletableFuture<Void> aioCreateTable(boolean safe) {
-    return Clj.aio(v -> null, "aio-create-table", m, Clj.opts("safe", safe));
+    return Clj.guard(() -> Clj.aio(v -> null, "aio-create-table", m, Clj.opts("safe", safe)));
   }
 
   /**
@@ -587,7 +634,7 @@ public final class Model {
    * @return a future completing when done
    */
   public CompletableFuture<Void> aioDropTable(boolean safe) {
-    return Clj.aio(v -> null, "aio-drop-table", m, Clj.opts("safe", safe));
+    return Clj.guard(() -> Clj.aio(v -> null, "aio-drop-table", m, Clj.opts("safe", safe)));
   }
 
   /**
@@ -596,7 +643,7 @@ public final class Model {
    * @return a future of true when it exists
    */
   public CompletableFuture<Boolean> aioTableExists() {
-    return Clj.aio(v -> RT.booleanCast(v), "aio-table-exists", m);
+    return Clj.guard(() -> Clj.aio(v -> RT.booleanCast(v), "aio-table-exists", m));
   }
 
   /**
@@ -605,7 +652,24 @@ public final class Model {
    * @return a future completing when done
    */
   public CompletableFuture<Void> aioTruncateTable() {
-    return Clj.aio(v -> null, "aio-truncate-table", m);
+    return aioTruncateTable(false, false);
+  }
+
+  /**
+   * Deletes every row, with options: {@code restartIdentity} restarts the
+   * table's auto-increment counter (PostgreSQL's RESTART IDENTITY; SQLite
+   * forgets its AUTOINCREMENT sequence; MariaDB's TRUNCATE always restarts
+   * it), {@code cascade} also empties the tables referencing it (PostgreSQL
+   * only: elsewhere the future fails with {@link NotSupportedException}). On
+   * MariaDB TRUNCATE commits an open transaction.
+   *
+   * @param restartIdentity true to restart the key counter
+   * @param cascade true to TRUNCATE … CASCADE (PostgreSQL)
+   * @return a future completing when done
+   */
+  public CompletableFuture<Void> aioTruncateTable(boolean restartIdentity, boolean cascade) {
+    return Clj.guard(() -> Clj.aio(v -> null, "aio-truncate-table", m,
+        Clj.opts("restart-identity", restartIdentity ? Boolean.TRUE : null, "cascade", cascade ? Boolean.TRUE : null)));
   }
 
   /**

@@ -22,12 +22,26 @@ import java.util.concurrent.CompletableFuture;
  * }</pre>
  */
 public final class SelectQuery {
+  /** How {@link #aioPrefetch(PrefetchStrategy, SelectQuery...)} restricts each level to its parents' rows. */
+  public enum PrefetchStrategy {
+    /** {@code WHERE key IN (SELECT parent keys …)} (the default). */
+    WHERE,
+    /** A join on the DISTINCT parent keys (faster on some databases for large parent levels). */
+    JOIN
+  }
+
   private final Model model;
   private final Object q;
+  private final int fetchSize;
 
   SelectQuery(Model model, Object q) {
+    this(model, q, 0);
+  }
+
+  private SelectQuery(Model model, Object q, int fetchSize) {
     this.model = model;
     this.q = q;
+    this.fetchSize = fetchSize;
   }
 
   Object form() {
@@ -35,7 +49,16 @@ public final class SelectQuery {
   }
 
   private SelectQuery with(Object newQuery) {
-    return new SelectQuery(model, newQuery);
+    return new SelectQuery(model, newQuery, fetchSize);
+  }
+
+  /** The query yielding instances, and the models of their joined instances. */
+  private Object instancesQuery() {
+    return Clj.call("as-instances", q);
+  }
+
+  private Nesting nesting() {
+    return Nesting.of(model, q);
   }
 
   private static Object[] items(Object[] xs) {
@@ -196,6 +219,21 @@ public final class SelectQuery {
   }
 
   /**
+   * Locks the selected rows in a mode, not waiting for rows other
+   * transactions hold: {@code option} {@code "nowait"} fails at once
+   * (PostgreSQL, MySQL 8, MariaDB 10.6), {@code "skip-locked"} leaves them
+   * out of the result (the usual way to take jobs from a queue table).
+   *
+   * @param mode {@code "update"}, {@code "share"}, {@code "no-key-update"} or {@code "key-share"}
+   * @param option {@code "nowait"} or {@code "skip-locked"}
+   * @return the new query
+   */
+  public SelectQuery forUpdate(String mode, String option) {
+    return with(Clj.call("for-update", q,
+        clojure.lang.PersistentVector.create(Keyword.intern(mode), Keyword.intern(option))));
+  }
+
+  /**
    * UNION with other selects.
    *
    * @param others the other selects
@@ -250,10 +288,14 @@ public final class SelectQuery {
    * Runs the query.
    *
    * @return a future of its rows as instances of the model (joined models
-   *     projected in the query nest under their foreign key)
+   *     projected in the query nest under their foreign key or
+   *     {@link Join#attr(String)}, as instances of the joined model)
    */
   public CompletableFuture<List<Instance>> aioExecute() {
-    return Clj.aio(model::instances, "aio-execute", Clj.call("as-instances", q));
+    return Clj.guard(() -> {
+      Nesting n = nesting();
+      return Clj.aio(v -> model.instances(v, n), "aio-execute", instancesQuery());
+    });
   }
 
   /**
@@ -264,13 +306,16 @@ public final class SelectQuery {
    * @return a future of the rows
    */
   public <R> CompletableFuture<List<R>> aioExecute(Class<R> type) {
-    return Clj.aio(v -> {
-      List<R> l = new ArrayList<>();
-      for (Instance i : model.instances(v)) {
-        l.add(i.as(type));
-      }
-      return l;
-    }, "aio-execute", Clj.call("as-instances", q));
+    return Clj.guard(() -> {
+      Nesting n = nesting();
+      return Clj.aio(v -> {
+        List<R> l = new ArrayList<>();
+        for (Instance i : model.instances(v, n)) {
+          l.add(i.as(type));
+        }
+        return l;
+      }, "aio-execute", instancesQuery());
+    });
   }
 
   /**
@@ -281,13 +326,13 @@ public final class SelectQuery {
    */
   @SuppressWarnings("unchecked")
   public CompletableFuture<List<Map<String, Object>>> aioMaps() {
-    return Clj.aio(v -> {
+    return Clj.guard(() -> Clj.aio(v -> {
       List<Map<String, Object>> l = new ArrayList<>();
       for (Object row : Clj.list(v)) {
         l.add((Map<String, Object>) Clj.toJava(row));
       }
       return l;
-    }, "aio-execute", Clj.call("as-maps", q));
+    }, "aio-execute", Clj.call("as-maps", q)));
   }
 
   /**
@@ -297,13 +342,13 @@ public final class SelectQuery {
    */
   @SuppressWarnings("unchecked")
   public CompletableFuture<List<List<Object>>> aioTuples() {
-    return Clj.aio(v -> {
+    return Clj.guard(() -> Clj.aio(v -> {
       List<List<Object>> l = new ArrayList<>();
       for (Object row : Clj.list(v)) {
         l.add((List<Object>) Clj.toJava(row));
       }
       return l;
-    }, "aio-execute", Clj.call("as-vectors", q));
+    }, "aio-execute", Clj.call("as-vectors", q)));
   }
 
   /**
@@ -313,7 +358,7 @@ public final class SelectQuery {
    * @throws SyncNotAllowedException outside an allow-sync block
    */
   public List<Instance> execute() {
-    return model.instances(Clj.call("execute!", Clj.call("as-instances", q)));
+    return model.instances(Clj.call("execute!", instancesQuery()), nesting());
   }
 
   /**
@@ -322,7 +367,19 @@ public final class SelectQuery {
    * @return a future of the count
    */
   public CompletableFuture<Long> aioCount() {
-    return Clj.aio(Model::toLong, "aio-count", q);
+    return Clj.guard(() -> Clj.aio(Model::toLong, "aio-count", q));
+  }
+
+  /**
+   * Counts the rows the query yields; {@code clearLimit} ignores its LIMIT
+   * and OFFSET (the total behind one page of {@link #paginate(long, long)}).
+   *
+   * @param clearLimit true to count every matching row
+   * @return a future of the count
+   */
+  public CompletableFuture<Long> aioCount(boolean clearLimit) {
+    return Clj.guard(() -> Clj.aio(Model::toLong, "aio-count", q,
+        Clj.opts("clear-limit", clearLimit ? Boolean.TRUE : null)));
   }
 
   /**
@@ -331,7 +388,7 @@ public final class SelectQuery {
    * @return a future of true when it does
    */
   public CompletableFuture<Boolean> aioExists() {
-    return Clj.aio(v -> RT.booleanCast(v), "aio-exists", q);
+    return Clj.guard(() -> Clj.aio(v -> RT.booleanCast(v), "aio-exists", q));
   }
 
   /**
@@ -340,7 +397,7 @@ public final class SelectQuery {
    * @return a future of the value, or {@code null} when there is no row
    */
   public CompletableFuture<Object> aioScalar() {
-    return Clj.aio(Clj::toJava, "aio-scalar", q);
+    return Clj.guard(() -> Clj.aio(Clj::toJava, "aio-scalar", q));
   }
 
   /**
@@ -349,7 +406,62 @@ public final class SelectQuery {
    * @return a future of the instance, or {@code null} when there is none
    */
   public CompletableFuture<Instance> aioFirst() {
-    return Clj.aio(model::instanceOf, "aio-first", Clj.call("as-instances", q));
+    return Clj.guard(() -> {
+      Nesting n = nesting();
+      return Clj.aio(v -> model.instanceOf(v, n), "aio-first", instancesQuery());
+    });
+  }
+
+  /**
+   * Returns the first {@code n} rows (the query's LIMIT set to {@code n}).
+   *
+   * @param n the number of rows, at least 1
+   * @return a future of up to {@code n} instances (empty when there are none)
+   */
+  public CompletableFuture<List<Instance>> aioFirst(int n) {
+    return Clj.guard(() -> rows("aio-first", n));
+  }
+
+  /**
+   * Returns the first row without changing the query's LIMIT (peewee's
+   * {@code peek}; Vireo fetches only that row).
+   *
+   * @return a future of the instance, or {@code null} when there is none
+   */
+  public CompletableFuture<Instance> aioPeek() {
+    return Clj.guard(() -> {
+      Nesting nest = nesting();
+      return Clj.aio(v -> model.instanceOf(v, nest), "aio-peek", instancesQuery(), 1L);
+    });
+  }
+
+  /**
+   * Returns up to {@code n} rows without changing the query's LIMIT
+   * (fetching only those).
+   *
+   * @param n the number of rows, at least 1
+   * @return a future of up to {@code n} instances (empty when there are none)
+   */
+  public CompletableFuture<List<Instance>> aioPeek(int n) {
+    return Clj.guard(() -> rows("aio-peek", n));
+  }
+
+  private CompletableFuture<List<Instance>> rows(String fn, int n) {
+    if (n < 1) {
+      throw new IllegalArgumentException("Vireo: " + fn + " needs n >= 1, got " + n);
+    }
+    Nesting nest = nesting();
+    return Clj.aio(v -> {
+      if (v == null) {
+        return new ArrayList<>();
+      }
+      if (n == 1) {
+        List<Instance> one = new ArrayList<>();
+        one.add(model.instanceOf(v, nest));
+        return one;
+      }
+      return model.instances(v, nest);
+    }, fn, instancesQuery(), (long) n);
   }
 
   /**
@@ -359,7 +471,10 @@ public final class SelectQuery {
    *     (carrying the SQL and parameters) when there is none
    */
   public CompletableFuture<Instance> aioGet() {
-    return Clj.aio(model::instanceOf, "aio-get", Clj.call("as-instances", q));
+    return Clj.guard(() -> {
+      Nesting n = nesting();
+      return Clj.aio(v -> model.instanceOf(v, n), "aio-get", instancesQuery());
+    });
   }
 
   /**
@@ -368,7 +483,10 @@ public final class SelectQuery {
    * @return a future of the instance or {@code null}
    */
   public CompletableFuture<Instance> aioGetOrNone() {
-    return Clj.aio(model::instanceOf, "aio-get-or-none", Clj.call("as-instances", q));
+    return Clj.guard(() -> {
+      Nesting n = nesting();
+      return Clj.aio(v -> model.instanceOf(v, n), "aio-get-or-none", instancesQuery());
+    });
   }
 
   /**
@@ -386,12 +504,130 @@ public final class SelectQuery {
    * @return a future of the query's instances with the levels linked
    */
   public CompletableFuture<List<Instance>> aioPrefetch(SelectQuery... subqueries) {
-    Object[] a = new Object[subqueries.length + 1];
-    a[0] = q;
-    for (int i = 0; i < subqueries.length; i++) {
-      a[i + 1] = subqueries[i].q;
+    return aioPrefetch(PrefetchStrategy.WHERE, subqueries);
+  }
+
+  /**
+   * Like {@link #aioPrefetch(SelectQuery...)}, choosing how each level is
+   * restricted to the rows of its parent level.
+   *
+   * @param strategy {@link PrefetchStrategy#WHERE} (IN a subquery) or {@link PrefetchStrategy#JOIN}
+   * @param subqueries the subqueries, in level order
+   * @return a future of the query's instances with the levels linked
+   */
+  public CompletableFuture<List<Instance>> aioPrefetch(PrefetchStrategy strategy, SelectQuery... subqueries) {
+    return Clj.guard(() -> {
+      Object[] a = new Object[subqueries.length + 2];
+      a[0] = q;
+      for (int i = 0; i < subqueries.length; i++) {
+        a[i + 1] = subqueries[i].q;
+      }
+      a[a.length - 1] = Clj.opts("strategy", Keyword.intern(strategy.name().toLowerCase(java.util.Locale.ROOT)));
+      Nesting n = nesting();
+      return Clj.aio(v -> model.instances(v, n), "aio-prefetch", a);
+    });
+  }
+
+  // ------------------------------------------------------------ streaming
+
+  /**
+   * Returns this query with the batch size of its streams
+   * ({@link #aioForEach}, {@link #aioForEachAsync}, {@link #aioReduce}):
+   * rows fetched per round trip (default 1000).
+   *
+   * @param rows rows per batch, at least 1
+   * @return the new query
+   * @throws IllegalArgumentException when {@code rows} is below 1
+   */
+  public SelectQuery fetchSize(int rows) {
+    if (rows < 1) {
+      throw new IllegalArgumentException("Vireo: fetchSize needs at least 1 row, got " + rows);
     }
-    return Clj.aio(model::instances, "aio-prefetch", a);
+    return new SelectQuery(model, q, rows);
+  }
+
+  private <A> CompletableFuture<A> stream(clojure.lang.IFn rf, Object init) {
+    Object opts = fetchSize > 0 ? Clj.opts("fetch-size", (long) fetchSize) : Clj.opts();
+    return Clj.aio(Database::cast, "aio-stream", null, instancesQuery(), opts, rf, init);
+  }
+
+  /**
+   * Streams the rows over a cursor, calling {@code action} on each, in
+   * order, without holding them all in memory. Outside a transaction the
+   * stream takes its own connection (on PostgreSQL in its own transaction,
+   * which cursors need); inside {@link Database#aioAtomic} it is one
+   * operation of the transaction. An exception from {@code action} stops the
+   * stream, closes the cursor and fails the future with that exception.
+   *
+   * @param action called with each row
+   * @return a future of the number of rows seen
+   */
+  public CompletableFuture<Long> aioForEach(java.util.function.Consumer<? super Instance> action) {
+    return Clj.guard(() -> {
+      java.util.Objects.requireNonNull(action, "Vireo: aioForEach needs an action");
+      Nesting n = nesting();
+      return stream(new clojure.lang.AFunction() {
+        @Override
+        public Object invoke(Object count, Object row) {
+          action.accept(model.instanceOf(row, n));
+          return (Long) count + 1;
+        }
+      }, 0L);
+    });
+  }
+
+  /**
+   * Like {@link #aioForEach}, with back-pressure: the next row is handed to
+   * {@code action} only when the stage it returned for the previous one
+   * completed (the next batch is not fetched before). A failed stage stops
+   * the stream and fails the future with its exception.
+   *
+   * @param action returns a stage for each row ({@code null} means done)
+   * @return a future of the number of rows seen
+   */
+  public CompletableFuture<Long> aioForEachAsync(
+      java.util.function.Function<? super Instance, ? extends java.util.concurrent.CompletionStage<?>> action) {
+    return Clj.guard(() -> {
+      java.util.Objects.requireNonNull(action, "Vireo: aioForEachAsync needs an action");
+      Nesting n = nesting();
+      return stream(new clojure.lang.AFunction() {
+        @Override
+        public Object invoke(Object count, Object row) {
+          long next = (Long) count + 1;
+          java.util.concurrent.CompletionStage<?> st = action.apply(model.instanceOf(row, n));
+          return st == null ? (Object) next : Clj.toClojureFuture(st.thenApply(x -> next));
+        }
+      }, 0L);
+    });
+  }
+
+  /**
+   * Streams the rows over a cursor into an accumulator, like
+   * {@link java.util.stream.Stream#reduce}: {@code acc = f(acc, row)} for
+   * each row, in order.
+   *
+   * <pre>{@code
+   * long pages = Book.select().aioReduce(0L, (sum, b) -> sum + b.getLong("pages")).join();
+   * }</pre>
+   *
+   * @param init the initial accumulator
+   * @param f the next accumulator from the current one and a row
+   * @param <A> the accumulator type
+   * @return a future of the final accumulator
+   */
+  public <A> CompletableFuture<A> aioReduce(A init,
+      java.util.function.BiFunction<? super A, ? super Instance, ? extends A> f) {
+    return Clj.guard(() -> {
+      java.util.Objects.requireNonNull(f, "Vireo: aioReduce needs a function");
+      Nesting n = nesting();
+      return stream(new clojure.lang.AFunction() {
+        @Override
+        @SuppressWarnings("unchecked")
+        public Object invoke(Object acc, Object row) {
+          return f.apply((A) acc, model.instanceOf(row, n));
+        }
+      }, init);
+    });
   }
 
   /**

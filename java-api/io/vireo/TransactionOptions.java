@@ -22,6 +22,7 @@ public final class TransactionOptions {
 
   private Isolation isolation;
   private boolean readOnly;
+  private int retry;
 
   private TransactionOptions() {}
 
@@ -56,8 +57,35 @@ public final class TransactionOptions {
     return this;
   }
 
+  /**
+   * Runs the whole transaction again, up to {@code times} more times, when
+   * it fails with a {@link SerializationFailureException} or a
+   * {@link DeadlockException} (the database aborted it in favour of a
+   * concurrent one; a new attempt usually succeeds). The body is called
+   * again from the start, so it must not have effects outside the database
+   * that cannot be repeated. Other failures are never retried, and the
+   * option applies to the outermost block only (a nested block fails with
+   * {@link InterfaceErrorException}).
+   *
+   * <pre>{@code
+   * db.aioAtomic(TransactionOptions.create().isolation(TransactionOptions.Isolation.SERIALIZABLE).retry(3), tx -> …);
+   * }</pre>
+   *
+   * @param times the number of retries (0, the default, for none)
+   * @return these options
+   * @throws IllegalArgumentException when {@code times} is negative
+   */
+  public TransactionOptions retry(int times) {
+    if (times < 0) {
+      throw new IllegalArgumentException("Vireo: retry needs a number of retries >= 0, got " + times);
+    }
+    this.retry = times;
+    return this;
+  }
+
   Object toClojure() {
     return Clj.opts(
+        "retry", retry > 0 ? (Object) (long) retry : null,
         "isolation", isolation == null ? null
             : clojure.lang.Keyword.intern(isolation.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')),
         "read-only", readOnly ? Boolean.TRUE : null);

@@ -51,7 +51,7 @@ public final class UpdateQuery {
    * @return a future of the number of rows updated
    */
   public CompletableFuture<Long> aioExecute() {
-    return Clj.aio(Model::toLong, "aio-execute", q);
+    return Clj.guard(() -> Clj.aio(Model::toLong, "aio-execute", q));
   }
 
   /**
@@ -62,12 +62,14 @@ public final class UpdateQuery {
    * @return a future of the affected rows as instances
    */
   public CompletableFuture<List<Instance>> aioReturning(String... fields) {
-    Object[] a = new Object[fields.length + 1];
-    a[0] = q;
-    for (int i = 0; i < fields.length; i++) {
-      a[i + 1] = Clj.ref(fields[i]);
-    }
-    return Clj.aio(model::instances, "aio-execute", Clj.call("returning", a));
+    return Clj.guard(() -> {
+      Object[] a = new Object[fields.length + 1];
+      a[0] = q;
+      for (int i = 0; i < fields.length; i++) {
+        a[i + 1] = Clj.ref(fields[i]);
+      }
+      return Clj.aio(model::instances, "aio-execute", Clj.call("returning", a));
+    });
   }
 
   /**

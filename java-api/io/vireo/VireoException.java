@@ -26,6 +26,8 @@ public class VireoException extends RuntimeException {
   private final String sql;
   private final transient List<Object> params;
   private final transient Map<String, Object> data;
+  /** The type and its ancestors, most specific first (set by the facade; null when made by hand). */
+  transient List<String> types;
 
   /**
    * Creates an exception (Vireo creates them; applications rarely need to).
@@ -82,6 +84,50 @@ public class VireoException extends RuntimeException {
    */
   public Map<String, Object> getData() {
     return data;
+  }
+
+  /**
+   * Returns the error's type and its ancestors in Vireo's hierarchy, most
+   * specific first, e.g. {@code ["vireo/unique-violation",
+   * "vireo/integrity-error", "vireo/database-error", "vireo/error"]}.
+   *
+   * @return the types, read-only
+   */
+  public List<String> getTypes() {
+    List<String> t = types;
+    if (t == null) {
+      t = computeTypes();
+      types = t;
+    }
+    return t;
+  }
+
+  @SuppressWarnings("unchecked")
+  private List<String> computeTypes() {
+    if (type == null) {
+      return List.of("vireo/error");
+    }
+    Object chain = Clj.call("vireo.java.bridge/type-chain", clojure.lang.Keyword.intern(type));
+    return List.copyOf((List<String>) chain);
+  }
+
+  /**
+   * Tells whether the error is of a Vireo type or one of its subtypes, with
+   * the hierarchy the Clojure side uses ({@code isa?}): an
+   * {@code "vireo/unique-violation"} is an {@code "vireo/integrity-error"}
+   * and a {@code "vireo/database-error"}. The {@code "vireo/"} prefix may
+   * be left out.
+   *
+   * <pre>{@code
+   * if (VireoException.unwrap(e) instanceof VireoException v && v.isA("serialization-failure")) { … }
+   * }</pre>
+   *
+   * @param type a type name, e.g. {@code "vireo/integrity-error"} or {@code "integrity-error"}
+   * @return true when this error's type is {@code type} or a descendant of it
+   */
+  public boolean isA(String type) {
+    String t = type.indexOf('/') < 0 ? "vireo/" + type : type;
+    return getTypes().contains(t);
   }
 
   /**

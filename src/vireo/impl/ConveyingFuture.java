@@ -59,11 +59,22 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
    */
   private void checkBlocking() {
     if (!isDone() && io.vertx.core.Context.isOnEventLoopThread()) {
-      throw new IllegalStateException(
-          "Vireo: blocking on an unfinished future (deref/get/join) on the Vert.x event-loop thread "
-              + Thread.currentThread().getName()
-              + " would deadlock it; chain with vireo.promise/then or p/let instead");
+      throw blockingOnEventLoop(Thread.currentThread().getName());
     }
+  }
+
+  /**
+   * The exception {@code get}/{@code join} throw on an event-loop thread.
+   * The Java facade's futures (a subclass) throw its own exception type, with
+   * advice for Java callers.
+   *
+   * @param thread the event-loop thread's name
+   * @return the exception to throw
+   */
+  protected RuntimeException blockingOnEventLoop(String thread) {
+    return new IllegalStateException(
+        "Vireo: blocking on an unfinished future (deref/get/join) on the Vert.x event-loop thread "
+            + thread + " would deadlock it; chain with vireo.promise/then or p/let instead");
   }
 
   @Override

@@ -52,11 +52,15 @@
     (or (vector? x) (seq? x) (set? x)) (java.util.ArrayList. ^java.util.Collection (mapv java-value x))
     :else x))
 
-(defn- type-chain [k]
+(defn type-chain
+  "A Vireo error type and its ancestors, most specific first, as a
+  java.util.List of strings (VireoException.getTypes)."
+  ^java.util.List [k]
+  (call "vireo.impl.errors/error-type" nil) ; loads the hierarchy
   (loop [k k acc []]
     (if (and k (not= k :vireo/error))
       (recur (first (parents k)) (conj acc (subs (str k) 1)))
-      (conj acc "vireo/error"))))
+      (java.util.ArrayList. ^java.util.Collection (conj acc "vireo/error")))))
 
 (defn -errorInfo [_ ^Throwable e]
   (when (instance? clojure.lang.ExceptionInfo e)
@@ -70,3 +74,56 @@
           (.put "sql" (:sql data))
           (.put "params" (some-> (:params data) java-value))
           (.put "data" (java-value (dissoc data :type))))))))
+
+;; ---------------------------------------------------------------- the models of related instances
+;; The Java Instance of a related row needs its model (getId, aioSave, JSON
+;; fields…). These read Vireo's own relation data; the private vars they use
+;; (through-sides, build-env) are resolved lazily like everything here.
+
+(defn related-model
+  "The model of the instances aio-related yields for relation `k` of `m`
+  (a many-to-many field's target, or the owner of a many-to-many backref)."
+  [m k]
+  (nth (call "vireo.impl.relations/through-sides" m k) 3))
+
+(defn backref-model
+  "The model whose foreign key declares backref `k` on `m` (the rows a
+  prefetch puts under that key), bound to m's database; nil when none does."
+  [m k]
+  (some (fn [{rm :model f :field}]
+          (when (= k (get-in f [:fk :backref]))
+            (call "vireo.impl.query/bound-model" rm m)))
+        (call "vireo.impl.model/backrefs" m)))
+
+(defn join-tree
+  "The models a select's joined instances nest under, as
+  java.util.Map attr-name -> java.util.List [model children-map]; nil for a
+  query without joins."
+  [q]
+  (let [q (if (= :compound (:vireo/query q)) (first (:vireo/members q)) q)]
+    (when (seq (:vireo/joins q))
+      (let [entries (vec (call "vireo.impl.query/build-env" q))
+            tree (fn tree [alias]
+                   (let [m (java.util.HashMap.)]
+                     (doseq [e (rest entries) :when (= alias (:parent e))]
+                       (.put m (subs (str (:attr e)) 1)
+                             (java.util.Arrays/asList (object-array [(:model e) (tree (:alias e))]))))
+                     m))]
+        (tree (:alias (first entries)))))))
+
+;; ---------------------------------------------------------------- signals
+
+(defn connect-signal
+  "Connects receiver `f` to vireo.signals/<signal-name> for `sender` (a
+  model, or nil for every model) under a fresh name; returns that name."
+  [^String signal-name sender f]
+  (let [s @(resolve-var (str "vireo.signals/" signal-name))
+        nm (keyword "vireo.java" (str "receiver-" (java.util.UUID/randomUUID)))]
+    (call "vireo.signals/connect!" s f (cond-> {:name nm} sender (assoc :sender sender)))
+    nm))
+
+(defn disconnect-signal
+  "Disconnects what connect-signal connected."
+  [^String signal-name sender nm]
+  (call "vireo.signals/disconnect!" @(resolve-var (str "vireo.signals/" signal-name))
+        (cond-> {:name nm} sender (assoc :sender sender))))

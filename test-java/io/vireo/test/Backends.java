@@ -12,6 +12,7 @@ final class Backends {
   private Backends() {}
 
   static final String PG_URL = env("VIREO_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/vireo_test");
+  static final String MYSQL_URL = env("VIREO_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/vireo_test");
 
   static String env(String name, String dflt) {
     String v = System.getenv(name);
@@ -36,15 +37,24 @@ final class Backends {
   /** PostgreSQL at VIREO_TEST_PG_URL; skipped when absent (a failure under CI=true). */
   static Database pg() {
     Assumptions.assumeTrue(enabled("pg"), "pg not in VIREO_TEST_BACKENDS");
-    Database db = new io.vireo.PostgresqlDatabase(PG_URL, DatabaseOptions.create().maxSize(4));
+    return reachable("PostgreSQL", PG_URL, new io.vireo.PostgresqlDatabase(PG_URL, DatabaseOptions.create().maxSize(4)));
+  }
+
+  /** MySQL/MariaDB at VIREO_TEST_MYSQL_URL; skipped when absent (a failure under CI=true). */
+  static Database mysql() {
+    Assumptions.assumeTrue(enabled("mysql"), "mysql not in VIREO_TEST_BACKENDS");
+    return reachable("MySQL/MariaDB", MYSQL_URL, new io.vireo.MySQLDatabase(MYSQL_URL, DatabaseOptions.create().maxSize(4)));
+  }
+
+  private static Database reachable(String what, String url, Database db) {
     try {
       db.aioExecuteSql("SELECT 1").join();
     } catch (RuntimeException e) {
       db.aioClose().join();
       if ("true".equals(System.getenv("CI"))) {
-        throw new AssertionError("PostgreSQL unavailable at " + PG_URL, e);
+        throw new AssertionError(what + " unavailable at " + url, e);
       }
-      Assumptions.abort("PostgreSQL unavailable at " + PG_URL + ": " + e);
+      Assumptions.abort(what + " unavailable at " + url + ": " + e);
     }
     return db;
   }

@@ -5,7 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import clojure.java.api.Clojure;
+import clojure.lang.IFn;
 import io.vireo.AllowSync;
+import io.vireo.CallCount;
+import io.vireo.Signal;
+import io.vireo.SignalConnection;
+import io.vireo.UniqueViolationException;
+import io.vireo.Vireo;
+import java.util.concurrent.CopyOnWriteArrayList;
 import io.vireo.Database;
 import io.vireo.DatabaseOptions;
 import io.vireo.DoesNotExistException;
@@ -308,5 +316,95 @@ class DocExamplesTest {
     shared.aioExecuteSql("SELECT 1").join();
     shared.aioClose().join();   // closes the pool, never your Vert.x
     vertx.close().toCompletionStage().toCompletableFuture().join();
+  }
+
+  @Test
+  @Order(11)
+  void clojureInterop() {
+    Model Author = author;
+    // a model built in Java, used from Clojure: the same value
+    IFn aioGet = Clojure.var("vireo.core", "aio-get");
+    Instance ann = Author.aioGet(Map.of("name", "ann")).join();
+    Object row = ((CompletableFuture<?>) aioGet.invoke(Author.toClojure(), ann.getId())).join();
+
+    // a model defined in Clojure, used from Java
+    IFn readString = Clojure.var("clojure.core", "read-string");
+    Object tagDef = readString.invoke("{:table \"java_doc_tag\" :fields {:label {:type :char :max-length 20}}}");
+    Model Tag = Model.of(Clojure.var("vireo.core", "model").invoke("Tag", tagDef)).bind(db);
+    Tag.aioCreateTable(true).join();
+    Instance jvm = Tag.aioCreate(Map.of("label", "jvm")).join();
+
+    // a Clojure database proxy, bound to a database later
+    Object proxy = Clojure.var("vireo.core", "database-proxy").invoke();
+    Model Late = Model.builder("Late").database(Database.of(proxy)).table("java_doc_author")
+        .field("name", Field.charField(40).unique())
+        .field("born", Field.integer().nullable())
+        .build();
+    Clojure.var("vireo.core", "initialize-proxy!").invoke(proxy, db.toClojure());
+    Instance viaProxy = Late.aioGet(Map.of("name", "ann")).join();
+
+    assertEquals("ann", clojure.lang.RT.get(row, clojure.lang.Keyword.intern("name")));
+    assertEquals("jvm", Tag.aioGet(jvm.getId()).join().getString("label"));
+    assertEquals(ann.getId(), viaProxy.getId());
+  }
+
+  @Test
+  @Order(12)
+  void streams() {
+    Model Book = book;
+    long pages = Book.select().aioReduce(0L, (sum, b) -> sum + b.getLong("pages")).join();
+    long seen = Book.select().orderBy("id").fetchSize(500)
+        .aioForEach(b -> System.out.println(b.getString("title"))).join();
+
+    assertEquals(11L, pages);
+    assertEquals(1L, seen);
+  }
+
+  @Test
+  @Order(13)
+  void signalsAndCallCounts() {
+    Model Author = author;
+    Model Book = book;
+    List<String> audit = new CopyOnWriteArrayList<>();
+    try (SignalConnection connection = Signal.POST_SAVE.connect(Author, (model, saved, created) -> {
+      audit.add((created ? "created " : "updated ") + saved.getString("name"));
+      return null;   // or a CompletionStage the save waits for
+    })) {
+      Author.aioCreate(Map.of("name", "eve")).join();
+    }
+
+    CallCount<List<Instance>> counted = Vireo.withCallCount(() -> Author.select().aioPrefetch(Book.select())).join();
+    // counted.count() is 2: one query per level
+
+    assertEquals(List.of("created eve"), audit);
+    assertEquals(2L, counted.count());
+  }
+
+  @Test
+  @Order(14)
+  void errorTypesAndRetries() {
+    Model Author = author;
+    VireoException e = (VireoException) Author.aioCreate(Map.of("name", "ann")).handle((v, x) -> x).join();
+    boolean constraint = e.isA("integrity-error");          // true: a unique violation is one
+    List<String> types = e.getTypes();                       // [vireo/unique-violation, vireo/integrity-error, …]
+
+    long n = db.aioAtomic(TransactionOptions.create()
+            .isolation(TransactionOptions.Isolation.SERIALIZABLE).retry(3),   // again on serialization failures
+        tx -> Author.select().aioCount()).join();
+
+    assertTrue(constraint);
+    assertInstanceOf(UniqueViolationException.class, e);
+    assertEquals("vireo/error", types.get(types.size() - 1));
+    assertTrue(n >= 2);
+  }
+
+  @Test
+  @Order(15)
+  void installSnippetHasTheJarsVersion() throws IOException {
+    String guide = Files.readString(Path.of("docs/java.md"), StandardCharsets.UTF_8);
+    Matcher m = Pattern.compile("<version>([^<]+)</version>").matcher(guide);
+    assertTrue(m.find(), "docs/java.md has no <version> in its xml snippet");
+    assertEquals(Vireo.version(), m.group(1), "docs/java.md's xml snippet names another version than resources/vireo/version.properties");
+    assertTrue(guide.contains("io.vireo:vireo:" + Vireo.version() + " into ~/.m2"), "the install comment's version");
   }
 }

@@ -1,6 +1,7 @@
 package io.vireo.test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import io.vireo.Database;
 import io.vireo.DatabaseOptions;
@@ -21,6 +22,11 @@ class PostgresFacadeTest extends FacadeContract {
   @Override
   Database fresh() {
     return new PostgresqlDatabase(Backends.PG_URL, DatabaseOptions.create().maxSize(2));
+  }
+
+  @Override
+  String url() {
+    return Backends.PG_URL;
   }
 
   @Override
@@ -74,5 +80,71 @@ class PostgresFacadeTest extends FacadeContract {
     assertEquals(io.vireo.MySQLDatabase.class, Database.fromUrl("mysql://root@127.0.0.1:3306/x").getClass());
     assertEquals(io.vireo.MySQLDatabase.class, new io.vireo.MySQLDatabase("mariadb://root@127.0.0.1:3306/x").getClass());
     assertEquals(io.vireo.SqliteDatabase.class, Database.fromUrl("sqlite:target/java-test/url.db").getClass());
+  }
+
+  /** The transaction body: read a row, (first attempt only) let another pool change it, then update it. */
+  private java.util.concurrent.CompletableFuture<Long> raceOnAnn(Object id, Database other, int attempt) {
+    return author.aioGet(id) // the transaction's snapshot is taken here
+        .thenCompose(x -> attempt > 1 ? java.util.concurrent.CompletableFuture.completedFuture(null)
+            : other.aioExecuteSql("UPDATE java_author SET born = born + 1 WHERE id = $1", id))
+        .thenCompose(x -> author.update(Map.of("born", io.vireo.Expr.call("+", io.vireo.Expr.field("born"), 10)))
+            .where(Where.eq("id", id)).aioExecute());
+  }
+
+  @Test
+  void retryRunsASerializationFailureAgain() {
+    Object id = ann().getId();
+    Database other = fresh(); // another pool: its update commits outside the transaction
+    try {
+      io.vireo.TransactionOptions rr = io.vireo.TransactionOptions.create()
+          .isolation(io.vireo.TransactionOptions.Isolation.REPEATABLE_READ);
+      io.vireo.SerializationFailureException e = assertInstanceOf(io.vireo.SerializationFailureException.class,
+          failure(db.aioAtomic(rr, tx -> raceOnAnn(id, other, 1))));
+      assertEquals("vireo/serialization-failure", e.getType());
+      assertEquals(1951L, author.aioGet(id).join().getLong("born")); // only the other pool's update
+
+      java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
+      assertEquals(1L, db.aioAtomic(io.vireo.TransactionOptions.create()
+          .isolation(io.vireo.TransactionOptions.Isolation.REPEATABLE_READ).retry(1),
+          tx -> raceOnAnn(id, other, attempts.incrementAndGet())).join());
+      assertEquals(2, attempts.get());
+      assertEquals(1951L + 1 + 10, author.aioGet(id).join().getLong("born"));
+    } finally {
+      other.aioClose().join();
+    }
+  }
+
+  @Test
+  void lockOptionsAndPassword() {
+    ann();
+    author.aioCreate(Map.of("name", "bob")).join();
+    Database other = fresh();
+    try {
+      java.util.concurrent.CompletableFuture<Object> gate = new java.util.concurrent.CompletableFuture<>();
+      java.util.concurrent.CompletableFuture<Object> locked = new java.util.concurrent.CompletableFuture<>();
+      java.util.concurrent.CompletableFuture<Object> holder = db.aioAtomic(tx -> author.select()
+          .where(Where.eq("name", "ann")).forUpdate().aioExecute()
+          .thenCompose(rows -> {
+            locked.complete(null);
+            return gate;
+          }));
+      locked.join(); // ann's row is locked by the transaction above
+      io.vireo.Model otherAuthor = author.bind(other);
+      assertEquals(java.util.List.of("bob"), other.aioAtomic(tx -> otherAuthor.select().orderBy("name")
+          .forUpdate("update", "skip-locked").aioExecute()).join().stream().map(i -> i.getString("name")).toList());
+      assertInstanceOf(io.vireo.OperationalErrorException.class, failure(other.aioAtomic(tx -> otherAuthor.select()
+          .where(Where.eq("name", "ann")).forUpdate("update", "nowait").aioExecute())));
+      gate.complete("done");
+      assertEquals("done", holder.join());
+    } finally {
+      other.aioClose().join();
+    }
+    // the test server trusts local connections: a password is sent and accepted
+    Database withPassword = new PostgresqlDatabase(Backends.PG_URL, DatabaseOptions.create().password("unused"));
+    try {
+      assertEquals(1, withPassword.aioExecuteSql("SELECT 1").join().rows().size());
+    } finally {
+      withPassword.aioClose().join();
+    }
   }
 }

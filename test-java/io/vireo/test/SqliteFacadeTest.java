@@ -19,6 +19,11 @@ class SqliteFacadeTest extends FacadeContract {
   }
 
   @Override
+  String url() {
+    return "sqlite:target/java-test/facade.db";
+  }
+
+  @Override
   String backend() {
     return "sqlite";
   }

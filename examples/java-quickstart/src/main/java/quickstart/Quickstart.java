@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
  * <pre>
  *   mvn -q compile exec:java                                        (SQLite file vireo-quickstart.db)
  *   mvn -q compile exec:java -Dexec.args=postgresql://postgres@127.0.0.1:5432/test
+ *   mvn -q compile exec:java -Dexec.args=mysql://root@127.0.0.1:3306/test           (MySQL or MariaDB)
  * </pre>
  */
 public final class Quickstart {

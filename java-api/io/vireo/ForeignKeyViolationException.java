@@ -1,0 +1,28 @@
+package io.vireo;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A foreign-key constraint was violated: a reference to a row that does not exist, or a delete of a row still referenced.
+ *
+ * <p>Vireo type {@code "vireo/foreign-key-violation"}.
+ */
+public class ForeignKeyViolationException extends IntegrityErrorException {
+  private static final long serialVersionUID = 1L;
+
+  /**
+   * Creates the exception (Vireo creates them; see {@link VireoException}).
+   *
+   * @param type the Vireo error type
+   * @param message the message
+   * @param sql the SQL statement involved, or {@code null}
+   * @param params the statement's parameters, or {@code null}
+   * @param data the whole error data, or {@code null}
+   * @param cause the underlying error, or {@code null}
+   */
+  public ForeignKeyViolationException(String type, String message, String sql, List<Object> params,
+      Map<String, Object> data, Throwable cause) {
+    super(type, message, sql, params, data, cause);
+  }
+}

@@ -1,0 +1,29 @@
+package io.vireo;
+
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import vireo.impl.ConveyingFuture;
+
+/**
+ * The future the Java facade returns: Vireo's context-conveying future whose
+ * {@code join()}/{@code get()} on a Vert.x event-loop thread throw
+ * {@link BlockingOnEventLoopException} with advice for Java callers. Every
+ * stage chained on it is one again.
+ */
+final class JavaFuture<T> extends ConveyingFuture<T> {
+
+  @Override
+  public <U> CompletableFuture<U> newIncompleteFuture() {
+    return new JavaFuture<U>();
+  }
+
+  @Override
+  protected RuntimeException blockingOnEventLoop(String thread) {
+    return new BlockingOnEventLoopException("vireo/blocking-on-event-loop",
+        "Vireo: join()/get() of an unfinished future on the Vert.x event-loop thread " + thread
+            + " would deadlock it (the loop could never deliver the result); compose with"
+            + " thenCompose/thenApply/whenComplete instead, or block on a worker thread"
+            + " (vertx.executeBlocking, your own executor)",
+        null, null, Map.of("thread", thread), null);
+  }
+}

@@ -1,0 +1,28 @@
+package io.vireo;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A transaction could not be serialized with a concurrent one (SQLSTATE 40001); running it again may succeed, which {@link TransactionOptions#retry(int)} does.
+ *
+ * <p>Vireo type {@code "vireo/serialization-failure"}.
+ */
+public class SerializationFailureException extends OperationalErrorException {
+  private static final long serialVersionUID = 1L;
+
+  /**
+   * Creates the exception (Vireo creates them; see {@link VireoException}).
+   *
+   * @param type the Vireo error type
+   * @param message the message
+   * @param sql the SQL statement involved, or {@code null}
+   * @param params the statement's parameters, or {@code null}
+   * @param data the whole error data, or {@code null}
+   * @param cause the underlying error, or {@code null}
+   */
+  public SerializationFailureException(String type, String message, String sql, List<Object> params,
+      Map<String, Object> data, Throwable cause) {
+    super(type, message, sql, params, data, cause);
+  }
+}

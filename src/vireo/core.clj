@@ -6,7 +6,7 @@
 
   Databases
   - `postgresql-database`, `mysql-database`, `sqlite-database`, `database` (from a URL)
-  - `aio-connect`, `aio-close`, `connected?`, `checked-out`, `pool-options`
+  - `aio-connect`, `aio-close`, `connected?`, `checked-out`, `pool-options`, `capabilities`
   - `init!` (deferred databases), `database-proxy`, `initialize-proxy!`
   Models (docs/models.md)
   - `defmodel`, `model`, `model?`, `table-name`, `fields`, `bind-database`, `instance`, `get-id`
@@ -166,6 +166,23 @@
     (assoc (select-keys opts [:max-size :max-wait-queue-size :idle-timeout :connection-timeout
                               :max-lifetime :event-loop-size :pool-cleaner-period])
            :statement-cache-size (if (= :sqlite (:kind d)) 0 (backend/statement-cache-size (:kind d) opts)))))
+
+(defn capabilities
+  "Future of what the server behind the database can do, as Vireo detected
+  it when the pool opened (opening it if needed; after `aio-close` this
+  fails with :vireo/pool-closed until `aio-connect`):
+
+      {:server \"MariaDB 10.11.19\"            ; name and version, as detected
+       :returning #{:insert :delete}          ; statement kinds that may carry RETURNING
+       :returning-source :detected}           ; or :option: the :returning database option forced it
+
+  PostgreSQL: RETURNING on insert, update and delete (no query is sent, so
+  :server is just \"PostgreSQL\"); MariaDB >= 10.5: insert and delete; MySQL
+  and older MariaDB: none; SQLite >= 3.35: all. See docs/backends.md.
+      @(capabilities pg-db)  ;=> {:server \"PostgreSQL\" :returning #{:insert :update :delete} :returning-source :detected}"
+  [db]
+  (p/map (p/do (db/capabilities (ops/database-of db)))
+         #(select-keys % [:server :returning :returning-source])))
 
 ;; ---------------------------------------------------------------- models
 (defn model

@@ -235,8 +235,11 @@
           (is (some #{"fkoixchild_only_id"} found)))
         (testing ":index false creates no index of Vireo's"
           (is (not (some #{"fkoixchild_other_id"} found)))
-          ;; InnoDB indexes every foreign-key column itself, under the column's name
-          (is (= (if (= :mysql ts/*backend*) ["fkoixchild_only_id" "fkoixchild_parent_id" "other_id"] ["fkoixchild_only_id" "fkoixchild_parent_id"])
+          ;; InnoDB indexes every foreign-key column itself, under the name of
+          ;; its constraint (<table>_<column>_fkey), unless an index exists
+          (is (= (if (= :mysql ts/*backend*)
+                   ["fkoixchild_only_id" "fkoixchild_other_id_fkey" "fkoixchild_parent_id"]
+                   ["fkoixchild_only_id" "fkoixchild_parent_id"])
                  found)))
         (testing "the unique index is enforced"
           (let [p (await! (v/aio-create Parent {:name "p"}))]

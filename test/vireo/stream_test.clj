@@ -1,5 +1,6 @@
 (ns ^:vireo/per-backend vireo.stream-test
-  "Streaming selects (vireo.impl.stream/reduce-rows) on every backend: order
+  "Streaming selects (vireo.core/aio-stream, over vireo.impl.stream/reduce-rows)
+  on every backend, model selects decoding instances included: order
   and completeness, back-pressure, early stop, cancel and failures leaving no
   cursor, transaction or connection behind, streams inside transactions and
   connection scopes, and a million rows under a 64 MB heap in a second JVM."
@@ -8,8 +9,10 @@
             [clojure.test :refer [deftest is testing]]
             [vireo.core :as v]
             [vireo.impl.db :as db]
+            [vireo.impl.query :as q]
             [vireo.impl.stream :as stream]
             [vireo.promise :as p]
+            [vireo.sql :as sql]
             [vireo.stream-main :as sm]
             [vireo.test-support :as ts :refer [await! error-of]])
   (:import (io.vertx.sqlclient Row)
@@ -32,8 +35,11 @@
 (def ^:private all-sql "SELECT id, n, label FROM stream_item ORDER BY n")
 
 (defn- reduce-rows
+  "The public vireo.core/aio-stream of a SQL string (rows as maps); the few
+  cases that need a row-fn of the raw Vert.x row call
+  vireo.impl.stream/reduce-rows, which aio-stream runs."
   ([d sql rf init] (reduce-rows d sql [] {} rf init))
-  ([d sql params opts rf init] (stream/reduce-rows d sql params opts nil rf init)))
+  ([d sql params opts rf init] (v/aio-stream d sql (assoc opts :params params) rf init)))
 
 (defn- with-db
   "Calls (f d) with a new database of the current backend holding ONE
@@ -267,6 +273,71 @@
               (is (ts/wait-until #(zero? (v/checked-out d)) 10000))
               (is (zero? @seen)))))))))
 
+;; ---------------------------------------------------------------- a model select, through the public API
+(defn- select-sql
+  "The SQL aio-stream sends for a model select on d."
+  [d query]
+  (first (sql/format (:query (q/compile-select query (:dialect d) {})) {:dialect (:dialect d)})))
+
+(deftest model-select-early-stop-and-cancel-test
+  (let [Item (item-model)]
+    (ts/with-tables [Item]
+      (fill! Item 1000)
+      (with-db
+        (fn [d]
+          (let [Item (v/bind-database Item d)
+                query (v/order-by (v/select Item) :n)
+                sql (select-sql d query)]
+            (testing "rows are model instances; a reduced stops the stream"
+              (let [before (session-state d)
+                    got (await! (v/aio-stream query {:fetch-size 10}
+                                              (fn [acc inst] (let [acc (conj acc inst)] (if (= 15 (count acc)) (reduced acc) acc)))
+                                              []))]
+                (is (= (range 1 16) (map :n got)))
+                (is (= {:n 7 :label "x7"} (dissoc (nth got 6) :id)))
+                (is (every? #(= #{:id :n :label} (set (keys %))) got))
+                (is (every? #(integer? (v/get-id Item %)) got))
+                (nothing-left-open d sql before)))
+            (testing "an instance streamed can be saved from rf (on the stream's connection)"
+              (let [before (session-state d)]
+                (is (= "x2!" (await! (v/aio-stream query {:fetch-size 10}
+                                                   (fn [_ inst]
+                                                     (when (= 2 (:n inst))
+                                                       (p/let [saved (v/aio-save Item (update inst :label str "!"))]
+                                                         (reduced (:label saved)))))
+                                                   nil))))
+                (nothing-left-open d sql before)
+                (is (= "x2!" (:label (await! (v/aio-get Item {:n 2})))) "committed (PostgreSQL: by the stream's own transaction)")))
+            (testing "cancel mid-stream while rf's future is pending"
+              (let [before (session-state d)
+                    seen (atom [])
+                    fut (v/aio-stream query {:fetch-size 10}
+                                      (fn [acc inst]
+                                        (swap! seen conj (:n inst))
+                                        (if (= 15 (:n inst)) (p/promise) (inc acc)))
+                                      0)]
+                (is (ts/wait-until #(= 15 (count @seen)) 10000))
+                (is (.cancel ^CompletableFuture fut true))
+                (is (instance? CancellationException (error-of (fn [] fut))))
+                (is (ts/wait-until #(zero? (v/checked-out d)) 10000) "the connection is returned")
+                (nothing-left-open d sql before)
+                (is (= (range 1 16) @seen))))
+            (testing "cancel between rows, from rf, on vectors"
+              (let [before (session-state d)
+                    self (promise)
+                    seen (atom 0)
+                    vq (v/as-vectors (v/order-by (v/select Item :n :label) :n))
+                    fut (v/aio-stream vq {:fetch-size 10}
+                                      (fn [acc row]
+                                        (when (= 25 (swap! seen inc)) (.cancel ^CompletableFuture @self true))
+                                        (conj acc row))
+                                      [])]
+                (deliver self fut)
+                (is (instance? CancellationException (error-of (fn [] fut))))
+                (is (ts/wait-until #(zero? (v/checked-out d)) 10000))
+                (nothing-left-open d (select-sql d vq) before)
+                (is (<= 25 @seen 26) "it stopped at the next row")))))))))
+
 (deftest failures-test
   (let [Item (item-model)]
     (ts/with-tables [Item]
@@ -404,11 +475,11 @@
 (deftest million-rows-small-heap-test
   (let [{:keys [exit out]} @memory-child
         backend ({:postgres "pg"} ts/*backend* (name ts/*backend*))
-        [_ rows sum chars checked-out status]
+        [_ rows sum chars insts checked-out status]
         (re-find (re-pattern (str "STREAM-SUMMARY backend=" backend " rows=(\\d+) sum=(\\d+) chars=(\\d+)"
-                                  " checked-out=(\\d+) .* status=(\\S+)"))
+                                  " instances=(\\d+) checked-out=(\\d+) .* status=(\\S+)"))
                  (str out))
         [n s c] (sm/expected million)]
     (is (contains? #{0 1} exit) (str "the child crashed or timed out (" exit "):\n" out))
-    (is (= [(str n) (str s) (str c) "0" "ok"] [rows sum chars checked-out status])
-        (str "a million rows (" c " characters of text) streamed in a 64 MB heap:\n" out))))
+    (is (= [(str n) (str s) (str c) (str n) "0" "ok"] [rows sum chars insts checked-out status])
+        (str "a million model instances (" c " characters of text) streamed by aio-stream in a 64 MB heap:\n" out))))

@@ -415,7 +415,10 @@
       (:double :float) (when (number? default) (double default))
       nil)))
 
-(defn column-def [_dialect {:keys [type null max-length precision scale constraints auto fk value-type] :as field}]
+(defn column-def
+  "The column vector of a field for :create-table (its foreign key, if any,
+  is a named table constraint, see `foreign-key-constraint`)."
+  [_dialect {:keys [type null max-length precision scale constraints auto fk value-type] :as field}]
   (let [t (if fk value-type type)
         col-type (case t
                    :char [:char max-length]
@@ -425,18 +428,111 @@
           (concat (when-not auto (if null [:null] [:not-null]))
                   (when (and (:primary-key field) (not auto)) [:primary-key])
                   (when-let [d (db-default field)] [[:default d]])
-                  (when fk
-                    (cond-> [[:references (sql/ident (:target-table fk)) (sql/ident (:target-column fk))]]
-                      (:on-delete fk) (conj [:on-delete (:on-delete fk)])
-                      (:on-update fk) (conj [:on-update (:on-update fk)])))
                   constraints))))
 
-(defn index-name [model field] (str (:table model) "_" (:column field)))
+;; ---------------------------------------------------------------- generated names
+;; Names Vireo makes up (index names, foreign-key constraint names, generated
+;; through tables) must fit every backend, or PostgreSQL cuts them at 63 bytes
+;; without a word (two long names then collide, and the catalog holds a name
+;; no one asked for) and MariaDB refuses them over 64 characters. Like
+;; peewee, a name over the limit keeps a prefix and gets a short hash of the
+;; whole name: deterministic, so create, drop, index-exists checks and
+;; recursive deletes all compute the same name. The rule is the same on every
+;; backend (SQLite has no limit), so a model's names do not depend on where it
+;; runs.
+
+(def generated-name-limit
+  "Generated identifiers are at most this many UTF-8 bytes (PostgreSQL's
+  63-byte limit, which is also within MariaDB's 64 characters)."
+  63)
+
+(def ^:private hash-length 8)
+
+(defn- utf8-length ^long [^String s]
+  (alength (.getBytes s java.nio.charset.StandardCharsets/UTF_8)))
+
+(defn- prefix-within
+  "The longest prefix of s (whole code points) of at most `limit` UTF-8 bytes."
+  [^String s ^long limit]
+  (loop [i 0 bytes 0]
+    (if (< i (.length s))
+      (let [cp (.codePointAt s i)
+            n (long (cond (< cp 0x80) 1 (< cp 0x800) 2 (< cp 0x10000) 3 :else 4))]
+        (if (<= (+ bytes n) limit)
+          (recur (+ i (Character/charCount cp)) (+ bytes n))
+          (subs s 0 i)))
+      s)))
+
+(defn short-name
+  "A generated identifier fitted to `generated-name-limit`: `n` itself when
+  it fits, else its longest prefix of 54 bytes, \"_\" and the first 8 hex
+  digits of the MD5 of the whole name (UTF-8)."
+  ^String [^String n]
+  (if (<= (utf8-length n) (long generated-name-limit))
+    n
+    (let [md (.digest (java.security.MessageDigest/getInstance "MD5")
+                      (.getBytes n java.nio.charset.StandardCharsets/UTF_8))
+          hex (apply str (map #(format "%02x" (bit-and (long %) 0xff)) md))]
+      (str (prefix-within n (- (long generated-name-limit) 1 hash-length)) "_" (subs hex 0 hash-length)))))
+
+(defn index-name
+  "The generated name of a field's index: <table>_<column>, shortened."
+  [model field]
+  (short-name (str (:table model) "_" (:column field))))
+
+(defn indexes-entry-name
+  "The name of a model :indexes entry: its :name, or
+  <table>_<column1>_<column2>…, shortened."
+  [model ix fields]
+  (or (:name ix) (short-name (str/join "_" (cons (:table model) (map :column fields))))))
+
+(defn foreign-key-name
+  "The generated name of a foreign key's constraint: <table>_<column>_fkey
+  (PostgreSQL's own choice), shortened."
+  [model field]
+  (short-name (str (:table model) "_" (:column field) "_fkey")))
+
+(defn- foreign-key-constraint
+  "A field's foreign key as a named table constraint (MariaDB's own name,
+  <table>_ibfk_<n>, is refused once the table name passes 57 characters)."
+  [model {:keys [fk] :as field}]
+  [:constraint (sql/ident (foreign-key-name model field))
+   (cond-> [:foreign-key [(column-ident field)]
+            [:references (sql/ident (:target-table fk)) (sql/ident (:target-column fk))]]
+     (:on-delete fk) (conj [:on-delete (:on-delete fk)])
+     (:on-update fk) (conj [:on-update (:on-update fk)]))])
+
+(def identifier-limits
+  "The identifier length limit per backend kind (none on SQLite)."
+  {:postgres {:max 63 :unit "bytes" :backend "PostgreSQL" :why " (it would silently cut the name)"}
+   :mysql {:max 64 :unit "characters" :backend "MariaDB/MySQL" :why ""}})
+
+(defn- identifier-length [kind ^String n]
+  (if (= kind :postgres) (utf8-length n) (.codePointCount n 0 (.length n))))
+
+(defn check-identifier-lengths!
+  "Throws a :vireo/model-error naming the backend and its limit when a name
+  given by the model (its :table, a field's :column, an :indexes :name) is
+  too long for backend `kind`. Generated names always fit."
+  [model kind]
+  (when-let [{:keys [max unit backend why]} (identifier-limits kind)]
+    (let [given (concat [["table name" (:table model) :table nil]]
+                        (for [f (:fields model)] ["column name" (:column f) :column (:key f)])
+                        (for [ix (:indexes model) :when (:name ix)] ["index name" (:name ix) :name nil]))]
+      (doseq [[what n option field] given
+              :let [len (identifier-length kind n)]
+              :when (> len (long max))]
+        (throw (err/error :vireo/model-error
+                          (str "Model " (:name model) (when field (str ", field " field)) ": the " what " " (pr-str n)
+                               " is " len " " unit " long; " backend " allows at most " max " " unit
+                               " in an identifier" why "; give a shorter " option)
+                          {:model (:name model) :field field :name n :backend kind :limit max}))))))
 
 (defn index-queries
   "Given a model and options {:safe bool}, returns the CREATE INDEX query maps:
   one per `:unique`/`:index` field (named <table>_<column>), then one per
-  model `:indexes` entry (named <table>_<col1>_<col2>… unless :name)."
+  model `:indexes` entry (named <table>_<col1>_<col2>… unless :name);
+  generated names are fitted by `short-name`."
   [model {:keys [safe]}]
   (into (vec (for [f (:fields model)
                    :when (and (or (:unique f) (:index f)) (not (:primary-key f)))]
@@ -447,7 +543,7 @@
                 :if-not-exists (boolean safe)}))
         (for [ix (:indexes model)
               :let [fs (mapv #(field model %) (:fields ix))]]
-          {:create-index (sql/ident (or (:name ix) (str/join "_" (cons (:table model) (map :column fs)))))
+          {:create-index (sql/ident (indexes-entry-name model ix fs))
            :on (table-ident model)
            :columns (mapv column-ident fs)
            :unique (boolean (:unique ix))
@@ -460,10 +556,11 @@
   (into [(cond-> {:create-table (table-ident model)
                   :if-not-exists (boolean (:safe opts))
                   :with-columns (mapv #(column-def nil %) (:fields model))}
-           (or (nil? (:pk-field model)) (seq (:constraints model)))
+           (or (nil? (:pk-field model)) (seq (:constraints model)) (some :fk (:fields model)))
            (assoc :constraints
-                  (into (if (:pk-field model) [] [(into [:primary-key] (map column-ident (:pk-fields model)))])
-                        (:constraints model))))]
+                  (-> (if (:pk-field model) [] [(into [:primary-key] (map column-ident (:pk-fields model)))])
+                      (into (:constraints model))
+                      (into (map #(foreign-key-constraint model %)) (filter :fk (:fields model))))))]
         (index-queries model opts)))
 
 (defn drop-table-queries [model {:keys [safe]}]

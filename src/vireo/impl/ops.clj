@@ -441,10 +441,12 @@
 
 (defn create-table [m opts]
   (p/do (let [d (database-of m)]
+          (model/check-identifier-lengths! m (:kind d))
           (p/map (run-all d (model/create-table-queries m opts) opts) (constantly nil)))))
 
 (defn drop-table [m opts]
   (p/do (let [d (database-of m)]
+          (model/check-identifier-lengths! m (:kind d))
           (p/map (run-all d (model/drop-table-queries m opts) opts) (constantly nil)))))
 
 (defn- statement-kind [query]

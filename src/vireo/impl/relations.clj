@@ -197,7 +197,7 @@
                             [(keyword (str/lower-case (:name m))) (keyword (str/lower-case (:name target)))])
                     tm (model/make-model
                         (str (:name m) (str/capitalize (name k)) "Through")
-                        {:table (str (:table m) "_" (:table target) "_through")
+                        {:table (model/short-name (str (:table m) "_" (:table target) "_through"))
                          :database (:database m)
                          :fields [a {:type :foreign-key :model (assoc m :m2m {}) :on-delete :cascade :index false
                                      :backref (keyword (str (name k) "-through"))}

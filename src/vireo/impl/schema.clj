@@ -173,6 +173,7 @@
   ([m opts]
    (p/do (check-model m "create-indexes")
          (let [d (ops/database-of m)]
+           (model/check-identifier-lengths! m (:kind d))
            (p/map (run-statements d (index-queries m (:safe opts)) opts) (constantly nil))))))
 
 (defn drop-indexes
@@ -184,6 +185,7 @@
    (p/do (check-model m "drop-indexes")
          (let [d (ops/database-of m)
                safe (boolean (:safe opts))]
+           (model/check-identifier-lengths! m (:kind d))
            (p/map (run-statements d (mapv (fn [q] {:drop-index (:create-index q)
                                                    :on (:on q)
                                                    :if-exists safe})

@@ -136,7 +136,7 @@
   "Sends a transaction-control statement on a level's connection (not queued:
   the caller holds the level). Future of nil."
   [level sql]
-  (p/map (db/execute-raw (:db level) sql [] {:conn (:conn level)}) (constantly nil)))
+  (db/execute-control (:db level) (:conn level) sql))
 
 ;; ---------------------------------------------------------------- connection scopes
 (defn- finish

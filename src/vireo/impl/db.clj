@@ -538,6 +538,21 @@
                        (p/handle (send) (fn [rs e] (if e (fail e) (f rs))))
                        :else (fail e)))))))
 
+(defn execute-control
+  "Sends a transaction-control statement (BEGIN, COMMIT, SAVEPOINT …, no
+  parameters) on the raw SqlConnection `conn` as a simple query, as Vert.x's
+  own Transaction does: no prepared statement to look up or cache, and on
+  PostgreSQL one Query message instead of Bind/Execute/Sync. Logged and
+  mapped like every statement. Future of nil."
+  [db ^SqlClient conn ^String sql]
+  (log-statement sql [])
+  (let [fut (try (p/from-vertx (.execute (.query conn sql)))
+                 (catch Throwable t (p/rejected t)))]
+    (p/handle fut (fn [_ e]
+                    (when e
+                      (throw (err/map-error e sql [] {:database (describe db)})))
+                    nil))))
+
 (defn result-map
   "RowSet -> {:rows [maps] :row-count n :last-insert-id id}."
   [db ^RowSet rs]

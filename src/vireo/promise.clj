@@ -131,6 +131,29 @@
   (complete [_ v e]
     (if (nil? e) (.complete r v) (.completeExceptionally r (unwrap e)))))
 
+(defn- listen
+  "Registers callback cb on stage without a conveying wrapper (see
+  ConveyingFuture/listen): cb either conveys the registering frame itself or,
+  like Relay, needs no binding."
+  [^CompletionStage stage ^BiConsumer cb]
+  (ConveyingFuture/listen stage cb))
+
+(defmacro ^:private conveying
+  "Runs body with the binding frame `frame` (captured when the callback was
+  registered) and restores the thread's own afterwards; nothing is reset when
+  the thread already has that frame. What ConveyingFuture's wrappers do, in
+  the callback itself, so a stage allocates no wrapper."
+  [frame & body]
+  `(c/let [prev# (clojure.lang.Var/getThreadBindingFrame)
+           f# ~frame]
+     (if (identical? prev# f#)
+       (do ~@body)
+       (do (clojure.lang.Var/resetThreadBindingFrame f#)
+           (try ~@body
+                (finally (clojure.lang.Var/resetThreadBindingFrame prev#)))))))
+
+(defn- frame [] (clojure.lang.Var/getThreadBindingFrame))
+
 (defn from-vertx
   "Given an io.vertx.core.Future, returns a CompletableFuture completed with
   the same outcome. No thread hop: the CompletableFuture is completed on the
@@ -173,55 +196,64 @@
   Vert.x Future, r follows its outcome."
   [^CompletableFuture r x]
   (cond
-    (instance? CompletionStage x) (.whenComplete ^CompletionStage x (Relay. r))
+    (instance? CompletionStage x) (listen x (Relay. r))
     (instance? Future x) (.onComplete ^Future x ^Completable (Relay. r))
     :else (.complete r x)))
 
-(deftype ^:no-doc Then [^CompletableFuture r f]
+;; The callbacks capture the registering thread's binding frame and run with
+;; it (`conveying`), and are registered with `listen`: one object per stage
+;; besides the CompletableFuture's own.
+
+(deftype ^:no-doc Then [^CompletableFuture r f frame]
   BiConsumer
   (accept [_ v e]
     (if (nil? e)
-      (try (settle! r (f v))
-           (catch Throwable t (.completeExceptionally r t)))
+      (conveying frame
+        (try (settle! r (f v))
+             (catch Throwable t (.completeExceptionally r t))))
       (.completeExceptionally r (unwrap e)))))
 
-(deftype ^:no-doc Mapper [^CompletableFuture r f]
+(deftype ^:no-doc Mapper [^CompletableFuture r f frame]
   BiConsumer
   (accept [_ v e]
     (if (nil? e)
-      (try (.complete r (f v))
-           (catch Throwable t (.completeExceptionally r t)))
+      (conveying frame
+        (try (.complete r (f v))
+             (catch Throwable t (.completeExceptionally r t))))
       (.completeExceptionally r (unwrap e)))))
 
-(deftype ^:no-doc Catch [^CompletableFuture r pred f]
+(deftype ^:no-doc Catch [^CompletableFuture r pred f frame]
   BiConsumer
   (accept [_ v e]
     (if (nil? e)
       (.complete r v)
       (c/let [e (unwrap e)]
-        (try
-          (if (or (nil? pred) (pred e))
-            (settle! r (f e))
-            (.completeExceptionally r e))
-          (catch Throwable t (.completeExceptionally r t)))))))
+        (conveying frame
+          (try
+            (if (or (nil? pred) (pred e))
+              (settle! r (f e))
+              (.completeExceptionally r e))
+            (catch Throwable t (.completeExceptionally r t))))))))
 
-(deftype ^:no-doc Handle [^CompletableFuture r f]
+(deftype ^:no-doc Handle [^CompletableFuture r f frame]
   BiConsumer
   (accept [_ v e]
-    (try (settle! r (f v (when (some? e) (unwrap e))))
-         (catch Throwable t (.completeExceptionally r t)))))
+    (conveying frame
+      (try (settle! r (f v (when (some? e) (unwrap e))))
+           (catch Throwable t (.completeExceptionally r t))))))
 
-(deftype ^:no-doc Finally [^CompletableFuture r f]
+(deftype ^:no-doc Finally [^CompletableFuture r f frame]
   BiConsumer
   (accept [_ v e]
     (c/let [e (when (some? e) (unwrap e))]
-      (try
-        (f v e)
-        (if (nil? e) (.complete r v) (.completeExceptionally r e))
-        (catch Throwable t
-          (when (and (some? e) (not (identical? t e)))
-            (.addSuppressed t e))
-          (.completeExceptionally r t))))))
+      (conveying frame
+        (try
+          (f v e)
+          (if (nil? e) (.complete r v) (.completeExceptionally r e))
+          (catch Throwable t
+            (when (and (some? e) (not (identical? t e)))
+              (.addSuppressed t e))
+            (.completeExceptionally r t)))))))
 
 ;; ---------------------------------------------------------------------------
 ;; Composition
@@ -238,11 +270,11 @@
     (await (then (resolved 1) inc (ForkJoinPool/commonPool)))  ;=> 2"
   (^CompletableFuture [p f]
    (c/let [r (promise)]
-     (.whenComplete (->future p) (Then. r f))
+     (listen (->future p) (Then. r f (frame)))
      r))
   (^CompletableFuture [p f ^Executor executor]
    (c/let [r (promise)]
-     (.whenCompleteAsync (->future p) (Then. r f) executor)
+     (.whenCompleteAsync (->future p) (Then. r f (frame)) executor)
      r)))
 
 (defn map
@@ -253,7 +285,7 @@
     (await (map (resolved 1) inc))  ;=> 2"
   ^CompletableFuture [p f]
   (c/let [r (promise)]
-    (.whenComplete (->future p) (Mapper. r f))
+    (listen (->future p) (Mapper. r f (frame)))
     r))
 
 (defn chain
@@ -286,11 +318,11 @@
     ;=> :ok"
   (^CompletableFuture [p f]
    (c/let [r (promise)]
-     (.whenComplete (->future p) (Catch. r nil f))
+     (listen (->future p) (Catch. r nil f (frame)))
      r))
   (^CompletableFuture [p pred-or-class f]
    (c/let [r (promise)]
-     (.whenComplete (->future p) (Catch. r (matcher pred-or-class) f))
+     (listen (->future p) (Catch. r (matcher pred-or-class) f (frame)))
      r)))
 
 (defn handle
@@ -302,7 +334,7 @@
     (await (handle (rejected (ex-info \"x\" {})) (fn [v e] (ex-message e))))  ;=> \"x\""
   ^CompletableFuture [p f]
   (c/let [r (promise)]
-    (.whenComplete (->future p) (Handle. r f))
+    (listen (->future p) (Handle. r f (frame)))
     r))
 
 (defn finally
@@ -315,7 +347,7 @@
     (await (finally (resolved 1) (fn [v e] (println \"done\" v))))  ;=> 1"
   ^CompletableFuture [p f]
   (c/let [r (promise)]
-    (.whenComplete (->future p) (Finally. r f))
+    (listen (->future p) (Finally. r f (frame)))
     r))
 
 (defn- async? [x]

@@ -252,6 +252,24 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
     return super.whenComplete(biConsumer(action));
   }
 
+  /**
+   * Registers {@code action} on {@code stage} without conveying bindings: for
+   * Vireo's own callbacks, which convey the frame themselves (they capture it
+   * when created) or need none (they only complete another future, whose own
+   * dependents convey). Saves the wrapper a conveying registration allocates.
+   */
+  public static <T> void listen(CompletionStage<T> stage, BiConsumer<? super T, ? super Throwable> action) {
+    if (stage instanceof ConveyingFuture) {
+      ((ConveyingFuture<T>) stage).whenCompleteBare(action);
+    } else {
+      stage.whenComplete(action);
+    }
+  }
+
+  private void whenCompleteBare(BiConsumer<? super T, ? super Throwable> action) {
+    super.whenComplete(action);
+  }
+
   @Override
   public CompletableFuture<T> exceptionally(Function<Throwable, ? extends T> fn) {
     return super.exceptionally(fn(fn));

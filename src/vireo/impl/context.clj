@@ -40,6 +40,16 @@
 
 (defn level? [x] (instance? Level x))
 
+(defmacro ^:private with-level
+  "Runs body with `level` as the task's innermost level for database `d`
+  (what `binding` on *contexts* does, without building a hash-map of the
+  bindings on every call: this runs once per scope and block)."
+  [d level & body]
+  `(do (clojure.lang.Var/pushThreadBindings
+        (clojure.lang.PersistentArrayMap. (object-array [(var *contexts*) (assoc *contexts* ~d ~level)])))
+       (try ~@body
+            (finally (clojure.lang.Var/popThreadBindings)))))
+
 (defn new-root [d conn]
   (let [l (->Level d conn :connection nil nil (AtomicReference. (p/resolved nil)) (atom :open)
                    (atom nil) (AtomicLong.) nil)]
@@ -107,10 +117,38 @@
         (run)
         (p/then (p/handle prev (fn [_ _] nil)) (fn [_] (run)))))))
 
+(defn- run-statement-at
+  "run-at for one statement: (send conn done) submits it to the connection at
+  once and returns its future, completing `done` (when given) just before
+  that future. When the level is idle the statement is sent right away and
+  `done` is the level's queue tail (no extra stage). Otherwise it queues like
+  any operation (send gets nil)."
+  [level send]
+  (let [^AtomicReference tail (:tail level)
+        ^CompletableFuture prev (.get tail)]
+    (if (and (.isDone prev) (= :open @(:state level)))
+      (let [done (p/promise)]
+        (if (.compareAndSet tail prev done)
+          (try (send (:conn level) done)
+               (catch Throwable t (p/resolve! done nil) (p/rejected t)))
+          ;; another operation started meanwhile: queue behind it
+          (do (p/resolve! done nil)
+              (run-at level (fn [conn] (send conn nil))))))
+      (run-at level (fn [conn] (send conn nil))))))
+
 (defn- drain
   "Future completing when every operation queued at `level` has finished."
   [level]
-  (p/handle (.get ^AtomicReference (:tail level)) (fn [_ _] nil)))
+  (let [^CompletableFuture t (.get ^AtomicReference (:tail level))]
+    (if (.isDone t)
+      (p/resolved nil)
+      (p/handle t (fn [_ _] nil)))))
+
+(defn- drained?
+  "True when nothing is queued or running at `level` (then there is nothing
+  to wait for before ending it)."
+  [level]
+  (.isDone ^CompletableFuture (.get ^AtomicReference (:tail level))))
 
 (defn- close-level!
   "The block's body has completed: no new operation may start at this level
@@ -126,9 +164,9 @@
    ;; read once, here, where the caller's binding is in force; counted when sent
    (let [counter db/*call-counter*]
      (if-let [level (current d opts)]
-       (run-at level (fn [conn]
-                       (db/count-call! counter)
-                       (db/execute-raw d sql params {:conn conn} f extra)))
+       (run-statement-at level (fn [conn done]
+                                 (db/count-call! counter)
+                                 (db/execute-raw d sql params {:conn conn :done done} f extra)))
        (do (db/count-call! counter)
            (db/execute-raw d sql params nil f extra))))))
 
@@ -159,38 +197,55 @@
   connection is released. Future of nil."
   [root]
   (close-level! root)
-  (p/then (drain root)
-          (fn [_]
-            (let [d (:db root)
-                  release #(db/release d (:conn root))]
-              (if (tx-open? root)
-                (p/finally (p/handle (control root "ROLLBACK") (fn [_ _] nil))
-                           (fn [_ _] (reset! (:tx root) nil) (release)))
-                (release))))))
+  (let [end (fn [_]
+              (let [d (:db root)
+                    release #(db/release d (:conn root))]
+                (if (tx-open? root)
+                  (p/finally (p/handle (control root "ROLLBACK") (fn [_ _] nil))
+                             (fn [_ _] (reset! (:tx root) nil) (release)))
+                  (release))))]
+    (if (drained? root)
+      (end nil)
+      (p/then (drain root) end))))
+
+(defn with-connection*
+  "Calls (f level fresh?) with the task's connection level for `d`: the
+  current one (fresh? false), or a new root level on a connection acquired
+  from the pool (fresh? true: nothing else can reach it while f starts),
+  released (after every operation queued on it) when f's future completes.
+  Future of f's result."
+  [d opts f]
+  (p/do
+    (if-let [level (current d opts)]
+      (if (= :open @(:state level))
+        (with-level d level
+          (f level false))
+        (p/rejected (closed-error level)))
+      (p/then (db/acquire d)
+              (fn [conn]
+                (let [root (new-root d conn)
+                      result (p/do (with-level d root (f root true)))]
+                  (p/handle result (fn [v e] (finish v e #(release-root! root))))))))))
 
 (defn with-connection
   "Calls (f level) with the task's connection level for `d`: the current one,
   or a new root level on a connection acquired from the pool, released (after
   every operation queued on it) when f's future completes. Future of f's result."
   [d opts f]
-  (p/do
-    (if-let [level (current d opts)]
-      (if (= :open @(:state level))
-        (binding [*contexts* (assoc *contexts* d level)]
-          (f level))
-        (p/rejected (closed-error level)))
-      (p/then (db/acquire d)
-              (fn [conn]
-                (let [root (new-root d conn)
-                      result (p/do (binding [*contexts* (assoc *contexts* d root)] (f root)))]
-                  (p/handle result (fn [v e] (finish v e #(release-root! root))))))))))
+  (with-connection* d opts (fn [level _] (f level))))
 
 ;; ---------------------------------------------------------------- transactions
 (def ^:private isolation-sql
   {:read-uncommitted "READ UNCOMMITTED" :read-committed "READ COMMITTED"
    :repeatable-read "REPEATABLE READ" :serializable "SERIALIZABLE"})
 
+(declare check-tx-opts*)
+
 (defn check-tx-opts [{:keys [isolation read-only] :as opts} nested?]
+  (when (seq opts)
+    (check-tx-opts* opts isolation read-only nested?)))
+
+(defn- check-tx-opts* [opts isolation read-only nested?]
   (let [unknown (remove #{:isolation :read-only :retry :connection} (keys opts))]
     (when (seq unknown)
       (throw (err/error :vireo/interface-error
@@ -207,8 +262,19 @@
                       ":isolation and :read-only apply to the outermost transaction only (this block is nested)"
                       {}))))
 
+(declare begin-statements*)
+
+(def ^:private plain-begin
+  {:postgres ["BEGIN"] :mysql ["START TRANSACTION"] :sqlite ["BEGIN IMMEDIATE"]})
+
 (defn begin-statements
   "The statements that open a transaction on this backend with these options."
+  [kind opts]
+  (if (and (nil? (:isolation opts)) (not (:read-only opts)))
+    (plain-begin kind)
+    (begin-statements* kind opts)))
+
+(defn- begin-statements*
   [kind {:keys [isolation read-only]}]
   (case kind
     :postgres [(str "BEGIN" (when isolation (str " ISOLATION LEVEL " (isolation-sql isolation)))
@@ -227,7 +293,10 @@
   (if (and (= kind :sqlite) read-only) ["PRAGMA query_only = OFF"] []))
 
 (defn- run-all [level stmts]
-  (reduce (fn [f s] (p/then f (fn [_] (control level s)))) (p/resolved nil) stmts))
+  (case (count stmts)
+    0 (p/resolved nil)
+    1 (control level (nth stmts 0))
+    (reduce (fn [f s] (p/then f (fn [_] (control level s)))) (p/resolved nil) stmts)))
 
 (defn- rollback-then-fail
   "Rolls back with `sql` and fails with `e` (rollback errors surface, with e
@@ -241,13 +310,15 @@
 
 (defn- top-transaction
   "BEGIN … COMMIT around (f tx) as one operation of `level` (a root with no
-  transaction open)."
-  [level opts f ^CompletableFuture result]
+  transaction open). On a `fresh` root (acquired for this block, reachable by
+  nothing else yet) its queue is empty, so the block runs without queueing."
+  [level opts f ^CompletableFuture result fresh?]
   (let [root (:root level)
         kind (:kind (:db level))
-        tx-info {:manual false :read-only (boolean (:read-only opts))}
+        tx-info (if (:read-only opts) {:manual false :read-only true} {:manual false :read-only false})
         after (end-statements kind opts)]
-    (run-at level
+    ((if fresh? (fn [_ op] (try (op nil) (catch Throwable t (p/rejected t)))) run-at)
+     level
             (fn [_]
               (p/then
                (p/catch (run-all level (begin-statements kind opts))
@@ -260,12 +331,13 @@
                (fn [_]
                  (reset! (:tx root) tx-info)
                  (let [tx (child level :transaction nil)
-                       body (p/do (binding [*contexts* (assoc *contexts* (:db level) tx)] (f tx)))]
+                       body (p/do (with-level (:db level) tx (f tx)))]
                    (-> body
                        (p/handle
                         (fn [v e]
                           (close-level! tx)
-                          (p/then (drain tx)
+                          ((if (drained? tx) (fn [_ g] (g nil)) p/then)
+                           (drain tx)
                                   (fn [_]
                                     (cond
                                       e (rollback-then-fail level "ROLLBACK" e)
@@ -283,10 +355,12 @@
                                                     (= kind :sqlite)
                                                     (p/handle (control level "ROLLBACK") (fn [_ _] (p/rejected ce)))
                                                     :else (p/rejected ce)))))))))
-                       (p/finally (fn [_ _] (reset! (:tx root) nil)))
                        (p/handle (fn [v e]
-                                   (p/handle (run-all level after)
-                                             (fn [_ ae] (cond e (p/rejected e) ae (p/rejected ae) :else v)))))))))))))
+                                   (reset! (:tx root) nil)
+                                   (if (empty? after)
+                                     (if e (p/rejected e) v)
+                                     (p/handle (run-all level after)
+                                               (fn [_ ae] (cond e (p/rejected e) ae (p/rejected ae) :else v))))))))))))))
 
 (defn- savepoint-block
   "SAVEPOINT … RELEASE around (f sp) as one operation of `level` (inside a
@@ -300,7 +374,7 @@
                (control level (str "SAVEPOINT " sp-name))
                (fn [_]
                  (let [sp (child level :savepoint sp-name)
-                       body (p/do (binding [*contexts* (assoc *contexts* (:db level) sp)] (f sp)))]
+                       body (p/do (with-level (:db level) sp (f sp)))]
                    (p/handle body
                              (fn [v e]
                                (close-level! sp)
@@ -334,8 +408,8 @@
         retries (:retry opts 0)
         attempt (fn attempt [left]
                   (p/catch
-                   (with-connection d opts
-                     (fn [level]
+                   (with-connection* d opts
+                     (fn [level fresh?]
                        (let [nested? (tx-open? level)]
                          (check-tx-opts opts nested?)
                          (cond
@@ -348,7 +422,7 @@
                                                             ":retry applies to the outermost transaction only (this block is nested)"
                                                             {}))
                                      (savepoint-block level f result))
-                           :else (top-transaction level opts f result)))))
+                           :else (top-transaction level opts f result fresh?)))))
                    (fn [e]
                      (cond
                        (.isCancelled result) (p/rejected e)
@@ -395,7 +469,7 @@
                         own-tx? (and tx-if-none? (not (tx-open? level)))
                         body (fn []
                                (let [inner (child level kind nil)
-                                     fut (p/do (binding [*contexts* (assoc *contexts* d inner)] (f inner)))]
+                                     fut (p/do (with-level d inner (f inner)))]
                                  (p/handle fut (fn [v e]
                                                  (close-level! inner)
                                                  (p/then (drain inner) (fn [_] (if e (p/rejected e) v)))))))]

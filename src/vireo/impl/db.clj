@@ -10,12 +10,13 @@
             [vireo.impl.types :as types]
             [vireo.promise :as p]
             [vireo.sql :as sql])
-  (:import (io.vertx.core Vertx Context Future)
+  (:import (io.vertx.core Vertx Context Future Completable)
+           (clojure.lang Var)
            (io.vertx.sqlclient Pool SqlClient SqlConnection Row RowSet Tuple PropertyKind)
            (io.vertx.mysqlclient MySQLClient MySQLConnection)
            (io.vertx.jdbcclient JDBCPool)
            (java.util List)
-           (java.util.concurrent CompletableFuture ConcurrentHashMap)
+           (java.util.concurrent CompletableFuture CompletionStage ConcurrentHashMap)
            (java.util.concurrent.atomic AtomicLong)))
 
 (set! *warn-on-reflection* true)
@@ -315,20 +316,29 @@
         leak-ms (:leak-detection-threshold (options db))
         acquired-at (when leak-ms
                       (Exception. (str "connection acquired here, on thread " (.getName (Thread/currentThread)))))]
-    (-> (try (p/from-vertx (.getConnection (pool db)))
-             (catch Throwable t (p/rejected t)))
-        (p/catch (fn [e] (p/rejected (err/map-error e "<acquire a connection>" [] {:database (describe db)}))))
-        (p/map (fn [c]
-                 (.incrementAndGet n)
-                 (when leak-ms (watch-for-leak db c acquired-at leak-ms))
-                 c)))))
+    ;; one listener on the driver's future (this runs once per scope)
+    (let [r (p/promise)]
+      (try
+        (.onComplete (.getConnection (pool db))
+                     ^Completable
+                     (fn [c e]
+                       (if (nil? e)
+                         (do (.incrementAndGet n)
+                             (when leak-ms (watch-for-leak db c acquired-at leak-ms))
+                             (.complete r c))
+                         (.completeExceptionally r (err/map-error e "<acquire a connection>" [] {:database (describe db)})))))
+        (catch Throwable t
+          (.completeExceptionally r (err/map-error t "<acquire a connection>" [] {:database (describe db)}))))
+      r)))
 
 (defn release
   "Gives a connection back to the pool. Returns a future of nil."
   [db ^SqlConnection conn]
   (.decrementAndGet ^AtomicLong (:checked-out db))
   (.remove ^ConcurrentHashMap (:held db) conn)
-  (p/map (p/from-vertx (.close conn)) (constantly nil)))
+  (let [r (p/promise)]
+    (.onComplete (.close conn) ^Completable (fn [_ e] (if (nil? e) (.complete r nil) (.completeExceptionally r e))))
+    r))
 
 (defn checked-out [db] (.get ^AtomicLong (:checked-out db)))
 
@@ -506,6 +516,68 @@
   [^String sql]
   (.regionMatches sql true 0 "SELECT" 0 6))
 
+(defn- settle-with!
+  "Completes r with (f x), following it when f returns a future; a throw in
+  f fails r."
+  [^CompletableFuture r f x]
+  (try
+    (let [v (f x)]
+      (if (instance? CompletionStage v)
+        (vireo.impl.ConveyingFuture/listen ^CompletionStage v (vireo.promise.Relay. r))
+        (.complete r v)))
+    (catch Throwable t (.completeExceptionally r t))))
+
+(defn- send-statement
+  "The driver's future for one statement on `client`."
+  ^Future [^SqlClient client ^String sql params]
+  ;; Tuple/from copies: Vert.x's pg encoder writes converted values back
+  ;; into the tuple, which a wrapped persistent vector cannot take
+  (let [^List ps (if (instance? List params) params (vec params))]
+    (.execute (.preparedQuery client sql) (Tuple/from ps))))
+
+(declare statement-failed!)
+
+;; Listens to the driver's future of one statement and completes r with
+;; (f rowset), running f with the caller's binding frame (as a dependent stage
+;; of a Vireo future would). One object per statement, no intermediate
+;; CompletableFuture. `retry?`: the statement ran on the pool (no connection
+;; of the caller's), so one that never reached a just-died connection may be
+;; sent once more.
+(deftype StatementListener [^CompletableFuture r f frame db sql params extra retry? ^CompletableFuture done]
+  Completable
+  (complete [_ rs e]
+    ;; the scope's queue moves on first, as if this statement's future were
+    ;; a stage after it (see vireo.impl.context/run-statement-at)
+    (when done (.complete done nil))
+    (let [prev (Var/getThreadBindingFrame)
+          swap? (not (identical? prev frame))]
+      (when swap? (Var/resetThreadBindingFrame frame))
+      (try
+        (if (nil? e)
+          (settle-with! r f rs)
+          (statement-failed! r f frame db sql params extra retry? e))
+        (finally
+          (when swap? (Var/resetThreadBindingFrame prev)))))))
+
+(defn- statement-client
+  "Where a statement runs: the caller's connection, else the pool (or the
+  pipelined client, for a read, when pipelining is on)."
+  ^SqlClient [db conn sql]
+  (or conn
+      (let [pl (pool db)]
+        (or (when (read-statement? sql) (:pipelined @(:state db))) pl))))
+
+(defn- listen! [^Future fut ^Completable l] (.onComplete fut l))
+
+(defn- statement-failed! [^CompletableFuture r f frame db sql params extra retry? e]
+  (if (and retry? (err/not-sent? e))
+    ;; on the pool, a statement handed a connection that had just died (its
+    ;; close not yet noticed) never ran: send it once more
+    (try (listen! (send-statement (statement-client db nil sql) sql params)
+                  (StatementListener. r f frame db sql params extra false nil))
+         (catch Throwable t (statement-failed! r f frame db sql params extra false t)))
+    (.completeExceptionally r (err/map-error e sql params (assoc extra :database (describe db))))))
+
 (defn execute-raw
   "Runs `sql` with `params` on the raw SqlConnection `:conn` of opts, or on
   the pool. Returns a future of (f rowset) — the RowSet itself by default —
@@ -514,29 +586,17 @@
   (Connection scopes and handles are resolved one level up, in
   vireo.impl.context.)"
   ([db sql params opts] (execute-raw db sql params opts identity nil))
-  ([db sql params {:keys [conn]} f extra]
+  ([db sql params {:keys [conn done]} f extra]
    (log-statement sql params)
-   (let [send (fn []
-                (try
-                  (let [^SqlClient client (or conn
-                                              (let [pl (pool db)]
-                                                (or (when (read-statement? sql) (:pipelined @(:state db))) pl)))
-                        ;; Tuple/from copies: Vert.x's pg encoder writes converted
-                        ;; values back into the tuple, which a wrapped persistent
-                        ;; vector cannot take
-                        ^List ps (if (instance? List params) params (vec params))]
-                    (p/from-vertx (.execute (.preparedQuery client ^String sql) (Tuple/from ps))))
-                  (catch Throwable t (p/rejected t))))
-         fut (send)
-         fail (fn [e] (p/rejected (err/map-error e sql params (assoc extra :database (describe db)))))]
-     (p/handle fut (fn [rs e]
-                     (cond
-                       (nil? e) (f rs)
-                       ;; on the pool, a statement handed a connection that had just
-                       ;; died (its close not yet noticed) never ran: send it once more
-                       (and (nil? conn) (err/not-sent? e))
-                       (p/handle (send) (fn [rs e] (if e (fail e) (f rs))))
-                       :else (fail e)))))))
+   (let [r (p/promise)
+         frame (Var/getThreadBindingFrame)]
+     (try
+       (listen! (send-statement (statement-client db conn sql) sql params)
+                (StatementListener. r f frame db sql params extra (nil? conn) done))
+       (catch Throwable t
+         (when done (.complete ^CompletableFuture done nil))
+         (statement-failed! r f frame db sql params extra false t)))
+     r)))
 
 (defn execute-control
   "Sends a transaction-control statement (BEGIN, COMMIT, SAVEPOINT …, no

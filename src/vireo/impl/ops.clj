@@ -272,16 +272,23 @@
   (let [dialect (:dialect d)
         values (with-defaults m values)
         pk (:pk-field m)
-        cols (let [out (java.util.ArrayList.)]
-               (doseq [f (:fields m)]
-                 (when (and (contains? values (:key f))
-                            (not (and (:auto f) (nil? (get values (:key f))))))
-                   (.add out f)))
-               (db/owning-vector out))
+        fs (:fields m)
+        ;; the columns given (an auto key only when it has a value) and their
+        ;; keys, in declaration order, in one pass over the field vector
+        ^objects col-arr (object-array (count fs))
+        ^objects key-arr (object-array (count fs))
+        n-cols (loop [i 0 j 0]
+                 (if (< i (count fs))
+                   (let [f (nth fs i) k (:key f)]
+                     (if (and (contains? values k) (not (and (:auto f) (nil? (get values k)))))
+                       (do (aset col-arr j f) (aset key-arr j k) (recur (inc i) (inc j)))
+                       (recur (inc i) j)))
+                   j))
+        cols (clojure.lang.LazilyPersistentVector/createOwning (java.util.Arrays/copyOf col-arr (int n-cols)))
         want-id? (and pk (nil? (get values (:key pk))))
         returning? (and want-id? (can-return? caps :insert))
         tpl (cached m dialect [(if returning? :insert-returning :insert)
-                               (db/owning-vector (java.util.ArrayList. ^java.util.Collection (map :key cols)))]
+                               (clojure.lang.LazilyPersistentVector/createOwning (java.util.Arrays/copyOf key-arr (int n-cols)))]
                     (fn []
                       (cond-> {:insert-into (model/table-ident m)}
                         (seq cols) (assoc :columns (mapv model/column-ident cols)
@@ -296,7 +303,7 @@
     (ctx/execute d (:sql tpl) (bind (:binder tpl) args) opts
                  (fn [^RowSet rs]
                    (let [id (when want-id?
-                              (let [decode (get-in (model/codecs m dialect) [(:key pk) :decode])]
+                              (let [decode (:decode (get (model/codecs m dialect) (:key pk)))]
                                 (decode (if returning?
                                           (let [it (.iterator rs)] (when (.hasNext it) (.getValue ^Row (.next it) (int 0))))
                                           (db/last-insert-id d rs)))))]
@@ -450,7 +457,8 @@
           (p/map (run-all d (model/drop-table-queries m opts) opts) (constantly nil)))))
 
 (defn- statement-kind [query]
-  (cond (some #(contains? query %) [:select :select-distinct :union :union-all :intersect :except]) :select
+  (cond (or (contains? query :select) (contains? query :select-distinct) (contains? query :union)
+            (contains? query :union-all) (contains? query :intersect) (contains? query :except)) :select
         (contains? query :insert-into) :insert
         (contains? query :update) :update
         (contains? query :delete-from) :delete

@@ -53,9 +53,6 @@
     (sequential? x) (mapv #(walk % vals) x)
     :else x))
 
-(def ^:private cacheable-leads
-  [:select :select-distinct :insert-into :update :delete-from :union :union-all :intersect :except])
-
 (def ^:private ^:const max-shapes 4096)
 
 ;; dialect -> {shape -> [sql binder] | ::direct}
@@ -75,7 +72,11 @@
   "Like (vireo.sql/format query {:dialect dialect}), from the shape cache when
   the query is a select/insert/update/delete."
   [query dialect]
-  (if-not (and (map? query) (some #(contains? query %) cacheable-leads))
+  (if-not (and (map? query)
+               ;; a cacheable lead; spelled out (no seq over a vector): this runs on every call
+               (or (contains? query :select) (contains? query :insert-into) (contains? query :update)
+                   (contains? query :delete-from) (contains? query :select-distinct) (contains? query :union)
+                   (contains? query :union-all) (contains? query :intersect) (contains? query :except)))
     (sql/format query {:dialect dialect})
     (let [vals (ArrayList.)
           shape (walk query vals)

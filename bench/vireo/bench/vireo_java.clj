@@ -2,28 +2,29 @@
   "The `vireo-java` system: W1–W6 through Vireo's Java facade (io.vireo),
   called from Clojure by plain interop, as a Java application would.
 
-  The facade's classes come from the classpath when the jar was built
-  (`bin/clojure -T:build jar` puts them in target/classes); otherwise they
-  are compiled here, once per JVM, into target/bench-classes (on the :bench
-  alias's path): javac of java-api/ and AOT of the gen-class bridge."
+  The facade's classes come from the classpath when it has them (e.g. the
+  installed jar); otherwise they are compiled here, once per JVM, from the
+  current java-api/ and bridge sources into a fresh temporary directory
+  (javac, then AOT of the gen-class bridge), so a run never measures stale
+  classes left by an earlier build."
   (:require [clojure.java.io :as io]
             [vireo.bench.workloads :as w])
   (:import (clojure.lang RT)
            (java.io File)
            (javax.tools ToolProvider)))
 
-(def ^:private out-dir "target/bench-classes")
 
 (defn- loadable? [^String c]
   (try (Class/forName c false (RT/baseLoader)) true (catch ClassNotFoundException _ false)))
 
 (defn- compile-facade! []
-  (let [out (io/file out-dir)
+  (let [out (.toFile (java.nio.file.Files/createTempDirectory "vireo-bench-facade" (make-array java.nio.file.attribute.FileAttribute 0)))
         sources (->> (file-seq (io/file "java-api")) (filter #(.endsWith (.getName ^File %) ".java")) (map str))
         ^javax.tools.JavaCompiler javac (or (ToolProvider/getSystemJavaCompiler)
                                             (throw (ex-info "vireo-java: this Java runtime has no compiler" {})))
         err (java.io.ByteArrayOutputStream.)]
-    (.mkdirs out)
+    (.addShutdownHook (Runtime/getRuntime)
+                      (Thread. ^Runnable (fn [] (doseq [^File f (reverse (file-seq out))] (.delete f)))))
     ;; the JVM's class path drops a directory that did not exist when it
     ;; started: load from it through a class loader of our own, made the
     ;; thread's context loader (Clojure's base loader) for what follows

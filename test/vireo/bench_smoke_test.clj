@@ -9,6 +9,7 @@
   reason, when PostgreSQL is unreachable, unless CI=true."
   (:require [clojure.java.io :as io]
             [clojure.test :refer [deftest is testing]]
+            [vireo.bench.cost :as cost]
             [vireo.bench.main :as bench]
             [vireo.bench.pg :as pg]
             [vireo.bench.systems :as systems]
@@ -46,3 +47,25 @@
               (let [f (io/file (get files k))]
                 (is (.isFile f) (str k " written"))
                 (is (pos? (.length f)) (str k " not empty"))))))))))
+
+(deftest cost-smoke-test
+  ;; vireo.bench.cost's per-operation counters on the event loop: it must
+  ;; count operations, allocation and (on Linux) CPU, never a timing verdict
+  (let [unreachable (pg/unreachable url)]
+    (if (and unreachable (not= "true" (System/getenv "CI")))
+      (println "SKIP vireo.bench-smoke-test/cost-smoke-test: PostgreSQL is unreachable at" url "-" unreachable)
+      (do
+        (is (nil? unreachable) (str "PostgreSQL must be reachable under CI: " unreachable))
+        (when-not unreachable
+          (pg/seed! url)
+          (doseq [s ["vireo" "vertx-raw"]]
+            (let [inst (systems/open s {:url url :pool-size 4})]
+              (try
+                (testing s
+                  (let [row (cost/measure inst "W1" 2 0.3 0)]
+                    (is (pos? (:ops-per-sec row)) "operations counted")
+                    (is (zero? (:errors row)))
+                    (is (pos? (:bytes row)) "the event loop's allocation is read")
+                    (when (.isDirectory (io/file "/proc/self/task"))
+                      (is (not (neg? (:user-us row))) "CPU read from /proc"))))
+                (finally ((:close inst)))))))))))

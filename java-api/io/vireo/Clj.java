@@ -291,6 +291,22 @@ final class Clj {
   }
 
   /**
+   * Runs a write query with RETURNING of the given fields (none: all) and
+   * yields the rows as instances of {@code model}: the shared body of the
+   * insert, update and delete builders' {@code aioReturning}.
+   */
+  static CompletableFuture<java.util.List<Instance>> aioReturning(Model model, Object q, String[] fields) {
+    return guard(() -> {
+      Object[] a = new Object[fields.length + 1];
+      a[0] = q;
+      for (int i = 0; i < fields.length; i++) {
+        a[i + 1] = ref(fields[i]);
+      }
+      return aio(model::instances, "aio-execute", call("returning", a));
+    });
+  }
+
+  /**
    * Runs the body of an {@code aio*} method: whatever it throws (a bad
    * argument found while converting it, say) fails the returned future
    * instead, so an {@code aio*} method never throws.

@@ -62,14 +62,7 @@ public final class DeleteQuery {
    * @return a future of the affected rows as instances
    */
   public CompletableFuture<List<Instance>> aioReturning(String... fields) {
-    return Clj.guard(() -> {
-      Object[] a = new Object[fields.length + 1];
-      a[0] = q;
-      for (int i = 0; i < fields.length; i++) {
-        a[i + 1] = Clj.ref(fields[i]);
-      }
-      return Clj.aio(model::instances, "aio-execute", Clj.call("returning", a));
-    });
+    return Clj.aioReturning(model, q, fields);
   }
 
   /**

@@ -89,8 +89,15 @@
 (defn- blocking-probe
   "On an event loop: deref/join/p/await of an unfinished Vireo future, and
   deref of a finished one."
-  [d Item]
-  (let [f (v/aio-get-or-none Item {:name "own-c"})
+  [d Item backend]
+  ;; a slow statement first, so the future is surely unfinished when it is
+  ;; dereferenced (a get alone can finish on a driver thread before this
+  ;; loop looks, on SQLite's in-process JDBC)
+  (let [slow (case backend
+               :postgres "SELECT pg_sleep(0.3)"
+               :mysql "SELECT SLEEP(0.3)"
+               :sqlite "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000) SELECT count(*) FROM c")
+        f (p/then (v/aio-execute-sql d slow) (fn [_] (v/aio-get-or-none Item {:name "own-c"})))
         done-before? (.isDone ^CompletableFuture f)
         err #(try (%) :no-error (catch Throwable e e))]
     (p/resolved {:f f
@@ -120,7 +127,7 @@
             (is (= (assoc composed-expected :created {:name "own-c" :n 1}) value))))
         (is (= #{"c" "a" "own-c" "own-a"} (names Item)) "the savepoint and the failed block rolled back")
         (testing "a blocking deref of an unfinished Vireo future on an event loop fails instead of deadlocking"
-          (let [{:keys [value error]} (outcome (on-event-loop vx #(blocking-probe own OwnItem)))
+          (let [{:keys [value error]} (outcome (let [b ts/*backend*] (on-event-loop vx #(blocking-probe own OwnItem b))))
                 {:keys [f done-before?]} value]
             (is (nil? (some-> error ex-message)))
             (is (false? done-before?) "the probe's future was still running (on this very loop)")

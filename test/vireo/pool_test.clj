@@ -118,3 +118,21 @@
       (finally
         (alter-var-root #'log/*logger-factory* (constantly old))
         (await! (v/aio-close d))))))
+
+(deftest ^{:backends #{:sqlite}} fresh-sqlite-file-concurrent-first-use-test
+  ;; a new file's first connections all switch it to WAL; opened at the same
+  ;; moment, SQLite answered one of them SQLITE_BUSY without waiting (the
+  ;; pool now opens the file once, alone, first)
+  (dotimes [i 5]
+    (let [f (java.io.File/createTempFile "vireo-fresh" ".db")
+          path (.getPath f)]
+      (.delete f)
+      (let [d (v/sqlite-database path {:max-size 4})]
+        (try
+          (let [rows (await! (p/all (vec (repeatedly 8 #(v/aio-execute-sql d "SELECT 1 AS x")))))]
+            (is (= 8 (count rows)) (str "round " i))
+            (is (every? #(= [{:x 1}] (:rows %)) rows)))
+          (is (= "wal" (-> (await! (v/aio-execute-sql d "PRAGMA journal_mode")) :rows first vals first str)))
+          (finally
+            (await! (v/aio-close d))
+            (doseq [suffix ["" "-wal" "-shm"]] (.delete (java.io.File. (str path suffix))))))))))

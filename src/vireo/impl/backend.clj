@@ -194,6 +194,24 @@
        "&foreign_keys=" (boolean foreign-keys)
        (when synchronous (str "&synchronous=" synchronous))))
 
+(defn- prime-sqlite-file!
+  "Opens one connection to a SQLite file before the pool does, so a file's
+  switch to WAL happens once, alone. Two pooled connections opening a new
+  file at the same moment (the capability check beside the first statement,
+  or two first queries) would both try to switch its journal mode, and
+  SQLite answers one of them SQLITE_BUSY at once, without waiting for the
+  busy timeout (seen on a fresh checkout). A file already in WAL needs
+  nothing, so this only matters once per file; on a Vert.x event loop it is
+  skipped rather than block it."
+  [{:keys [path journal-mode] :as opts}]
+  (when (and journal-mode (not= path ":memory:")
+             (not (io.vertx.core.Context/isOnEventLoopThread)))
+    (try
+      (.close (java.sql.DriverManager/getConnection (sqlite-jdbc-url opts)))
+      (catch java.sql.SQLException _
+        ;; the pool's own connections report the problem (a bad path, …)
+        nil))))
+
 (defn make-pool
   "Given the backend kind, the merged options and a Vertx, returns a new Pool.
   No connection is opened until the pool is used."
@@ -209,11 +227,12 @@
                (.connectingTo ^SqlConnectOptions (mysql-connect-options opts))
                (.using vertx)
                (.build))
-    :sqlite (JDBCPool/pool vertx
+    :sqlite (do (prime-sqlite-file! opts)
+                (JDBCPool/pool vertx
                            (-> (JDBCConnectOptions.) (.setJdbcUrl (sqlite-jdbc-url opts)))
                            (pool-options (cond-> opts
                                            ;; every connection to :memory: is a new, empty database
-                                           (= (:path opts) ":memory:") (assoc :max-size 1))))))
+                                           (= (:path opts) ":memory:") (assoc :max-size 1)))))))
 
 (defn make-pipelined-client
   "Given the backend kind, the options and a Vertx, returns the client that

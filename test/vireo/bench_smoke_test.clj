@@ -19,53 +19,56 @@
 
 (def ^:private url (or (System/getenv "VIREO_TEST_PG_URL") pg/default-url))
 
-(deftest harness-smoke-test
+(defn- with-postgres
+  "Runs (f) when PostgreSQL answers; without it, prints why and skips — but
+  under CI=true an unreachable PostgreSQL is a failure."
+  [test-name f]
   (let [unreachable (pg/unreachable url)]
     (if (and unreachable (not= "true" (System/getenv "CI")))
-      (println "SKIP vireo.bench-smoke-test: PostgreSQL is unreachable at" url "-" unreachable)
+      (println (str "SKIP vireo.bench-smoke-test/" test-name ": PostgreSQL is unreachable at") url "-" unreachable)
       (do
         (is (nil? unreachable) (str "PostgreSQL must be reachable under CI: " unreachable))
-        (when-not unreachable
-          (let [system-names (vec (keys systems/registry))
-                {:keys [rows files na]}
-                (bench/run! {:smoke true :url url
-                             :systems system-names :workloads w/all-workloads
-                             :concurrency [1 4] :warmup-s 0.1 :window-s 0.3 :repeats 1
-                             :out "target/bench-smoke" :quiet true})]
-            (is (= (* (count system-names) (count w/all-workloads) 2) (count rows))
-                "one row per (system, workload, concurrency)")
-            (doseq [{:keys [system workload concurrency] :as r} rows]
-              (testing (str system " " workload " c=" concurrency)
-                (if (:na r)
-                  (is (and (string? (:na r)) (seq (:na r))) "an n/a cell says why")
-                  (do (is (pos? (:ops r)) "completed operations in the window")
-                      (is (zero? (:errors r)) "no errors")
-                      (is (zero? (:stuck r)) "every client stopped by itself")))))
-            (testing "only vireo's W6 may be n/a (while aio-atomic is missing or broken)"
-              (is (every? #{["vireo" "W6"]} (keys na)) (pr-str na)))
-            (doseq [k [:results :summary :ratios :report :chart]]
-              (let [f (io/file (get files k))]
-                (is (.isFile f) (str k " written"))
-                (is (pos? (.length f)) (str k " not empty"))))))))))
+        (when-not unreachable (f))))))
+
+(deftest harness-smoke-test
+  (with-postgres "harness-smoke-test"
+    (fn []
+      (let [system-names (vec (keys systems/registry))
+            {:keys [rows files na]}
+            (bench/run! {:smoke true :url url
+                         :systems system-names :workloads w/all-workloads
+                         :concurrency [1 4] :warmup-s 0.1 :window-s 0.3 :repeats 1
+                         :out "target/bench-smoke" :quiet true})]
+        (is (= (* (count system-names) (count w/all-workloads) 2) (count rows))
+            "one row per (system, workload, concurrency)")
+        (doseq [{:keys [system workload concurrency] :as r} rows]
+          (testing (str system " " workload " c=" concurrency)
+            (if (:na r)
+              (is (and (string? (:na r)) (seq (:na r))) "an n/a cell says why")
+              (do (is (pos? (:ops r)) "completed operations in the window")
+                  (is (zero? (:errors r)) "no errors")
+                  (is (zero? (:stuck r)) "every client stopped by itself")))))
+        (testing "only vireo's W6 may be n/a (while aio-atomic is missing or broken)"
+          (is (every? #{["vireo" "W6"]} (keys na)) (pr-str na)))
+        (doseq [k [:results :summary :ratios :report :chart]]
+          (let [f (io/file (get files k))]
+            (is (.isFile f) (str k " written"))
+            (is (pos? (.length f)) (str k " not empty"))))))))
 
 (deftest cost-smoke-test
   ;; vireo.bench.cost's per-operation counters on the event loop: it must
   ;; count operations, allocation and (on Linux) CPU, never a timing verdict
-  (let [unreachable (pg/unreachable url)]
-    (if (and unreachable (not= "true" (System/getenv "CI")))
-      (println "SKIP vireo.bench-smoke-test/cost-smoke-test: PostgreSQL is unreachable at" url "-" unreachable)
-      (do
-        (is (nil? unreachable) (str "PostgreSQL must be reachable under CI: " unreachable))
-        (when-not unreachable
-          (pg/seed! url)
-          (doseq [s ["vireo" "vertx-raw"]]
-            (let [inst (systems/open s {:url url :pool-size 4})]
-              (try
-                (testing s
-                  (let [row (cost/measure inst "W1" 2 0.3 0)]
-                    (is (pos? (:ops-per-sec row)) "operations counted")
-                    (is (zero? (:errors row)))
-                    (is (pos? (:bytes row)) "the event loop's allocation is read")
-                    (when (.isDirectory (io/file "/proc/self/task"))
-                      (is (not (neg? (:user-us row))) "CPU read from /proc"))))
-                (finally ((:close inst)))))))))))
+  (with-postgres "cost-smoke-test"
+    (fn []
+      (pg/seed! url)
+      (doseq [s ["vireo" "vertx-raw"]]
+        (let [inst (systems/open s {:url url :pool-size 4})]
+          (try
+            (testing s
+              (let [row (cost/measure inst "W1" 2 0.3 0)]
+                (is (pos? (:ops-per-sec row)) "operations counted")
+                (is (zero? (:errors row)))
+                (is (pos? (:bytes row)) "the event loop's allocation is read")
+                (when (.isDirectory (io/file "/proc/self/task"))
+                  (is (not (neg? (:user-us row))) "CPU read from /proc"))))
+            (finally ((:close inst)))))))))

@@ -136,19 +136,15 @@
               (run-at level (fn [conn] (send conn nil))))))
       (run-at level (fn [conn] (send conn nil))))))
 
-(defn- drain
-  "Future completing when every operation queued at `level` has finished."
-  [level]
+(defn- after-drain
+  "(g nil) once every operation queued at `level` has finished (their
+  outcomes are theirs): at once, with no stage, when nothing is queued.
+  Future of g's result."
+  [level g]
   (let [^CompletableFuture t (.get ^AtomicReference (:tail level))]
     (if (.isDone t)
-      (p/resolved nil)
-      (p/handle t (fn [_ _] nil)))))
-
-(defn- drained?
-  "True when nothing is queued or running at `level` (then there is nothing
-  to wait for before ending it)."
-  [level]
-  (.isDone ^CompletableFuture (.get ^AtomicReference (:tail level))))
+      (g nil)
+      (p/then (p/handle t (fn [_ _] nil)) g))))
 
 (defn- close-level!
   "The block's body has completed: no new operation may start at this level
@@ -204,9 +200,7 @@
                   (p/finally (p/handle (control root "ROLLBACK") (fn [_ _] nil))
                              (fn [_ _] (reset! (:tx root) nil) (release)))
                   (release))))]
-    (if (drained? root)
-      (end nil)
-      (p/then (drain root) end))))
+    (after-drain root end)))
 
 (defn with-connection*
   "Calls (f level fresh?) with the task's connection level for `d`: the
@@ -239,43 +233,25 @@
   {:read-uncommitted "READ UNCOMMITTED" :read-committed "READ COMMITTED"
    :repeatable-read "REPEATABLE READ" :serializable "SERIALIZABLE"})
 
-(declare check-tx-opts*)
-
 (defn check-tx-opts [{:keys [isolation read-only] :as opts} nested?]
-  (when (seq opts)
-    (check-tx-opts* opts isolation read-only nested?)))
-
-(defn- check-tx-opts* [opts isolation read-only nested?]
-  (let [unknown (remove #{:isolation :read-only :retry :connection} (keys opts))]
-    (when (seq unknown)
+  (when (seq opts)                      ; the common case: no options
+    (let [unknown (remove #{:isolation :read-only :retry :connection} (keys opts))]
+      (when (seq unknown)
+        (throw (err/error :vireo/interface-error
+                          (str "unknown transaction option(s) " (str/join ", " (map pr-str unknown))
+                               "; known: :isolation, :read-only, :retry, :connection")
+                          {:options (vec unknown)}))))
+    (when (and isolation (not (contains? isolation-sql isolation)))
       (throw (err/error :vireo/interface-error
-                        (str "unknown transaction option(s) " (str/join ", " (map pr-str unknown))
-                             "; known: :isolation, :read-only, :retry, :connection")
-                        {:options (vec unknown)}))))
-  (when (and isolation (not (contains? isolation-sql isolation)))
-    (throw (err/error :vireo/interface-error
-                      (str "unknown :isolation " (pr-str isolation) "; use one of "
-                           (str/join ", " (map pr-str (keys isolation-sql))))
-                      {:isolation isolation})))
-  (when (and nested? (or isolation (some? read-only)))
-    (throw (err/error :vireo/interface-error
-                      ":isolation and :read-only apply to the outermost transaction only (this block is nested)"
-                      {}))))
+                        (str "unknown :isolation " (pr-str isolation) "; use one of "
+                             (str/join ", " (map pr-str (keys isolation-sql))))
+                        {:isolation isolation})))
+    (when (and nested? (or isolation (some? read-only)))
+      (throw (err/error :vireo/interface-error
+                        ":isolation and :read-only apply to the outermost transaction only (this block is nested)"
+                        {})))))
 
-(declare begin-statements*)
-
-(def ^:private plain-begin
-  {:postgres ["BEGIN"] :mysql ["START TRANSACTION"] :sqlite ["BEGIN IMMEDIATE"]})
-
-(defn begin-statements
-  "The statements that open a transaction on this backend with these options."
-  [kind opts]
-  (if (and (nil? (:isolation opts)) (not (:read-only opts)))
-    (plain-begin kind)
-    (begin-statements* kind opts)))
-
-(defn- begin-statements*
-  [kind {:keys [isolation read-only]}]
+(defn- build-begin-statements [kind {:keys [isolation read-only]}]
   (case kind
     :postgres [(str "BEGIN" (when isolation (str " ISOLATION LEVEL " (isolation-sql isolation)))
                     (when read-only " READ ONLY"))]
@@ -288,6 +264,17 @@
     :sqlite (if read-only
               ["PRAGMA query_only = ON" "BEGIN"]
               ["BEGIN IMMEDIATE"])))
+
+(def ^:private plain-begin
+  "The statements without options, built once per backend."
+  (into {} (map (fn [k] [k (build-begin-statements k {})])) [:postgres :mysql :sqlite]))
+
+(defn begin-statements
+  "The statements that open a transaction on this backend with these options."
+  [kind opts]
+  (if (and (nil? (:isolation opts)) (not (:read-only opts)))
+    (plain-begin kind)
+    (build-begin-statements kind opts)))
 
 (defn- end-statements [kind {:keys [read-only]}]
   (if (and (= kind :sqlite) read-only) ["PRAGMA query_only = OFF"] []))
@@ -315,11 +302,10 @@
   [level opts f ^CompletableFuture result fresh?]
   (let [root (:root level)
         kind (:kind (:db level))
-        tx-info (if (:read-only opts) {:manual false :read-only true} {:manual false :read-only false})
+        tx-info {:manual false :read-only (boolean (:read-only opts))}
         after (end-statements kind opts)]
-    ((if fresh? (fn [_ op] (try (op nil) (catch Throwable t (p/rejected t)))) run-at)
-     level
-            (fn [_]
+    (let [block
+          (fn [_]
               (p/then
                (p/catch (run-all level (begin-statements kind opts))
                         (fn [e]
@@ -336,8 +322,7 @@
                        (p/handle
                         (fn [v e]
                           (close-level! tx)
-                          ((if (drained? tx) (fn [_ g] (g nil)) p/then)
-                           (drain tx)
+                          (after-drain tx
                                   (fn [_]
                                     (cond
                                       e (rollback-then-fail level "ROLLBACK" e)
@@ -360,7 +345,9 @@
                                    (if (empty? after)
                                      (if e (p/rejected e) v)
                                      (p/handle (run-all level after)
-                                               (fn [_ ae] (cond e (p/rejected e) ae (p/rejected ae) :else v))))))))))))))
+                                               (fn [_ ae] (cond e (p/rejected e) ae (p/rejected ae) :else v)))))))))))]
+      ;; a fresh root's queue is empty and unreachable: no need to queue
+      (if fresh? (p/do (block nil)) (run-at level block)))))
 
 (defn- savepoint-block
   "SAVEPOINT … RELEASE around (f sp) as one operation of `level` (inside a
@@ -378,7 +365,7 @@
                    (p/handle body
                              (fn [v e]
                                (close-level! sp)
-                               (p/then (drain sp)
+                               (after-drain sp
                                        (fn [_]
                                          (cond
                                            e (rollback-then-fail level (str "ROLLBACK TO SAVEPOINT " sp-name) e)
@@ -472,7 +459,7 @@
                                      fut (p/do (with-level d inner (f inner)))]
                                  (p/handle fut (fn [v e]
                                                  (close-level! inner)
-                                                 (p/then (drain inner) (fn [_] (if e (p/rejected e) v)))))))]
+                                                 (after-drain inner (fn [_] (if e (p/rejected e) v)))))))]
                     (if-not own-tx?
                       (body)
                       (-> (run-all level (begin-statements (:kind d) {}))

@@ -143,6 +143,22 @@
                                 {:database (describe db)})))))
 
 
+(defn- driver-future
+  "A Vireo future of (ok value) for the Vert.x future (start) returns, failing
+  with (fail e) when it fails or start throws: one listener on the driver's
+  future, no intermediate CompletableFuture."
+  [start ok fail]
+  (let [r (p/promise)]
+    (try
+      (.onComplete ^Future (start)
+                   ^Completable
+                   (fn [v e]
+                     (try
+                       (if (nil? e) (.complete r (ok v)) (.completeExceptionally r (fail e)))
+                       (catch Throwable t (.completeExceptionally r t)))))
+      (catch Throwable t (.completeExceptionally r (fail t))))
+    r))
+
 ;; ---------------------------------------------------------------- capabilities
 ;; What the server behind a database can do is data of the database, read
 ;; from the server when its pool opens (aio-connect waits for it; a pool
@@ -202,16 +218,15 @@
   (let [kind (:kind db)
         opts (options db)]
     (if-let [q (detect-sql kind)]
-      (-> (try (p/from-vertx (.execute (.query pool ^String q)))
-               (catch Throwable t (p/rejected t)))
-          (p/catch (fn [e] (p/rejected (err/map-error e q [] {:database (describe db)}))))
-          (p/map (fn [^RowSet rs]
-                   (let [^Row row (.next (.iterator rs))
-                         caps (server-capabilities kind (str (.getValue row (int 0))))]
-                     (with-option (cond-> caps
-                                    (= kind :mysql) (assoc :auto-increment-increment
-                                                           (long (.getValue row (int 1)))))
-                       opts)))))
+      (driver-future #(.execute (.query pool ^String q))
+                     (fn [^RowSet rs]
+                       (let [^Row row (.next (.iterator rs))
+                             caps (server-capabilities kind (str (.getValue row (int 0))))]
+                         (with-option (cond-> caps
+                                        (= kind :mysql) (assoc :auto-increment-increment
+                                                               (long (.getValue row (int 1)))))
+                           opts)))
+                     #(err/map-error % q [] {:database (describe db)}))
       (p/resolved (with-option (server-capabilities kind nil) opts)))))
 
 (defn capabilities
@@ -316,29 +331,19 @@
         leak-ms (:leak-detection-threshold (options db))
         acquired-at (when leak-ms
                       (Exception. (str "connection acquired here, on thread " (.getName (Thread/currentThread)))))]
-    ;; one listener on the driver's future (this runs once per scope)
-    (let [r (p/promise)]
-      (try
-        (.onComplete (.getConnection (pool db))
-                     ^Completable
-                     (fn [c e]
-                       (if (nil? e)
-                         (do (.incrementAndGet n)
-                             (when leak-ms (watch-for-leak db c acquired-at leak-ms))
-                             (.complete r c))
-                         (.completeExceptionally r (err/map-error e "<acquire a connection>" [] {:database (describe db)})))))
-        (catch Throwable t
-          (.completeExceptionally r (err/map-error t "<acquire a connection>" [] {:database (describe db)}))))
-      r)))
+    (driver-future #(.getConnection (pool db))
+                   (fn [c]
+                     (.incrementAndGet n)
+                     (when leak-ms (watch-for-leak db c acquired-at leak-ms))
+                     c)
+                   #(err/map-error % "<acquire a connection>" [] {:database (describe db)}))))
 
 (defn release
   "Gives a connection back to the pool. Returns a future of nil."
   [db ^SqlConnection conn]
   (.decrementAndGet ^AtomicLong (:checked-out db))
   (.remove ^ConcurrentHashMap (:held db) conn)
-  (let [r (p/promise)]
-    (.onComplete (.close conn) ^Completable (fn [_ e] (if (nil? e) (.complete r nil) (.completeExceptionally r e))))
-    r))
+  (p/from-vertx (.close conn)))
 
 (defn checked-out [db] (.get ^AtomicLong (:checked-out db)))
 
@@ -606,12 +611,9 @@
   mapped like every statement. Future of nil."
   [db ^SqlClient conn ^String sql]
   (log-statement sql [])
-  (let [fut (try (p/from-vertx (.execute (.query conn sql)))
-                 (catch Throwable t (p/rejected t)))]
-    (p/handle fut (fn [_ e]
-                    (when e
-                      (throw (err/map-error e sql [] {:database (describe db)})))
-                    nil))))
+  (driver-future #(.execute (.query conn sql))
+                 (constantly nil)
+                 #(err/map-error % sql [] {:database (describe db)})))
 
 (defn result-map
   "RowSet -> {:rows [maps] :row-count n :last-insert-id id}."

@@ -6,7 +6,8 @@
   everything else stays source so users' Clojure compiles it with theirs.
   The Java API compiles first (javac, warnings and missing Javadoc are
   errors), so it reaches the gen-class bridge by name only."
-  (:require [clojure.java.io :as io]
+  (:require [clojure.edn]
+            [clojure.java.io :as io]
             [clojure.string :as str]
             [clojure.tools.build.api :as b]))
 
@@ -67,6 +68,25 @@
                     ;; (path prefixes, so gen-class :name packages are listed too)
                     :filter-nses (into nses '[io.vireo])})))
 
+(defn- driver-deps
+  "The backends' drivers: the :drivers alias of deps.edn, as [lib version]."
+  []
+  (let [edn (clojure.edn/read-string (slurp "deps.edn"))]
+    (sort-by (comp str key) (for [[lib {v :mvn/version}] (get-in edn [:aliases :drivers :extra-deps])] [lib v]))))
+
+(defn- add-optional-drivers!
+  "Adds every backend driver to the written pom as an <optional> dependency:
+  Maven users see which artifact each backend needs, and get none they did
+  not ask for (a PostgreSQL-only application carries no sqlite-jdbc)."
+  [pom-file]
+  (let [xml (slurp pom-file)
+        deps (apply str (for [[lib v] (driver-deps)]
+                          (str "\n    <dependency>\n      <groupId>" (namespace lib) "</groupId>\n      <artifactId>"
+                               (name lib) "</artifactId>\n      <version>" v "</version>\n      <optional>true</optional>\n    </dependency>")))]
+    (when-not (str/includes? xml "</dependencies>")
+      (throw (ex-info (str "no <dependencies> in " pom-file) {})))
+    (spit pom-file (str/replace-first xml "</dependencies>" (str deps "\n  </dependencies>")))))
+
 (defn jar [_]
   (clean nil)
   (javac nil)
@@ -94,6 +114,7 @@
                            [:developers
                             [:developer
                              [:name "The Vireo maintainers"]]]])})
+  (add-optional-drivers! (str class-dir "/META-INF/maven/" (namespace lib) "/" (name lib) "/pom.xml"))
   (b/copy-dir {:src-dirs ["src" "resources"] :target-dir class-dir})
   (b/copy-file {:src "LICENSE" :target (str class-dir "/META-INF/LICENSE")})
   (b/jar {:class-dir class-dir

@@ -38,10 +38,11 @@
   Errors
   - `error-type`, `error-type?` (types form a hierarchy under :vireo/error)"
   (:refer-clojure :exclude [update distinct group-by])
-  (:require [vireo.impl.backend :as backend]
+  (:require [vireo.impl.protocols :as proto]
             [vireo.impl.context :as ctx]
             [vireo.impl.db :as db]
             [vireo.impl.errors :as err]
+            [vireo.impl.executor :as ex]
             [vireo.impl.model :as model]
             [vireo.impl.ops :as ops]
             [vireo.impl.query :as q]
@@ -165,7 +166,7 @@
         opts (db/options d)]
     (assoc (select-keys opts [:max-size :max-wait-queue-size :idle-timeout :connection-timeout
                               :max-lifetime :event-loop-size :pool-cleaner-period])
-           :statement-cache-size (if (= :sqlite (:kind d)) 0 (backend/statement-cache-size (:kind d) opts)))))
+           :statement-cache-size (proto/-statement-cache-size (:backend d) opts))))
 
 (defn capabilities
   "Future of what the server behind the database can do, as Vireo detected
@@ -609,8 +610,7 @@
   ([db sql] (aio-execute-sql db sql [] {}))
   ([db sql params] (aio-execute-sql db sql params {}))
   ([db sql params opts]
-   (p/do (let [d (ops/database-of db)]
-           (p/map (ctx/execute d sql params opts) #(db/result-map d %))))))
+   (p/do (ops/execute-sql (ops/database-of db) sql params opts))))
 
 (defn aio-create-table
   "Creates the model's table and its indexes (<table>_<column>). Option
@@ -769,7 +769,7 @@
   one statement. Counters nest.
       @(with-call-count (aio-prefetch (select Alpha) (select Beta)))  ;=> [alphas 2]"
   [& body]
-  `(db/call-count* (fn [] ~@body)))
+  `(ex/call-count* (fn [] ~@body)))
 
 ;; ---------------------------------------------------------------- errors
 (defn error-type

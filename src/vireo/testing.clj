@@ -34,7 +34,7 @@
       (p/then (db/acquire d)
               (fn [conn]
                 (let [root (ctx/new-root d conn)]
-                  (-> (ctx/control root (first (ctx/begin-statements (:kind d) {:read-only false})))
+                  (-> (ctx/control root (first (ctx/begin-statements d {:read-only false})))
                       (p/then (fn [_]
                                 (reset! (:tx root) {:manual false :test-case true})
                                 (reset! (:override d) root)

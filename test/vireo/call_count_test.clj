@@ -5,6 +5,7 @@
   (:require [clojure.test :refer [deftest is testing]]
             [vireo.core :as v]
             [vireo.impl.db :as db]
+            [vireo.impl.executor :as ex]
             [vireo.impl.stream :as stream]
             [vireo.promise :as p]
             [vireo.test-support :as ts :refer [await! error-of]]))
@@ -15,9 +16,9 @@
   "(with-call-count [n] body…): body runs with statements counted; (n) is
   the count so far. (What vireo.core/with-call-count expands to.)"
   [[n] & body]
-  `(let [c# (db/call-counter)
-         ~n (fn [] (db/call-count c#))]
-     (db/with-call-counter* c# (fn [] ~@body))))
+  `(let [c# (ex/call-counter)
+         ~n (fn [] (ex/call-count c#))]
+     (ex/with-call-counter* c# (fn [] ~@body))))
 
 (defn- item-model []
   (ts/model 'CountItem {:table "count_item"
@@ -101,7 +102,7 @@
           @(future (await! (v/aio-get Item {:name "c"})))
           (is (= 1 (seen)))))
       (testing "call-count*: for async code, a future of [value count]"
-        (is (= [:ok 2] (await! (db/call-count*
+        (is (= [:ok 2] (await! (ex/call-count*
                                 #(p/let [_ (v/aio-get Item {:name "c"})
                                          ;; started from a callback on an event loop: still counted
                                          _ (v/aio-get Item {:name "c"})]

@@ -8,6 +8,7 @@
             [clojure.test :refer [deftest is testing]]
             [clojure.tools.logging :as log]
             [vireo.core :as v]
+            [vireo.impl.backend :as backend]
             [vireo.impl.db :as db]
             [vireo.promise :as p]
             [vireo.test-support :as ts :refer [await! error-of]]))
@@ -43,15 +44,15 @@
 
 (deftest server-capabilities-test
   (testing "the capability rules by server and version"
-    (is (= #{:insert :delete} (:returning (db/server-capabilities :mysql "10.11.19-MariaDB-0+deb12u1"))))
-    (is (= #{:insert :delete} (:returning (db/server-capabilities :mysql "10.5.0-MariaDB"))))
-    (is (= #{:insert :delete} (:returning (db/server-capabilities :mysql "5.5.5-10.6.12-MariaDB-log"))))
-    (is (= #{} (:returning (db/server-capabilities :mysql "10.4.32-MariaDB"))))
-    (is (= #{} (:returning (db/server-capabilities :mysql "8.0.36"))))
-    (is (= "MySQL 8.0.36" (:server (db/server-capabilities :mysql "8.0.36"))))
-    (is (= #{:insert :update :delete} (:returning (db/server-capabilities :sqlite "3.35.0"))))
-    (is (= #{} (:returning (db/server-capabilities :sqlite "3.34.1"))))
-    (is (= #{:insert :update :delete} (:returning (db/server-capabilities :postgres nil))))))
+    (is (= #{:insert :delete} (:returning (backend/server-capabilities :mysql "10.11.19-MariaDB-0+deb12u1"))))
+    (is (= #{:insert :delete} (:returning (backend/server-capabilities :mysql "10.5.0-MariaDB"))))
+    (is (= #{:insert :delete} (:returning (backend/server-capabilities :mysql "5.5.5-10.6.12-MariaDB-log"))))
+    (is (= #{} (:returning (backend/server-capabilities :mysql "10.4.32-MariaDB"))))
+    (is (= #{} (:returning (backend/server-capabilities :mysql "8.0.36"))))
+    (is (= "MySQL 8.0.36" (:server (backend/server-capabilities :mysql "8.0.36"))))
+    (is (= #{:insert :update :delete} (:returning (backend/server-capabilities :sqlite "3.35.0"))))
+    (is (= #{} (:returning (backend/server-capabilities :sqlite "3.34.1"))))
+    (is (= #{:insert :update :delete} (:returning (backend/server-capabilities :postgres nil))))))
 
 (deftest detected-at-connect-test
   (let [d (ts/new-db ts/*backend*)]

@@ -2,7 +2,7 @@
   "The shape cache gives exactly what vireo.sql/format gives, for every
   dialect, whatever values a query of a cached shape carries."
   (:require [clojure.test :refer [deftest is testing]]
-            [vireo.impl.shape :as shape]
+            [vireo.impl.template :as shape]
             [vireo.sql :as sql])
   (:import (java.time LocalDate)
            (java.util UUID)))

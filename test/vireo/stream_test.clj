@@ -9,6 +9,7 @@
             [clojure.test :refer [deftest is testing]]
             [vireo.core :as v]
             [vireo.impl.db :as db]
+            [vireo.impl.protocols :as proto]
             [vireo.impl.query :as q]
             [vireo.impl.stream :as stream]
             [vireo.promise :as p]
@@ -120,14 +121,14 @@
   (let [log (atom [])
         rows (vec (range 1 31))
         reads (atom 0)
-        src (reify stream/RowSource
+        src (reify proto/RowSource
               (open! [_] (p/resolved nil))
               (read! [_ n]
                 (let [k (swap! reads inc)
                       batch (subvec rows (* (dec k) n) (min 30 (* k n)))]
                   (swap! log conj [:read k])
                   ;; an asynchronous read, like a driver's
-                  (p/delay 1 (stream/->Batch batch (< (* k n) 30)))))
+                  (p/delay 1 (proto/->Batch batch (< (* k n) 30)))))
               (close! [_] (p/resolved nil)))
         gate (p/promise)
         result (p/promise)

@@ -67,7 +67,7 @@ public final class Vireo {
         }
       };
       return Clj.aio(v -> new CallCount<>(Database.<T>cast(RT.nth(v, 0)), ((Number) RT.nth(v, 1)).longValue()),
-          "vireo.impl.db/call-count*", f);
+          "vireo.impl.executor/call-count*", f);
     });
   }
 }

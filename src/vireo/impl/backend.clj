@@ -1,53 +1,127 @@
 (ns ^:no-doc vireo.impl.backend
-  "One place per backend that knows how to build a Vert.x pool: PostgreSQL
-  (vertx-pg-client), MySQL/MariaDB (vertx-mysql-client) and SQLite
-  (vertx-jdbc-client over sqlite-jdbc). Everything else in Vireo is backend
-  neutral and reads only the dialect map."
+  "The backend registry: which backends exist, the URL schemes and driver
+  artifacts of each, and loading one on demand. A backend is an
+  implementation of vireo.impl.protocols/Backend in its own namespace
+  (vireo.impl.backend.postgres, .mysql, .sqlite); that namespace is loaded —
+  and its driver classes needed — only when a database of that backend is
+  created, so a PostgreSQL-only application needs neither sqlite-jdbc nor the
+  MySQL client. A backend whose driver is missing fails with an error naming
+  the Maven coordinates to add.
+
+  Also here, because every backend shares them: option checking against the
+  backend's declared option keys, server-URL parsing and Vert.x PoolOptions.
+
+  Public vars:
+    backend          - given a kind (:postgres :mysql :sqlite), the loaded Backend (or a clear error)
+    kinds            - the known backend kinds
+    traits           - given a Backend, its static facts (see protocols/-traits)
+    check-options    - throws for an option the backend does not know or refuses
+    merged-options   - defaults + checked user options
+    parse-url        - given a URL, [kind options]
+    server-url-options - the options of a postgresql://… / mysql://… style URL
+    pool-options     - options map -> io.vertx.sqlclient.PoolOptions
+    missing-driver   - given a kind, nil or the artifacts its driver lacks"
   (:require [clojure.string :as str]
             [vireo.impl.errors :as err]
+            [vireo.impl.protocols :as proto]
+            [vireo.promise :as p]
             [vireo.sql :as sql])
-  (:import (io.vertx.core Vertx)
-           (io.vertx.sqlclient Pool PoolOptions SqlClient SqlConnectOptions ClientBuilder)
-           (io.vertx.pgclient PgBuilder PgConnectOptions)
-           (io.vertx.mysqlclient MySQLBuilder MySQLConnectOptions)
-           (io.vertx.jdbcclient JDBCPool JDBCConnectOptions)
+  (:import (io.vertx.sqlclient Cursor PoolOptions Pool PreparedStatement Row RowSet SqlConnection
+                               SqlConnectOptions Tuple)
+           (java.util List)
            (java.net URLDecoder)
-           (java.nio.charset StandardCharsets)))
+           (java.nio.charset StandardCharsets)
+           (java.util.concurrent TimeUnit)))
 
 (set! *warn-on-reflection* true)
 
+;; ---------------------------------------------------------------- the registry
+(def vertx-version
+  "The Vert.x version every io.vertx module is pinned to (deps.edn and the
+  pom say the same; a test keeps them equal)."
+  "5.0.7")
+
+(def ^:private registry
+  "kind -> how to load it: its namespace, URL schemes, and the classes its
+  driver must provide with the Maven artifact that provides each."
+  (atom
+   {:postgres {:ns 'vireo.impl.backend.postgres :label "PostgreSQL"
+               :schemes ["postgresql" "postgres"]
+               :requires [["io.vertx.pgclient.PgBuilder" "io.vertx" "vertx-pg-client" vertx-version]]}
+    :mysql {:ns 'vireo.impl.backend.mysql :label "MySQL/MariaDB"
+            :schemes ["mysql" "mariadb"]
+            :requires [["io.vertx.mysqlclient.MySQLBuilder" "io.vertx" "vertx-mysql-client" vertx-version]]}
+    :sqlite {:ns 'vireo.impl.backend.sqlite :label "SQLite"
+             :schemes ["sqlite"]
+             :requires [["io.vertx.jdbcclient.JDBCPool" "io.vertx" "vertx-jdbc-client" vertx-version]
+                        ["org.sqlite.JDBC" "org.xerial" "sqlite-jdbc" "3.50.3.0"]]}}))
+
+(defn kinds "The known backend kinds." [] (set (keys @registry)))
+
+(defn- class-present? [^String cname]
+  (try (Class/forName cname false (.getContextClassLoader (Thread/currentThread))) true
+       (catch ClassNotFoundException _
+         (try (Class/forName cname false (clojure.lang.RT/baseLoader)) true
+              (catch ClassNotFoundException _ false)))))
+
+(defn missing-driver
+  "Given a backend kind, nil when its driver classes are on the classpath,
+  else the [group artifact version] triples to add."
+  [kind]
+  (seq (for [[cname g a v] (:requires (get @registry kind))
+             :when (not (class-present? cname))]
+         [g a v])))
+
+(defn- missing-driver-error [kind missing]
+  (let [{:keys [label]} (get @registry kind)]
+    (err/error :vireo/interface-error
+               (str "the " label " backend needs its driver on the classpath, which lacks "
+                    (str/join " and " (map (fn [[g a v]] (str g ":" a ":" v)) missing))
+                    ". Add to deps.edn: "
+                    (str/join " " (map (fn [[g a v]] (str g "/" a " {:mvn/version \"" v "\"}")) missing))
+                    "; or to a Maven pom: "
+                    (str/join " " (map (fn [[g a v]] (str "<dependency><groupId>" g "</groupId><artifactId>" a
+                                                          "</artifactId><version>" v "</version></dependency>"))
+                                       missing)))
+               {:backend kind :missing (mapv (fn [[g a v]] (str g ":" a ":" v)) missing)})))
+
+(def ^:private loaded (atom {}))
+
+(defn backend
+  "Given a backend kind, returns its Backend, loading its namespace the
+  first time. Throws a :vireo/interface-error for an unknown kind, or one
+  naming the Maven coordinates of a missing driver."
+  [kind]
+  (or (get @loaded kind)
+      (let [{ns-sym :ns :as entry} (get @registry kind)]
+        (when-not entry
+          (throw (err/error :vireo/interface-error
+                            (str "unknown backend " (pr-str kind) "; known: "
+                                 (str/join ", " (map pr-str (sort (kinds)))))
+                            {:backend kind})))
+        (when-let [missing (missing-driver kind)]
+          (throw (missing-driver-error kind missing)))
+        (let [b ((requiring-resolve (symbol (name ns-sym) "backend")))]
+          (swap! loaded assoc kind b)
+          b))))
+
+(defn traits "The backend's static facts." [b] (proto/-traits b))
+
+;; ---------------------------------------------------------------- options
 (def pool-option-keys
   "Pool settings Vert.x 5 has, readable back with vireo.core/pool-options."
   #{:max-size :max-wait-queue-size :idle-timeout :connection-timeout :max-lifetime
     :event-loop-size :pool-cleaner-period})
 
-(def ^:private connect-option-keys
-  {:postgres #{:host :port :database :user :password :properties
-               :cache-prepared-statements :prepared-statement-cache-max-size
-               :pipelining-limit :ssl-mode :pgbouncer :pipelining :pipelining-max-size}
-   :mysql #{:host :port :database :user :password :properties :charset :collation
-            :cache-prepared-statements :prepared-statement-cache-max-size :pipelining-limit
-            :max-prepared-stmt-count :pipelining :pipelining-max-size}
-   :sqlite #{:path :busy-timeout :journal-mode :foreign-keys :synchronous}})
-
 (def ^:private common-option-keys #{:vertx :allow-sync :url :leak-detection-threshold :returning})
-
-(def defaults
-  {:postgres {:host "127.0.0.1" :port 5432 :user "postgres" :max-size 10
-              :cache-prepared-statements true :prepared-statement-cache-max-size 256}
-   :mysql {:host "127.0.0.1" :port 3306 :user "root" :max-size 10
-           :cache-prepared-statements true :prepared-statement-cache-max-size 256
-           :charset "utf8mb4" :collation "utf8mb4_bin"}
-   :sqlite {:max-size 4 :busy-timeout 5000 :journal-mode "WAL" :foreign-keys true
-            :synchronous "NORMAL"}})
 
 (defn- check-returning
   "The :returning option (the statement kinds RETURNING may be used on,
   instead of what aio-connect detects): nil, or a set within what the
   backend's dialect can render."
-  [kind v]
+  [kind dialect v]
   (when (some? v)
-    (let [most (:returning (sql/dialect kind))]
+    (let [most (:returning (sql/dialect dialect))]
       (when-not (and (or (set? v) (sequential? v)) (every? #{:insert :update :delete} v))
         (throw (err/error :vireo/interface-error
                           (str ":returning must be a set of statement kinds among :insert :update :delete"
@@ -58,19 +132,15 @@
                           (str ":returning " (pr-str (set v)) ": " (name kind) " has no RETURNING on "
                                (str/join ", " (map (comp str/upper-case name) (sort extra)))
                                " (at most " (pr-str most) ")")
-                          {:backend kind :returning v})))
-      (when (and (= kind :postgres) (not (some #{:insert} v)))
-        (throw (err/error :vireo/interface-error
-                          (str ":returning " (pr-str (set v)) ": postgres reports generated keys only through"
-                               " INSERT … RETURNING, so :returning must keep :insert")
                           {:backend kind :returning v}))))))
 
 (defn check-options
-  "Throws a clear :vireo/interface-error for an option Vireo does not know for
-  this backend (so a typo or an unsupported setting such as a min size never
-  goes silently ignored)."
-  [kind opts]
-  (let [known (into (into common-option-keys pool-option-keys) (connect-option-keys kind))
+  "Throws a clear :vireo/interface-error for an option backend `b` does not
+  know (so a typo or an unsupported setting such as a min size never goes
+  silently ignored), or refuses."
+  [b opts]
+  (let [{:keys [kind option-keys dialect]} (traits b)
+        known (into (into common-option-keys pool-option-keys) option-keys)
         unknown (remove known (keys opts))]
     (when (seq unknown)
       (throw (err/error :vireo/interface-error
@@ -79,179 +149,162 @@
                              (when (some #{:min-size :min-idle} unknown)
                                " (Vert.x pools have no minimum size: connections are opened on demand)")
                              "; known: " (str/join ", " (map pr-str (sort known))))
-                        {:backend kind :options (vec unknown)}))))
-  (check-returning kind (:returning opts)))
+                        {:backend kind :options (vec unknown)})))
+    (check-returning kind dialect (:returning opts))
+    (proto/-check-options b opts)))
+
+(defn merged-options
+  "The backend's defaults with the checked user options over them (:url
+  dropped, :returning a set or absent)."
+  [b opts]
+  (check-options b opts)
+  (cond-> (merge (:defaults (traits b)) (dissoc opts :url))
+    ;; :returning nil means "detect", like no option at all
+    (nil? (:returning opts)) (dissoc :returning)
+    (some? (:returning opts)) (update :returning set)))
 
 ;; ---------------------------------------------------------------- URLs
-(defn- decode [s] (when s (URLDecoder/decode ^String s StandardCharsets/UTF_8)))
+(defn decode-url-part [s] (when s (URLDecoder/decode ^String s StandardCharsets/UTF_8)))
+
+(defn server-url-options
+  "The options of a server URL's part after the scheme:
+  //user:pass@host:port/db. Query parameters are ignored."
+  [rest url]
+  (let [[_ userinfo host port db _query]
+        (or (re-matches #"//(?:([^@/]*)@)?([^:/?]*)(?::(\d+))?(?:/([^?]*))?(?:\?(.*))?" rest)
+            (throw (err/error :vireo/interface-error (str "cannot parse database URL " (pr-str url)) {:url url})))
+        [user password] (when userinfo (str/split userinfo #":" 2))]
+    (cond-> {}
+      (seq host) (assoc :host host)
+      port (assoc :port (parse-long port))
+      (seq db) (assoc :database (decode-url-part db))
+      (seq user) (assoc :user (decode-url-part user))
+      password (assoc :password (decode-url-part password)))))
 
 (defn parse-url
   "Given a database URL, returns [kind options]:
   postgresql://user:pass@host:port/db, postgres://…, mysql://…, mariadb://…,
   sqlite:path/to/file.db, sqlite://relative.db, sqlite:///abs/path.db,
-  sqlite::memory:. Query parameters are ignored except for SQLite pragmas."
+  sqlite::memory:. Loads (and needs the driver of) the URL's backend."
   [^String url]
   (let [[_ scheme rest] (re-matches #"(?i)([a-z][a-z0-9+]*):(.*)" (or url ""))
-        scheme (some-> scheme str/lower-case)]
-    (case scheme
-      ("postgresql" "postgres" "mysql" "mariadb")
-      (let [kind (if (#{"postgresql" "postgres"} scheme) :postgres :mysql)
-            [_ userinfo host port db query]
-            (or (re-matches #"//(?:([^@/]*)@)?([^:/?]*)(?::(\d+))?(?:/([^?]*))?(?:\?(.*))?" rest)
-                (throw (err/error :vireo/interface-error (str "cannot parse database URL " (pr-str url)) {:url url})))
-            [user password] (when userinfo (str/split userinfo #":" 2))]
-        [kind (cond-> {}
-                (seq host) (assoc :host host)
-                port (assoc :port (parse-long port))
-                (seq db) (assoc :database (decode db))
-                (seq user) (assoc :user (decode user))
-                password (assoc :password (decode password)))])
-      "sqlite"
-      (let [[path] (str/split rest #"\?" 2)
-            path (cond (str/starts-with? path "///") (subs path 2)
-                       (str/starts-with? path "//") (subs path 2)
-                       :else path)]
-        [:sqlite {:path (decode path)}])
+        scheme (some-> scheme str/lower-case)
+        kind (some (fn [[k {:keys [schemes]}]] (when (some #{scheme} schemes) k)) @registry)]
+    (when-not kind
       (throw (err/error :vireo/interface-error
                         (str "unsupported database URL " (pr-str url)
                              "; use postgresql://…, mysql://…, mariadb://… or sqlite:path")
-                        {:url url})))))
+                        {:url url})))
+    [kind (proto/-parse-url (backend kind) rest url)]))
 
 ;; ---------------------------------------------------------------- pools
-(defn- pool-options ^PoolOptions [opts]
+(defn pool-options
+  "The Vert.x PoolOptions of an options map (:max-size, :max-wait-queue-size,
+  :idle-timeout, :connection-timeout, :max-lifetime in ms, :event-loop-size,
+  :pool-cleaner-period)."
+  ^PoolOptions [opts]
   (let [po (PoolOptions.)]
     (when-let [v (:max-size opts)] (.setMaxSize po (int v)))
     (when-let [v (:max-wait-queue-size opts)] (.setMaxWaitQueueSize po (int v)))
     (when-let [v (:idle-timeout opts)]
-      (.setIdleTimeout po (int v)) (.setIdleTimeoutUnit po java.util.concurrent.TimeUnit/MILLISECONDS))
+      (.setIdleTimeout po (int v)) (.setIdleTimeoutUnit po TimeUnit/MILLISECONDS))
     (when-let [v (:connection-timeout opts)]
-      (.setConnectionTimeout po (int v)) (.setConnectionTimeoutUnit po java.util.concurrent.TimeUnit/MILLISECONDS))
+      (.setConnectionTimeout po (int v)) (.setConnectionTimeoutUnit po TimeUnit/MILLISECONDS))
     (when-let [v (:max-lifetime opts)]
-      (.setMaxLifetime po (int v)) (.setMaxLifetimeUnit po java.util.concurrent.TimeUnit/MILLISECONDS))
+      (.setMaxLifetime po (int v)) (.setMaxLifetimeUnit po TimeUnit/MILLISECONDS))
     (when-let [v (:event-loop-size opts)] (.setEventLoopSize po (int v)))
     (when-let [v (:pool-cleaner-period opts)] (.setPoolCleanerPeriod po (int v)))
     po))
 
-(def mysql-default-max-prepared-stmt-count
-  "MySQL's and MariaDB's default max_prepared_stmt_count."
-  16382)
-
-(defn statement-cache-size
-  "The prepared-statement cache size per connection Vireo really uses.
-  PostgreSQL: as configured, 0 (cache off) with :pgbouncer (a pooler in
-  transaction mode hands each transaction a different server connection, so
-  named statements cannot be kept). MySQL/MariaDB: the server limits the
-  statements prepared at once across *all* sessions (max_prepared_stmt_count,
-  read from the server by aio-connect, else :max-prepared-stmt-count, else
-  MySQL's default 16382), so the pool's share is at most half of it, split
-  over its connections."
-  [kind opts]
-  (cond
-    (not (:cache-prepared-statements opts)) 0
-    (and (= kind :postgres) (:pgbouncer opts)) 0
-    (= kind :mysql) (let [server-max (long (or (:max-prepared-stmt-count opts) mysql-default-max-prepared-stmt-count))
-                          per-conn (quot (quot server-max 2) (max 1 (long (or (:max-size opts) 10))))]
-                      (max 0 (min (long (:prepared-statement-cache-max-size opts)) per-conn)))
-    :else (long (:prepared-statement-cache-max-size opts))))
-
-(defn- connect-options!
-  "Sets what every network backend shares on `o`; returns o."
-  [^SqlConnectOptions o kind opts properties]
+(defn connect-options!
+  "Sets what every network backend shares on `o` (host, port, database,
+  user, password, the prepared-statement cache of `cache-size`, startup
+  properties); returns o."
+  [^SqlConnectOptions o opts cache-size properties]
   (.setHost o (str (:host opts)))
   (.setPort o (int (:port opts)))
   (when-let [v (:database opts)] (.setDatabase o (str v)))
   (.setUser o (str (:user opts)))
   (.setPassword o (str (or (:password opts) "")))
-  (let [n (statement-cache-size kind opts)]
+  (let [n (long cache-size)]
     (.setCachePreparedStatements o (pos? n))
     (when (pos? n) (.setPreparedStatementCacheMaxSize o (int n))))
   (doseq [[k v] properties] (.addProperty o (name k) (str v)))
   o)
 
-(defn- pg-connect-options ^PgConnectOptions [opts]
-  (let [o (PgConnectOptions.)]
-    ;; NOTICEs (e.g. "table does not exist, skipping" for DROP … IF EXISTS)
-    ;; would otherwise be logged by Vert.x as warnings on every such statement
-    (connect-options! o :postgres opts (merge {"client_min_messages" "warning"} (:properties opts)))
-    (when-let [v (:pipelining-limit opts)] (.setPipeliningLimit o (int v)))
-    o))
-
-(defn mysql-connect-options ^MySQLConnectOptions [opts]
-  (let [o (MySQLConnectOptions.)]
-    (connect-options! o :mysql opts (:properties opts))
-    (.setCharset o (str (:charset opts)))
-    (.setCollation o (str (:collation opts)))
-    (when-let [v (:pipelining-limit opts)] (.setPipeliningLimit o (int v)))
-    o))
-
-(defn sqlite-jdbc-url
-  "The JDBC URL for a SQLite path, carrying the pragmas every pooled connection
-  gets (sqlite-jdbc applies URL parameters on connect)."
-  [{:keys [path busy-timeout journal-mode foreign-keys synchronous]}]
-  (str "jdbc:sqlite:" path
-       "?busy_timeout=" busy-timeout
-       (when (and journal-mode (not= path ":memory:")) (str "&journal_mode=" journal-mode))
-       "&foreign_keys=" (boolean foreign-keys)
-       (when synchronous (str "&synchronous=" synchronous))))
-
-(defn- prime-sqlite-file!
-  "Opens one connection to a SQLite file before the pool does, so a file's
-  switch to WAL happens once, alone. Two pooled connections opening a new
-  file at the same moment (the capability check beside the first statement,
-  or two first queries) would both try to switch its journal mode, and
-  SQLite answers one of them SQLITE_BUSY at once, without waiting for the
-  busy timeout (seen on a fresh checkout). A file already in WAL needs
-  nothing, so this only matters once per file; on a Vert.x event loop it is
-  skipped rather than block it."
-  [{:keys [path journal-mode] :as opts}]
-  (when (and journal-mode (not= path ":memory:")
-             (not (io.vertx.core.Context/isOnEventLoopThread)))
-    (try
-      (.close (java.sql.DriverManager/getConnection (sqlite-jdbc-url opts)))
-      (catch java.sql.SQLException _
-        ;; the pool's own connections report the problem (a bad path, …)
-        nil))))
-
-(defn make-pool
-  "Given the backend kind, the merged options and a Vertx, returns a new Pool.
-  No connection is opened until the pool is used."
-  ^Pool [kind opts ^Vertx vertx]
-  (case kind
-    :postgres (-> (PgBuilder/pool)
-                  (.with (pool-options opts))
-                  (.connectingTo ^SqlConnectOptions (pg-connect-options opts))
-                  (.using vertx)
-                  (.build))
-    :mysql (-> (MySQLBuilder/pool)
-               (.with (pool-options opts))
-               (.connectingTo ^SqlConnectOptions (mysql-connect-options opts))
-               (.using vertx)
-               (.build))
-    :sqlite (do (prime-sqlite-file! opts)
-                (JDBCPool/pool vertx
-                           (-> (JDBCConnectOptions.) (.setJdbcUrl (sqlite-jdbc-url opts)))
-                           (pool-options (cond-> opts
-                                           ;; every connection to :memory: is a new, empty database
-                                           (= (:path opts) ":memory:") (assoc :max-size 1)))))))
-
-(defn make-pipelined-client
-  "Given the backend kind, the options and a Vertx, returns the client that
-  opt-in pipelining (:pipelining true) sends reads outside scopes through:
-  Vert.x's SqlClient, which pipelines up to :pipelining-limit (256) queries
-  per connection over :pipelining-max-size (default :max-size) connections
-  of its own. SQLite has no pipelining: refused."
-  ^SqlClient [kind opts ^Vertx vertx]
-  (let [po (pool-options (assoc opts :max-size (or (:pipelining-max-size opts) (:max-size opts))))]
-    (case kind
-      :postgres (-> (PgBuilder/client) (.with po)
-                    (.connectingTo ^SqlConnectOptions (pg-connect-options opts)) (.using vertx) (.build))
-      :mysql (-> (MySQLBuilder/client) (.with po)
-                 (.connectingTo ^SqlConnectOptions (mysql-connect-options opts)) (.using vertx) (.build))
-      (throw (err/error :vireo/not-supported "pipelining is not supported by sqlite" {:backend kind})))))
-
-(defn describe
-  "A short, password-free description of a database for messages."
+(defn server-description
+  "user@host:port/db of server options (no password), for messages."
   [kind opts]
-  (case kind
-    :sqlite (str "sqlite:" (or (:path opts) "<deferred>"))
-    (str (name kind) "://" (:user opts) "@" (:host opts) ":" (:port opts) "/" (or (:database opts) "<deferred>"))))
+  (str (name kind) "://" (:user opts) "@" (:host opts) ":" (:port opts) "/" (or (:database opts) "<deferred>")))
+
+;; ---------------------------------------------------------------- capabilities
+(def all-returning
+  "Every statement kind that may carry RETURNING."
+  #{:insert :update :delete})
+
+(defn version-numbers
+  "\"10.11.19-MariaDB-0+deb12u1\" -> [10 11 19]; MariaDB's replication
+  prefix \"5.5.5-\" is skipped. nil when there is no number."
+  [s]
+  (let [s (str/replace (str s) #"^5\.5\.5-" "")]
+    (when-let [[_ a b c] (re-find #"^(\d+)(?:\.(\d+))?(?:\.(\d+))?" s)]
+      (mapv #(if % (parse-long %) 0) [a b c]))))
+
+(defn at-least? [v want] (boolean (and v (not (neg? (compare v want))))))
+
+(defn first-row
+  "Future of (f row) for the first row of the simple query `sql` on `pool`,
+  driver failures mapped."
+  [^Pool pool ^String sql f]
+  (-> (p/from-vertx (.execute (.query pool sql)))
+      (p/map (fn [^RowSet rs] (f ^Row (.next (.iterator rs)))))
+      (p/catch (fn [e] (p/rejected (err/map-error e sql [] {}))))))
+
+(defn server-capabilities
+  "Given a backend kind and the server's version string (MySQL/MariaDB:
+  SELECT VERSION(); SQLite: sqlite_version(); PostgreSQL: ignored), returns
+  {:returning #{kinds} :server \"name version\"}."
+  [kind version]
+  (proto/-server-capabilities (backend kind) version))
+
+;; ---------------------------------------------------------------- shared by the backends
+(def isolation-sql
+  "Isolation level keyword -> its SQL words."
+  {:read-uncommitted "READ UNCOMMITTED" :read-committed "READ COMMITTED"
+   :repeatable-read "REPEATABLE READ" :serializable "SERIALIZABLE"})
+
+(defn both
+  "Future of nil after (a) and then (b) both ran, failing with the first
+  failure (the second one suppressed)."
+  [a b]
+  (p/handle (p/do (a))
+            (fn [_ ae]
+              (p/handle (p/do (b))
+                        (fn [_ be]
+                          (cond (and ae be) (do (.addSuppressed ^Throwable ae ^Throwable be) (p/rejected ae))
+                                (or ae be) (p/rejected (or ae be))
+                                :else nil))))))
+
+(defn cursor-source
+  "A RowSource over a Vert.x prepared statement and cursor (PostgreSQL: a
+  named portal read with Execute(max rows); MySQL: a read-only cursor,
+  COM_STMT_EXECUTE then COM_STMT_FETCH)."
+  [^SqlConnection conn ^String sql ^List params]
+  (let [ps (atom nil)
+        cursor (atom nil)]
+    (reify proto/RowSource
+      (open! [_]
+        (p/map (p/from-vertx (.prepare conn sql))
+               (fn [^PreparedStatement s]
+                 (reset! ps s)
+                 (reset! cursor (.cursor s (Tuple/from params)))
+                 nil)))
+      (read! [_ n]
+        (let [^Cursor c @cursor]
+          (p/map (p/from-vertx (.read c (int n)))
+                 (fn [^RowSet rs] (proto/->Batch rs (.hasMore c))))))
+      (close! [_]
+        (let [[^Cursor c] (reset-vals! cursor nil)
+              [^PreparedStatement s] (reset-vals! ps nil)]
+          (both #(when c (p/from-vertx (.close c)))
+                #(when s (p/from-vertx (.close s)))))))))

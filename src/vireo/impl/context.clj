@@ -14,8 +14,11 @@
   concurrently inside a transaction all run in it, on its connection, in start
   order; they never escape to another connection."
   (:require [clojure.string :as str]
+            [vireo.impl.backend :as backend]
             [vireo.impl.db :as db]
             [vireo.impl.errors :as err]
+            [vireo.impl.executor :as ex]
+            [vireo.impl.protocols :as proto]
             [vireo.promise :as p])
   (:import (io.vertx.sqlclient SqlConnection)
            (java.util.concurrent CompletableFuture)
@@ -33,7 +36,13 @@
 ;; state   atom :open | :closed
 ;; tx      (root only) atom: nil, or {:manual bool :read-only bool} while a transaction is open
 ;; sp-seq  (root only) AtomicLong for savepoint names
-(defrecord Level [db ^SqlConnection conn kind parent root ^AtomicReference tail state tx ^AtomicLong sp-seq savepoint])
+(declare execute-at)
+
+;; A level is an Executor: a statement at a level runs on its connection,
+;; after the operations started before it there.
+(defrecord Level [db ^SqlConnection conn kind parent root ^AtomicReference tail state tx ^AtomicLong sp-seq savepoint]
+  proto/Executor
+  (-execute! [this st] (execute-at this st)))
 
 (defmethod print-method Level [l ^java.io.Writer w]
   (.write w (str "#vireo/" (name (:kind l)) " \"" (db/describe (:db l)) "\"")))
@@ -117,24 +126,25 @@
         (run)
         (p/then (p/handle prev (fn [_ _] nil)) (fn [_] (run)))))))
 
-(defn- run-statement-at
-  "run-at for one statement: (send conn done) submits it to the connection at
-  once and returns its future, completing `done` (when given) just before
-  that future. When the level is idle the statement is sent right away and
-  `done` is the level's queue tail (no extra stage). Otherwise it queues like
-  any operation (send gets nil)."
-  [level send]
+(defn- execute-at
+  "Runs statement `st` as the next operation of `level`. When the level is
+  idle the statement is sent right away and its completion moves the
+  level's queue on (no extra stage); otherwise it queues like any
+  operation. A level that has ended fails the statement."
+  [level st]
   (let [^AtomicReference tail (:tail level)
-        ^CompletableFuture prev (.get tail)]
-    (if (and (.isDone prev) (= :open @(:state level)))
+        ^CompletableFuture prev (.get tail)
+        open? (= :open @(:state level))]
+    (cond
+      (not open?) (ex/fail! st (closed-error level))
+      (.isDone prev)
       (let [done (p/promise)]
         (if (.compareAndSet tail prev done)
-          (try (send (:conn level) done)
-               (catch Throwable t (p/resolve! done nil) (p/rejected t)))
+          (ex/send! st (:conn level) done false)
           ;; another operation started meanwhile: queue behind it
           (do (p/resolve! done nil)
-              (run-at level (fn [conn] (send conn nil))))))
-      (run-at level (fn [conn] (send conn nil))))))
+              (run-at level (fn [conn] (ex/send! st conn nil false) (ex/result st))))))
+      :else (run-at level (fn [conn] (ex/send! st conn nil false) (ex/result st))))))
 
 (defn- after-drain
   "(g nil) once every operation queued at `level` has finished (their
@@ -152,25 +162,84 @@
   [level]
   (reset! (:state level) :closed))
 
+;; ---------------------------------------------------------------- the executor chain
+(deftype ^:private Direct [^SqlConnection conn]
+  proto/Executor
+  (-execute! [_ st] (ex/send! st conn nil false)))
+
+;; The bottom of every database's chain: a statement's own target (control
+;; statements, streams), else the level of the operation (its :connection
+;; handle, the task's innermost level, a test case's override), else the
+;; database's executor for statements outside any scope: the pool, or the
+;; pipelined client for reads with :pipelining.
+(deftype Router [d pool-ex ^:volatile-mutable pipelined]
+  proto/Executor
+  (-execute! [_ st]
+    (let [^vireo.impl.executor.Statement st st]
+      (try
+        (let [target (or (.-target st)
+                         (current d (let [h (.-handle st)] (when h {:connection h}))))]
+          (if target
+            (proto/-execute! target st)
+            (let [s (db/open-state d)]
+              (if-let [client (:pipelined s)]
+                (let [pl pipelined]
+                  (proto/-execute! (if (and pl (identical? client (first pl)))
+                                     (second pl)
+                                     (let [e (ex/pipelined-executor d client)]
+                                       (set! pipelined [client e])
+                                       e))
+                                   st))
+                (proto/-execute! pool-ex st)))))
+        (catch Throwable t (ex/fail! st t))))))
+
+(defn- build-chain [d]
+  (reduce (fn [next wrap] (wrap next))
+          (Router. d (ex/pool-executor d) nil)
+          (concat @(:decorators d) [ex/counting ex/logging])))
+
+(defn chain
+  "The executor chain of database `d`: Logging -> Counting -> the decorators
+  added (last added outermost) -> the Router. Built on first use."
+  [d]
+  (let [^AtomicReference ref (:chain d)]
+    (or (.get ref)
+        (let [c (build-chain d)]
+          (if (.compareAndSet ref nil c) c (.get ref))))))
+
+(defn add-decorator!
+  "Adds a decorator to database `d`'s chain: (wrap next-executor) returns an
+  Executor (vireo.impl.protocols) that does its work and hands each
+  statement on to next-executor. Decorators added later wrap those added
+  before, inside logging and counting. Returns d."
+  [d wrap]
+  (swap! (:decorators d) conj wrap)
+  (.set ^AtomicReference (:chain d) (build-chain d))
+  d)
+
 (defn execute
   "Runs `sql` with `params` at the level opts or the task select, or on the
-  pool. Future of (f rowset) (see vireo.impl.db/execute-raw)."
+  pool, through the database's executor chain. Future of (f rowset) — the
+  RowSet itself by default: failures are mapped to Vireo errors carrying
+  :sql, :params and `extra` (e.g. {:model \"PageBlock\"}), and a throw in f
+  fails the future."
   ([d sql params opts] (execute d sql params opts identity nil))
   ([d sql params opts f extra]
-   ;; read once, here, where the caller's binding is in force; counted when sent
-   (let [counter db/*call-counter*]
-     (if-let [level (current d opts)]
-       (run-statement-at level (fn [conn done]
-                                 (db/count-call! counter)
-                                 (db/execute-raw d sql params {:conn conn :done done} f extra)))
-       (do (db/count-call! counter)
-           (db/execute-raw d sql params nil f extra))))))
+   (let [st (ex/statement d sql params f extra (:connection opts) :query nil)]
+     (proto/-execute! (chain d) st)
+     (ex/result st))))
 
 (defn control
-  "Sends a transaction-control statement on a level's connection (not queued:
-  the caller holds the level). Future of nil."
+  "Sends a transaction-control statement on a level's connection, not queued
+  (the caller holds the level), as a simple query: no prepared statement to
+  look up or cache, and on PostgreSQL one Query message instead of
+  Bind/Execute/Sync (as Vert.x's own Transaction does). Logged, not counted.
+  Future of nil."
   [level sql]
-  (db/execute-control (:db level) (:conn level) sql))
+  (let [d (:db level)
+        st (ex/statement d sql [] (constantly nil) nil nil :control (Direct. (:conn level)))]
+    (proto/-execute! (chain d) st)
+    (ex/result st)))
 
 ;; ---------------------------------------------------------------- connection scopes
 (defn- finish
@@ -229,9 +298,7 @@
   (with-connection* d opts (fn [level _] (f level))))
 
 ;; ---------------------------------------------------------------- transactions
-(def ^:private isolation-sql
-  {:read-uncommitted "READ UNCOMMITTED" :read-committed "READ COMMITTED"
-   :repeatable-read "REPEATABLE READ" :serializable "SERIALIZABLE"})
+(def ^:private isolation-sql backend/isolation-sql)
 
 (defn check-tx-opts [{:keys [isolation read-only] :as opts} nested?]
   (when (seq opts)                      ; the common case: no options
@@ -251,33 +318,16 @@
                         ":isolation and :read-only apply to the outermost transaction only (this block is nested)"
                         {})))))
 
-(defn- build-begin-statements [kind {:keys [isolation read-only]}]
-  (case kind
-    :postgres [(str "BEGIN" (when isolation (str " ISOLATION LEVEL " (isolation-sql isolation)))
-                    (when read-only " READ ONLY"))]
-    :mysql (cond-> []
-             isolation (conj (str "SET TRANSACTION ISOLATION LEVEL " (isolation-sql isolation)))
-             true (conj (str "START TRANSACTION" (when read-only " READ ONLY"))))
-    ;; SQLite transactions are always serializable; a write transaction takes
-    ;; the write lock up front so concurrent writers queue on the busy timeout
-    ;; instead of failing with SQLITE_BUSY on lock upgrade.
-    :sqlite (if read-only
-              ["PRAGMA query_only = ON" "BEGIN"]
-              ["BEGIN IMMEDIATE"])))
-
-(def ^:private plain-begin
-  "The statements without options, built once per backend."
-  (into {} (map (fn [k] [k (build-begin-statements k {})])) [:postgres :mysql :sqlite]))
-
 (defn begin-statements
-  "The statements that open a transaction on this backend with these options."
-  [kind opts]
-  (if (and (nil? (:isolation opts)) (not (:read-only opts)))
-    (plain-begin kind)
-    (build-begin-statements kind opts)))
+  "The statements that open a transaction on database `d` with these options
+  ({:isolation :read-only}; its backend's -begin-statements)."
+  [d opts]
+  (proto/-begin-statements (:backend d) opts))
 
-(defn- end-statements [kind {:keys [read-only]}]
-  (if (and (= kind :sqlite) read-only) ["PRAGMA query_only = OFF"] []))
+(defn- end-statements
+  "The statements to run once a transaction with these options has ended."
+  [d opts]
+  (proto/-end-statements (:backend d) opts))
 
 (defn- run-all [level stmts]
   (case (count stmts)
@@ -301,13 +351,13 @@
   nothing else yet) its queue is empty, so the block runs without queueing."
   [level opts f ^CompletableFuture result fresh?]
   (let [root (:root level)
-        kind (:kind (:db level))
+        d (:db level)
         tx-info {:manual false :read-only (boolean (:read-only opts))}
-        after (end-statements kind opts)]
+        after (end-statements d opts)]
     (let [block
           (fn [_]
               (p/then
-               (p/catch (run-all level (begin-statements kind opts))
+               (p/catch (run-all level (begin-statements d opts))
                         (fn [e]
                           ;; BEGIN on a pooled connection that had died: nothing ran yet
                           (p/rejected (if (and (err/error-type? e :vireo/connection-error)
@@ -334,10 +384,10 @@
                                                 (fn [_ ce]
                                                   (cond
                                                     (nil? ce) v
-                                                    ;; a failed COMMIT leaves SQLite's transaction open
-                                                    ;; (SQLITE_BUSY, deferred constraints): end it so nothing
-                                                    ;; persists (PostgreSQL and MariaDB end it themselves)
-                                                    (= kind :sqlite)
+                                                    ;; a failed COMMIT that leaves the transaction open
+                                                    ;; (SQLite: SQLITE_BUSY, deferred constraints): end it so
+                                                    ;; nothing persists (PostgreSQL and MariaDB end it themselves)
+                                                    (:rollback-after-failed-commit (db/traits d))
                                                     (p/handle (control level "ROLLBACK") (fn [_ _] (p/rejected ce)))
                                                     :else (p/rejected ce)))))))))
                        (p/handle (fn [v e]
@@ -462,7 +512,7 @@
                                                  (after-drain inner (fn [_] (if e (p/rejected e) v)))))))]
                     (if-not own-tx?
                       (body)
-                      (-> (run-all level (begin-statements (:kind d) {}))
+                      (-> (run-all level (begin-statements d {}))
                           (p/then (fn [_]
                                     (reset! (:tx root) {:manual false :read-only false})
                                     (p/handle (body)
@@ -473,7 +523,7 @@
                           (p/finally (fn [_ _] (reset! (:tx root) nil))))))))))))
 
 ;; ---------------------------------------------------------------- manual control
-(defrecord ManualTx [level savepoint kind])
+(defrecord ManualTx [level savepoint db])
 
 (defn- scope-level [d opts what]
   (or (current d opts)
@@ -497,10 +547,10 @@
       (when (tx-open? level)
         (throw (err/error :vireo/operational-error "Transaction already opened on this connection" {})))
       (run-at level (fn [_]
-                      (p/map (run-all level (begin-statements (:kind d) opts))
+                      (p/map (run-all level (begin-statements d opts))
                              (fn [_]
                                (reset! (:tx root) {:manual true :read-only (boolean (:read-only opts))})
-                               (->ManualTx level nil (:kind d)))))))))
+                               (->ManualTx level nil d))))))))
 
 (defn savepoint
   "aio-savepoint: SAVEPOINT on the current scope's connection inside an open
@@ -514,7 +564,7 @@
                           "aio-savepoint needs an open transaction (aio-begin or aio-atomic)" {})))
       (let [sp-name (str "vireo_sp_" (.incrementAndGet ^AtomicLong (:sp-seq root)))]
         (run-at level (fn [_] (p/map (control level (str "SAVEPOINT " sp-name))
-                                     (fn [_] (->ManualTx level sp-name (:kind d))))))))))
+                                     (fn [_] (->ManualTx level sp-name d)))))))))
 
 (defn- manual-end [^ManualTx h commit?]
   (p/do
@@ -530,7 +580,7 @@
                   (let [read-only (:read-only @(:tx root))]
                     (-> (control level (if commit? "COMMIT" "ROLLBACK"))
                         (p/finally (fn [_ _] (reset! (:tx root) nil)))
-                        (p/then (fn [_] (run-all level (end-statements (:kind (:db level)) {:read-only read-only}))))))))))))
+                        (p/then (fn [_] (run-all level (end-statements (:db level) {:read-only read-only}))))))))))))
 
 (defn commit [h] (manual-end h true))
 (defn rollback [h] (manual-end h false))

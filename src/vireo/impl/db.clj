@@ -7,14 +7,13 @@
             [clojure.tools.logging.impl :as log-impl]
             [vireo.impl.backend :as backend]
             [vireo.impl.errors :as err]
+            [vireo.impl.protocols :as proto]
             [vireo.impl.types :as types]
             [vireo.promise :as p]
             [vireo.sql :as sql])
   (:import (io.vertx.core Vertx Context Future Completable)
            (clojure.lang Var)
-           (io.vertx.sqlclient Pool SqlClient SqlConnection Row RowSet Tuple PropertyKind)
-           (io.vertx.mysqlclient MySQLClient MySQLConnection)
-           (io.vertx.jdbcclient JDBCPool)
+           (io.vertx.sqlclient Pool SqlClient SqlConnection Row RowSet Tuple)
            (java.util List)
            (java.util.concurrent CompletableFuture CompletionStage ConcurrentHashMap)
            (java.util.concurrent.atomic AtomicLong)))
@@ -23,6 +22,7 @@
 
 ;; ---------------------------------------------------------------- the record
 ;; kind    :postgres | :mysql | :sqlite
+;; backend its vireo.impl.protocols/Backend (vireo.impl.backend.<kind>)
 ;; dialect the vireo.sql dialect keyword
 ;; config  atom of the merged options (defaults + URL + user map); init! sets it
 ;; state   atom {:status :new|:open|:closed :pool Pool :vertx Vertx :owns-vertx bool}
@@ -32,11 +32,18 @@
 ;;              explicit handle or task context uses (vireo.testing's test case)
 ;; held         ConcurrentHashMap connection -> acquisition info, only with
 ;;              :leak-detection-threshold
-(defrecord Database [kind dialect config state ^AtomicLong checked-out allow-sync override ^ConcurrentHashMap held])
+;; chain        AtomicReference: the executor chain every statement passes
+;;              (built on first use by vireo.impl.context/chain), or nil
+;; decorators   atom: vector of (fn [executor] executor) added by
+;;              vireo.impl.context/add-decorator!, innermost first
+(defrecord Database [kind backend dialect config state ^AtomicLong checked-out allow-sync override ^ConcurrentHashMap held
+                     ^java.util.concurrent.atomic.AtomicReference chain decorators])
 
 (defn options "The database's merged options." [db] @(:config db))
 
-(defn describe [db] (backend/describe (:kind db) (options db)))
+(defn traits "The static facts of the database's backend." [db] (proto/-traits (:backend db)))
+
+(defn describe [db] (proto/-describe (:backend db) (options db)))
 
 (defmethod print-method Database [db ^java.io.Writer w]
   (.write w (str "#vireo/database \"" (describe db) "\"")))
@@ -44,29 +51,24 @@
 (defn database? [x] (instance? Database x))
 
 (defn- missing-name
-  "nil when the options name a database, else the problem."
-  [kind opts]
-  (if (= kind :sqlite)
-    (when-not (and (string? (:path opts)) (seq (:path opts)))
-      "a SQLite database needs a file path (or \":memory:\")")
-    (when-not (seq (str (:database opts)))
-      (str "a " (name kind) " database needs a database name (:database, or the URL path)"))))
-
-(defn- merged [kind opts]
-  (backend/check-options kind opts)
-  (cond-> (merge (backend/defaults kind) (dissoc opts :url))
-    ;; :returning nil means "detect", like no option at all
-    (nil? (:returning opts)) (dissoc :returning)
-    (some? (:returning opts)) (update :returning set)))
+  "nil when the options name a database (the backend's :name-option), else
+  the problem."
+  [db opts]
+  (let [{:keys [name-option name-problem]} (traits db)]
+    (when-not (seq (str (get opts name-option)))
+      name-problem)))
 
 (defn make-database
   "Given a backend kind and an options map, returns a Database (no connection
   is opened). Without a database name it is *deferred*: using it fails with a
-  clear error until `init!` gives the name."
+  clear error until `init!` gives the name. Loads the backend (and needs its
+  driver): see vireo.impl.backend."
   [kind opts]
-  (let [opts (merged kind opts)]
-    (->Database kind kind (atom opts) (atom {:status :new}) (AtomicLong.)
-                (atom (boolean (:allow-sync opts))) (atom nil) (ConcurrentHashMap.))))
+  (let [b (backend/backend kind)
+        opts (backend/merged-options b opts)]
+    (->Database kind b (:dialect (proto/-traits b)) (atom opts) (atom {:status :new}) (AtomicLong.)
+                (atom (boolean (:allow-sync opts))) (atom nil) (ConcurrentHashMap.)
+                (java.util.concurrent.atomic.AtomicReference.) (atom []))))
 
 (defn init!
   "Completes (or changes) a database's options before it is connected:
@@ -77,8 +79,8 @@
       (throw (err/error :vireo/interface-error
                         (str "cannot init " (describe db) " while it is connected; aio-close it first")
                         {})))
-    (let [new-opts (merged (:kind db) (merge (dissoc (options db) :url) opts))]
-      (when-let [problem (missing-name (:kind db) new-opts)]
+    (let [new-opts (backend/merged-options (:backend db) (merge (dissoc (options db) :url) opts))]
+      (when-let [problem (missing-name db new-opts)]
         (throw (err/error :vireo/interface-error problem {:backend (:kind db)})))
       (reset! (:config db) new-opts)
       db)))
@@ -111,7 +113,7 @@
   (locking (:state db)
     (let [st @(:state db)
           opts (options db)]
-      (when-let [problem (missing-name (:kind db) opts)]
+      (when-let [problem (missing-name db opts)]
         (throw (err/error :vireo/interface-error
                           (str "Error, database must be initialized before creating a connection pool: "
                                problem "; call (vireo.core/init! db {…})")
@@ -121,26 +123,32 @@
             (:pool st))
         (let [user-vertx (:vertx opts)
               vertx (or user-vertx own-vertx (Vertx/vertx))
-              pool (backend/make-pool (:kind db) opts vertx)
-              pipelined (when (:pipelining opts) (backend/make-pipelined-client (:kind db) opts vertx))]
+              pool (proto/-make-pool (:backend db) opts vertx)
+              pipelined (when (:pipelining opts) (proto/-make-pipelined-client (:backend db) opts vertx))]
           (reset! (:state db) {:status :open :pool pool :pipelined pipelined
                                :vertx vertx :owns-vertx (nil? user-vertx)
                                :caps (detect-capabilities db pool)})
           pool))))))
 
-(defn pool
-  "Returns the database's pool, creating it on first use. After aio-close the
+(defn open-state
+  "The state of an open database: {:status :open :pool Pool :pipelined
+  SqlClient-or-nil …}, opening the pool on first use. After aio-close the
   pool stays closed (peewee-async semantics): this throws :vireo/pool-closed
   until aio-connect is called."
-  ^Pool [db]
+  [db]
   (let [st @(:state db)]
     (case (:status st)
-      :open (:pool st)
-      :new (open! db)
+      :open st
+      :new (do (open! db) @(:state db))
       :closed (throw (err/error :vireo/pool-closed
                                 (str "the database " (describe db)
                                      " is closed; call (vireo.core/aio-connect db) to reopen it")
                                 {:database (describe db)})))))
+
+(defn pool
+  "Returns the database's pool, creating it on first use (see `open-state`)."
+  ^Pool [db]
+  (:pool (open-state db)))
 
 
 (defn- driver-future
@@ -166,68 +174,26 @@
 ;; that depend on it wait for the answer). Only RETURNING depends on it so
 ;; far. The :returning option forces the set (no detection for it).
 
-(def all-returning
-  "Every statement kind that may carry RETURNING."
-  #{:insert :update :delete})
-
-(defn- version-numbers
-  "\"10.11.19-MariaDB-0+deb12u1\" -> [10 11 19]; MariaDB's replication
-  prefix \"5.5.5-\" is skipped. nil when there is no number."
-  [^String s]
-  (let [s (str/replace (str s) #"^5\.5\.5-" "")]
-    (when-let [[_ a b c] (re-find #"^(\d+)(?:\.(\d+))?(?:\.(\d+))?" s)]
-      (mapv #(if % (parse-long %) 0) [a b c]))))
-
-(defn- at-least? [v want] (and v (not (neg? (compare v want)))))
-
-(defn server-capabilities
-  "Given a backend kind and the server's version string (MySQL/MariaDB:
-  SELECT VERSION(); SQLite: sqlite_version(); PostgreSQL: ignored), returns
-  {:returning #{kinds} :server \"name version\"}. MariaDB >= 10.5: INSERT and
-  DELETE … RETURNING (no UPDATE … RETURNING); MySQL: none; SQLite >= 3.35:
-  all; PostgreSQL: all."
-  [kind ^String version]
-  (case kind
-    :postgres {:returning all-returning :server (str "PostgreSQL" (when version (str " " version)))}
-    :mysql (let [maria? (str/includes? (str/lower-case (str version)) "mariadb")
-                 v (version-numbers version)
-                 label (str (if maria? "MariaDB " "MySQL ") (str/join "." v))]
-             {:returning (if (and maria? (at-least? v [10 5 0])) #{:insert :delete} #{})
-              :server label})
-    :sqlite (let [v (version-numbers version)]
-              {:returning (if (at-least? v [3 35 0]) all-returning #{})
-               :server (str "SQLite " (str/join "." v))})))
-
-(def ^:private detect-sql
-  {:mysql "SELECT VERSION(), @@auto_increment_increment"
-   :sqlite "SELECT sqlite_version()"})
-
 (defn- with-option
-  "The detected capabilities with the user's :returning option in force."
-  [caps opts]
-  (if (contains? opts :returning)
-    (assoc caps :returning (:returning opts) :returning-source :option)
-    (assoc caps :returning-source :detected)))
+  "The detected capabilities with the user's :returning option in force,
+  and the database's *effective dialect*: its vireo.sql dialect with the
+  RETURNING it really has, under :dialect."
+  [db caps opts]
+  (let [caps (if (contains? opts :returning)
+               (assoc caps :returning (:returning opts) :returning-source :option)
+               (assoc caps :returning-source :detected))]
+    (assoc caps :dialect (assoc (sql/dialect (:dialect db)) :returning (:returning caps)))))
 
 (defn- detect-capabilities
-  "Future of the capabilities of the server behind `pool`: {:returning #{…}
-  :server \"MariaDB 10.11.19\" :returning-source :detected|:option} plus, on
-  MySQL/MariaDB, :auto-increment-increment (the step between the ids of one
-  multi-row INSERT). PostgreSQL needs no query."
+  "Future of the capabilities of the server behind `pool` (the backend's
+  -detect: {:returning #{…} :server \"MariaDB 10.11.19\"} plus backend facts)
+  with :returning-source :detected|:option."
   [db ^Pool pool]
-  (let [kind (:kind db)
-        opts (options db)]
-    (if-let [q (detect-sql kind)]
-      (driver-future #(.execute (.query pool ^String q))
-                     (fn [^RowSet rs]
-                       (let [^Row row (.next (.iterator rs))
-                             caps (server-capabilities kind (str (.getValue row (int 0))))]
-                         (with-option (cond-> caps
-                                        (= kind :mysql) (assoc :auto-increment-increment
-                                                               (long (.getValue row (int 1)))))
-                           opts)))
-                     #(err/map-error % q [] {:database (describe db)}))
-      (p/resolved (with-option (server-capabilities kind nil) opts)))))
+  (let [opts (options db)]
+    (-> (proto/-detect (:backend db) pool opts)
+        (p/map #(with-option db % opts))
+        (p/catch (fn [e] (p/rejected (err/map-error e "<detect the server's capabilities>" []
+                                                    {:database (describe db)})))))))
 
 (defn capabilities
   "Future of the database's capabilities (see `detect-capabilities`),
@@ -261,33 +227,22 @@
 
 (defn connected? [db] (= :open (:status @(:state db))))
 
-(defn- read-max-prepared-stmt-count
-  "Future of MySQL/MariaDB's max_prepared_stmt_count (nil when it cannot be
-  read), read on a short-lived connection of `vertx`."
-  [db ^Vertx vertx]
-  (let [opts (options db)]
-    (-> (p/from-vertx (MySQLConnection/connect vertx (backend/mysql-connect-options (assoc opts :cache-prepared-statements false))))
-        (p/then (fn [^SqlConnection c]
-                  (-> (p/from-vertx (.execute (.query c "SELECT @@GLOBAL.max_prepared_stmt_count")))
-                      (p/map (fn [^RowSet rs] (let [v (.getValue ^Row (.next (.iterator rs)) (int 0))] (long v))))
-                      (p/finally (fn [_ _] (.close c))))))
-        (p/handle (fn [v _e] v)))))
-
 (defn connect
   "Opens the pool if it is not open (idempotent, safe when called concurrently)
-  and reads what the server can do (`capabilities`). On MySQL/MariaDB with
-  the statement cache on, first reads the server's max_prepared_stmt_count
-  so the pool's caches stay within it. Returns a future of nil."
+  and reads what the server can do (`capabilities`). A pool opened here
+  first lets the backend read what it needs from the server
+  (-prepare-options: MySQL's max_prepared_stmt_count, so the pool's
+  statement caches stay within it). Returns a future of nil."
   [db]
   (p/then
-   (if (and (= :mysql (:kind db)) (= :new (:status @(:state db)))
-            (:cache-prepared-statements (options db)) (not (:max-prepared-stmt-count (options db))))
+   (if (= :new (:status @(:state db)))
      (let [own (when-not (:vertx (options db)) (Vertx/vertx))]
-       (p/then (read-max-prepared-stmt-count db (or (:vertx (options db)) own))
-               (fn [n]
+       (p/then (p/catch (proto/-prepare-options (:backend db) (options db) (or (:vertx (options db)) own))
+                        (fn [_] (options db)))
+               (fn [opts]
                  (locking (:state db)
-                   (when (and n (= :new (:status @(:state db))))
-                     (swap! (:config db) assoc :max-prepared-stmt-count n)))
+                   (when (= :new (:status @(:state db)))
+                     (reset! (:config db) opts)))
                  (open! db own)
                  nil)))
      (p/do (open! db) nil))
@@ -347,280 +302,10 @@
 
 (defn checked-out [db] (.get ^AtomicLong (:checked-out db)))
 
-;; ---------------------------------------------------------------- results
-(def ^:private ^ConcurrentHashMap label-keys (ConcurrentHashMap.))
-
-(defn label->key
-  "Column label -> result key: snake_case labels become kebab-case keywords
-  (the inverse of vireo.sql's identifier rule), cached."
-  [^String label]
-  (or (.get label-keys label)
-      (let [k (keyword (str/replace label "_" "-"))]
-        (.putIfAbsent label-keys label k)
-        k)))
-
-(defn column-shape
-  "The default decoding shape for these column labels: a vector of
-  [key decode-fn] by column index (kebab-case keyword keys, values
-  normalised)."
-  [labels]
-  (let [shape (mapv (fn [l] [(label->key l) types/normalise-value]) labels)]
-    ;; a repeated label (SELECT a.id, b.id): the last value wins, as with assoc
-    (if (apply distinct? nil (map first shape)) shape (with-meta shape {::repeated-keys true}))))
-
-(defn kvs->map
-  "Given an array of alternating keys and values (keys distinct), returns the
-  map holding them without copying (array map up to 8 entries)."
-  [^objects kvs]
-  (if (<= (alength kvs) 16)
-    (clojure.lang.PersistentArrayMap. kvs)
-    (clojure.lang.PersistentHashMap/create kvs)))
-
-(defn row->map
-  "One Row -> map by `shape`, a vector of [key decode-fn] by column index
-  with distinct keys (`n` is (count shape))."
-  ([^Row row shape] (row->map row shape (count shape)))
-  ([^Row row shape ^long n]
-   (let [kvs (object-array (* 2 n))]
-     (loop [i 0]
-       (when (< i n)
-         (let [[k dec] (nth shape i)]
-           (aset kvs (* 2 i) k)
-           (aset kvs (inc (* 2 i)) (dec (.getValue row (int i))))
-           (recur (inc i)))))
-     (if (::repeated-keys (meta shape))
-       (clojure.lang.PersistentArrayMap/createAsIfByAssoc kvs)
-       (kvs->map kvs)))))
-
-(defn owning-vector
-  "A vector over the list's elements (no transient; up to 32 elements the
-  array becomes the vector's tail)."
-  [^java.util.Collection xs]
-  (clojure.lang.LazilyPersistentVector/createOwning (.toArray xs)))
-
-(defn row-mapper
-  "A row function for streams: Row -> map by `shape`, or when shape is nil
-  by the row's column labels like `rows->maps` (the shape is computed from
-  the first row and kept: every row of one result has the same columns)."
-  [shape]
-  (if shape
-    (let [n (count shape)] (fn [row] (row->map row shape n)))
-    (let [cached (volatile! nil)]
-      (fn [^Row row]
-        (let [sh (or @cached
-                     (vreset! cached (column-shape (mapv #(.getColumnName row (int %)) (range (.size row))))))]
-          (row->map row sh (count sh)))))))
-
-(defn rows->maps
-  "RowSet -> vector of maps. `shape` is nil (keys from column labels, values
-  normalised) or a vector of [key decode-fn] by column index."
-  [^RowSet rs shape]
-  (let [names ^List (.columnsNames rs)]
-    (if (nil? names)
-      []
-      (let [shape (or shape (column-shape names))
-            n (count shape)
-            size (.size rs)
-            it (.iterator rs)]
-        (case size
-          0 []
-          1 [(row->map (.next it) shape n)]
-          (let [out (java.util.ArrayList. size)]
-            (while (.hasNext it) (.add out (row->map (.next it) shape n)))
-            (owning-vector out)))))))
-
-(defn first-row->map
-  "RowSet -> its first row as a map by `shape` (see rows->maps), or nil."
-  [^RowSet rs shape]
-  (let [it (.iterator rs)]
-    (when (.hasNext it)
-      (let [shape (or shape (column-shape (.columnsNames rs)))]
-        (row->map (.next it) shape (count shape))))))
-
 (defn last-insert-id
   "The id generated by the last INSERT of this result, where the driver tells."
   [db ^RowSet rs]
-  (case (:kind db)
-    :mysql (.property rs MySQLClient/LAST_INSERTED_ID)
-    :sqlite (when-let [^Row r (.property rs JDBCPool/GENERATED_KEYS)]
-              (when (pos? (.size r)) (.getValue r (int 0))))
-    nil))
-
-;; ---------------------------------------------------------------- statement counting
-;; toucan2's with-call-count: the statements an operation sends, counted so
-;; N+1 patterns can be pinned down in tests. vireo.impl.context/execute reads
-;; *call-counter* once per statement (when the operation starts, so the
-;; binding conveyed by Vireo's futures counts) and counts it when it is sent;
-;; transaction control (BEGIN/COMMIT/SAVEPOINT…) and the resend of a
-;; statement that never reached the server are not counted; a stream is one.
-
-(def ^:dynamic *call-counter*
-  "nil, or the CallCounter the statements of the current task are counted in."
-  nil)
-
-(deftype CallCounter [^AtomicLong n parent])
-
-(defn call-counter
-  "A new counter. Created inside another counter's scope it is nested: what
-  it counts is counted by the enclosing ones too."
-  []
-  (CallCounter. (AtomicLong.) *call-counter*))
-
-(defn count-call!
-  "Counts one statement in `c` (nil: nothing) and its enclosing counters."
-  [c]
-  (loop [^CallCounter c c]
-    (when c
-      (.incrementAndGet ^AtomicLong (.-n c))
-      (recur (.-parent c)))))
-
-(defn call-count
-  "The number of statements counted in `c` so far."
-  ^long [^CallCounter c]
-  (.get ^AtomicLong (.-n c)))
-
-(defn with-call-counter*
-  "Calls (f) with statements counted in `c` (also those of async operations
-  f starts: the binding is conveyed to their stages). Returns f's value."
-  [c f]
-  (binding [*call-counter* c] (f)))
-
-(defn call-count*
-  "Calls (f) with a new counter in force; future of [v n]: f's value (a
-  returned future awaited) and the statements counted when it completed."
-  [f]
-  (let [c (call-counter)]
-    (p/map (binding [*call-counter* c] (p/do (f)))
-           (fn [v] [v (call-count c)]))))
-
-;; ---------------------------------------------------------------- execution
-(def ^:private sql-logger
-  ;; [factory logger]: looking a logger up (e.g. JUL's LogManager) on every
-  ;; statement costs more than the rest of the hot path, so cache it per factory
-  (atom [nil nil]))
-
-(defn- statement-logger []
-  (let [factory log/*logger-factory*
-        [f l] @sql-logger]
-    (if (identical? f factory)
-      l
-      (let [l (log-impl/get-logger factory "vireo.sql")]
-        (reset! sql-logger [factory l])
-        l))))
-
-(defn log-statement
-  "Logs a statement and its parameters at DEBUG on logger `vireo.sql`."
-  [sql params]
-  (let [logger (statement-logger)]
-    (when (log-impl/enabled? logger :debug)
-      (log/log* logger :debug nil (pr-str [sql params])))))
-
-(defn- read-statement?
-  "True for a SELECT (what opt-in pipelining sends through the pipelined
-  client when it runs outside any scope)."
-  [^String sql]
-  (.regionMatches sql true 0 "SELECT" 0 6))
-
-(defn- settle-with!
-  "Completes r with (f x), following it when f returns a future; a throw in
-  f fails r."
-  [^CompletableFuture r f x]
-  (try
-    (let [v (f x)]
-      (if (instance? CompletionStage v)
-        (vireo.impl.ConveyingFuture/listen ^CompletionStage v (vireo.promise.Relay. r))
-        (.complete r v)))
-    (catch Throwable t (.completeExceptionally r t))))
-
-(defn- send-statement
-  "The driver's future for one statement on `client`."
-  ^Future [^SqlClient client ^String sql params]
-  ;; Tuple/from copies: Vert.x's pg encoder writes converted values back
-  ;; into the tuple, which a wrapped persistent vector cannot take
-  (let [^List ps (if (instance? List params) params (vec params))]
-    (.execute (.preparedQuery client sql) (Tuple/from ps))))
-
-(declare statement-failed!)
-
-;; Listens to the driver's future of one statement and completes r with
-;; (f rowset), running f with the caller's binding frame (as a dependent stage
-;; of a Vireo future would). One object per statement, no intermediate
-;; CompletableFuture. `retry?`: the statement ran on the pool (no connection
-;; of the caller's), so one that never reached a just-died connection may be
-;; sent once more.
-(deftype StatementListener [^CompletableFuture r f frame db sql params extra retry? ^CompletableFuture done]
-  Completable
-  (complete [_ rs e]
-    ;; the scope's queue moves on first, as if this statement's future were
-    ;; a stage after it (see vireo.impl.context/run-statement-at)
-    (when done (.complete done nil))
-    (let [prev (Var/getThreadBindingFrame)
-          swap? (not (identical? prev frame))]
-      (when swap? (Var/resetThreadBindingFrame frame))
-      (try
-        (if (nil? e)
-          (settle-with! r f rs)
-          (statement-failed! r f frame db sql params extra retry? e))
-        (finally
-          (when swap? (Var/resetThreadBindingFrame prev)))))))
-
-(defn- statement-client
-  "Where a statement runs: the caller's connection, else the pool (or the
-  pipelined client, for a read, when pipelining is on)."
-  ^SqlClient [db conn sql]
-  (or conn
-      (let [pl (pool db)]
-        (or (when (read-statement? sql) (:pipelined @(:state db))) pl))))
-
-(defn- listen! [^Future fut ^Completable l] (.onComplete fut l))
-
-(defn- statement-failed! [^CompletableFuture r f frame db sql params extra retry? e]
-  (if (and retry? (err/not-sent? e))
-    ;; on the pool, a statement handed a connection that had just died (its
-    ;; close not yet noticed) never ran: send it once more
-    (try (listen! (send-statement (statement-client db nil sql) sql params)
-                  (StatementListener. r f frame db sql params extra false nil))
-         (catch Throwable t (statement-failed! r f frame db sql params extra false t)))
-    (.completeExceptionally r (err/map-error e sql params (assoc extra :database (describe db))))))
-
-(defn execute-raw
-  "Runs `sql` with `params` on the raw SqlConnection `:conn` of opts, or on
-  the pool. Returns a future of (f rowset) — the RowSet itself by default —
-  in one stage: failures are mapped to Vireo errors carrying :sql, :params
-  and `extra` (e.g. {:model \"PageBlock\"}), and a throw in f fails the future.
-  (Connection scopes and handles are resolved one level up, in
-  vireo.impl.context.)"
-  ([db sql params opts] (execute-raw db sql params opts identity nil))
-  ([db sql params {:keys [conn done]} f extra]
-   (log-statement sql params)
-   (let [r (p/promise)
-         frame (Var/getThreadBindingFrame)]
-     (try
-       (listen! (send-statement (statement-client db conn sql) sql params)
-                (StatementListener. r f frame db sql params extra (nil? conn) done))
-       (catch Throwable t
-         (when done (.complete ^CompletableFuture done nil))
-         (statement-failed! r f frame db sql params extra false t)))
-     r)))
-
-(defn execute-control
-  "Sends a transaction-control statement (BEGIN, COMMIT, SAVEPOINT …, no
-  parameters) on the raw SqlConnection `conn` as a simple query, as Vert.x's
-  own Transaction does: no prepared statement to look up or cache, and on
-  PostgreSQL one Query message instead of Bind/Execute/Sync. Logged and
-  mapped like every statement. Future of nil."
-  [db ^SqlClient conn ^String sql]
-  (log-statement sql [])
-  (driver-future #(.execute (.query conn sql))
-                 (constantly nil)
-                 #(err/map-error % sql [] {:database (describe db)})))
-
-(defn result-map
-  "RowSet -> {:rows [maps] :row-count n :last-insert-id id}."
-  [db ^RowSet rs]
-  {:rows (rows->maps rs nil)
-   :row-count (.rowCount rs)
-   :last-insert-id (last-insert-id db rs)})
+  (proto/-last-insert-id (:backend db) rs))
 
 (defn format-query
   "Formats query data for this database's dialect."

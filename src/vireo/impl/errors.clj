@@ -6,10 +6,7 @@
   keywords below, plus `:sql`, `:params`, `:model`, … where known. Test with
   `(isa? (:type (ex-data e)) :vireo/integrity-error)`, or `vireo.core/error-type?`."
   (:import (io.vertx.sqlclient DatabaseException ClosedConnectionException)
-           (io.vertx.pgclient PgException)
-           (io.vertx.mysqlclient MySQLException)
-           (java.sql SQLException)
-           (org.sqlite SQLiteException SQLiteErrorCode)))
+           (java.sql SQLException)))
 
 (set! *warn-on-reflection* true)
 
@@ -88,8 +85,9 @@
   (and (instance? io.vertx.core.VertxException e)
        (some-> (.getMessage e) (.startsWith "Connection is not active now"))))
 
-(defn- sqlstate->type
-  "SQLSTATE (PostgreSQL, and MySQL's generic states) -> Vireo type."
+(defn sqlstate->type
+  "SQLSTATE (standard SQL; PostgreSQL's and MySQL's generic states) -> Vireo
+  type, or nil."
   [^String state]
   (when (and state (>= (count state) 2))
     (case state
@@ -109,76 +107,25 @@
         "XX" :vireo/internal-error
         :vireo/database-error))))
 
-(defn- mysql-code->type
-  "MySQL / MariaDB error number -> Vireo type (SQLSTATEs there are too coarse:
-  every integrity error is 23000)."
-  [code state]
-  (case (int code)
-    (1062 1586) :vireo/unique-violation
-    (1451 1452 1216 1217) :vireo/foreign-key-violation
-    (1048 1364) :vireo/not-null-violation
-    (3819 4025) :vireo/check-violation
-    1213 :vireo/deadlock
-    1205 :vireo/timeout
-    (1146 1054 1064 1049 1051 1060 1061 1091 1149) :vireo/programming-error
-    (1264 1265 1292 1366 1406 1367 1411 3140) :vireo/data-error
-    (2002 2003 2006 2013 1040 1053) :vireo/connection-error
-    (sqlstate->type state)))
+;; Each backend namespace registers how its driver's exceptions read
+;; ({:type :message :sql-state …} or nil), when it loads: the drivers are
+;; optional, so this namespace names none of their classes.
+(defonce ^:private driver-mappers (atom {}))
 
-(defn- sqlite->type [^SQLiteException e]
-  (let [code (.getResultCode e)]
-    (condp = code
-      SQLiteErrorCode/SQLITE_CONSTRAINT_UNIQUE :vireo/unique-violation
-      SQLiteErrorCode/SQLITE_CONSTRAINT_PRIMARYKEY :vireo/unique-violation
-      SQLiteErrorCode/SQLITE_CONSTRAINT_FOREIGNKEY :vireo/foreign-key-violation
-      ;; an ON DELETE/UPDATE RESTRICT action fails through SQLite's internal trigger
-      SQLiteErrorCode/SQLITE_CONSTRAINT_TRIGGER (if (some-> (.getMessage e) (.contains "FOREIGN KEY constraint failed"))
-                                                  :vireo/foreign-key-violation
-                                                  :vireo/integrity-error)
-      SQLiteErrorCode/SQLITE_CONSTRAINT_NOTNULL :vireo/not-null-violation
-      SQLiteErrorCode/SQLITE_CONSTRAINT_CHECK :vireo/check-violation
-      SQLiteErrorCode/SQLITE_BUSY :vireo/operational-error
-      SQLiteErrorCode/SQLITE_LOCKED :vireo/operational-error
-      SQLiteErrorCode/SQLITE_READONLY :vireo/operational-error
-      SQLiteErrorCode/SQLITE_CANTOPEN :vireo/connection-error
-      SQLiteErrorCode/SQLITE_TOOBIG :vireo/data-error
-      SQLiteErrorCode/SQLITE_MISMATCH :vireo/data-error
-      SQLiteErrorCode/SQLITE_RANGE :vireo/programming-error
-      ;; SQLITE_ERROR covers syntax errors and missing tables/columns: the same
-      ;; situations PostgreSQL reports as class 42, so map them alike.
-      SQLiteErrorCode/SQLITE_ERROR :vireo/programming-error
-      (if (= 19 (bit-and (.code code) 0xff))
-        :vireo/integrity-error
-        :vireo/database-error))))
+(defn register-driver-errors!
+  "Registers (f throwable) -> error info or nil, the mapping of one driver's
+  exceptions, under `kind` (a backend kind; re-registering replaces it)."
+  [kind f]
+  (swap! driver-mappers assoc kind f)
+  nil)
 
 (defn- driver-info
   "Given a driver exception, returns {:type … :message … :sql-state … :error-code …}
   or nil when it is not a database error."
   [^Throwable e]
-  (cond
-    (instance? PgException e)
-    (let [^PgException e e]
-      {:type (sqlstate->type (.getSqlState e))
-       :message (.getErrorMessage e)
-       :sql-state (.getSqlState e)
-       :detail (.getDetail e)
-       :constraint (.getConstraint e)})
-
-    (instance? MySQLException e)
-    (let [^MySQLException e e]
-      {:type (mysql-code->type (.getErrorCode e) (.getSqlState e))
-       :message (let [m (.getMessage e)]
-                  (or (second (re-find #"errorMessage=(.*?), errorCode=" (str m))) m))
-       :sql-state (.getSqlState e)
-       :error-code (.getErrorCode e)})
-
-    (instance? SQLiteException e)
-    (let [^SQLiteException e e]
-      {:type (sqlite->type e)
-       :message (.getMessage e)
-       :error-code (.code (.getResultCode e))
-       :sqlite-code (.name (.getResultCode e))})
-
+  (or
+   (some (fn [f] (f e)) (vals @driver-mappers))
+   (cond
     (instance? DatabaseException e)
     (let [^DatabaseException e e]
       {:type (or (sqlstate->type (.getSqlState e)) :vireo/database-error)
@@ -215,7 +162,7 @@
      :message "timed out waiting for a pooled connection (all in use for longer than :connection-timeout)"}
 
     (instance? io.vertx.core.http.ConnectionPoolTooBusyException e)
-    {:type :vireo/operational-error :message (str "connection pool too busy: " (.getMessage e))}))
+    {:type :vireo/operational-error :message (str "connection pool too busy: " (.getMessage e))})))
 
 (defn map-error
   "Given a Throwable raised while running `sql` with `params`, returns the

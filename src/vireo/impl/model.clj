@@ -126,8 +126,8 @@
     (let [d (:default field)]
       (when-not (fn? d)
         (try (if fk
-               ((types/encoder :postgres value-type) d)
-               ((types/encoder :postgres field :write) d))
+               ((types/encoder types/validation-profile value-type) d)
+               ((types/encoder types/validation-profile field :write) d))
              (catch clojure.lang.ExceptionInfo e
                (model-error model-name key (str "bad :default " (pr-str d) ": " (ex-message e)))))))))
 
@@ -502,31 +502,28 @@
      (:on-delete fk) (conj [:on-delete (:on-delete fk)])
      (:on-update fk) (conj [:on-update (:on-update fk)]))])
 
-(def identifier-limits
-  "The identifier length limit per backend kind (none on SQLite)."
-  {:postgres {:max 63 :unit "bytes" :backend "PostgreSQL" :why " (it would silently cut the name)"}
-   :mysql {:max 64 :unit "characters" :backend "MariaDB/MySQL" :why ""}})
-
-(defn- identifier-length [kind ^String n]
-  (if (= kind :postgres) (utf8-length n) (.codePointCount n 0 (.length n))))
+(defn- identifier-length [unit ^String n]
+  (if (= unit :bytes) (utf8-length n) (.codePointCount n 0 (.length n))))
 
 (defn check-identifier-lengths!
   "Throws a :vireo/model-error naming the backend and its limit when a name
   given by the model (its :table, a field's :column, an :indexes :name) is
-  too long for backend `kind`. Generated names always fit."
-  [model kind]
-  (when-let [{:keys [max unit backend why]} (identifier-limits kind)]
+  too long for the backend's identifier `limit` (its traits'
+  :identifier-limit, {:max n :unit :bytes|:characters :label s :why s}, nil:
+  none). Generated names always fit."
+  [model limit]
+  (when-let [{:keys [max unit label why]} limit]
     (let [given (concat [["table name" (:table model) :table nil]]
                         (for [f (:fields model)] ["column name" (:column f) :column (:key f)])
                         (for [ix (:indexes model) :when (:name ix)] ["index name" (:name ix) :name nil]))]
       (doseq [[what n option field] given
-              :let [len (identifier-length kind n)]
+              :let [len (identifier-length unit n)]
               :when (> len (long max))]
         (throw (err/error :vireo/model-error
                           (str "Model " (:name model) (when field (str ", field " field)) ": the " what " " (pr-str n)
-                               " is " len " " unit " long; " backend " allows at most " max " " unit
+                               " is " len " " (name unit) " long; " label " allows at most " max " " (name unit)
                                " in an identifier" why "; give a shorter " option)
-                          {:model (:name model) :field field :name n :backend kind :limit max}))))))
+                          {:model (:name model) :field field :name n :backend (:kind limit) :limit max}))))))
 
 (defn index-queries
   "Given a model and options {:safe bool}, returns the CREATE INDEX query maps:

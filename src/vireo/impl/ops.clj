@@ -1,16 +1,17 @@
 (ns ^:no-doc vireo.impl.ops
   "Model operations (create, get, save, delete, DDL) and query execution.
   Hot statements are formatted once per model, dialect and shape into a
-  template: the SQL string plus a binder that places the call's parameters,
-  so a call only encodes values and executes."
+  template (vireo.impl.template): the SQL string plus a binder that places
+  the call's parameters, so a call only encodes values and executes."
   (:require [clojure.string :as str]
             [vireo.impl.context :as ctx]
             [vireo.impl.db :as db]
             [vireo.impl.errors :as err]
             [vireo.impl.model :as model]
             [vireo.impl.query :as q]
-            [vireo.impl.shape :as shape]
+            [vireo.impl.results :as results]
             [vireo.impl.stream :as stream]
+            [vireo.impl.template :as tpl]
             [vireo.impl.types :as types]
             [vireo.promise :as p]
             [vireo.signals :as signals]
@@ -19,40 +20,6 @@
            (java.util.concurrent ConcurrentHashMap)))
 
 (set! *warn-on-reflection* true)
-
-;; ---------------------------------------------------------------- templates
-(deftype Slot [^long i])
-
-(defn- slot [i] (Slot. i))
-
-(defn compile-template
-  "Formats `query` (whose varying values are (slot i) markers) for `dialect`.
-  Returns {:sql s :binder b}: b is a vector of slot indexes or constants, in
-  parameter order."
-  [dialect query]
-  (let [[s & params] (sql/format query {:dialect dialect})]
-    {:sql s
-     :binder (mapv (fn [p] (if (instance? Slot p) (.i ^Slot p) [::const p])) params)}))
-
-(defn bind
-  "Given a template binder and the call's argument vector, returns the
-  statement parameters (a java.util.List)."
-  ^java.util.List [binder args]
-  (let [n (count binder)
-        out (object-array n)]
-    (dotimes [i n]
-      (let [b (nth binder i)]
-        (aset out i (if (vector? b) (nth b 1) (nth args b)))))
-    (java.util.Arrays/asList out)))
-
-(defn- cached
-  "Returns the template for `k` in the model's cache for `dialect`, building
-  it with (build) the first time."
-  [m dialect k build]
-  (let [cache (model/dialect-cache m dialect)]
-    (or (.get cache k)
-        (let [v (compile-template dialect (build))]
-          (or (.putIfAbsent cache k v) v)))))
 
 ;; ---------------------------------------------------------------- plumbing
 (defn database-of
@@ -69,15 +36,6 @@
                                             {:model (:name x)}))))
     :else (throw (err/error :vireo/interface-error
                             (str "expected a database or a model, got " (pr-str x)) {}))))
-
-(defn- shape
-  "Decoding shape for a model's full column list, per dialect (cached)."
-  [m dialect]
-  (let [cache (model/dialect-cache m dialect)]
-    (or (.get cache ::shape)
-        (let [codecs (model/codecs m dialect)
-              v (mapv (fn [f] [(:key f) (get-in codecs [(:key f) :decode])]) (:fields m))]
-          (or (.putIfAbsent cache ::shape v) v)))))
 
 (defn- all-columns [m] (mapv model/column-ident (:fields m)))
 
@@ -139,20 +97,20 @@
                            0 filter)
               _ (aset args n (Long/valueOf 1))
               k (clojure.lang.LazilyPersistentVector/createOwning ks)
-              tpl (cached m dialect [:get k]
+              tpl (tpl/cached m dialect [:get k]
                           (fn []
                             (let [conds (map-indexed
                                          (fn [i [fk v]]
                                            (let [col (model/column-ident (model/field m fk))]
-                                             (if (nil? v) [:= col nil] [:= col (slot i)])))
+                                             (if (nil? v) [:= col nil] [:= col (tpl/slot i)])))
                                          (seq filter))]
                               (assoc (select-base m)
                                      :where (into [:and] conds)
-                                     :limit (slot n)))))]
+                                     :limit (tpl/slot n)))))]
           [tpl (java.util.Arrays/asList args)]))
 
     (and (vector? filter) (keyword? (first filter)))
-    [(compile-template dialect (assoc (select-base m) :where (rewrite-expr m dialect filter) :limit 1)) []]
+    [(tpl/compile-template dialect (assoc (select-base m) :where (rewrite-expr m dialect filter) :limit 1)) []]
 
     (nil? filter)
     (throw (err/error :vireo/interface-error
@@ -174,10 +132,10 @@
                                    (str (:name m) " has a composite primary key " (:primary-key m)
                                         "; aio-get it by a vector of " (count (:pk-fields m)) " values or a map")
                                    {:model (:name m)})))
-          tpl (cached m dialect :get-pk
+          tpl (tpl/cached m dialect :get-pk
                       #(assoc (select-base m)
-                              :where [:= (model/column-ident pk) (slot 0)]
-                              :limit (slot 1)))]
+                              :where [:= (model/column-ident pk) (tpl/slot 0)]
+                              :limit (tpl/slot 1)))]
       [tpl [(model/encode-value m dialect (:key pk) filter) 1]])))
 
 (defn- describe-filter [filter] (pr-str filter))
@@ -196,14 +154,14 @@
     (let [d (database-of m)
           dialect (:dialect d)
           [{:keys [sql binder]} args] (get-template m dialect filter)
-          sh (shape m dialect)
-          params (bind binder args)]
+          build (results/model-builder m dialect)
+          params (tpl/bind binder args)]
       (ctx/execute d sql params opts
                    (fn [rs]
-                     (let [row (db/first-row->map rs sh)]
-                       (if (and required? (nil? row))
+                     (let [inst (results/first-row rs build)]
+                       (if (and required? (nil? inst))
                          (throw (does-not-exist m filter sql params))
-                         (model/loaded row))))
+                         inst)))
                    {:model (:name m)}))))
 
 (defn get-or-none
@@ -234,7 +192,13 @@
                       (str feature " is not supported by " (db/describe d) " (" (db/describe-returning caps) ")")
                       {:backend (:kind d) :database (db/describe d) :feature feature}))))
 
-(defn- can-return? [caps kind] (contains? (:returning caps) kind))
+(defn- can-return?
+  "Whether a statement of `kind` (:insert :update :delete) may carry
+  RETURNING on the database with capabilities `caps`: read from its
+  effective dialect, which the detection (or the :returning option) decided
+  once, when the pool opened. Every RETURNING choice goes through here."
+  [caps kind]
+  (contains? (:returning (:dialect caps)) kind))
 
 ;; ---------------------------------------------------------------- writes
 (defn- complete-instance
@@ -247,7 +211,7 @@
       (let [k (:key (nth fs i))]
         (aset kvs (* 2 i) k)
         (aset kvs (inc (* 2 i)) (get values k))))
-    (db/kvs->map kvs)))
+    (results/kvs->map kvs true)))
 
 (defn- with-defaults [m values]
   (reduce (fn [acc f]
@@ -287,12 +251,12 @@
         cols (clojure.lang.LazilyPersistentVector/createOwning (java.util.Arrays/copyOf col-arr (int n-cols)))
         want-id? (and pk (nil? (get values (:key pk))))
         returning? (and want-id? (can-return? caps :insert))
-        tpl (cached m dialect [(if returning? :insert-returning :insert)
+        tpl (tpl/cached m dialect [(if returning? :insert-returning :insert)
                                (clojure.lang.LazilyPersistentVector/createOwning (java.util.Arrays/copyOf key-arr (int n-cols)))]
                     (fn []
                       (cond-> {:insert-into (model/table-ident m)}
                         (seq cols) (assoc :columns (mapv model/column-ident cols)
-                                          :values [(vec (map-indexed (fn [i _] (slot i)) cols))])
+                                          :values [(vec (map-indexed (fn [i _] (tpl/slot i)) cols))])
                         (empty? cols) (assoc :values :default)
                         returning? (assoc :returning [(model/column-ident pk)]))))
         args (let [n (count cols) out (object-array n)]
@@ -300,7 +264,7 @@
                  (let [f (nth cols i)]
                    (aset out i (model/encode-write-value m dialect (:key f) (get values (:key f))))))
                (java.util.Arrays/asList out))]
-    (ctx/execute d (:sql tpl) (bind (:binder tpl) args) opts
+    (ctx/execute d (:sql tpl) (tpl/bind (:binder tpl) args) opts
                  (fn [^RowSet rs]
                    (let [id (when want-id?
                               (let [decode (:decode (get (model/codecs m dialect) (:key pk)))]
@@ -328,9 +292,9 @@
 (defn- pk-filter [m vs] (zipmap (map :key (:pk-fields m)) vs))
 
 (defn- pk-where
-  "[:and [:= pk-col (slot i)] …] with slots from `start`."
+  "[:and [:= pk-col (tpl/slot i)] …] with slots from `start`."
   [m start]
-  (into [:and] (map-indexed (fn [i f] [:= (model/column-ident f) (slot (+ start i))]) (:pk-fields m))))
+  (into [:and] (map-indexed (fn [i f] [:= (model/column-ident f) (tpl/slot (+ start i))]) (:pk-fields m))))
 
 (defn- encode-pk [m dialect vs]
   (mapv (fn [f v] (model/encode-value m dialect (:key f) v)) (:pk-fields m) vs))
@@ -356,16 +320,16 @@
                             (:fields m))]
           (if (empty? cols)
             instance
-            (let [tpl (cached m dialect [:update (mapv :key cols)]
+            (let [tpl (tpl/cached m dialect [:update (mapv :key cols)]
                               (fn []
                                 {:update (model/table-ident m)
                                  :set (apply array-map
-                                             (mapcat (fn [i f] [(model/column-ident f) (slot i)])
+                                             (mapcat (fn [i f] [(model/column-ident f) (tpl/slot i)])
                                                      (range) cols))
                                  :where (pk-where m (count cols))}))
                   args (into (mapv (fn [f] (model/encode-write-value m dialect (:key f) (get instance (:key f)))) cols)
                              (encode-pk m dialect pk-vs))]
-              (ctx/execute d (:sql tpl) (bind (:binder tpl) args) opts
+              (ctx/execute d (:sql tpl) (tpl/bind (:binder tpl) args) opts
                            (fn [^RowSet rs]
                              (if (zero? (.rowCount rs))
                                (throw
@@ -389,10 +353,10 @@
                           (str "aio-delete-instance: this " (:name m) " has no " (pr-str (:primary-key m))
                                " (it was never saved)")
                           {:model (:name m)})))
-      (let [tpl (cached m dialect :delete-pk
+      (let [tpl (tpl/cached m dialect :delete-pk
                         #(hash-map :delete-from (model/table-ident m)
                                    :where (pk-where m 0)))]
-        (ctx/execute d (:sql tpl) (bind (:binder tpl) (encode-pk m dialect pk-vs)) opts
+        (ctx/execute d (:sql tpl) (tpl/bind (:binder tpl) (encode-pk m dialect pk-vs)) opts
                      (fn [^RowSet rs] (.rowCount rs))
                      {:model (:name m)})))))
 
@@ -448,12 +412,12 @@
 
 (defn create-table [m opts]
   (p/do (let [d (database-of m)]
-          (model/check-identifier-lengths! m (:kind d))
+          (model/check-identifier-lengths! m (:identifier-limit (db/traits d)))
           (p/map (run-all d (model/create-table-queries m opts) opts) (constantly nil)))))
 
 (defn drop-table [m opts]
   (p/do (let [d (database-of m)]
-          (model/check-identifier-lengths! m (:kind d))
+          (model/check-identifier-lengths! m (:identifier-limit (db/traits d)))
           (p/map (run-all d (model/drop-table-queries m opts) opts) (constantly nil)))))
 
 (defn- statement-kind [query]
@@ -465,6 +429,17 @@
         :else :ddl))
 
 (declare execute-data*)
+
+(defn execute-sql
+  "Runs a SQL string with parameters on database `d` (the operation's scope
+  as ever). Future of {:rows [row maps] :row-count n :last-insert-id id}."
+  [d sql params opts]
+  (ctx/execute d sql params opts
+               (fn [^RowSet rs]
+                 {:rows (results/row-maps rs)
+                  :row-count (.rowCount rs)
+                  :last-insert-id (db/last-insert-id d rs)})
+               nil))
 
 (defn- execute-data
   "Formats plain query data for the database and runs it (see `execute`).
@@ -481,11 +456,11 @@
       (execute-data* d query opts kind))))
 
 (defn- execute-data* [d query opts kind]
-  (let [[s & params] (shape/format-query query (:dialect d))]
+  (let [[s & params] (tpl/format-query query (:dialect d))]
     (ctx/execute d s params opts
                  (fn [^RowSet rs]
                    (cond
-                     (or (= kind :select) (:returning query)) (db/rows->maps rs nil)
+                     (or (= kind :select) (:returning query)) (results/row-maps rs)
                      (= kind :insert) (let [id (db/last-insert-id d rs)]
                                         (some-> id types/normalise-value))
                      (#{:update :delete} kind) (.rowCount rs)
@@ -497,13 +472,9 @@
     (q/returning-fields m (when (sequential? r) r))))
 
 ;; ---------------------------------------------------------------- inserts
-(def ^:private max-params
-  "The bind parameters one statement may carry: PostgreSQL's and MariaDB's
-  protocols count them in 16 bits; SQLite's SQLITE_MAX_VARIABLE_NUMBER
-  defaults to 32766."
-  {:postgres 65535 :mysql 65535 :sqlite 32766})
-
-(defn- param-limit [d] (get max-params (:kind d) 32766))
+(defn- param-limit
+  "The bind parameters one statement may carry (the backend's :param-limit)."
+  [d] (:param-limit (db/traits d)))
 
 (defn- insert-statements
   "Given a formatted-ready insert query map (from compile-insert, RETURNING
@@ -555,15 +526,16 @@
 
 (defn- last-insert-ids
   "The n keys a plain multi-row INSERT generated, from the driver's last
-  insert id: MariaDB/MySQL report the batch's first id (the rest follow by
-  @@auto_increment_increment), SQLite the last (rowids are consecutive)."
+  insert id: the batch's first (MariaDB/MySQL: the rest follow by
+  @@auto_increment_increment) or its last (SQLite: rowids are consecutive),
+  as the backend's :insert-id trait says."
   [d caps ^RowSet rs n]
   (let [id (some-> (db/last-insert-id d rs) types/normalise-value)
         id (when (and id (not (zero? (long id)))) (long id))]
     (if (nil? id)
       (vec (repeat n nil))
       (let [step (long (or (:auto-increment-increment caps) 1))
-            start (if (= :sqlite (:kind d)) (- id (* step (dec (long n)))) id)]
+            start (if (= :last (:insert-id (db/traits d))) (- id (* step (dec (long n)))) id)]
         (mapv #(+ start (* step (long %))) (range n))))))
 
 (defn- given-keys [m rows]
@@ -631,8 +603,9 @@
         (p/map (run-insert-group d q [(model/column-ident pk)] opts (fn [rs _] (returned-ids m dialect rs)) info)
                (fn [[_ results]] (let [ids (into [] cat results)] (if single? (first ids) ids))))
         ;; one row: MariaDB's insert id is the new or updated row's (0 for a
-        ;; no-op); SQLite's is stale unless the row was inserted
-        (and single? (or (= :mysql (:kind d)) (not (:do-update-set q))))
+        ;; no-op); SQLite's is stale unless the row was inserted (the
+        ;; backend's :upsert-insert-id trait)
+        (and single? (or (= :always (:upsert-insert-id (db/traits d))) (not (:do-update-set q))))
         (p/map (run-insert-group d q nil opts
                                  (fn [^RowSet rs n]
                                    (when (pos? (.rowCount rs)) (first (last-insert-ids d caps rs n))))
@@ -805,5 +778,5 @@
 
       :else
       (let [d (database-of target)
-            [s & params] (shape/format-query query (:dialect d))]
+            [s & params] (tpl/format-query query (:dialect d))]
         (stream/reduce-rows d s params opts nil rf init)))))

@@ -18,9 +18,10 @@
   (:require [clojure.string :as str]
             [vireo.impl.errors :as err]
             [vireo.impl.model :as model]
+            [vireo.impl.results :as results]
             [vireo.impl.types :as types]
             [vireo.sql :as sql])
-  (:import (io.vertx.sqlclient Row RowSet)
+  (:import (io.vertx.sqlclient RowSet)
            (java.util List)))
 
 (set! *warn-on-reflection* true)
@@ -370,78 +371,41 @@
        :env env})))
 
 ;; ================================================================ decoding
-(defn- label-key [^List names i]
-  (keyword (str/replace (str (.get names (int i))) "_" "-")))
+(defn- nest-fn
+  "For instances of a query with joins: (fn [parts] root-map), where parts
+  maps each join alias (nil: the root) to its columns; joined models nest
+  under their :attr (nil when the outer join found no row)."
+  [entries]
+  (let [joined (vec (rest entries))
+        root-alias (:alias (first entries))]
+    (fn [parts]
+      (letfn [(nest [alias inst]
+                (reduce (fn [inst e]
+                          (if (and (= alias (:parent e)) (contains? parts (:alias e)))
+                            (let [child (get parts (:alias e))
+                                  pk (:primary-key (:model e))
+                                  empty-row? (if (keyword? pk)
+                                               (and (contains? child pk) (nil? (get child pk)))
+                                               (every? nil? (vals child)))]
+                              (assoc inst (:attr e) (when-not empty-row? (model/loaded (nest (:alias e) child)))))
+                            inst))
+                        inst joined))]
+        (nest root-alias (get parts nil {}))))))
 
 (defn row-fn
-  "Given a compiled select and a row shape (:instances :maps :vectors),
-  returns (fn [Row] -> value). Keys of unnamed expressions come from the
-  column labels (read from the first row)."
-  [{:keys [cols env]} dialect shape]
-  (let [plan0 (decode-plan dialect cols)
-        n (count plan0)
-        entries (:entries env)
-        joined (vec (rest entries))
-        plan-v (volatile! (when (every? second plan0) plan0))
-        plan-of (fn [^Row row]
-                  (or @plan-v
-                      (vreset! plan-v (mapv (fn [[t k dec] i]
-                                              [t (or k (keyword (str/replace (.getColumnName row (int i)) "_" "-"))) dec])
-                                            plan0 (range n)))))]
-    (case shape
-      :vectors (fn [^Row row]
-                 (let [plan (plan-of row)]
-                   (loop [i 0 v (transient [])]
-                     (if (< i n)
-                       (recur (inc i) (conj! v ((nth (nth plan i) 2) (.getValue row (int i)))))
-                       (persistent! v)))))
-      :maps (fn [^Row row]
-              (let [plan (plan-of row)]
-                (loop [i 0 m (transient {})]
-                  (if (< i n)
-                    (let [[t k dec] (nth plan i)]
-                      (recur (inc i) (assoc! m (if t (keyword t (name k)) k) (dec (.getValue row (int i))))))
-                    (persistent! m)))))
-      (if (empty? joined)
-        (fn [^Row row]
-          (let [plan (plan-of row)]
-            (model/loaded
-             (loop [i 0 m (transient {})]
-               (if (< i n)
-                 (let [[_ k dec] (nth plan i)]
-                   (recur (inc i) (assoc! m k (dec (.getValue row (int i))))))
-                 (persistent! m))))))
-        ;; instances: joined models nest under their :attr
-        (fn [^Row row]
-          (let [plan (plan-of row)
-                parts (loop [i 0 parts {}]
-                        (if (< i n)
-                          (let [[t k dec] (nth plan i)]
-                            (recur (inc i) (update parts t (fnil assoc {}) k (dec (.getValue row (int i))))))
-                          parts))
-                nest (fn nest [alias inst]
-                       (reduce (fn [inst e]
-                                 (if (and (= alias (:parent e)) (contains? parts (:alias e)))
-                                   (let [child (get parts (:alias e))
-                                         pk (:primary-key (:model e))
-                                         empty-row? (if (keyword? pk)
-                                                      (and (contains? child pk) (nil? (get child pk)))
-                                                      (every? nil? (vals child)))]
-                                     (assoc inst (:attr e) (when-not empty-row? (model/loaded (nest (:alias e) child)))))
-                                   inst))
-                               inst joined))]
-            (model/loaded (nest (:alias (first entries)) (get parts nil {})))))))))
+  "Given a compiled select and a row form (:instances :maps :vectors),
+  returns (fn [Row] -> value) (see vireo.impl.results). Keys of unnamed
+  expressions come from the column labels (read from the first row)."
+  [{:keys [cols env]} dialect form]
+  (let [p (results/plan (mapv (fn [[t k dec]] [k dec t]) (decode-plan dialect cols)))
+        entries (:entries env)]
+    (results/row-builder p form (when (and (= form :instances) (next entries)) (nest-fn entries)))))
 
 (defn row-decoder
-  "Given a compiled select and a row shape, returns (fn [RowSet] -> vector)."
-  [compiled dialect shape]
-  (let [f (row-fn compiled dialect shape)]
-    (fn [^RowSet rs]
-      (let [it (.iterator rs)]
-        (loop [acc (transient [])]
-          (if (.hasNext it)
-            (recur (conj! acc (f (.next it))))
-            (persistent! acc)))))))
+  "Given a compiled select and a row form, returns (fn [RowSet] -> vector)."
+  [compiled dialect form]
+  (let [build (row-fn compiled dialect form)]
+    (fn [rs] (results/rows rs build))))
 
 ;; ================================================================ insert / update / delete
 (defn- row-values
@@ -555,51 +519,25 @@
 (defn instance-decoder
   "RowSet -> vector of instances of `m` with the given fields, by position."
   [m dialect fields]
-  (let [codecs (model/codecs m dialect)
-        plan (mapv (fn [f] [(:key f) (get-in codecs [(:key f) :decode])]) fields)
-        n (count plan)]
-    (fn [^RowSet rs]
-      (let [it (.iterator rs)]
-        (loop [acc (transient [])]
-          (if (.hasNext it)
-            (let [^Row row (.next it)]
-              (recur (conj! acc (model/loaded
-                                 (loop [i 0 inst (transient {})]
-                                   (if (< i n)
-                                     (let [[k dec] (nth plan i)]
-                                       (recur (inc i) (assoc! inst k (dec (.getValue row (int i))))))
-                                     (persistent! inst)))))))
-            (persistent! acc)))))))
+  (let [build (results/model-builder m dialect fields)]
+    (fn [rs] (results/rows rs build))))
 
 (defn raw-decoder
-  "RowSet of user SQL -> instances of `m`: columns named like a field's column
-  decode with that field's codec, others become kebab keys."
-  [m dialect shape]
+  "RowSet of user SQL -> rows of `m`: as instances (and maps), columns named
+  like a field's column decode with that field's codec, others become
+  kebab-case keys of their label; as vectors, values in column order."
+  [m dialect form]
   (let [codecs (model/codecs m dialect)
         by-col (into {} (map (fn [f] [(:column f) f])) (:fields m))]
     (fn [^RowSet rs]
       (let [^List names (.columnsNames rs)
-            plan (if names
-                   (mapv (fn [i]
-                           (let [label (str (.get names (int i)))]
-                             (if-let [f (and (= shape :instances) (by-col label))]
-                               [(:key f) (get-in codecs [(:key f) :decode])]
-                               [(label-key names i) types/normalise-value])))
-                         (range (.size names)))
-                   [])
-            n (count plan)
-            it (.iterator rs)]
-        (loop [acc (transient [])]
-          (if (.hasNext it)
-            (let [^Row row (.next it)]
-              (recur (conj! acc (if (= shape :vectors)
-                                  (mapv (fn [i] ((second (nth plan i)) (.getValue row (int i)))) (range n))
-                                  (loop [i 0 inst (transient {})]
-                                    (if (< i n)
-                                      (let [[k dec] (nth plan i)]
-                                        (recur (inc i) (assoc! inst k (dec (.getValue row (int i))))))
-                                      (persistent! inst)))))))
-            (persistent! acc)))))))
+            p (results/plan (mapv (fn [label]
+                                    (let [label (str label)]
+                                      (if-let [f (and (= form :instances) (by-col label))]
+                                        [(:key f) (get-in codecs [(:key f) :decode]) nil]
+                                        [(results/label->key label) nil nil])))
+                                  (or names [])))]
+        (results/rows rs (results/row-builder p (if (= form :vectors) :vectors :rows)))))))
 
 ;; ================================================================ count / exists wrappers
 (defn count-query

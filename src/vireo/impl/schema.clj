@@ -19,6 +19,7 @@
             [vireo.impl.errors :as err]
             [vireo.impl.model :as model]
             [vireo.impl.ops :as ops]
+            [vireo.impl.protocols :as proto]
             [vireo.promise :as p]
             [vireo.sql :as sql])
   (:import (io.vertx.sqlclient Row RowSet)))
@@ -72,14 +73,10 @@
           statements))
 
 ;; ---------------------------------------------------------------- introspection
-(def ^:private tables-sql
-  {:postgres "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = current_schema()"
-   :mysql (str "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()"
-               " AND table_type IN ('BASE TABLE', 'SYSTEM VERSIONED')")
-   :sqlite "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"})
-
-(def ^:private table-name-filter
-  {:postgres " AND tablename = $1" :mysql " AND table_name = ?" :sqlite " AND name = ?"})
+(defn- introspection
+  "The backend's introspection SQL (its :introspection trait)."
+  [d k]
+  (get (:introspection (db/traits d)) k))
 
 (defn get-tables
   "Given a database, proxy or model (for its database) and options
@@ -89,7 +86,7 @@
   ([target] (get-tables target {}))
   ([target opts]
    (p/do (let [d (ops/database-of target)]
-           (p/map (names d (tables-sql (:kind d)) [] opts) (comp vec sort))))))
+           (p/map (names d (introspection d :tables) [] opts) (comp vec sort))))))
 
 (defn table-exists
   "Given a model, returns a future of true when its table exists. Given a
@@ -100,9 +97,8 @@
   ([target table] (table-exists target table {}))
   ([target table opts]
    (p/do (let [d (ops/database-of target)
-               n (table-name-of table "table-exists")
-               k (:kind d)]
-           (p/map (names d (str (tables-sql k) (table-name-filter k)) [n] opts)
+               n (table-name-of table "table-exists")]
+           (p/map (names d (str (introspection d :tables) (introspection d :table-filter)) [n] opts)
                   (fn [found] (boolean (seq (exact n found)))))))))
 
 (defn sequence-exists
@@ -116,24 +112,10 @@
            (when-not (and (string? seq-name) (seq seq-name))
              (throw (err/error :vireo/interface-error
                                (str "sequence-exists needs a sequence name, got " (pr-str seq-name)) {})))
-           (if (= :postgres (:kind d))
-             (p/map (names d (str "SELECT c.relname FROM pg_catalog.pg_class c"
-                                  " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-                                  " WHERE c.relkind = 'S' AND n.nspname = current_schema() AND c.relname = $1")
-                           [seq-name] opts)
+           (if-let [sql (introspection d :sequence)]
+             (p/map (names d sql [seq-name] opts)
                     (fn [found] (boolean (seq found))))
              false)))))
-
-(def ^:private index-names-sql
-  {:postgres (str "SELECT i.relname, t.relname FROM pg_catalog.pg_index x"
-                  " JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid"
-                  " JOIN pg_catalog.pg_class t ON t.oid = x.indrelid"
-                  " JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace"
-                  " WHERE n.nspname = current_schema() AND t.relname = $1 AND NOT x.indisprimary")
-   :mysql (str "SELECT DISTINCT index_name, table_name FROM information_schema.statistics"
-               " WHERE table_schema = DATABASE() AND table_name = ? AND index_name <> 'PRIMARY'")
-   :sqlite (str "SELECT il.name, m.name FROM sqlite_master m JOIN pragma_index_list(m.name) il"
-                " WHERE m.type = 'table' AND m.name = ? AND il.origin <> 'pk'")})
 
 (defn index-names
   "Given a database (or proxy, or model), a table name or model and options,
@@ -143,9 +125,8 @@
   ([target table] (index-names target table {}))
   ([target table opts]
    (p/do (let [d (ops/database-of target)
-               n (table-name-of table "index-names")
-               k (:kind d)]
-           (ctx/execute d (index-names-sql k) [n] opts
+               n (table-name-of table "index-names")]
+           (ctx/execute d (introspection d :index-names) [n] opts
                         (fn [^RowSet rs]
                           (let [it (.iterator rs)]
                             (loop [acc #{}]
@@ -173,7 +154,7 @@
   ([m opts]
    (p/do (check-model m "create-indexes")
          (let [d (ops/database-of m)]
-           (model/check-identifier-lengths! m (:kind d))
+           (model/check-identifier-lengths! m (:identifier-limit (db/traits d)))
            (p/map (run-statements d (index-queries m (:safe opts)) opts) (constantly nil))))))
 
 (defn drop-indexes
@@ -185,7 +166,7 @@
    (p/do (check-model m "drop-indexes")
          (let [d (ops/database-of m)
                safe (boolean (:safe opts))]
-           (model/check-identifier-lengths! m (:kind d))
+           (model/check-identifier-lengths! m (:identifier-limit (db/traits d)))
            (p/map (run-statements d (mapv (fn [q] {:drop-index (:create-index q)
                                                    :on (:on q)
                                                    :if-exists safe})
@@ -194,30 +175,18 @@
                   (constantly nil))))))
 
 ;; ---------------------------------------------------------------- truncate
-(defn- not-supported [d what]
-  (err/error :vireo/not-supported (str what " is not supported by " (db/describe d))
-             {:backend (:kind d)}))
-
 (defn- truncate-statements
-  "Future of the statements emptying table `t` (an ident) named `n`."
-  [d t n {:keys [restart-identity cascade]} opts]
+  "Future of the statements emptying table `t` (an ident) named `n`: the
+  backend's (-truncate-statements); a refused option names the database."
+  [d t n topts opts]
   (let [[base] (db/format-query d {:truncate t})]
-    (case (:kind d)
-      :postgres (p/resolved [[(str base (when restart-identity " RESTART IDENTITY") (when cascade " CASCADE"))]])
-      ;; TRUNCATE always restarts AUTO_INCREMENT here
-      :mysql (if cascade
-               (p/rejected (not-supported d "TRUNCATE … CASCADE"))
-               (p/resolved [[base]]))
-      ;; DELETE FROM; only an AUTOINCREMENT table keeps a counter (in
-      ;; sqlite_sequence, which exists once such a table was created). A plain
-      ;; INTEGER PRIMARY KEY (Vireo's :auto) restarts at 1 once the table is empty.
-      :sqlite (cond
-                cascade (p/rejected (not-supported d "truncate with :cascade"))
-                (not restart-identity) (p/resolved [[base]])
-                :else (p/map (names d "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'" [] opts)
-                             (fn [found]
-                               (cond-> [[base]]
-                                 (seq found) (conj ["DELETE FROM sqlite_sequence WHERE name = ?" n]))))))))
+    (p/catch (proto/-truncate-statements (:backend d) base n topts (fn [sql params] (names d sql params opts)))
+             (fn [e]
+               (p/rejected
+                (if-let [feature (and (err/error-type? e :vireo/not-supported) (:feature (ex-data e)))]
+                  (err/error :vireo/not-supported (str feature " is not supported by " (db/describe d))
+                             {:backend (:kind d)})
+                  e))))))
 
 (defn truncate-table
   "Given a model and options, empties its table. Returns a future of nil.

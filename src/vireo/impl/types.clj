@@ -136,18 +136,56 @@
         :else (bad-value type v "a number")))
 
 (defn- non-finite-check
-  "Given a dialect, returns nil when it stores every double, else a fn
+  "Given a codec profile, returns nil when it stores every double, else a fn
   [type d v] that throws for the values it cannot store."
-  [dialect]
-  (case dialect
-    :postgres nil
-    :mysql (fn [type d v]
+  [profile]
+  (let [{:keys [reject why]} (:non-finite profile)]
+    (case reject
+      :all (fn [type d v]
              (when-not (Double/isFinite d)
-               (refused type v "MariaDB/MySQL cannot store NaN or Infinity")))
-    :sqlite (fn [type d v]
-              (when (Double/isNaN d)
-                (refused type v "SQLite stores NaN as NULL")))
-    nil))
+               (refused type v why)))
+      :nan (fn [type d v]
+             (when (Double/isNaN d)
+               (refused type v why)))
+      nil)))
+
+;; ---------------------------------------------------------------- codec profiles
+;; How a backend represents values is data, a *codec profile*, registered by
+;; the backend's namespace (vireo.impl.backend.*) under its dialect keyword:
+;;   :auto-64bit       :auto keys are 64-bit (SQLite's rowid)
+;;   :text-nul         false when text cannot hold U+0000 (PostgreSQL)
+;;   :boolean          :native | :integer (0/1)
+;;   :non-finite       nil (doubles stored as they are) or {:reject :all|:nan :why "…"}
+;;   :decimal          :native | :text
+;;   :uuid             :native | :text
+;;   :temporal         :native | :text  (datetime, date, time as sortable text)
+;;   :timestamptz      :offset (OffsetDateTime) | :local-utc (UTC LocalDateTime) | :text
+;;   :json             :native (Vert.x JSON values) | :text
+;;   :bytes            :buffer (Vert.x Buffer) | :array (byte[])
+(defonce ^:private profiles (atom {}))
+
+(def validation-profile
+  "The profile a value is checked against when no backend is involved yet
+  (a model's constant :default): everything native and unrestricted."
+  {:boolean :native :decimal :native :uuid :native :temporal :native :timestamptz :offset
+   :json :native :bytes :buffer :text-nul true :auto-64bit false})
+
+(defn register-profile!
+  "Registers the codec profile of a dialect keyword (see above)."
+  [dialect profile]
+  (swap! profiles assoc dialect profile)
+  nil)
+
+(defn profile
+  "The codec profile of a dialect keyword, or a profile map itself."
+  [dialect]
+  (if (map? dialect)
+    dialect
+    (or (get @profiles dialect)
+        (throw (err/error :vireo/interface-error
+                          (str "no value codecs for dialect " (pr-str dialect)
+                               ": its backend is not loaded (create a database of it first)")
+                          {:dialect dialect})))))
 
 (defn- micros
   "Truncates nanoseconds to microseconds, the precision of every backend's
@@ -230,10 +268,11 @@
   ([dialect type-or-field] (encoder dialect type-or-field :filter))
   ([dialect type-or-field mode]
    (let [[type field] (field-spec type-or-field)
+         pf (profile dialect)
          write? (= mode :write)
          f (case type
              (:auto :integer)
-             (if (and (= type :auto) (= dialect :sqlite))
+             (if (and (= type :auto) (:auto-64bit pf))
                #(->long type %)                      ; INTEGER PRIMARY KEY: the 64-bit rowid
                (ranged type Integer/MIN_VALUE Integer/MAX_VALUE "32-bit integer"))
              :smallint (ranged type Short/MIN_VALUE Short/MAX_VALUE "16-bit smallint")
@@ -241,7 +280,7 @@
 
              (:char :text)
              (let [max-len (when (and write? (= type :char)) (some-> (:max-length field) long))
-                   nul? (= dialect :postgres)]
+                   nul? (false? (:text-nul pf))]
                (fn [v]
                  (if (string? v)
                    (let [^String s v]
@@ -254,18 +293,18 @@
                      s)
                    (bad-value type v "a string"))))
 
-             :boolean (if (= dialect :sqlite)
+             :boolean (if (= :integer (:boolean pf))
                         #(if (boolean? %) (if % 1 0) (bad-value type % "true or false"))
                         #(if (boolean? %) % (bad-value type % "true or false")))
 
-             :double (if-let [check (non-finite-check dialect)]
+             :double (if-let [check (non-finite-check pf)]
                        (fn [v] (let [d (->double type v)] (check type d v) d))
                        (fn [v] (->double type v)))
 
              ;; single precision everywhere: the value is rounded to a float here,
              ;; so MariaDB's FLOAT column compares equal to the parameter, and
              ;; SQLite (whose REAL is 8 bytes) stores what the others store
-             :float (let [check (non-finite-check dialect)]
+             :float (let [check (non-finite-check pf)]
                       (fn [v]
                         (let [d (->double type v)
                               f (unchecked-float d)]
@@ -278,7 +317,7 @@
              :decimal
              (let [scale (when field (:scale field))
                    precision (when field (:precision field))
-                   text? (= dialect :sqlite)
+                   text? (= :text (:decimal pf))
                    out (if text? #(.toPlainString ^BigDecimal %) identity)]
                (cond
                  (nil? scale) #(out (->bigdec type %))
@@ -307,23 +346,23 @@
                                                         (catch IllegalArgumentException _
                                                           (bad-value type % "a UUID")))
                                        :else (bad-value type % "a UUID"))]
-                     (if (= dialect :postgres) ->uuid #(str (->uuid %))))
+                     (if (= :native (:uuid pf)) ->uuid #(str (->uuid %))))
 
-             :datetime (if (= dialect :sqlite)
+             :datetime (if (= :text (:temporal pf))
                          #(.format datetime-text (->ldt type %))
                          #(->ldt type %))
-             :timestamptz (case dialect
-                            :postgres #(->odt type %)
-                            :mysql #(.toLocalDateTime (->odt type %))
+             :timestamptz (case (:timestamptz pf)
+                            :offset #(->odt type %)
+                            :local-utc #(.toLocalDateTime (->odt type %))
                             #(str (.format datetime-text (->odt type %)) "Z"))
-             :date (if (= dialect :sqlite)
+             :date (if (= :text (:temporal pf))
                      #(str (->date type %))
                      #(->date type %))
-             :time (if (= dialect :sqlite)
+             :time (if (= :text (:temporal pf))
                      #(.format time-text (->time type %))
                      #(->time type %))
 
-             :json (if (= dialect :postgres)
+             :json (if (= :native (:json pf))
                      ;; Vert.x binds a String, Number or Boolean to a jsonb
                      ;; parameter as that JSON scalar
                      #(let [j (->java-json %)]
@@ -332,7 +371,7 @@
                               :else j))
                      #(json-encode %))
 
-             :bytes (if (= dialect :sqlite)
+             :bytes (if (= :array (:bytes pf))
                       #(if (bytes? %) % (bad-value type % "a byte array"))
                       #(if (bytes? %) (Buffer/buffer ^bytes %) (bad-value type % "a byte array"))))]
      (fn [v] (if (nil? v) nil (f v))))))
@@ -393,6 +432,6 @@
                          :else (LocalTime/parse (str %)))
             ;; jsonb arrives parsed (scalars as String/Number/Boolean);
             ;; elsewhere JSON is text
-            :json (if (= dialect :postgres) <-java-json json-decode)
+            :json (if (= :native (:json (profile dialect))) <-java-json json-decode)
             :bytes ->bytes)]
     (fn [v] (if (nil? v) nil (f v)))))

@@ -1,0 +1,171 @@
+(ns ^:no-doc vireo.impl.backend.mysql
+  "The MySQL/MariaDB backend (io.vertx:vertx-mysql-client): everything Vireo
+  does differently on MySQL and MariaDB. Loaded by vireo.impl.backend when
+  the first MySQL database is created."
+  (:require [clojure.string :as str]
+            [vireo.impl.backend :as backend]
+            [vireo.impl.errors :as err]
+            [vireo.impl.protocols :as proto]
+            [vireo.impl.types :as types]
+            [vireo.promise :as p])
+  (:import (io.vertx.core Vertx)
+           (io.vertx.mysqlclient MySQLBuilder MySQLClient MySQLConnectOptions MySQLConnection MySQLException)
+           (io.vertx.sqlclient Row RowSet SqlConnectOptions SqlConnection)))
+
+(set! *warn-on-reflection* true)
+
+(def default-max-prepared-stmt-count
+  "MySQL's and MariaDB's default max_prepared_stmt_count."
+  16382)
+
+(def ^:private traits
+  {:kind :mysql
+   :label "MariaDB/MySQL"
+   :dialect :mysql
+   :option-keys #{:host :port :database :user :password :properties :charset :collation
+                  :cache-prepared-statements :prepared-statement-cache-max-size :pipelining-limit
+                  :max-prepared-stmt-count :pipelining :pipelining-max-size}
+   :defaults {:host "127.0.0.1" :port 3306 :user "root" :max-size 10
+              :cache-prepared-statements true :prepared-statement-cache-max-size 256
+              :charset "utf8mb4" :collation "utf8mb4_bin"}
+   ;; the option naming the database (without it the database is deferred)
+   :name-option :database
+   :name-problem "a mysql database needs a database name (:database, or the URL path)"
+   :param-limit 65535
+   :identifier-limit {:kind :mysql :max 64 :unit :characters :label "MariaDB/MySQL" :why ""}
+   ;; a multi-row INSERT reports its FIRST generated id; the rest follow by
+   ;; @@auto_increment_increment
+   :insert-id :first
+   ;; a single-row upsert reports the id of the row it inserted or updated
+   :upsert-insert-id :always
+   :cursor-needs-transaction false
+   :rollback-after-failed-commit false
+   :codecs {:auto-64bit false :text-nul true :boolean :native
+            :non-finite {:reject :all :why "MariaDB/MySQL cannot store NaN or Infinity"}
+            :decimal :native :uuid :text :temporal :native :timestamptz :local-utc
+            :json :text :bytes :buffer}
+   :introspection
+   {:tables (str "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()"
+                 " AND table_type IN ('BASE TABLE', 'SYSTEM VERSIONED')")
+    :table-filter " AND table_name = ?"
+    :index-names (str "SELECT DISTINCT index_name, table_name FROM information_schema.statistics"
+                      " WHERE table_schema = DATABASE() AND table_name = ? AND index_name <> 'PRIMARY'")
+    :sequence nil}})
+
+(defn- cache-size
+  "The server limits the statements prepared at once across *all* sessions
+  (max_prepared_stmt_count, read from the server by aio-connect, else
+  :max-prepared-stmt-count, else MySQL's default), so the pool's share is at
+  most half of it, split over its connections."
+  [opts]
+  (if-not (:cache-prepared-statements opts)
+    0
+    (let [server-max (long (or (:max-prepared-stmt-count opts) default-max-prepared-stmt-count))
+          per-conn (quot (quot server-max 2) (max 1 (long (or (:max-size opts) 10))))]
+      (max 0 (min (long (:prepared-statement-cache-max-size opts)) per-conn)))))
+
+(defn- connect-options ^MySQLConnectOptions [opts]
+  (let [o (MySQLConnectOptions.)]
+    (backend/connect-options! o opts (cache-size opts) (:properties opts))
+    (.setCharset o (str (:charset opts)))
+    (.setCollation o (str (:collation opts)))
+    (when-let [v (:pipelining-limit opts)] (.setPipeliningLimit o (int v)))
+    o))
+
+(defn- code->type
+  "MySQL / MariaDB error number -> Vireo type (SQLSTATEs there are too coarse:
+  every integrity error is 23000)."
+  [code state]
+  (case (int code)
+    (1062 1586) :vireo/unique-violation
+    (1451 1452 1216 1217) :vireo/foreign-key-violation
+    (1048 1364) :vireo/not-null-violation
+    (3819 4025) :vireo/check-violation
+    1213 :vireo/deadlock
+    1205 :vireo/timeout
+    (1146 1054 1064 1049 1051 1060 1061 1091 1149) :vireo/programming-error
+    (1264 1265 1292 1366 1406 1367 1411 3140) :vireo/data-error
+    (2002 2003 2006 2013 1040 1053) :vireo/connection-error
+    (err/sqlstate->type state)))
+
+(defn- error-info [e]
+  (when (instance? MySQLException e)
+    (let [^MySQLException e e]
+      {:type (code->type (.getErrorCode e) (.getSqlState e))
+       :message (let [m (.getMessage e)]
+                  (or (second (re-find #"errorMessage=(.*?), errorCode=" (str m))) m))
+       :sql-state (.getSqlState e)
+       :error-code (.getErrorCode e)})))
+
+(defn- server-capabilities
+  "MariaDB >= 10.5: INSERT and DELETE … RETURNING (no UPDATE … RETURNING);
+  MySQL: none."
+  [version]
+  (let [maria? (str/includes? (str/lower-case (str version)) "mariadb")
+        v (backend/version-numbers version)]
+    {:returning (if (and maria? (backend/at-least? v [10 5 0])) #{:insert :delete} #{})
+     :server (str (if maria? "MariaDB " "MySQL ") (str/join "." v))}))
+
+(defn- read-max-prepared-stmt-count
+  "Future of the server's max_prepared_stmt_count (nil when it cannot be
+  read), read on a short-lived connection of `vertx`."
+  [opts ^Vertx vertx]
+  (-> (p/from-vertx (MySQLConnection/connect vertx (connect-options (assoc opts :cache-prepared-statements false))))
+      (p/then (fn [^SqlConnection c]
+                (-> (p/from-vertx (.execute (.query c "SELECT @@GLOBAL.max_prepared_stmt_count")))
+                    (p/map (fn [^RowSet rs] (long (.getValue ^Row (.next (.iterator rs)) (int 0)))))
+                    (p/finally (fn [_ _] (.close c))))))
+      (p/handle (fn [v _e] v))))
+
+(def ^:private the-backend
+  (reify proto/Backend
+    (-traits [_] traits)
+    (-check-options [_ _opts] nil)
+    (-parse-url [_ rest url] (backend/server-url-options rest url))
+    (-describe [_ opts] (backend/server-description :mysql opts))
+    (-statement-cache-size [_ opts] (cache-size opts))
+    (-prepare-options [_ opts vertx]
+      ;; with the statement cache on, the pool's caches must stay within the
+      ;; server's max_prepared_stmt_count: read it before the pool opens
+      (if (and (:cache-prepared-statements opts) (not (:max-prepared-stmt-count opts)))
+        (p/map (read-max-prepared-stmt-count opts vertx)
+               (fn [n] (cond-> opts n (assoc :max-prepared-stmt-count n))))
+        (p/resolved opts)))
+    (-make-pool [_ opts vertx]
+      (-> (MySQLBuilder/pool)
+          (.with (backend/pool-options opts))
+          (.connectingTo ^SqlConnectOptions (connect-options opts))
+          (.using ^Vertx vertx)
+          (.build)))
+    (-make-pipelined-client [_ opts vertx]
+      (-> (MySQLBuilder/client)
+          (.with (backend/pool-options (assoc opts :max-size (or (:pipelining-max-size opts) (:max-size opts)))))
+          (.connectingTo ^SqlConnectOptions (connect-options opts))
+          (.using ^Vertx vertx)
+          (.build)))
+    (-detect [_ pool _opts]
+      (backend/first-row pool "SELECT VERSION(), @@auto_increment_increment"
+                         (fn [^Row row]
+                           (assoc (server-capabilities (str (.getValue row (int 0))))
+                                  :auto-increment-increment (long (.getValue row (int 1)))))))
+    (-server-capabilities [_ version] (server-capabilities version))
+    (-last-insert-id [_ rs] (.property ^RowSet rs MySQLClient/LAST_INSERTED_ID))
+    (-begin-statements [_ {:keys [isolation read-only]}]
+      (cond-> []
+        isolation (conj (str "SET TRANSACTION ISOLATION LEVEL " (backend/isolation-sql isolation)))
+        true (conj (if read-only "START TRANSACTION READ ONLY" "START TRANSACTION"))))
+    (-end-statements [_ _opts] [])
+    (-stream-source [_ conn sql params] (backend/cursor-source conn sql params))
+    (-truncate-statements [_ table-sql _table-name {:keys [cascade]} _names]
+      ;; TRUNCATE always restarts AUTO_INCREMENT here
+      (if cascade
+        (p/rejected (err/error :vireo/not-supported "TRUNCATE … CASCADE" {:backend :mysql :feature "TRUNCATE … CASCADE"}))
+        (p/resolved [[table-sql]])))
+    (-error-info [_ e] (error-info e))))
+
+(defn backend
+  "The MySQL/MariaDB Backend (registers its codecs and error mapping)."
+  []
+  (types/register-profile! :mysql (:codecs traits))
+  (err/register-driver-errors! :mysql error-info)
+  the-backend)

@@ -1,0 +1,129 @@
+(ns ^:no-doc vireo.impl.backend.postgres
+  "The PostgreSQL backend (io.vertx:vertx-pg-client): everything Vireo does
+  differently on PostgreSQL. Loaded by vireo.impl.backend when the first
+  PostgreSQL database is created."
+  (:require [vireo.impl.backend :as backend]
+            [vireo.impl.errors :as err]
+            [vireo.impl.protocols :as proto]
+            [vireo.impl.types :as types]
+            [vireo.promise :as p])
+  (:import (io.vertx.core Vertx)
+           (io.vertx.pgclient PgBuilder PgConnectOptions PgException)
+           (io.vertx.sqlclient SqlConnectOptions)))
+
+(set! *warn-on-reflection* true)
+
+(def ^:private traits
+  {:kind :postgres
+   :label "PostgreSQL"
+   :dialect :postgres
+   :option-keys #{:host :port :database :user :password :properties
+                  :cache-prepared-statements :prepared-statement-cache-max-size
+                  :pipelining-limit :ssl-mode :pgbouncer :pipelining :pipelining-max-size}
+   :defaults {:host "127.0.0.1" :port 5432 :user "postgres" :max-size 10
+              :cache-prepared-statements true :prepared-statement-cache-max-size 256}
+   ;; the protocol counts bind parameters in 16 bits
+   ;; the option naming the database (without it the database is deferred)
+   :name-option :database
+   :name-problem "a postgres database needs a database name (:database, or the URL path)"
+   :param-limit 65535
+   :identifier-limit {:kind :postgres :max 63 :unit :bytes :label "PostgreSQL"
+                      :why " (it would silently cut the name)"}
+   ;; keys come back through INSERT … RETURNING only
+   :insert-id nil
+   :upsert-insert-id :inserted
+   ;; a portal (cursor) only lives inside a transaction
+   :cursor-needs-transaction true
+   :rollback-after-failed-commit false
+   :codecs {:auto-64bit false :text-nul false :boolean :native :non-finite nil
+            :decimal :native :uuid :native :temporal :native :timestamptz :offset
+            :json :native :bytes :buffer}
+   :introspection
+   {:tables "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = current_schema()"
+    :table-filter " AND tablename = $1"
+    :index-names (str "SELECT i.relname, t.relname FROM pg_catalog.pg_index x"
+                      " JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid"
+                      " JOIN pg_catalog.pg_class t ON t.oid = x.indrelid"
+                      " JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace"
+                      " WHERE n.nspname = current_schema() AND t.relname = $1 AND NOT x.indisprimary")
+    :sequence (str "SELECT c.relname FROM pg_catalog.pg_class c"
+                   " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                   " WHERE c.relkind = 'S' AND n.nspname = current_schema() AND c.relname = $1")}})
+
+(defn- cache-size [opts]
+  ;; a pooler in transaction mode hands each transaction a different server
+  ;; connection, so named statements cannot be kept
+  (if (or (not (:cache-prepared-statements opts)) (:pgbouncer opts))
+    0
+    (long (:prepared-statement-cache-max-size opts))))
+
+(defn- connect-options ^PgConnectOptions [opts]
+  (let [o (PgConnectOptions.)]
+    ;; NOTICEs (e.g. "table does not exist, skipping" for DROP … IF EXISTS)
+    ;; would otherwise be logged by Vert.x as warnings on every such statement
+    (backend/connect-options! o opts (cache-size opts)
+                              (merge {"client_min_messages" "warning"} (:properties opts)))
+    (when-let [v (:pipelining-limit opts)] (.setPipeliningLimit o (int v)))
+    o))
+
+(defn- error-info [e]
+  (when (instance? PgException e)
+    (let [^PgException e e]
+      {:type (err/sqlstate->type (.getSqlState e))
+       :message (.getErrorMessage e)
+       :sql-state (.getSqlState e)
+       :detail (.getDetail e)
+       :constraint (.getConstraint e)})))
+
+(defn- server-capabilities [version]
+  {:returning backend/all-returning :server (str "PostgreSQL" (when version (str " " version)))})
+
+(def ^:private plain-begin ["BEGIN"])
+
+(def ^:private the-backend
+  (reify proto/Backend
+    (-traits [_] traits)
+    (-check-options [_ opts]
+      (let [v (:returning opts)]
+        (when (and (some? v) (not (some #{:insert} v)))
+          (throw (err/error :vireo/interface-error
+                            (str ":returning " (pr-str (set v)) ": postgres reports generated keys only through"
+                                 " INSERT … RETURNING, so :returning must keep :insert")
+                            {:backend :postgres :returning v})))))
+    (-parse-url [_ rest url] (backend/server-url-options rest url))
+    (-describe [_ opts] (backend/server-description :postgres opts))
+    (-statement-cache-size [_ opts] (cache-size opts))
+    (-prepare-options [_ opts _vertx] (p/resolved opts))
+    (-make-pool [_ opts vertx]
+      (-> (PgBuilder/pool)
+          (.with (backend/pool-options opts))
+          (.connectingTo ^SqlConnectOptions (connect-options opts))
+          (.using ^Vertx vertx)
+          (.build)))
+    (-make-pipelined-client [_ opts vertx]
+      (-> (PgBuilder/client)
+          (.with (backend/pool-options (assoc opts :max-size (or (:pipelining-max-size opts) (:max-size opts)))))
+          (.connectingTo ^SqlConnectOptions (connect-options opts))
+          (.using ^Vertx vertx)
+          (.build)))
+    ;; nothing to ask the server: every PostgreSQL Vireo supports has RETURNING
+    (-detect [_ _pool _opts] (p/resolved (server-capabilities nil)))
+    (-server-capabilities [_ version] (server-capabilities version))
+    (-last-insert-id [_ _rs] nil)
+    (-begin-statements [_ {:keys [isolation read-only]}]
+      (if (or isolation read-only)
+        [(str "BEGIN" (when isolation (str " ISOLATION LEVEL " (backend/isolation-sql isolation)))
+              (when read-only " READ ONLY"))]
+        plain-begin))
+    (-end-statements [_ _opts] [])
+    (-stream-source [_ conn sql params] (backend/cursor-source conn sql params))
+    (-truncate-statements [_ table-sql _table-name {:keys [restart-identity cascade]} _names]
+      (p/resolved [[(str table-sql (when restart-identity " RESTART IDENTITY") (when cascade " CASCADE"))]]))
+    (-error-info [_ e] (error-info e))))
+
+(defn backend
+  "The PostgreSQL Backend (registers its codecs and error mapping)."
+  []
+  (types/register-profile! :postgres (:codecs traits))
+  (err/register-driver-errors! :postgres error-info)
+  the-backend)

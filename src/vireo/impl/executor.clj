@@ -1,0 +1,254 @@
+(ns ^:no-doc vireo.impl.executor
+  "Executing one statement: the `Statement` that travels down an executor
+  chain, the executors at the bottom of it (the pool, the pipelined client,
+  one connection), and the decorators above them (logging, call counting).
+
+  Every statement a database sends goes through the database's chain once
+  (vireo.impl.context/chain builds it):
+
+      Logging -> Counting -> [added decorators] -> Router (vireo.impl.context)
+                                                     |-> a connection Level (root, transaction, savepoint)
+                                                     |-> the statement's own target (control, stream)
+                                                     '-> the database's bottom executor:
+                                                         PoolExecutor, or Pipelined with :pipelining
+
+  Each link implements vireo.impl.protocols/Executor. A decorator does its
+  work and hands the statement on, so metrics or tracing are one more
+  decorator (`vireo.impl.context/add-decorator!`). At the bottom the
+  Statement is sent with the driver and registered as the driver future's
+  listener: it decodes the result on the event loop and completes the
+  caller's future — one object per statement besides the driver's, no
+  intermediate CompletableFuture, no extra stage.
+
+  Public vars:
+    statement        - a new Statement: what to send, how to decode, the future it completes
+    send!            - sends a Statement on a SqlClient (the pool or one connection)
+    fail!            - completes a Statement with a failure (mapped to a Vireo error)
+    result           - the Statement's future
+    pool-executor, pipelined-executor - the executors for statements outside any scope
+    logging, counting - the built-in decorators
+    log-statement    - logs SQL and parameters at DEBUG on logger vireo.sql
+    *call-counter*, call-counter, count-call!, call-count, with-call-counter*, call-count*
+                     - statement counting (vireo.core/with-call-count)"
+  (:require [clojure.tools.logging :as log]
+            [clojure.tools.logging.impl :as log-impl]
+            [vireo.impl.db :as db]
+            [vireo.impl.errors :as err]
+            [vireo.impl.protocols :as proto]
+            [vireo.promise :as p])
+  (:import (io.vertx.core Completable Future)
+           (io.vertx.sqlclient SqlClient Tuple)
+           (java.util List)
+           (java.util.concurrent CompletableFuture CompletionStage)
+           (java.util.concurrent.atomic AtomicLong)))
+
+(set! *warn-on-reflection* true)
+
+;; ---------------------------------------------------------------- the statement
+(definterface IStatement
+  (^void sendOn [client done retry])
+  (^void failWith [e]))
+
+;; db       the Database
+;; sql      the SQL string; params a java.util.List
+;; decode   (fn [RowSet] value): the value the caller's future gets (may throw)
+;; info     extra data for errors ({:model "PageBlock"}) or nil
+;; handle   the explicit :connection handle of the operation, or nil
+;; kind     :query | :control (transaction control: sent as a simple query,
+;;          not counted) | :stream (run by its target)
+;; target   nil (the Router finds the executor) or the Executor to use
+;; result   the CompletableFuture the caller gets
+;; done     a CompletableFuture completed just before result (a connection
+;;          level's queue moving on), or nil
+;; retry    true when the statement runs on the pool (no connection of the
+;;          caller's): one that never reached a just-died connection may be
+;;          sent once more, on the same client
+(deftype Statement [db ^String sql ^List params decode info handle kind target ^CompletableFuture result
+                    ^:unsynchronized-mutable ^CompletableFuture done
+                    ^:unsynchronized-mutable retry
+                    ^:unsynchronized-mutable ^SqlClient client]
+  IStatement
+  (sendOn [this c d r]
+    ;; fields are written before the driver sees the listener: its future's
+    ;; completion happens-after the registration
+    (set! client c)
+    (set! done d)
+    (set! retry (boolean r))
+    (try
+      (let [^Future fut (if (identical? kind :control)
+                          (.execute (.query ^SqlClient c sql))
+                          ;; Tuple/from copies: Vert.x's pg encoder writes
+                          ;; converted values back into the tuple
+                          (.execute (.preparedQuery ^SqlClient c sql) (Tuple/from params)))]
+        (.onComplete fut this))
+      (catch Throwable t (.complete this nil t))))
+  (failWith [this e]
+    (if (and retry (err/not-sent? e))
+      ;; on the pool, a statement handed a connection that had just died (its
+      ;; close not yet noticed) never ran: send it once more
+      (.sendOn this client nil false)
+      (.completeExceptionally result (err/map-error e sql params (assoc info :database (db/describe db))))))
+
+  Completable
+  (complete [this rs e]
+    ;; the level's queue moves on first, as if this statement's future were
+    ;; a stage after it (see vireo.impl.context/run-statement-at)
+    (when-let [^CompletableFuture d done]
+      (set! done nil)
+      (.complete d nil))
+    (if (nil? e)
+      (try
+        (let [v (decode rs)]
+          (if (instance? CompletionStage v)
+            (vireo.impl.ConveyingFuture/listen ^CompletionStage v (vireo.promise.Relay. result))
+            (.complete result v)))
+        (catch Throwable t (.completeExceptionally result t)))
+      (.failWith this e)))
+
+  Object
+  (toString [_] (str "#vireo/statement " (pr-str sql))))
+
+(defn statement
+  "A new Statement (see the deftype's comment); its future is a new Vireo
+  future unless `result` is given."
+  ([d sql params decode info handle kind target]
+   (statement d sql params decode info handle kind target (p/promise)))
+  ([d ^String sql params decode info handle kind target ^CompletableFuture result]
+   (let [^List ps (cond (instance? List params) params (nil? params) [] :else (vec params))]
+     (Statement. d sql ps decode info handle kind target result nil false nil))))
+
+(defn result "The Statement's future." ^CompletableFuture [^Statement st] (.-result st))
+
+(defn send!
+  "Sends statement `st` on `client` (a pool or one SqlConnection);
+  `done` (or nil) completes just before the statement's future; `retry?`:
+  see the Statement."
+  [^Statement st client done retry?]
+  (.sendOn st client done retry?))
+
+(defn fail!
+  "Completes `st` with the failure `e` (a driver error mapped, with :sql,
+  :params and :database)."
+  [^Statement st e]
+  (.failWith st e))
+
+;; ---------------------------------------------------------------- executors outside any scope
+(deftype PoolExecutor [d]
+  proto/Executor
+  (-execute! [_ st]
+    (try (send! st (db/pool d) nil true)
+         (catch Throwable t (fail! st t)))))
+
+(defn pool-executor "Statements on `d`'s pool." [d] (PoolExecutor. d))
+
+(defn- read-statement?
+  "True for a SELECT (what opt-in pipelining sends through the pipelined
+  client when it runs outside any scope)."
+  [^String sql]
+  (.regionMatches sql true 0 "SELECT" 0 6))
+
+(deftype Pipelined [d ^SqlClient client pool-ex]
+  proto/Executor
+  (-execute! [_ st]
+    (if (read-statement? (.-sql ^Statement st))
+      (try (send! st client nil true)
+           (catch Throwable t (fail! st t)))
+      (proto/-execute! pool-ex st))))
+
+(defn pipelined-executor
+  "Reads (SELECT) on `d`'s pipelined client, everything else on its pool."
+  [d client]
+  (Pipelined. d client (PoolExecutor. d)))
+
+;; ---------------------------------------------------------------- logging
+(def ^:private sql-logger
+  ;; [factory logger]: looking a logger up (e.g. JUL's LogManager) on every
+  ;; statement costs more than the rest of the hot path, so cache it per factory
+  (atom [nil nil]))
+
+(defn- statement-logger []
+  (let [factory log/*logger-factory*
+        [f l] @sql-logger]
+    (if (identical? f factory)
+      l
+      (let [l (log-impl/get-logger factory "vireo.sql")]
+        (reset! sql-logger [factory l])
+        l))))
+
+(defn log-statement
+  "Logs a statement and its parameters at DEBUG on logger `vireo.sql`."
+  [sql params]
+  (let [logger (statement-logger)]
+    (when (log-impl/enabled? logger :debug)
+      (log/log* logger :debug nil (pr-str [sql (vec params)])))))
+
+(deftype Logging [next]
+  proto/Executor
+  (-execute! [_ st]
+    (let [^Statement st st]
+      (try (log-statement (.-sql st) (.-params st))
+           (catch Throwable _ nil)))
+    (proto/-execute! next st)))
+
+(defn logging
+  "The decorator logging every statement at DEBUG on logger vireo.sql."
+  [next] (Logging. next))
+
+;; ---------------------------------------------------------------- statement counting
+;; toucan2's with-call-count: the statements an operation sends, counted so
+;; N+1 patterns can be pinned down in tests. The Counting decorator reads
+;; *call-counter* when a statement enters the chain — in the caller's
+;; binding, which Vireo's futures convey to callbacks — so the statements of
+;; async operations started in the body count too. Transaction control
+;; (BEGIN/COMMIT/SAVEPOINT…) and the resend of a statement that never
+;; reached the server are not counted; a stream is one.
+
+(def ^:dynamic *call-counter*
+  "nil, or the CallCounter the statements of the current task are counted in."
+  nil)
+
+(deftype CallCounter [^AtomicLong n parent])
+
+(defn call-counter
+  "A new counter. Created inside another counter's scope it is nested: what
+  it counts is counted by the enclosing ones too."
+  []
+  (CallCounter. (AtomicLong.) *call-counter*))
+
+(defn count-call!
+  "Counts one statement in `c` (nil: nothing) and its enclosing counters."
+  [c]
+  (loop [^CallCounter c c]
+    (when c
+      (.incrementAndGet ^AtomicLong (.-n c))
+      (recur (.-parent c)))))
+
+(defn call-count
+  "The number of statements counted in `c` so far."
+  ^long [^CallCounter c]
+  (.get ^AtomicLong (.-n c)))
+
+(defn with-call-counter*
+  "Calls (f) with statements counted in `c` (also those of async operations
+  f starts: the binding is conveyed to their stages). Returns f's value."
+  [c f]
+  (binding [*call-counter* c] (f)))
+
+(defn call-count*
+  "Calls (f) with a new counter in force; future of [v n]: f's value (a
+  returned future awaited) and the statements counted when it completed."
+  [f]
+  (let [c (call-counter)]
+    (p/map (binding [*call-counter* c] (p/do (f)))
+           (fn [v] [v (call-count c)]))))
+
+(deftype Counting [next]
+  proto/Executor
+  (-execute! [_ st]
+    (when-not (identical? :control (.-kind ^Statement st))
+      (count-call! *call-counter*))
+    (proto/-execute! next st)))
+
+(defn counting
+  "The decorator counting statements in the task's *call-counter*."
+  [next] (Counting. next))

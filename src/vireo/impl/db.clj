@@ -528,7 +528,7 @@
   (try
     (let [v (f x)]
       (if (instance? CompletionStage v)
-        (vireo.impl.ConveyingFuture/listen ^CompletionStage v (vireo.promise.Relay. r))
+        (vireo.promise.ConveyingFuture/listen ^CompletionStage v (vireo.promise.Relay. r))
         (.complete r v)))
     (catch Throwable t (.completeExceptionally r t))))
 

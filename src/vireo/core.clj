@@ -43,14 +43,14 @@
             [vireo.impl.db :as db]
             [vireo.impl.errors :as err]
             [vireo.impl.executor :as ex]
+            [vireo.impl.instance :as instance]
             [vireo.impl.model :as model]
             [vireo.impl.ops :as ops]
             [vireo.impl.query :as q]
             [vireo.impl.relations :as rel]
             [vireo.impl.schema :as schema]
             [vireo.impl.sync :as sync]
-            [vireo.promise :as p]
-            [vireo.signals :as signals]))
+            [vireo.promise :as p]))
 
 (set! *warn-on-reflection* true)
 
@@ -234,7 +234,7 @@
   instance: every field of the model (defaults applied) with the generated
   primary key filled in."
   ([m values] (aio-create m values {}))
-  ([m values opts] (ops/insert m values opts)))
+  ([m values opts] (instance/create m values opts)))
 
 (defn aio-get
   "Given a model and a filter — a primary-key value, a map of field values
@@ -260,7 +260,7 @@
   `[instance created?]`: the matching instance, or a new one created from the
   map merged over (:defaults opts)."
   ([m filter] (aio-get-or-create m filter {}))
-  ([m filter opts] (ops/get-or-create m filter opts)))
+  ([m filter opts] (instance/get-or-create m filter opts)))
 
 (defn aio-save
   "Given a model and an instance map, saves it. Future of the saved instance.
@@ -269,7 +269,7 @@
   silently). Without one, or with {:force-insert true}: INSERT, the generated
   key filled in."
   ([m instance] (aio-save m instance {}))
-  ([m instance opts] (ops/save m instance opts)))
+  ([m instance opts] (instance/save m instance opts)))
 
 (defn aio-delete-instance
   "Given a model and an instance, deletes its row by primary key. Future of
@@ -281,7 +281,7 @@
   - :delete-nullable true — delete those too.
   A recursive delete runs in one transaction (a savepoint inside one)."
   ([m instance] (aio-delete-instance m instance {}))
-  ([m instance opts] (signals/wrap-delete m instance #(rel/delete-instance m instance opts))))
+  ([m instance opts] (instance/delete-instance m instance opts)))
 
 ;; ---------------------------------------------------------------- schema
 (defn aio-table-exists
@@ -325,13 +325,7 @@
   with the model's defaults filled in (no I/O). Sends the synchronous
   `vireo.signals/pre-init` signal."
   [m values]
-  (let [inst (reduce (fn [acc f]
-                       (if (and (contains? f :default) (not (contains? acc (:key f))))
-                         (assoc acc (:key f) (model/default-value f))
-                         acc))
-                     values (:fields m))]
-    (signals/send-sync signals/pre-init m inst {})
-    inst))
+  (instance/build m values))
 
 ;; ---------------------------------------------------------------- model queries
 (defn get-id

@@ -33,7 +33,7 @@
     to-vertx     - alias of ->vertx"
   (:refer-clojure :exclude [promise map let await delay future?])
   (:require [clojure.core :as c]
-            [vireo.impl.jvm :as jvm])
+            [vireo.jvm :as jvm])
   (:import (java.util.concurrent CompletableFuture CompletionStage CompletionException
                                  ExecutionException Executor TimeoutException CancellationException
                                  ScheduledExecutorService ScheduledThreadPoolExecutor
@@ -45,8 +45,8 @@
 
 (set! *warn-on-reflection* true)
 
-(jvm/ensure-class! "vireo.impl.ConveyingFuture")
-(import '(vireo.impl ConveyingFuture))
+(jvm/ensure-class! "vireo.promise.ConveyingFuture")
+(import '(vireo.promise ConveyingFuture))
 
 ;; ---------------------------------------------------------------------------
 ;; Factory and basic constructors
@@ -56,7 +56,7 @@
 
   This is the single factory for every future Vireo creates: all helpers
   below create futures only through it (or through methods of their input
-  future). It returns a `vireo.impl.ConveyingFuture`, a CompletableFuture
+  future). It returns a `vireo.promise.ConveyingFuture`, a CompletableFuture
   whose dependent stages run with the dynamic bindings in force when they
   were registered, so Vireo's connection context follows a chain of
   callbacks onto Vert.x event loops.

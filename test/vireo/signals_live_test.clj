@@ -66,3 +66,35 @@
                  (recording #(await! (v/aio-delete-instance Shelf s1 {:recursive true})))))
           (is (= [] (await! (v/aio-execute (v/select Book)))) "its books were deleted")
           (is (= [nil] (mapv :shelf (await! (v/aio-execute (v/select Note))))) "its note was unlinked"))))))
+
+(deftest single-instance-writes-test
+  (let [[Shelf] (models)
+        log (atom [])
+        rec (fn [tag] (fn [m inst kw] (swap! log conj [tag (:name m) (:name inst) kw]) nil))
+        recording (fn [f]
+                    (reset! log [])
+                    (sig/with-receivers [sig/pre-save (rec :pre-save) sig/post-save (rec :post-save)
+                                         sig/pre-delete (rec :pre-delete) sig/post-delete (rec :post-delete)]
+                      (f))
+                    @log)]
+    (ts/with-tables [Shelf]
+      (testing "aio-get-or-create sends the save signals, {:created true}, when it creates"
+        (is (= [[:pre-save "SgShelf" "g" {:created true}] [:post-save "SgShelf" "g" {:created true}]]
+               (recording #(is (true? (second (await! (v/aio-get-or-create Shelf {:name "g"})))))))))
+      (testing "inside a transaction too (the insert runs in a savepoint)"
+        (is (= [[:pre-save "SgShelf" "t" {:created true}] [:post-save "SgShelf" "t" {:created true}]]
+               (recording #(await! (v/aio-atomic (ts/db) (fn [_] (v/aio-get-or-create Shelf {:name "t"}))))))))
+      (testing "aio-save sends {:created false} for an update, {:created true} for an insert"
+        (let [g (await! (v/aio-get Shelf {:name "g"}))]
+          (is (= [[:pre-save "SgShelf" "g2" {:created false}] [:post-save "SgShelf" "g2" {:created false}]
+                  [:pre-save "SgShelf" "new" {:created true}] [:post-save "SgShelf" "new" {:created true}]]
+                 (recording #(do (await! (v/aio-save Shelf (assoc g :name "g2")))
+                                 (await! (v/aio-save Shelf {:name "new"}))))))))
+      (testing "a receiver connected through vireo.signals hears the operations (one registry)"
+        (let [heard (atom [])
+              f (fn [_ inst _] (swap! heard conj (:name inst)))]
+          (sig/with-receivers [sig/post-delete nil]
+            (sig/connect! sig/post-delete f {:sender Shelf})
+            (await! (v/aio-delete-instance Shelf (await! (v/aio-get Shelf {:name "new"}))))
+            (sig/disconnect! sig/post-delete f {:sender Shelf}))
+          (is (= ["new"] @heard)))))))

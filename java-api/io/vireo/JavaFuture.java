@@ -2,7 +2,7 @@ package io.vireo;
 
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import vireo.impl.ConveyingFuture;
+import vireo.promise.ConveyingFuture;
 
 /**
  * The future the Java facade returns: Vireo's context-conveying future whose

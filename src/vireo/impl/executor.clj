@@ -100,7 +100,7 @@
       (try
         (let [v (decode rs)]
           (if (instance? CompletionStage v)
-            (vireo.impl.ConveyingFuture/listen ^CompletionStage v (vireo.promise.Relay. result))
+            (vireo.promise.ConveyingFuture/listen ^CompletionStage v (vireo.promise.Relay. result))
             (.complete result v)))
         (catch Throwable t (.completeExceptionally result t)))
       (.failWith this e)))

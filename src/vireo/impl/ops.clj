@@ -14,7 +14,6 @@
             [vireo.impl.template :as tpl]
             [vireo.impl.types :as types]
             [vireo.promise :as p]
-            [vireo.signals :as signals]
             [vireo.sql :as sql])
   (:import (io.vertx.sqlclient RowSet Row)
            (java.util.concurrent ConcurrentHashMap)))
@@ -39,7 +38,10 @@
 
 (defn- all-columns [m] (mapv model/column-ident (:fields m)))
 
-(defn- check-keys [m values what]
+(defn check-keys
+  "Throws a typed error unless `values` is a map whose keys are fields of m
+  (or its loaded relations); `what` names the operation in the message."
+  [m values what]
   (when-not (map? values)
     (throw (err/error :vireo/interface-error
                       (str what " of " (:name m) " needs a map of field values, got " (pr-str values))
@@ -274,7 +276,7 @@
                      (model/loaded (complete-instance m (cond-> values want-id? (assoc (:key pk) id))))))
                  {:model (:name m)})))
 
-(defn- pk-values
+(defn pk-values
   "The instance's primary-key values (one per key field), or nil when any is
   missing."
   [m instance]
@@ -360,45 +362,16 @@
                      (fn [^RowSet rs] (.rowCount rs))
                      {:model (:name m)})))))
 
-;; signals wrap the single-instance writes (bulk queries send none)
+;; no signals here: vireo.impl.instance sends them around insert and save
 (defn insert
-  "Future of the inserted instance (all fields, generated key filled in);
-  sends pre-save/post-save with {:created true}."
+  "Future of the inserted instance (all fields, generated key filled in)."
   [m values opts]
-  (signals/wrap-save m values true #(insert* m values opts)))
+  (insert* m values opts))
 
 (defn save
-  "Future of the saved instance (see `save*`); sends pre-save/post-save with
-  :created true when it inserts."
-  [m instance {:keys [force-insert] :as opts}]
-  (p/do (check-keys m instance "aio-save")
-        (signals/wrap-save m instance (boolean (or force-insert (nil? (pk-values m instance))))
-                           #(save* m instance opts))))
-
-(defn get-or-create
-  "Future of [instance created?]: the instance matching the equality map
-  `filter`, or a new one created from filter + (:defaults opts). A concurrent
-  creator winning the race (unique violation) is answered by reading again;
-  inside a transaction the insert runs in a savepoint, so that violation
-  does not abort the transaction."
-  [m filter opts]
-  (p/let [found (get-or-none m filter opts)]
-    (if found
-      [found false]
-      (-> (let [d (database-of m)
-                defaults (:defaults opts)
-                opts (dissoc opts :defaults)
-                create #(insert m (merge defaults filter) opts)]
-            ;; inside a transaction the insert gets a savepoint (peewee's
-            ;; aio_atomic), so a unique violation leaves the transaction usable
-            (if (some-> (ctx/current d opts) ctx/tx-open?)
-              (ctx/atomic d opts (fn [_] (create)) false)
-              (create)))
-          (p/map (fn [inst] [inst true]))
-          (p/catch :vireo/integrity-error
-            (fn [e]
-              (p/then (get-or-none m filter opts)
-                      (fn [again] (if again [again false] (p/rejected e))))))))))
+  "Future of the saved instance (see `save*`)."
+  [m instance opts]
+  (save* m instance opts))
 
 ;; ---------------------------------------------------------------- DDL and generic execution
 (defn- run-all

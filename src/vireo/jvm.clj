@@ -1,9 +1,16 @@
-(ns ^:no-doc vireo.impl.jvm
-  "Vireo's few Java classes (src/vireo/impl/*.java) are compiled into the jar
-  by build.clj. Running from source (the REPL, the test suite, a git
-  dependency) they are compiled on first use with the JDK's in-process
-  compiler and defined in Clojure's dynamic class loader, so no build step is
-  needed before `require`."
+(ns ^:no-doc vireo.jvm
+  "Compiles Vireo's few Java sources on first use (not public).
+
+  Layering: a foundation namespace, like vireo.sql. It requires no vireo
+  namespace, so every layer may use it: vireo.promise loads its
+  vireo.promise.ConveyingFuture through it, without knowing anything of
+  vireo.impl.
+
+  The Java sources under src/ (e.g. src/vireo/promise/ConveyingFuture.java)
+  are compiled into the jar by build.clj. Running from source (the REPL, the
+  test suite, a git dependency) they are compiled on first use with the JDK's
+  in-process compiler and defined in Clojure's dynamic class loader, so no
+  build step is needed before `require`."
   (:require [clojure.java.io :as io])
   (:import (clojure.lang DynamicClassLoader RT)
            (java.io File)

@@ -1,4 +1,4 @@
-package vireo.impl;
+package vireo.promise;
 
 import clojure.lang.Var;
 import java.util.concurrent.CompletableFuture;

@@ -21,11 +21,7 @@
   "The instance of `m` for `values`: the values with the model's defaults
   filled in (no I/O), after sending pre-init synchronously."
   [m values]
-  (let [inst (reduce (fn [acc f]
-                       (if (and (contains? f :default) (not (contains? acc (:key f))))
-                         (assoc acc (:key f) (model/default-value f))
-                         acc))
-                     values (:fields m))]
+  (let [inst (model/with-defaults m values)]
     (signals/send-sync signals/pre-init m inst {})
     inst))
 

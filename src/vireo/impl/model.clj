@@ -402,6 +402,17 @@
 (defn default-value [field]
   (let [d (:default field)] (if (fn? d) (d) d)))
 
+(defn with-defaults
+  "The values with the model's :default of every field they lack (a
+  no-argument fn default is called): the one place defaults are applied,
+  for instances, creates and insert rows."
+  [model values]
+  (reduce (fn [acc f]
+            (if (and (contains? f :default) (not (contains? acc (:key f))))
+              (assoc acc (:key f) (default-value f))
+              acc))
+          values (:fields model)))
+
 ;; ---------------------------------------------------------------- DDL
 (defn- db-default
   "A constant default the database can hold too (so INSERT … SELECT and

@@ -215,13 +215,6 @@
         (aset kvs (inc (* 2 i)) (get values k))))
     (results/kvs->map kvs true)))
 
-(defn- with-defaults [m values]
-  (reduce (fn [acc f]
-            (if (and (contains? f :default) (not (contains? acc (:key f))))
-              (assoc acc (:key f) (model/default-value f))
-              acc))
-          values (:fields m)))
-
 (declare insert-with-caps)
 
 (defn- insert*
@@ -236,7 +229,7 @@
 
 (defn- insert-with-caps [m d caps values opts]
   (let [dialect (:dialect d)
-        values (with-defaults m values)
+        values (model/with-defaults m values)
         pk (:pk-field m)
         fs (:fields m)
         ;; the columns given (an auto key only when it has a value) and their

@@ -413,11 +413,7 @@
   [m values]
   (when-not (map? values)
     (interface-error (str "an insert row of " (:name m) " must be a map, got " (pr-str values))))
-  (reduce (fn [acc f]
-            (if (and (contains? f :default) (not (contains? acc (:key f))))
-              (assoc acc (:key f) (model/default-value f))
-              acc))
-          values (:fields m)))
+  (model/with-defaults m values))
 
 (defn- relation-keys [m]
   (into (set (keys (:m2m m)))

@@ -9,7 +9,8 @@
   - `aio-connect`, `aio-close`, `connected?`, `checked-out`, `pool-options`, `capabilities`
   - `init!` (deferred databases), `database-proxy`, `initialize-proxy!`
   Models (docs/models.md)
-  - `defmodel`, `model`, `model?`, `table-name`, `fields`, `bind-database`, `instance`, `get-id`
+  - `defmodel`, `model`, `register-model!`, `model?`, `table-name`, `fields`, `bind-database`,
+    `instance`, `get-id`
   Instance operations (take the model explicitly)
   - `aio-create`, `aio-get`, `aio-get-or-none`, `aio-get-or-create`, `aio-save`, `aio-delete-instance`
   Relations
@@ -47,6 +48,7 @@
             [vireo.impl.model :as model]
             [vireo.impl.ops :as ops]
             [vireo.impl.query :as q]
+            [vireo.impl.registry :as registry]
             [vireo.impl.relations :as rel]
             [vireo.impl.schema :as schema]
             [vireo.impl.sync :as sync]
@@ -186,6 +188,15 @@
          #(select-keys % [:server :returning :returning-source])))
 
 ;; ---------------------------------------------------------------- models
+(defn- not-a-model
+  "Names what was given where a model was expected, without printing it (a
+  map or string could hold a password)."
+  [x]
+  (cond (nil? x) "nil"
+        (db/database? x) "a database"
+        (map? x) "a map that is not a model"
+        :else (str "a " (.getName (class x)))))
+
 (defn model
   "Given a name and a definition map, returns a model (plain data).
 
@@ -198,19 +209,45 @@
   :primary-key, :max-length (:char, 255), :precision/:scale (:decimal).
   Without a :primary-key field an auto-increment :id comes first.
 
+  A model is a value: equal definitions give `=` models with equal hashes,
+  before and after they run queries (what Vireo caches per model is kept
+  outside the value). `model` is pure: it registers nothing, so the models
+  this one references do not learn of it (its backrefs for prefetch and
+  recursive deletes, its many-to-many backrefs) until it is registered by
+  `register-model!` — which `defmodel` does.
+
       (:table (model 'PageBlock {:fields {:key {:type :char}}}))  ;=> \"pageblock\""
   [model-name definition]
-  (rel/register-m2m! (model/make-model model-name definition)))
+  (model/make-model model-name definition))
+
+(defn register-model!
+  "Given a model, makes it the known definition of its name for relations
+  followed from the other side: the backrefs of its foreign keys (prefetch
+  into the referenced model, `aio-delete-instance` with :recursive) and of
+  its many-to-many fields (`aio-related` and friends on the target). The
+  latest registered definition of a name wins (redefining a model at the
+  REPL replaces it); registering the same model again changes nothing.
+  `defmodel` calls it; call it for a model built with `model` that other
+  models must know about. Returns the model.
+
+      (def Book (register-model! (model 'Book {:fields {:author {:type :foreign-key :model Author}}})))"
+  [m]
+  (when-not (model/model? m)
+    (throw (err/error :vireo/interface-error
+                      (str "register-model! needs a model (from vireo.core/model), got " (not-a-model m))
+                      {})))
+  (registry/register-model! m))
 
 (defmacro defmodel
-  "Defines a var holding a model:
+  "Defines a var holding a model and registers it (see `register-model!`):
+  `(def PageBlock (register-model! (model 'PageBlock {…})))`.
 
       (defmodel PageBlock
         {:database db
          :fields {:key  {:type :char :max-length 40 :unique true}
                   :text {:type :text :default \"\"}}})"
   [sym definition]
-  `(def ~sym (model '~sym ~definition)))
+  `(def ~sym (register-model! (model '~sym ~definition))))
 
 (defn model?
   "True when x is a model."
@@ -225,8 +262,14 @@
   [m] (:fields m))
 
 (defn bind-database
-  "Returns the model bound to another database (for tests, multi-tenant use)."
-  [m db] (assoc m :database db :cache (java.util.concurrent.ConcurrentHashMap.)))
+  "Returns the model bound to another database (for tests, multi-tenant use):
+  the same definition with another :database, so equal to
+  `(assoc m :database db)`; it shares m's cached statements. Registers
+  nothing."
+  [m db]
+  (when-not (model/model? m)
+    (throw (err/error :vireo/interface-error (str "bind-database needs a model, got " (not-a-model m)) {})))
+  (model/with-database m db))
 
 ;; ---------------------------------------------------------------- instance operations
 (defn aio-create

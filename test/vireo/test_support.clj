@@ -89,9 +89,10 @@
         (t/is (zero? (v/checked-out d)) "no connection is left checked out")))))
 
 (defn model
-  "A test model bound to the current backend's shared database."
+  "A test model bound to the current backend's shared database, registered
+  (like defmodel) so its backrefs and many-to-many backrefs are known."
   [model-name definition]
-  (v/model model-name (assoc definition :database (db))))
+  (v/register-model! (v/model model-name (assoc definition :database (db)))))
 
 (defn with-tables*
   "Creates the models' tables (dropping leftovers first), runs f, drops them."

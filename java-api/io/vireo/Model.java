@@ -693,7 +693,8 @@ public final class Model {
   }
 
   /**
-   * Two models are equal when their Clojure values are.
+   * Two models are equal when their Clojure values are: models built from
+   * equal definitions are equal, whatever queries either has run.
    *
    * @param o another object
    * @return true when equal

@@ -88,7 +88,10 @@ public final class ModelBuilder {
   }
 
   /**
-   * Builds the model, checking the definition.
+   * Builds the model, checking the definition, and registers it like a
+   * Clojure {@code defmodel} ({@code vireo.core/register-model!}): the models
+   * it references learn its backrefs and many-to-many backrefs, and a later
+   * model of the same name replaces it there.
    *
    * @return the model
    * @throws ModelErrorException for a bad definition, naming the model and field
@@ -100,6 +103,8 @@ public final class ModelBuilder {
         "table", table,
         "primary-key", primaryKey,
         "indexes", indexes.isEmpty() ? null : PersistentVector.create(indexes));
-    return new Model(Clj.call("model", name, def));
+    // registered like a Clojure defmodel: backrefs and many-to-many backrefs
+    // of this model become known to the models it references
+    return new Model(Clj.call("register-model!", Clj.call("model", name, def)));
   }
 }

@@ -2,7 +2,9 @@
   "Models are data: a validated, normalised map describing a table. This
   namespace builds and checks them, and converts field values between Clojure
   and each backend (encode: value -> statement parameter; decode: column value
-  -> Clojure value)."
+  -> Clojure value). A model is a value: building one registers nothing (see
+  vireo.impl.registry), and the caches derived from it (codecs, statement
+  templates) live outside its equality (see `dialect-cache`)."
   (:require [clojure.string :as str]
             [vireo.impl.errors :as err]
             [vireo.impl.types :as types]
@@ -73,6 +75,12 @@
                 :on-delete on-delete
                 :on-update on-update})))
 
+(defn- random-uuid-default
+  "The :default of a :uuid primary key given none (one fn for every model,
+  so equal definitions make equal models)."
+  []
+  (java.util.UUID/randomUUID))
+
 (defn- normalise-field [model-name [k spec]]
   (when-not (keyword? k)
     (model-error model-name (pr-str k) "field names must be keywords"))
@@ -114,7 +122,7 @@
                  (= type :decimal) (assoc :precision (or precision 19) :scale (or scale 4))
                  (contains? spec :default) (assoc :default default)
                  ;; a uuid primary key without a default gets a random one (peewee's default=uuid4)
-                 (and pk? (= type :uuid) (not (contains? spec :default))) (assoc :default (fn [] (java.util.UUID/randomUUID)))
+                 (and pk? (= type :uuid) (not (contains? spec :default))) (assoc :default random-uuid-default)
                  (:constraints spec) (assoc :constraints (:constraints spec)))]
       (if (= type :foreign-key) (fk-field model-name k spec base) base))))
 
@@ -193,38 +201,116 @@
         (model-error model-name k (str "is named in :indexes but is not a field")))))
   (vec indexes))
 
-;; target model name -> {[referrer-name fk-key] referrer}: the backrefs known
-;; from the models defined so far (the latest definition of a name wins)
-(defonce ^:private backref-registry (atom {}))
+;; ---------------------------------------------------------------- caches, outside the value
+;; A model is a value: `=` and `hash` see its definition only. What Vireo
+;; computes from a model (per-dialect codecs, decoding shape, formatted
+;; statement templates, see vireo.impl.ops) lives beside it, never in it:
+;;
+;; - fast path: the model's metadata holds a ModelCache box that knows the
+;;   very object it was made for. make-model, with-database (bind-database,
+;;   vireo.impl.query/bound-model, fk-target) and with-own-cache attach one,
+;;   so finding the cache costs a metadata lookup and an identity check, no
+;;   hashing or comparing of the model.
+;; - a model assoc'ed from another (assoc keeps the metadata, so the box of
+;;   the original) with only its :database changed: the original's cache,
+;;   after one identity check per key.
+;; - any other model value (its definition changed by assoc; built by hand):
+;;   the cache is found by content in a bounded map, so a changed model never
+;;   sees the statements of the model it was derived from.
+;;
+;; Cached entries depend on the model's definition and the dialect only,
+;; never on its :database, so a model rebound to another database shares
+;; the caches of the model it came from.
 
-(defn- register-backrefs! [m]
-  (swap! backref-registry
-         (fn [reg]
-           (let [reg (reduce-kv (fn [r t refs]
-                                  (assoc r t (into {} (remove (fn [[[rn _] _]] (= rn (:name m)))) refs)))
-                                {} reg)]
-             (reduce (fn [r f] (assoc-in r [(get-in f [:fk :target-name]) [(:name m) (:key f)]] m))
-                     reg (filter :fk (:fields m))))))
-  m)
+(definterface IModelCache
+  (owner [])
+  (setOwner [m])
+  (^java.util.concurrent.ConcurrentHashMap byDialect []))
 
-(defn ensure-registered!
-  "Given a model, makes it the registered definition of its name for the
-  backrefs of its foreign keys (a model cached elsewhere, like a generated
-  through model, may have been superseded by a later definition of the same
-  name). Returns the model."
+(deftype ModelCache [^:volatile-mutable model ^ConcurrentHashMap dialects]
+  IModelCache
+  (owner [_] model)
+  (setOwner [_ m] (set! model m))
+  (byDialect [_] dialects))
+
+(defn- attach-cache
+  "`m` with a ModelCache box made for the returned object itself, holding
+  `dialects` (dialect keyword -> ConcurrentHashMap)."
+  [m ^ConcurrentHashMap dialects]
+  (let [box (ModelCache. nil dialects)
+        m (vary-meta m assoc ::cache box)]
+    (.setOwner box m)
+    m))
+
+(defn- own-dialects
+  "The per-dialect caches of `m` when its metadata holds a box made for this
+  very object, else nil."
+  ^ConcurrentHashMap [m]
+  (let [box (get (meta m) ::cache)]
+    (when (and (some? box) (identical? m (.owner ^IModelCache box)))
+      (.byDialect ^IModelCache box))))
+
+(def ^:private content-cache-limit
+  "How many distinct model contents the by-content cache keeps (least
+  recently used first out)."
+  256)
+
+;; model definition (without :database and metadata) -> dialect caches
+(defonce ^:private ^java.util.Map by-content
+  (java.util.Collections/synchronizedMap
+   (proxy [java.util.LinkedHashMap] [(int 16) (float 0.75) true]
+     (removeEldestEntry [_] (> (.size ^java.util.Map this) (long content-cache-limit))))))
+
+(def ^:private new-dialects
+  (reify java.util.function.Function
+    (apply [_ _] (ConcurrentHashMap.))))
+
+(defn- same-definition?
+  "True when model `m` holds the very values `o` holds, :database aside (so
+  `m` is `o` rebound by assoc): no hashing, one identity check per key."
+  [o m]
+  (and (map? o)
+       (= (count o) (count m))
+       (reduce-kv (fn [_ k v]
+                    (if (or (identical? k :database) (identical? v (get o k ::none)))
+                      true
+                      (reduced false)))
+                  true m)))
+
+(defn- dialects-of
+  "The per-dialect caches of `m`: its own (fast path); those of the model it
+  was assoc'ed from, when only its :database changed; else those of its
+  content."
+  ^ConcurrentHashMap [m]
+  (or (own-dialects m)
+      (let [box (get (meta m) ::cache)]
+        (when (and (some? box) (same-definition? (.owner ^IModelCache box) m))
+          (.byDialect ^IModelCache box)))
+      (.computeIfAbsent by-content (with-meta (dissoc m :database) nil) new-dialects)))
+
+(defn cached-by-identity?
+  "True when `m`'s caches are found without hashing or comparing it (its
+  metadata holds a cache made for this very value)."
   [m]
-  (let [reg @backref-registry]
-    (if (every? #(identical? m (get-in reg [(get-in % [:fk :target-name]) [(:name m) (:key %)]]))
-                (filter :fk (:fields m)))
-      m
-      (register-backrefs! m))))
+  (some? (own-dialects m)))
 
-(defn backrefs
-  "Given a model, returns [{:model referrer :field fk-field}] for every
-  foreign key (of the models defined so far) that references it."
+(defn content-cache-size
+  "The number of model contents the by-content cache holds (at most 256)."
+  []
+  (.size by-content))
+
+(defn with-database
+  "`m` bound to database `db` (assoc'ed as :database), sharing m's caches,
+  found again without hashing."
+  [m db]
+  (attach-cache (assoc m :database db) (dialects-of m)))
+
+(defn with-own-cache
+  "Given a model value changed by assoc/dissoc that will be used again and
+  again, returns it with caches of its own (found without hashing); a model
+  whose caches are its own is returned as is."
   [m]
-  (vec (for [[[_ k] r] (sort-by key (get @backref-registry (:name m)))]
-         {:model r :field (get-in r [:field-index k])})))
+  (if (own-dialects m) m (attach-cache m (ConcurrentHashMap.))))
 
 (defn make-model
   "Given a model name (symbol or string) and its definition map, returns the
@@ -232,8 +318,9 @@
   in declaration order, columns only), `:field-index`, `:primary-key` (a key,
   or a vector of keys for a composite key), `:pk-field` (nil when composite),
   `:pk-fields`, `:m2m` (many-to-many specs by key), `:indexes`, `:database`.
-  Throws a `:vireo/model-error` naming the model and field for any bad
-  definition."
+  Pure: equal definitions give equal models, and nothing is registered (see
+  vireo.impl.registry). Throws a `:vireo/model-error` naming the model and
+  field for any bad definition."
   [model-name {:keys [fields table database indexes constraints] :as definition}]
   (let [model-name (name model-name)]
     (when-not (map? definition)
@@ -293,16 +380,15 @@
                  :pk-fields (if composite (mapv by-key composite) [pk])
                  :m2m m2m
                  :indexes (check-indexes! model-name by-key indexes)
-                 :constraints constraints
-                 ;; formatted statements, per dialect and shape (see vireo.impl.ops)
-                 :cache (ConcurrentHashMap.)}
+                 :constraints constraints}
           ;; :self foreign keys need the model itself to resolve their target
           fields (mapv #(resolve-fk model-name model %) fields)
           _ (run! #(check-default model-name %) fields)]
-      (register-backrefs!
+      (attach-cache
        (assoc model
               :fields fields
-              :field-index (into {} (map (juxt :key identity)) fields))))))
+              :field-index (into {} (map (juxt :key identity)) fields))
+       (ConcurrentHashMap.)))))
 
 ;; ---------------------------------------------------------------- relations
 (defmethod print-method ::model [m ^java.io.Writer w]
@@ -314,7 +400,7 @@
   [m f]
   (let [{:keys [self? target]} (:fk f)
         t (if self? m target)]
-    (if (identical? (:database t) (:database m)) t (assoc t :database (:database m)))))
+    (if (identical? (:database t) (:database m)) t (with-database t (:database m)))))
 
 (defn foreign-keys [m] (filterv :fk (:fields m)))
 
@@ -351,9 +437,12 @@
 (defn dialect-cache
   "The model's cache for one dialect: a ConcurrentHashMap holding its codecs
   (under ::codecs), decoding shape (::shape) and formatted statement templates.
-  Keyed by the dialect keyword, so the hot path allocates no key."
+  Keyed by the dialect keyword, so the hot path allocates no key. The cache is
+  not part of the model value (see \"caches, outside the value\" above): what
+  goes in must depend only on the model's definition and the dialect, never
+  on its :database (models rebound to another database share it)."
   ^ConcurrentHashMap [model dialect]
-  (let [^ConcurrentHashMap cache (:cache model)]
+  (let [cache (dialects-of model)]
     (or (.get cache dialect)
         (let [fresh (ConcurrentHashMap.)]
           (or (.putIfAbsent cache dialect fresh) fresh)))))

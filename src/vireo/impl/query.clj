@@ -18,6 +18,7 @@
   (:require [clojure.string :as str]
             [vireo.impl.errors :as err]
             [vireo.impl.model :as model]
+            [vireo.impl.registry :as registry]
             [vireo.impl.results :as results]
             [vireo.impl.types :as types]
             [vireo.sql :as sql])
@@ -135,7 +136,7 @@
   "`m` bound to the database of `root` (relations followed from a model stay
   on its database)."
   [m root]
-  (if (identical? (:database m) (:database root)) m (assoc m :database (:database root))))
+  (if (identical? (:database m) (:database root)) m (model/with-database m (:database root))))
 
 (defn- find-relation
   "How to join `target` from one of `entries` (latest first): the foreign key
@@ -417,7 +418,7 @@
 
 (defn- relation-keys [m]
   (into (set (keys (:m2m m)))
-        (map #(get-in % [:field :fk :backref])) (model/backrefs m)))
+        (map #(get-in % [:field :fk :backref])) (registry/backrefs m)))
 
 (defn check-values!
   "Every key of `values` must be a field of `m` (loaded relations and

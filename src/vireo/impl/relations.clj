@@ -10,6 +10,7 @@
             [vireo.impl.model :as model]
             [vireo.impl.ops :as ops]
             [vireo.impl.query :as q]
+            [vireo.impl.registry :as registry]
             [vireo.promise :as p]
             [vireo.sql :as sql]))
 
@@ -155,12 +156,6 @@
           (first linked))))))
 
 ;; ---------------------------------------------------------------- many-to-many
-(defonce ^:private m2m-registry (atom {}))
-
-;; generated through models by [model table field target target-table]
-(defonce ^:private ^java.util.concurrent.ConcurrentHashMap through-cache
-  (java.util.concurrent.ConcurrentHashMap.))
-
 (defn- explicit-through
   "The model given as :through (a model, or a var or fn returning one), or
   nil when the through model is generated."
@@ -189,21 +184,20 @@
         target (let [t (:model spec)] (if (= :self t) m t))]
     (q/bound-model
      (or (explicit-through m k spec)
-        (let [cache through-cache
-              ck [(:name m) (:table m) k (:name target) (:table target)]]
-          (or (some-> (.get cache ck) model/ensure-registered!)
-              (let [[a b] (if (= (:name m) (:name target))
-                            [:from (keyword (str "to-" (str/lower-case (:name target))))]
-                            [(keyword (str/lower-case (:name m))) (keyword (str/lower-case (:name target)))])
-                    tm (model/make-model
-                        (str (:name m) (str/capitalize (name k)) "Through")
-                        {:table (model/short-name (str (:table m) "_" (:table target) "_through"))
-                         :database (:database m)
-                         :fields [a {:type :foreign-key :model (assoc m :m2m {}) :on-delete :cascade :index false
-                                     :backref (keyword (str (name k) "-through"))}
-                                  b {:type :foreign-key :model target :on-delete :cascade}]
-                         :indexes [{:fields [a b] :unique true}]})]
-                (or (.putIfAbsent cache ck tm) tm)))))
+        (registry/through-model
+         m k target
+         (fn []
+           (let [[a b] (if (= (:name m) (:name target))
+                         [:from (keyword (str "to-" (str/lower-case (:name target))))]
+                         [(keyword (str/lower-case (:name m))) (keyword (str/lower-case (:name target)))])]
+             (model/make-model
+              (str (:name m) (str/capitalize (name k)) "Through")
+              {:table (model/short-name (str (:table m) "_" (:table target) "_through"))
+               :database (:database m)
+               :fields [a {:type :foreign-key :model (model/with-own-cache (assoc m :m2m {})) :on-delete :cascade :index false
+                           :backref (keyword (str (name k) "-through"))}
+                        b {:type :foreign-key :model target :on-delete :cascade}]
+               :indexes [{:fields [a b] :unique true}]})))))
      m)))
 
 (defn- through-sides
@@ -222,18 +216,10 @@
                                      "; its foreign keys: " (pr-str (mapv :key fks)))
                                 {:model (:name m) :field k :through (:name tm)})))
       [(q/bound-model tm m) src tgt (q/bound-model target m)])
-    (if-let [{:keys [owner key]} (get-in @m2m-registry [(:name m) k])]
+    (if-let [{:keys [owner key]} (registry/m2m-backref (:name m) k)]
       (let [[tm src tgt _] (through-sides owner key)]
         [(q/bound-model tm m) tgt src (q/bound-model owner m)])
       (throw (interface-error (str (:name m) " has no many-to-many relation " k) {:model (:name m) :field k})))))
-
-(defn register-m2m!
-  "Records the backrefs of m's many-to-many fields on their target models."
-  [m]
-  (doseq [[k {:keys [backref model]}] (:m2m m)
-          :when backref]
-    (swap! m2m-registry assoc-in [(if (= :self model) (:name m) (:name model)) backref] {:owner m :key k}))
-  m)
 
 (defn- own-key [m instance]
   (or (get instance (:primary-key m))
@@ -323,7 +309,7 @@
           :else
           (conj (dependents r cond-expr delete-nullable (conj path (:name r)))
                 {:delete-from (model/table-ident r) :where cond-expr}))))
-    (model/backrefs m))))
+    (registry/backrefs m))))
 
 (defn delete-instance
   "Future of rows deleted for the instance itself. With :recursive, first

@@ -93,7 +93,7 @@
   (some (fn [{rm :model f :field}]
           (when (= k (get-in f [:fk :backref]))
             (call "vireo.impl.query/bound-model" rm m)))
-        (call "vireo.impl.model/backrefs" m)))
+        (call "vireo.impl.registry/backrefs" m)))
 
 (defn join-tree
   "The models a select's joined instances nest under, as

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -335,6 +336,35 @@ abstract class FacadeContract {
     Model same = Model.of(book.toClojure());
     assertEquals(book, same);
     assertEquals("Model[JavaBook \"java_book\"]", same.toString());
+  }
+
+  /** Two models built alike are equal, hashes too, also after one of them ran queries. */
+  Model equalAuthor() {
+    return Model.builder("JavaEqualAuthor").database(db).table("java_author")
+        .field("name", Field.charField(40).unique())
+        .field("born", Field.integer().nullable())
+        .build();
+  }
+
+  @Test
+  void modelsBuiltAlikeStayEqualAfterQueries() {
+    Model a = equalAuthor();
+    Model b = equalAuthor();
+    assertEquals(a, b);
+    assertEquals(a.hashCode(), b.hashCode());
+    Instance row = a.aioCreate(Map.of("name", "eq", "born", 1)).join();
+    assertEquals(row, a.aioGet(row.getId()).join());
+    assertEquals(row, a.aioGet(Map.of("name", "eq")).join());
+    assertEquals(1, a.select().aioExecute().join().size());
+    Model c = equalAuthor();
+    assertEquals(a, b);
+    assertEquals(b, a);
+    assertEquals(a, c);
+    assertEquals(a.hashCode(), b.hashCode());
+    assertEquals(a.hashCode(), c.hashCode());
+    assertEquals(1, new java.util.HashSet<>(List.of(a, b, c)).size());
+    assertEquals(a.bind(db), b.bind(db));
+    assertNotEquals(a, author); // another name
   }
 
   @Test

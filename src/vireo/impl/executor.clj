@@ -182,12 +182,16 @@
     (when (log-impl/enabled? logger :debug)
       (log/log* logger :debug nil (pr-str [sql (vec params)])))))
 
+(defn- log-quietly
+  "Logs the statement; a failing logger never fails the statement."
+  [^Statement st]
+  (try (log-statement (.-sql st) (.-params st))
+       (catch Throwable _ nil)))
+
 (deftype Logging [next]
   proto/Executor
   (-execute! [_ st]
-    (let [^Statement st st]
-      (try (log-statement (.-sql st) (.-params st))
-           (catch Throwable _ nil)))
+    (log-quietly st)
     (proto/-execute! next st)))
 
 (defn logging

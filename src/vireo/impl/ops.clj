@@ -422,16 +422,13 @@
       (execute-data* d query opts kind))))
 
 (defn- execute-data* [d query opts kind]
-  (let [[s & params] (tpl/format-query query (:dialect d))]
-    (ctx/execute d s params opts
-                 (fn [^RowSet rs]
-                   (cond
-                     (or (= kind :select) (:returning query)) (results/row-maps rs)
-                     (= kind :insert) (let [id (db/last-insert-id d rs)]
-                                        (some-> id types/normalise-value))
-                     (#{:update :delete} kind) (.rowCount rs)
-                     :else nil))
-                 nil)))
+  (let [[s params] (tpl/format-statement query (:dialect d))
+        decode (cond
+                 (or (identical? kind :select) (:returning query)) results/row-maps
+                 (identical? kind :insert) (fn [rs] (some-> (db/last-insert-id d rs) types/normalise-value))
+                 (or (identical? kind :update) (identical? kind :delete)) (fn [^RowSet rs] (.rowCount rs))
+                 :else (constantly nil))]
+    (ctx/execute d s params opts decode nil)))
 
 (defn- returning-cols [m q]
   (when-let [r (:vireo/returning q)]
@@ -744,5 +741,5 @@
 
       :else
       (let [d (database-of target)
-            [s & params] (tpl/format-query query (:dialect d))]
+            [s params] (tpl/format-statement query (:dialect d))]
         (stream/reduce-rows d s params opts nil rf init)))))

@@ -95,7 +95,72 @@
 
 (def ^:private ^:const max-shapes 4096)
 
-;; dialect -> {shape -> template | ::direct}
+;; Finding a query's template must not cost more than formatting it would
+;; save, so a lookup allocates nothing but the list of the query's values:
+;; one walk hashes the query's shape (values count as slots) and collects
+;; the values, a second compares the query with the cached shape of that
+;; hash. Only a shape not seen before is built (`walk`) and formatted.
+
+(defn- mix ^long [^long h ^long x] (unchecked-add (unchecked-multiply 31 h) x))
+
+(declare shape-hash)
+
+;; the accumulator of one map's entries (kvreduce without boxing a long per entry)
+(deftype ^:private HashKV [^:unsynchronized-mutable ^long h ^ArrayList vals]
+  clojure.lang.IFn
+  (invoke [this _ k v]
+    (set! h (mix (mix h (hash k)) (shape-hash v vals)))
+    this)
+  Object
+  (hashCode [_] (unchecked-int h)))
+
+(defn- shape-hash
+  "The hash of x's shape (its values count as slots); appends x's values to
+  `vals` in the order `walk` numbers them."
+  ^long [x ^ArrayList vals]
+  (cond
+    (value? x) (do (.add vals x) 0x5107)
+    (map? x) (let [acc (HashKV. 0x6d6170 vals)]
+               (reduce-kv acc acc x)
+               (.hashCode acc))
+    (vector? x) (if (and (keyword? (nth x 0 nil)) (contains? structural-ops (nth x 0)))
+                  (mix 0x737472 (hash x))
+                  (let [n (count x)]
+                    (loop [i 0 h 0x766563]
+                      (if (< i n) (recur (inc i) (mix h (shape-hash (nth x i) vals))) h))))
+    (sequential? x) (loop [xs (seq x) h 0x766563]
+                      (if xs (recur (next xs) (mix h (shape-hash (first xs) vals))) h))
+    :else (mix 0x6f7468 (hash x))))
+
+(defn- same-shape?
+  "True when query x has the shape `s` (a cached shape built by `walk`)."
+  [x s]
+  (cond
+    (instance? Slot s) (value? x)
+    (value? x) false
+    (map? x) (and (map? s) (== (count x) (count s))
+                  (reduce-kv (fn [_ k v]
+                               (let [sv (.valAt ^clojure.lang.ILookup s k ::none)]
+                                 (if (and (not (identical? sv ::none)) (same-shape? v sv)) true (reduced false))))
+                             true x))
+    (vector? x) (and (vector? s)
+                     (if (and (keyword? (nth x 0 nil)) (contains? structural-ops (nth x 0)))
+                       (= x s)
+                       (let [n (count x)]
+                         (and (== n (count s))
+                              (loop [i 0]
+                                (cond (== i n) true
+                                      (same-shape? (nth x i) (nth s i)) (recur (inc i))
+                                      :else false))))))
+    ;; walk makes every other sequence a vector
+    (sequential? x) (and (vector? s) (== (count x) (count s))
+                         (loop [xs (seq x) i 0]
+                           (cond (nil? xs) true
+                                 (same-shape? (first xs) (nth s i)) (recur (next xs) (inc i))
+                                 :else false)))
+    :else (= x s)))
+
+;; dialect -> {shape hash -> [[shape template-or-::direct] …]}
 (def ^:private ^ConcurrentHashMap shapes (ConcurrentHashMap.))
 
 (defn- cache-for ^ConcurrentHashMap [dialect]
@@ -106,30 +171,60 @@
   (try (compile-template dialect shape)
        (catch clojure.lang.ExceptionInfo _ ::direct)))
 
+(defn- cacheable?
+  "A select/insert/update/delete (DDL is never cached)."
+  [query]
+  (and (map? query)
+       ;; spelled out (no seq over a vector): this runs on every call
+       (or (contains? query :select) (contains? query :insert-into) (contains? query :update)
+           (contains? query :delete-from) (contains? query :select-distinct) (contains? query :union)
+           (contains? query :union-all) (contains? query :intersect) (contains? query :except))))
+
+(defn- template-of
+  "The cached template (or ::direct) of `query`'s shape, `vals` filled with
+  its values; built and cached on a miss."
+  [query dialect ^ArrayList vals]
+  (let [h (shape-hash query vals)
+        cache (cache-for dialect)
+        k (Long/valueOf h)
+        entries (.get cache k)
+        hit (some (fn [[sh t]] (when (same-shape? query sh) t)) entries)]
+    (or hit
+        (let [shape (walk query (ArrayList.))
+              t (compile-shape shape dialect)]
+          (when (< (.size cache) max-shapes)
+            (.put cache k (conj (or entries []) [shape t])))
+          t))))
+
+(defn params-of
+  "The statement parameters of template `t` for the query values `vals`."
+  ^List [t ^ArrayList vals]
+  (let [binder (:binder t)
+        n (count binder)
+        out (object-array n)]
+    (dotimes [i n]
+      (let [b (nth binder i)]
+        (aset out i (if (vector? b) (nth b 0) (.get vals (int b))))))
+    (Arrays/asList out)))
+
+(defn format-statement
+  "[sql params]: the SQL of query data for `dialect` and its parameters (a
+  java.util.List), from the shape cache when the query is a
+  select/insert/update/delete. The same SQL and parameters as
+  vireo.sql/format."
+  [query dialect]
+  (let [direct (fn [] (let [[s & ps] (sql/format query {:dialect dialect})] [s (vec ps)]))]
+    (if-not (cacheable? query)
+      (direct)
+      (let [vals (ArrayList.)
+            t (template-of query dialect vals)]
+        (if (identical? t ::direct)
+          (direct)
+          [(:sql t) (params-of t vals)])))))
+
 (defn format-query
   "Like (vireo.sql/format query {:dialect dialect}), from the shape cache when
   the query is a select/insert/update/delete."
   [query dialect]
-  (if-not (and (map? query)
-               ;; a cacheable lead; spelled out (no seq over a vector): this runs on every call
-               (or (contains? query :select) (contains? query :insert-into) (contains? query :update)
-                   (contains? query :delete-from) (contains? query :select-distinct) (contains? query :union)
-                   (contains? query :union-all) (contains? query :intersect) (contains? query :except)))
-    (sql/format query {:dialect dialect})
-    (let [vals (ArrayList.)
-          shape (walk query vals)
-          cache (cache-for dialect)
-          hit (or (.get cache shape)
-                  (let [c (compile-shape shape dialect)]
-                    (when (< (.size cache) max-shapes) (.putIfAbsent cache shape c))
-                    c))]
-      (if (identical? hit ::direct)
-        (sql/format query {:dialect dialect})
-        (let [binder (:binder hit)
-              n (count binder)
-              out (object-array (inc n))]
-          (aset out 0 (:sql hit))
-          (dotimes [i n]
-            (let [b (nth binder i)]
-              (aset out (inc i) (if (vector? b) (nth b 0) (.get vals (int b))))))
-          (clojure.lang.LazilyPersistentVector/createOwning out))))))
+  (let [[s ps] (format-statement query dialect)]
+    (into [s] ps)))

@@ -20,8 +20,10 @@
             [vireo.impl.executor :as ex]
             [vireo.impl.protocols :as proto]
             [vireo.promise :as p])
-  (:import (io.vertx.sqlclient SqlConnection)
-           (java.util.concurrent CompletableFuture)
+  (:import (io.vertx.core Completable)
+           (io.vertx.sqlclient SqlConnection)
+           (java.util.concurrent CompletableFuture CompletionStage)
+           (vireo.promise ConveyingFuture)
            (java.util.concurrent.atomic AtomicReference AtomicLong)))
 
 (set! *warn-on-reflection* true)
@@ -435,6 +437,155 @@
 
 (defn- retryable? [e] (some #(err/error-type? e %) retryable))
 
+;; ---------------------------------------------------------------- a transaction on a connection of its own
+;; The common case — aio-atomic with no scope open for the task — runs as one
+;; small state machine instead of a chain of futures: acquire a connection,
+;; BEGIN, the body, wait for what the body started, COMMIT (ROLLBACK on
+;; failure or cancel), the backend's end statements, release; then the
+;; caller's future. Every step reports straight to the machine (driver
+;; listeners and statement continuations), so the only futures made are the
+;; body's and the caller's. Semantics are top-transaction's, with-connection*'s
+;; and atomic's below: the retry of serialization failures and deadlocks, and
+;; one more try when BEGIN finds the pooled connection dead.
+
+(definterface ITxRun
+  (^void start [])
+  (^void step [v e])
+  (^void control [sql])
+  (^void runBody [])
+  (^void done []))
+
+(def ^:private ^:const ACQUIRE 0)
+(def ^:private ^:const BEGIN 1)
+(def ^:private ^:const BODY 2)
+(def ^:private ^:const DRAIN 3)
+(def ^:private ^:const COMMIT 4)
+(def ^:private ^:const ROLLBACK 5)
+(def ^:private ^:const ROLLBACK-AFTER-COMMIT 6)
+(def ^:private ^:const END 7)
+(def ^:private ^:const RELEASE 8)
+
+(declare retryable?)
+
+(defn- no-value [_] nil)
+
+(defn- run-body
+  "Runs (f tx) with the caller's binding `frame` and `tx` bound as the task's
+  level for `d`; the body's future (a throw becomes a failed one)."
+  [frame d tx f]
+  (let [prev (clojure.lang.Var/getThreadBindingFrame)]
+    (clojure.lang.Var/resetThreadBindingFrame frame)
+    (try
+      (p/do (with-level d tx (f tx)))
+      (finally (clojure.lang.Var/resetThreadBindingFrame prev)))))
+
+(defn- with-suppressed
+  "e with s added as suppressed (when both and distinct), or whichever is there."
+  [^Throwable e ^Throwable s]
+  (cond (nil? e) s
+        (nil? s) e
+        :else (do (when-not (identical? e s) (.addSuppressed e s)) e)))
+
+(deftype FreshTx [d opts f ^CompletableFuture result frame tx-info begin-stmts end-stmts
+                  ^:unsynchronized-mutable ^long left
+                  ^:unsynchronized-mutable ^long phase
+                  ^:unsynchronized-mutable ^long si
+                  ^:unsynchronized-mutable conn
+                  ^:unsynchronized-mutable root
+                  ^:unsynchronized-mutable tx
+                  ^:unsynchronized-mutable value
+                  ^:unsynchronized-mutable ^Throwable error
+                  ^:unsynchronized-mutable begin-died
+                  ^:unsynchronized-mutable retried-begin]
+  ITxRun
+  (start [this]
+    (set! phase ACQUIRE)
+    (set! conn nil) (set! root nil) (set! tx nil) (set! value nil) (set! error nil) (set! begin-died false)
+    (db/acquire-k d this))
+  (control [this sql]
+    (proto/-execute! (chain d) (ex/statement-k d sql [] no-value nil nil :control (Direct. conn) this)))
+  (runBody [this]
+    (set! phase BODY)
+    (reset! (:tx root) tx-info)
+    (set! tx (child root :transaction nil))
+    (ConveyingFuture/listen ^CompletionStage (run-body frame d tx f) this))
+  (step [this v e]
+    (case phase
+      0 (if e
+          (do (set! error e) (.done this))
+          (do (set! conn v)
+              (set! root (new-root d v))
+              (set! phase BEGIN)
+              (set! si 0)
+              (.control this (nth begin-stmts 0))))
+      1 (cond
+          e (do (set! error e)
+                ;; BEGIN on a pooled connection that had died: nothing ran yet
+                (set! begin-died (err/error-type? e :vireo/connection-error))
+                (set! phase RELEASE) (.step this nil nil))
+          (< (inc si) (count begin-stmts)) (do (set! si (inc si)) (.control this (nth begin-stmts si)))
+          :else (.runBody this))
+      2 (do (set! value v) (set! error e)
+            (close-level! tx)
+            (set! phase DRAIN)
+            ;; wait for the operations the body started (their outcomes are theirs)
+            (let [^CompletableFuture t (.get ^AtomicReference (:tail tx))]
+              (if (.isDone t) (.step this nil nil) (ConveyingFuture/listen t this))))
+      3 (cond
+          error (do (set! phase ROLLBACK) (.control this "ROLLBACK"))
+          (.isCancelled result) (do (set! error (err/error :vireo/interface-error "transaction cancelled" {}))
+                                    (set! phase ROLLBACK) (.control this "ROLLBACK"))
+          :else (do (set! phase COMMIT) (.control this "COMMIT")))
+      4 (if e
+          (do (set! error e)
+              (if (:rollback-after-failed-commit (db/traits d))
+                ;; a failed COMMIT that leaves the transaction open (SQLite:
+                ;; SQLITE_BUSY, deferred constraints): end it so nothing persists
+                (do (set! phase ROLLBACK-AFTER-COMMIT) (.control this "ROLLBACK"))
+                (do (set! phase END) (set! si -1) (.step this nil nil))))
+          (do (set! phase END) (set! si -1) (.step this nil nil)))
+      5 (do (when e
+              ;; the rollback's own failure surfaces, with the body's as suppressed
+              (.addSuppressed ^Throwable e error)
+              (set! error e))
+            (set! phase END) (set! si -1) (.step this nil nil))
+      6 (do (set! phase END) (set! si -1) (.step this nil nil))
+      7 (do (when (>= si 0)
+              (when (and e (nil? error)) (set! error e)))
+            (when (< si 0) (reset! (:tx root) nil))
+            (if (< (inc si) (count end-stmts))
+              (do (set! si (inc si)) (.control this (nth end-stmts si)))
+              (do (set! phase RELEASE) (.step this nil nil))))
+      8 (do (close-level! root)
+            (set! phase 9)
+            (db/release-k d conn this))
+      9 (do (set! error (with-suppressed error e)) (.done this))))
+  (done [this]
+    (let [e error]
+      (cond
+        (nil? e) (.complete result value)
+        (.isCancelled result) nil
+        (and (pos? left) (retryable? e)) (do (set! left (dec left)) (.start this))
+        ;; the pool handed out a connection that had just died and BEGIN
+        ;; found out: the body never ran, so once more
+        (and begin-died (not retried-begin)) (do (set! retried-begin true) (set! left 0) (.start this))
+        :else (.completeExceptionally result e))))
+
+  java.util.function.BiConsumer
+  (accept [this v e] (.step this v (when e (p/unwrap e))))
+  Completable
+  (complete [this v e] (.step this v e)))
+
+(defn- fresh-transaction
+  "aio-atomic on a connection of its own (no scope open for the task): the
+  state machine above. Completes `result`."
+  [d opts f ^CompletableFuture result retries]
+  (check-tx-opts opts false)
+  (.start (FreshTx. d opts f result (clojure.lang.Var/getThreadBindingFrame)
+                    {:manual false :read-only (boolean (:read-only opts))}
+                    (begin-statements d opts) (end-statements d opts)
+                    retries ACQUIRE 0 nil nil nil nil nil false false)))
+
 (defn atomic
   "aio-atomic: a transaction at the top, a savepoint when one is open.
   `transaction?` (aio-transaction) refuses to nest. With {:retry n} an
@@ -468,11 +619,18 @@
                        ;; BEGIN found out: the body never ran, so once more
                        (and (::fresh-begin-failed (ex-data e)) (not (current d opts))) (attempt 0)
                        :else (p/rejected e)))))]
-    (relay result
-           (if (nat-int? retries)
-             (attempt retries)
-             (p/rejected (err/error :vireo/interface-error
-                                    (str ":retry must be a non-negative integer, got " (pr-str retries)) {}))))))
+    (cond
+      (not (nat-int? retries))
+      (p/reject! result (err/error :vireo/interface-error
+                                   (str ":retry must be a non-negative integer, got " (pr-str retries)) {}))
+
+      ;; no scope for the task: a transaction on a connection of its own
+      (and (nil? (:connection opts)) (nil? (get *contexts* d)) (nil? @(:override d)))
+      (try (fresh-transaction d opts f result retries)
+           (catch Throwable t (p/reject! result t)))
+
+      :else (relay result (attempt retries)))
+    result))
 
 ;; ---------------------------------------------------------------- long operations (streams)
 (defn run-as-operation

@@ -293,6 +293,34 @@
                      c)
                    #(err/map-error % "<acquire a connection>" [] {:database (describe db)}))))
 
+(defn acquire-k
+  "Like `acquire`, reporting to `k`, a Completable: (complete conn nil) or
+  (complete nil mapped-error) — for Vireo's own steps, without a future."
+  [db ^Completable k]
+  (let [^AtomicLong n (:checked-out db)
+        leak-ms (:leak-detection-threshold (options db))
+        acquired-at (when leak-ms
+                      (Exception. (str "connection acquired here, on thread " (.getName (Thread/currentThread)))))]
+    (try
+      (.onComplete (.getConnection (pool db))
+                   (reify Completable
+                     (complete [_ c e]
+                       (if (nil? e)
+                         (do (.incrementAndGet n)
+                             (when leak-ms (watch-for-leak db c acquired-at leak-ms))
+                             (.complete k c nil))
+                         (.complete k nil (err/map-error e "<acquire a connection>" [] {:database (describe db)}))))))
+      (catch Throwable t
+        (.complete k nil (err/map-error t "<acquire a connection>" [] {:database (describe db)}))))))
+
+(defn release-k
+  "Gives a connection back to the pool, reporting the close's outcome to
+  `k`, a Completable."
+  [db ^SqlConnection conn ^Completable k]
+  (.decrementAndGet ^AtomicLong (:checked-out db))
+  (.remove ^ConcurrentHashMap (:held db) conn)
+  (.onComplete (.close conn) k))
+
 (defn release
   "Gives a connection back to the pool. Returns a future of nil."
   [db ^SqlConnection conn]

@@ -47,26 +47,61 @@
 ;; ---------------------------------------------------------------- the statement
 (definterface IStatement
   (^void sendOn [client done retry])
-  (^void failWith [e]))
+  (^void failWith [e])
+  (^void deliver [v e])
+  (^void observe [o]))
+
+;; a decoder's throw, carried out of the try (no closure for the catch)
+(deftype Failed [^Throwable e])
+
+;; (a try in a non-tail position compiles to a closure: these keep it in tail position)
+(defn- decode-or-failed [decode rs]
+  (try (decode rs) (catch Throwable t (Failed. t))))
+
+(defn- notify [^java.util.function.BiConsumer o v e]
+  (try (.accept o v e) (catch Throwable _ nil)))
+
+(def ^:private ^Class owned-list-class
+  "The class of java.util.Arrays/asList: the parameter lists Vireo builds
+  itself (template binders), mutable in place."
+  (class (java.util.Arrays/asList (object-array 0))))
+
+(defn- tuple
+  "The Tuple to send `params` with. Vert.x's pg encoder writes converted
+  values back into the tuple, so a list Vireo built itself (an array) is
+  wrapped as it is, and any other list (a persistent vector of a caller's)
+  copied."
+  ^Tuple [^List params]
+  (if (identical? (class params) owned-list-class)
+    (Tuple/wrap params)
+    (Tuple/from params)))
 
 ;; db       the Database
 ;; sql      the SQL string; params a java.util.List
-;; decode   (fn [RowSet] value): the value the caller's future gets (may throw)
+;; decode   (fn [RowSet] value): the statement's value (may throw)
 ;; info     extra data for errors ({:model "PageBlock"}) or nil
 ;; handle   the explicit :connection handle of the operation, or nil
 ;; kind     :query | :control (transaction control: sent as a simple query,
 ;;          not counted) | :stream (run by its target)
 ;; target   nil (the Router finds the executor) or the Executor to use
-;; result   the CompletableFuture the caller gets
-;; done     a CompletableFuture completed just before result (a connection
-;;          level's queue moving on), or nil
+;; result   the CompletableFuture the caller gets — or nil when the caller
+;;          is Vireo itself and gave a continuation instead:
+;; cont     nil, or a BiConsumer called with (value, nil) or (nil, error):
+;;          an internal continuation (transaction control, a transaction's
+;;          steps), so no future is made where no user will see one
+;; done     a CompletableFuture completed just before the outcome (a
+;;          connection level's queue moving on), or nil
 ;; retry    true when the statement runs on the pool (no connection of the
 ;;          caller's): one that never reached a just-died connection may be
 ;;          sent once more, on the same client
+;; observer nil, or a BiConsumer told the outcome (value, error) first:
+;;          what a decorator registers with `observe!`
 (deftype Statement [db ^String sql ^List params decode info handle kind target ^CompletableFuture result
+                    ^java.util.function.BiConsumer cont
                     ^:unsynchronized-mutable ^CompletableFuture done
                     ^:unsynchronized-mutable retry
-                    ^:unsynchronized-mutable ^SqlClient client]
+                    ^:unsynchronized-mutable ^SqlClient client
+                    ^:unsynchronized-mutable ^java.util.function.BiConsumer observer]
   IStatement
   (sendOn [this c d r]
     ;; fields are written before the driver sees the listener: its future's
@@ -77,9 +112,7 @@
     (try
       (let [^Future fut (if (identical? kind :control)
                           (.execute (.query ^SqlClient c sql))
-                          ;; Tuple/from copies: Vert.x's pg encoder writes
-                          ;; converted values back into the tuple
-                          (.execute (.preparedQuery ^SqlClient c sql) (Tuple/from params)))]
+                          (.execute (.preparedQuery ^SqlClient c sql) (tuple params)))]
         (.onComplete fut this))
       (catch Throwable t (.complete this nil t))))
   (failWith [this e]
@@ -87,22 +120,34 @@
       ;; on the pool, a statement handed a connection that had just died (its
       ;; close not yet noticed) never ran: send it once more
       (.sendOn this client nil false)
-      (.completeExceptionally result (err/map-error e sql params (assoc info :database (db/describe db))))))
+      (.deliver this nil (err/map-error e sql params (assoc info :database (db/describe db))))))
+  (deliver [_ v e]
+    (when observer (notify observer v e))
+    (cond
+      cont (.accept cont v e)
+      (nil? e) (if (instance? CompletionStage v)
+                 (vireo.promise.ConveyingFuture/listen ^CompletionStage v (vireo.promise.Relay. result))
+                 (.complete result v))
+      :else (.completeExceptionally result e)))
+  (observe [_ o]
+    (set! observer (if observer
+                     (let [^java.util.function.BiConsumer prev observer]
+                       (reify java.util.function.BiConsumer
+                         (accept [_ v e] (.accept prev v e) (.accept ^java.util.function.BiConsumer o v e))))
+                     o)))
 
   Completable
   (complete [this rs e]
     ;; the level's queue moves on first, as if this statement's future were
-    ;; a stage after it (see vireo.impl.context/run-statement-at)
+    ;; a stage after it (see vireo.impl.context/execute-at)
     (when-let [^CompletableFuture d done]
       (set! done nil)
       (.complete d nil))
     (if (nil? e)
-      (try
-        (let [v (decode rs)]
-          (if (instance? CompletionStage v)
-            (vireo.promise.ConveyingFuture/listen ^CompletionStage v (vireo.promise.Relay. result))
-            (.complete result v)))
-        (catch Throwable t (.completeExceptionally result t)))
+      (let [v (decode-or-failed decode rs)]
+        (if (instance? Failed v)
+          (.deliver this nil (.-e ^Failed v))
+          (.deliver this v nil)))
       (.failWith this e)))
 
   Object
@@ -115,9 +160,24 @@
    (statement d sql params decode info handle kind target (p/promise)))
   ([d ^String sql params decode info handle kind target ^CompletableFuture result]
    (let [^List ps (cond (instance? List params) params (nil? params) [] :else (vec params))]
-     (Statement. d sql ps decode info handle kind target result nil false nil))))
+     (Statement. d sql ps decode info handle kind target result nil nil false nil nil))))
 
-(defn result "The Statement's future." ^CompletableFuture [^Statement st] (.-result st))
+(defn statement-k
+  "A new Statement reporting its outcome to the BiConsumer `cont` (value,
+  nil) / (nil, error) instead of a future: for Vireo's own steps."
+  [d sql params decode info handle kind target ^java.util.function.BiConsumer cont]
+  (let [^List ps (cond (instance? List params) params (nil? params) [] :else (vec params))]
+    (Statement. d sql ps decode info handle kind target nil cont nil false nil nil)))
+
+(defn observe!
+  "Tells `o`, a BiConsumer, the outcome of statement `st` (value, nil) or
+  (nil, error) before anyone else learns it: how a decorator watches a
+  statement (its timing, its failure) without a future of its own. Call it
+  in -execute!, before handing the statement on."
+  [^Statement st o]
+  (.observe st o))
+
+(defn result "The Statement's future (nil for one with a continuation)." ^CompletableFuture [^Statement st] (.-result st))
 
 (defn send!
   "Sends statement `st` on `client` (a pool or one SqlConnection);

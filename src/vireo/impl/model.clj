@@ -411,8 +411,23 @@
   that differ. nil stays nil."
   [inst]
   (when inst
-    (let [plain (with-meta inst nil)]
-      (with-meta plain {::original plain}))))
+    (let [plain (if (nil? (meta inst)) inst (with-meta inst nil))]
+      (.withMeta ^clojure.lang.IObj plain {::original plain}))))
+
+(def ^:private ^java.util.concurrent.ConcurrentHashMap infos (java.util.concurrent.ConcurrentHashMap.))
+
+(defn info
+  "{:model name}: what errors of a model's statements carry (one map per
+  model name, not one per statement)."
+  [model]
+  (let [n (:name model)]
+    (or (.get infos n)
+        (let [v {:model n}] (or (.putIfAbsent infos n v) v)))))
+
+(defn loaded-fresh
+  "`loaded` for a map known to carry no metadata (one built from a row)."
+  [inst]
+  (.withMeta ^clojure.lang.IObj inst {::original inst}))
 
 (defn original
   "The values an instance had when it was loaded or saved, or nil."

@@ -81,8 +81,11 @@
 (defn- select-base [m]
   {:select (all-columns m) :from [(model/table-ident m)]})
 
+;; a template and the statement parameters bound for one call
+(deftype Bound [tpl ^java.util.List params])
+
 (defn- get-template
-  "Template and args for a get by `filter`: a primary-key value, a map of field
+  "The template and parameters (a Bound) for a get by `filter`: a primary-key value, a map of field
   values (equality; nil means IS NULL) or a where expression vector."
   [m dialect filter]
   (cond
@@ -109,10 +112,11 @@
                               (assoc (select-base m)
                                      :where (into [:and] conds)
                                      :limit (tpl/slot n)))))]
-          [tpl (java.util.Arrays/asList args)]))
+          (Bound. tpl (tpl/bind (:binder tpl) (java.util.Arrays/asList args)))))
 
     (and (vector? filter) (keyword? (first filter)))
-    [(tpl/compile-template dialect (assoc (select-base m) :where (rewrite-expr m dialect filter) :limit 1)) []]
+    (let [t (tpl/compile-template dialect (assoc (select-base m) :where (rewrite-expr m dialect filter) :limit 1))]
+      (Bound. t (tpl/bind (:binder t) [])))
 
     (nil? filter)
     (throw (err/error :vireo/interface-error
@@ -137,8 +141,9 @@
           tpl (tpl/cached m dialect :get-pk
                       #(assoc (select-base m)
                               :where [:= (model/column-ident pk) (tpl/slot 0)]
-                              :limit (tpl/slot 1)))]
-      [tpl [(model/encode-value m dialect (:key pk) filter) 1]])))
+                              :limit [:inline 1]))]
+      ;; the one parameter is the key: no binder walk
+      (Bound. tpl (tpl/params-1 (model/encode-value m dialect (:key pk) filter))))))
 
 (defn- describe-filter [filter] (pr-str filter))
 
@@ -155,16 +160,17 @@
   (p/do
     (let [d (database-of m)
           dialect (:dialect d)
-          [{:keys [sql binder]} args] (get-template m dialect filter)
-          build (results/model-builder m dialect)
-          params (tpl/bind binder args)]
+          ^Bound b (get-template m dialect filter)
+          sql (:sql (.-tpl b))
+          params (.-params b)
+          build (results/model-builder m dialect)]
       (ctx/execute d sql params opts
                    (fn [rs]
                      (let [inst (results/first-row rs build)]
                        (if (and required? (nil? inst))
                          (throw (does-not-exist m filter sql params))
                          inst)))
-                   {:model (:name m)}))))
+                   (model/info m)))))
 
 (defn get-or-none
   "Future of the first instance of `m` matching `filter`, or nil."
@@ -267,7 +273,7 @@
                                           (let [it (.iterator rs)] (when (.hasNext it) (.getValue ^Row (.next it) (int 0))))
                                           (db/last-insert-id d rs)))))]
                      (model/loaded (complete-instance m (cond-> values want-id? (assoc (:key pk) id))))))
-                 {:model (:name m)})))
+                 (model/info m))))
 
 (defn pk-values
   "The instance's primary-key values (one per key field), or nil when any is
@@ -334,7 +340,7 @@
                                                 " pass {:force-insert true} to insert it")
                                            {:model (:name m) :filter (pk-filter m pk-vs)}))
                                (model/loaded instance)))
-                           {:model (:name m)}))))))))
+                           (model/info m)))))))))
 
 (defn delete-by-pk
   "Future of the number of rows deleted (1, or 0 when the row was already gone)."
@@ -353,7 +359,7 @@
                                    :where (pk-where m 0)))]
         (ctx/execute d (:sql tpl) (tpl/bind (:binder tpl) (encode-pk m dialect pk-vs)) opts
                      (fn [^RowSet rs] (.rowCount rs))
-                     {:model (:name m)})))))
+                     (model/info m))))))
 
 ;; no signals here: vireo.impl.instance sends them around insert and save
 (defn insert
@@ -421,14 +427,17 @@
                        (refuse-returning d caps kind))))
       (execute-data* d query opts kind))))
 
+(defn- row-count [^RowSet rs] (.rowCount rs))
+(defn- no-result [_] nil)
+
 (defn- execute-data* [d query opts kind]
-  (let [[s params] (tpl/format-statement query (:dialect d))
+  (let [^vireo.impl.template.Formatted f (tpl/format-statement query (:dialect d))
         decode (cond
                  (or (identical? kind :select) (:returning query)) results/row-maps
                  (identical? kind :insert) (fn [rs] (some-> (db/last-insert-id d rs) types/normalise-value))
-                 (or (identical? kind :update) (identical? kind :delete)) (fn [^RowSet rs] (.rowCount rs))
-                 :else (constantly nil))]
-    (ctx/execute d s params opts decode nil)))
+                 (or (identical? kind :update) (identical? kind :delete)) row-count
+                 :else no-result)]
+    (ctx/execute d (.-sql f) (.-params f) opts decode nil)))
 
 (defn- returning-cols [m q]
   (when-let [r (:vireo/returning q)]
@@ -609,7 +618,7 @@
         d (database-of m)
         dialect (:dialect d)
         shape (or (:vireo/as q) :instances)
-        info {:model (:name m)}]
+        info (model/info m)]
     (case (:vireo/query q)
       (:select :compound)
       (let [c (q/compile-select q dialect opts)
@@ -741,5 +750,5 @@
 
       :else
       (let [d (database-of target)
-            [s params] (tpl/format-statement query (:dialect d))]
-        (stream/reduce-rows d s params opts nil rf init)))))
+            ^vireo.impl.template.Formatted f (tpl/format-statement query (:dialect d))]
+        (stream/reduce-rows d (.-sql f) (.-params f) opts nil rf init)))))

@@ -159,7 +159,7 @@
                            (fn [row] (row-map p row)))
                    :instances (if nest
                                 (fn [row] (row-nested p row nest))
-                                (fn [row] (model/loaded (row-map p row))))
+                                (fn [row] (model/loaded-fresh (row-map p row))))
                    ;; plain rows of no model
                    :rows (fn [row] (row-map p row))))]
      (if (.-resolved? p)

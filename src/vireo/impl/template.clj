@@ -52,6 +52,11 @@
         (aset out i (if (vector? b) (nth b 0) (nth args b)))))
     (Arrays/asList out)))
 
+(defn params-1
+  "The parameter list of a statement with the one parameter v."
+  ^List [v]
+  (let [a (object-array 1)] (aset a 0 v) (Arrays/asList a)))
+
 (defn cached
   "The template keyed `k` in model `m`'s cache for `dialect`, compiled from
   (build) — a query with Slot markers — the first time."
@@ -188,7 +193,12 @@
         cache (cache-for dialect)
         k (Long/valueOf h)
         entries (.get cache k)
-        hit (some (fn [[sh t]] (when (same-shape? query sh) t)) entries)]
+        hit (when entries
+              (let [n (count entries)]
+                (loop [i 0]
+                  (when (< i n)
+                    (let [e (nth entries i)]
+                      (if (same-shape? query (nth e 0)) (nth e 1) (recur (inc i))))))))]
     (or hit
         (let [shape (walk query (ArrayList.))
               t (compile-shape shape dialect)]
@@ -207,24 +217,29 @@
         (aset out i (if (vector? b) (nth b 0) (.get vals (int b))))))
     (Arrays/asList out)))
 
+(deftype Formatted [^String sql ^List params])
+
+(defn- format-directly ^Formatted [query dialect]
+  (let [[s & ps] (sql/format query {:dialect dialect})]
+    (Formatted. s (vec ps))))
+
 (defn format-statement
-  "[sql params]: the SQL of query data for `dialect` and its parameters (a
-  java.util.List), from the shape cache when the query is a
+  "The SQL of query data for `dialect` and its parameters (a
+  java.util.List), as a Formatted: from the shape cache when the query is a
   select/insert/update/delete. The same SQL and parameters as
   vireo.sql/format."
-  [query dialect]
-  (let [direct (fn [] (let [[s & ps] (sql/format query {:dialect dialect})] [s (vec ps)]))]
-    (if-not (cacheable? query)
-      (direct)
-      (let [vals (ArrayList.)
-            t (template-of query dialect vals)]
-        (if (identical? t ::direct)
-          (direct)
-          [(:sql t) (params-of t vals)])))))
+  ^Formatted [query dialect]
+  (if-not (cacheable? query)
+    (format-directly query dialect)
+    (let [vals (ArrayList.)
+          t (template-of query dialect vals)]
+      (if (identical? t ::direct)
+        (format-directly query dialect)
+        (Formatted. (:sql t) (params-of t vals))))))
 
 (defn format-query
   "Like (vireo.sql/format query {:dialect dialect}), from the shape cache when
   the query is a select/insert/update/delete."
   [query dialect]
-  (let [[s ps] (format-statement query dialect)]
-    (into [s] ps)))
+  (let [f (format-statement query dialect)]
+    (into [(.-sql f)] (.-params f))))

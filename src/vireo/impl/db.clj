@@ -8,6 +8,7 @@
             [vireo.impl.backend :as backend]
             [vireo.impl.errors :as err]
             [vireo.impl.types :as types]
+            [vireo.impl.vertx :as vx]
             [vireo.promise :as p]
             [vireo.sql :as sql])
   (:import (io.vertx.core Vertx Context Future Completable)
@@ -106,27 +107,36 @@
 (declare detect-capabilities)
 
 (defn- open!
+  "Opens the pool unless it is open; returns it. Without a :vertx option the
+  pool runs on the shared Vert.x (vireo.impl.vertx), held until `close`.
+  `own-vertx`: a shared instance the caller acquired for this pool (connect's
+  MySQL read), kept by the pool or else released here."
   ([db] (open! db nil))
   ([db own-vertx]
-  (locking (:state db)
-    (let [st @(:state db)
-          opts (options db)]
-      (when-let [problem (missing-name (:kind db) opts)]
-        (throw (err/error :vireo/interface-error
-                          (str "Error, database must be initialized before creating a connection pool: "
-                               problem "; call (vireo.core/init! db {…})")
-                          {:backend (:kind db)})))
-      (if (= :open (:status st))
-        (do (when own-vertx (.close ^Vertx own-vertx))
-            (:pool st))
-        (let [user-vertx (:vertx opts)
-              vertx (or user-vertx own-vertx (Vertx/vertx))
-              pool (backend/make-pool (:kind db) opts vertx)
-              pipelined (when (:pipelining opts) (backend/make-pipelined-client (:kind db) opts vertx))]
-          (reset! (:state db) {:status :open :pool pool :pipelined pipelined
-                               :vertx vertx :owns-vertx (nil? user-vertx)
-                               :caps (detect-capabilities db pool)})
-          pool))))))
+   (let [held (volatile! own-vertx)]
+     (try
+       (locking (:state db)
+         (let [st @(:state db)
+               opts (options db)]
+           (when-let [problem (missing-name (:kind db) opts)]
+             (throw (err/error :vireo/interface-error
+                               (str "Error, database must be initialized before creating a connection pool: "
+                                    problem "; call (vireo.core/init! db {…})")
+                               {:backend (:kind db)})))
+           (if (= :open (:status st))
+             (:pool st)
+             (let [user-vertx (:vertx opts)
+                   vertx (or user-vertx @held (vreset! held (vx/acquire!)))
+                   pool (backend/make-pool (:kind db) opts vertx)
+                   pipelined (when (:pipelining opts) (backend/make-pipelined-client (:kind db) opts vertx))]
+               (reset! (:state db) {:status :open :pool pool :pipelined pipelined
+                                    :vertx vertx :owns-vertx (nil? user-vertx)
+                                    :caps (detect-capabilities db pool)})
+               (when-not user-vertx (vreset! held nil))
+               pool))))
+       (finally
+         ;; not kept by an open pool: already open, a :vertx option, or a throw
+         (some-> ^io.vertx.core.Vertx @held vx/release!))))))
 
 (defn pool
   "Returns the database's pool, creating it on first use. After aio-close the
@@ -266,7 +276,7 @@
   read), read on a short-lived connection of `vertx`."
   [db ^Vertx vertx]
   (let [opts (options db)]
-    (-> (p/from-vertx (MySQLConnection/connect vertx (backend/mysql-connect-options (assoc opts :cache-prepared-statements false))))
+    (-> (p/do (p/from-vertx (MySQLConnection/connect vertx (backend/mysql-connect-options (assoc opts :cache-prepared-statements false)))))
         (p/then (fn [^SqlConnection c]
                   (-> (p/from-vertx (.execute (.query c "SELECT @@GLOBAL.max_prepared_stmt_count")))
                       (p/map (fn [^RowSet rs] (let [v (.getValue ^Row (.next (.iterator rs)) (int 0))] (long v))))
@@ -282,7 +292,7 @@
   (p/then
    (if (and (= :mysql (:kind db)) (= :new (:status @(:state db)))
             (:cache-prepared-statements (options db)) (not (:max-prepared-stmt-count (options db))))
-     (let [own (when-not (:vertx (options db)) (Vertx/vertx))]
+     (let [own (when-not (:vertx (options db)) (vx/acquire!))]
        (p/then (read-max-prepared-stmt-count db (or (:vertx (options db)) own))
                (fn [n]
                  (locking (:state db)
@@ -294,7 +304,8 @@
    (fn [_] (p/map (capabilities db) (constantly nil)))))
 
 (defn close
-  "Closes the pool, and the Vertx instance if Vireo created it. Idempotent.
+  "Closes the pool and releases the shared Vert.x it held (closed with its
+  last user; an application's own :vertx is never closed). Idempotent.
   Returns a future of nil."
   [db]
   (let [st (locking (:state db)
@@ -305,8 +316,10 @@
       (let [^Pool pool (:pool st)]
         (-> (p/from-vertx (.close pool))
             (p/then (fn [_] (when-let [^SqlClient c (:pipelined st)] (p/from-vertx (.close c)))))
-            (p/then (fn [_] (when (:owns-vertx st) (p/from-vertx (.close ^Vertx (:vertx st))))))
-            (p/then (constantly nil))))
+            ;; released exactly once per open, even when closing the pool failed
+            (p/handle (fn [_ e]
+                        (p/then (when (:owns-vertx st) (vx/release! (:vertx st)))
+                                (fn [_] (when e (throw e))))))))
       (p/resolved nil))))
 
 ;; ---------------------------------------------------------------- connections

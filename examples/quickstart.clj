@@ -30,5 +30,5 @@
     (try
       (run db)
       (finally
-        @(vireo/aio-close db)))   ; closes the pool and Vireo's Vert.x, so the JVM exits
+        @(vireo/aio-close db)))   ; closes the pool (the JVM would exit without it too)
     (shutdown-agents)))

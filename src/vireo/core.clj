@@ -81,7 +81,9 @@
     connection scope go through a pipelined client — up to :pipelining-limit
     (256) queries in flight per connection over :pipelining-max-size
     (default :max-size) connections of its own; MySQL/MariaDB too
-  - :vertx a Vert.x instance to use (Vireo then never closes it)
+  - :vertx your application's Vert.x instance to run on (Vireo never closes
+    it); without it the pool runs on the one Vert.x Vireo shares between its
+    databases (daemon threads: see `aio-close`)
   - :allow-sync (false) the database-wide sync permission
 
       (postgresql-database {:database \"app\" :max-size 16})"
@@ -145,8 +147,15 @@
   [db] (p/do (db/connect (ops/database-of db))))
 
 (defn aio-close
-  "Closes the pool, and the Vert.x instance if Vireo created it. Idempotent.
-  Queries fail with :vireo/pool-closed until `aio-connect`. Future of nil."
+  "Closes the pool. Idempotent. Queries fail with :vireo/pool-closed until
+  `aio-connect`. Future of nil.
+
+  Databases without a :vertx option share one Vert.x instance per JVM,
+  created when the first of their pools opens and closed when the last one
+  closes (a later one gets a fresh instance); its threads are daemon
+  threads, so forgetting aio-close never keeps the JVM from exiting, and a
+  shutdown hook closes what is still open at exit (waiting at most 5 s). A
+  :vertx given by the application is never closed."
   [db] (p/do (db/close (ops/database-of db))))
 
 (defn connected?

@@ -103,8 +103,11 @@ public abstract class Database {
   }
 
   /**
-   * Closes the pool, and the Vert.x instance if Vireo created it (idempotent).
-   * Queries then fail with {@link PoolClosedException} until {@link #aioConnect()}.
+   * Closes the pool (idempotent). Queries then fail with {@link PoolClosedException}
+   * until {@link #aioConnect()}. Databases share one Vert.x instance per JVM, closed
+   * with the last open pool; its threads are daemon threads, so a program that
+   * forgets this call still exits. A Vert.x given with
+   * {@link DatabaseOptions#vertx(io.vertx.core.Vertx)} is never closed.
    *
    * @return a future completing when closed
    */

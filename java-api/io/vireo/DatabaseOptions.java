@@ -159,7 +159,9 @@ public final class DatabaseOptions {
 
   /**
    * Runs the database on your application's Vert.x instance; Vireo then
-   * never closes it. Without it Vireo creates (and closes) its own.
+   * never closes it. Without it the database runs on the one Vert.x instance
+   * Vireo shares between its databases (daemon threads, closed with the last
+   * open pool and at JVM exit).
    *
    * @param vertx an {@code io.vertx.core.Vertx}
    * @return these options

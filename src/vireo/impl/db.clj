@@ -9,6 +9,7 @@
             [vireo.impl.errors :as err]
             [vireo.impl.protocols :as proto]
             [vireo.impl.types :as types]
+            [vireo.impl.vertx :as vx]
             [vireo.promise :as p]
             [vireo.sql :as sql])
   (:import (io.vertx.core Vertx Context Future Completable)
@@ -108,27 +109,36 @@
 (declare detect-capabilities)
 
 (defn- open!
+  "Opens the pool unless it is open; returns it. Without a :vertx option the
+  pool runs on the shared Vert.x (vireo.impl.vertx), held until `close`.
+  `own-vertx`: a shared instance the caller acquired for this pool (connect's
+  MySQL read), kept by the pool or else released here."
   ([db] (open! db nil))
   ([db own-vertx]
-  (locking (:state db)
-    (let [st @(:state db)
-          opts (options db)]
-      (when-let [problem (missing-name db opts)]
-        (throw (err/error :vireo/interface-error
-                          (str "Error, database must be initialized before creating a connection pool: "
-                               problem "; call (vireo.core/init! db {…})")
-                          {:backend (:kind db)})))
-      (if (= :open (:status st))
-        (do (when own-vertx (.close ^Vertx own-vertx))
-            (:pool st))
-        (let [user-vertx (:vertx opts)
-              vertx (or user-vertx own-vertx (Vertx/vertx))
-              pool (proto/-make-pool (:backend db) opts vertx)
-              pipelined (when (:pipelining opts) (proto/-make-pipelined-client (:backend db) opts vertx))]
-          (reset! (:state db) {:status :open :pool pool :pipelined pipelined
-                               :vertx vertx :owns-vertx (nil? user-vertx)
-                               :caps (detect-capabilities db pool)})
-          pool))))))
+   (let [held (volatile! own-vertx)]
+     (try
+       (locking (:state db)
+         (let [st @(:state db)
+               opts (options db)]
+           (when-let [problem (missing-name db opts)]
+             (throw (err/error :vireo/interface-error
+                               (str "Error, database must be initialized before creating a connection pool: "
+                                    problem "; call (vireo.core/init! db {…})")
+                               {:backend (:kind db)})))
+           (if (= :open (:status st))
+             (:pool st)
+             (let [user-vertx (:vertx opts)
+                   vertx (or user-vertx @held (vreset! held (vx/acquire!)))
+                   pool (proto/-make-pool (:backend db) opts vertx)
+                   pipelined (when (:pipelining opts) (proto/-make-pipelined-client (:backend db) opts vertx))]
+               (reset! (:state db) {:status :open :pool pool :pipelined pipelined
+                                    :vertx vertx :owns-vertx (nil? user-vertx)
+                                    :caps (detect-capabilities db pool)})
+               (when-not user-vertx (vreset! held nil))
+               pool))))
+       (finally
+         ;; not kept by an open pool: already open, a :vertx option, or a throw
+         (some-> ^io.vertx.core.Vertx @held vx/release!))))))
 
 (defn open-state
   "The state of an open database: {:status :open :pool Pool :pipelined
@@ -236,8 +246,8 @@
   [db]
   (p/then
    (if (= :new (:status @(:state db)))
-     (let [own (when-not (:vertx (options db)) (Vertx/vertx))]
-       (p/then (p/catch (proto/-prepare-options (:backend db) (options db) (or (:vertx (options db)) own))
+     (let [own (when-not (:vertx (options db)) (vx/acquire!))]
+       (p/then (p/catch (p/do (proto/-prepare-options (:backend db) (options db) (or (:vertx (options db)) own)))
                         (fn [_] (options db)))
                (fn [opts]
                  (locking (:state db)
@@ -249,7 +259,8 @@
    (fn [_] (p/map (capabilities db) (constantly nil)))))
 
 (defn close
-  "Closes the pool, and the Vertx instance if Vireo created it. Idempotent.
+  "Closes the pool and releases the shared Vert.x it held (closed with its
+  last user; an application's own :vertx is never closed). Idempotent.
   Returns a future of nil."
   [db]
   (let [st (locking (:state db)
@@ -260,8 +271,10 @@
       (let [^Pool pool (:pool st)]
         (-> (p/from-vertx (.close pool))
             (p/then (fn [_] (when-let [^SqlClient c (:pipelined st)] (p/from-vertx (.close c)))))
-            (p/then (fn [_] (when (:owns-vertx st) (p/from-vertx (.close ^Vertx (:vertx st))))))
-            (p/then (constantly nil))))
+            ;; released exactly once per open, even when closing the pool failed
+            (p/handle (fn [_ e]
+                        (p/then (when (:owns-vertx st) (vx/release! (:vertx st)))
+                                (fn [_] (when e (throw e))))))))
       (p/resolved nil))))
 
 ;; ---------------------------------------------------------------- connections

@@ -65,7 +65,7 @@ public final class Quickstart {
     try {
       run(db);
     } finally {
-      db.aioClose().join(); // closes the pool and Vireo's Vert.x, so the JVM exits
+      db.aioClose().join(); // closes the pool (the JVM would exit without it too)
     }
   }
 }

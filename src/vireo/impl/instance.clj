@@ -29,7 +29,9 @@
   "Future of the inserted instance (all fields, generated key filled in);
   sends pre-save/post-save with {:created true}."
   [m values opts]
-  (signals/wrap-save m values true #(ops/insert m values opts)))
+  (if (signals/save-receivers? m)
+    (signals/wrap-save m values true #(ops/insert m values opts))
+    (ops/insert m values opts)))
 
 (defn save
   "Future of the saved instance (see vireo.impl.ops/save); sends
@@ -37,8 +39,10 @@
   or {:force-insert true}). Bad keys fail before any signal."
   [m instance {:keys [force-insert] :as opts}]
   (p/do (ops/check-keys m instance "aio-save")
-        (signals/wrap-save m instance (boolean (or force-insert (nil? (ops/pk-values m instance))))
-                           #(ops/save m instance opts))))
+        (if (signals/save-receivers? m)
+          (signals/wrap-save m instance (boolean (or force-insert (nil? (ops/pk-values m instance))))
+                             #(ops/save m instance opts))
+          (ops/save m instance opts))))
 
 (defn get-or-create
   "Future of [instance created?]: the instance matching the equality map
@@ -70,4 +74,6 @@
   vireo.impl.relations/delete-instance for :recursive); sends
   pre-delete/post-delete for that instance only."
   [m instance opts]
-  (signals/wrap-delete m instance #(rel/delete-instance m instance opts)))
+  (if (signals/delete-receivers? m)
+    (signals/wrap-delete m instance #(rel/delete-instance m instance opts))
+    (rel/delete-instance m instance opts)))

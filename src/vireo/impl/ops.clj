@@ -81,6 +81,9 @@
 (defn- select-base [m]
   {:select (all-columns m) :from [(model/table-ident m)]})
 
+;; LIMIT 1's parameter
+(def ^:private one (Long/valueOf 1))
+
 ;; a template and the statement parameters bound for one call
 (deftype Bound [tpl ^java.util.List params])
 
@@ -141,9 +144,9 @@
           tpl (tpl/cached m dialect :get-pk
                       #(assoc (select-base m)
                               :where [:= (model/column-ident pk) (tpl/slot 0)]
-                              :limit [:inline 1]))]
-      ;; the one parameter is the key: no binder walk
-      (Bound. tpl (tpl/params-1 (model/encode-value m dialect (:key pk) filter))))))
+                              :limit (tpl/slot 1)))]
+      ;; the key and the limit, in that order: no binder walk
+      (Bound. tpl (tpl/params-2 (model/encode-value m dialect (:key pk) filter) one)))))
 
 (defn- describe-filter [filter] (pr-str filter))
 
@@ -210,15 +213,16 @@
 
 ;; ---------------------------------------------------------------- writes
 (defn- complete-instance
-  "All model fields in declaration order, with the given values."
-  [m values]
+  "All model fields in declaration order, with the given values (and the
+  generated key `id` under `id-key`, when id-key is given)."
+  [m values id-key id]
   (let [fs (:fields m)
         n (count fs)
         kvs (object-array (* 2 n))]
     (dotimes [i n]
       (let [k (:key (nth fs i))]
         (aset kvs (* 2 i) k)
-        (aset kvs (inc (* 2 i)) (get values k))))
+        (aset kvs (inc (* 2 i)) (if (and id-key (identical? k id-key)) id (get values k)))))
     (results/kvs->map kvs true)))
 
 (declare insert-with-caps)
@@ -231,48 +235,84 @@
   (p/do
     (check-keys m values "aio-create")
     (let [d (database-of m)]
-      (with-caps d (fn [caps] (insert-with-caps m d caps values opts))))))
+      (if-let [caps (db/capabilities-now d)]
+        (insert-with-caps m d caps values opts)
+        (p/then (db/capabilities d) (fn [caps] (insert-with-caps m d caps values opts)))))))
+
+(defn- given?
+  "True when an insert of `values` writes field f (an auto key only when it
+  has a value)."
+  [f values]
+  (let [k (:key f)]
+    (and (contains? values k) (not (and (:auto f) (nil? (get values k)))))))
+
+(defn- insert-template
+  "The template of an INSERT of the fields of `m` for which (given-at? i)
+  holds, with RETURNING of the key when `returning?`."
+  [m dialect given-at? returning?]
+  (let [cols (into [] (keep-indexed (fn [i f] (when (given-at? i) f))) (:fields m))]
+    (tpl/compile-template
+     dialect
+     (cond-> {:insert-into (model/table-ident m)}
+       (seq cols) (assoc :columns (mapv model/column-ident cols)
+                         :values [(vec (map-indexed (fn [i _] (tpl/slot i)) cols))])
+       (empty? cols) (assoc :values :default)
+       returning? (assoc :returning [(model/column-ident (:pk-field m))])))))
+
+(defn- given-fields
+  "The fields given as a bit set: a long when the model has fewer than 63
+  fields (the hot path: no allocation), else a BigInteger."
+  [fs values]
+  (let [nf (count fs)]
+    (if (< nf 63)
+      (loop [i 0 mask 0]
+        (if (< i nf) (recur (inc i) (if (given? (nth fs i) values) (bit-set mask i) mask)) mask))
+      (reduce (fn [^java.math.BigInteger b i] (if (given? (nth fs i) values) (.setBit b (int i)) b))
+              java.math.BigInteger/ZERO (range nf)))))
+
+(defn- given-at?
+  "(fn [i] field i is given) for a bit set from `given-fields`."
+  [mask]
+  (if (instance? Long mask)
+    (let [m (long mask)] (fn [i] (bit-test m i)))
+    (fn [i] (.testBit ^java.math.BigInteger mask (int i)))))
 
 (defn- insert-with-caps [m d caps values opts]
   (let [dialect (:dialect d)
         values (model/with-defaults m values)
         pk (:pk-field m)
         fs (:fields m)
-        ;; the columns given (an auto key only when it has a value) and their
-        ;; keys, in declaration order, in one pass over the field vector
-        ^objects col-arr (object-array (count fs))
-        ^objects key-arr (object-array (count fs))
-        n-cols (loop [i 0 j 0]
-                 (if (< i (count fs))
-                   (let [f (nth fs i) k (:key f)]
-                     (if (and (contains? values k) (not (and (:auto f) (nil? (get values k)))))
-                       (do (aset col-arr j f) (aset key-arr j k) (recur (inc i) (inc j)))
-                       (recur (inc i) j)))
-                   j))
-        cols (clojure.lang.LazilyPersistentVector/createOwning (java.util.Arrays/copyOf col-arr (int n-cols)))
+        nf (count fs)
         want-id? (and pk (nil? (get values (:key pk))))
         returning? (and want-id? (can-return? caps :insert))
-        tpl (tpl/cached m dialect [(if returning? :insert-returning :insert)
-                               (clojure.lang.LazilyPersistentVector/createOwning (java.util.Arrays/copyOf key-arr (int n-cols)))]
-                    (fn []
-                      (cond-> {:insert-into (model/table-ident m)}
-                        (seq cols) (assoc :columns (mapv model/column-ident cols)
-                                          :values [(vec (map-indexed (fn [i _] (tpl/slot i)) cols))])
-                        (empty? cols) (assoc :values :default)
-                        returning? (assoc :returning [(model/column-ident pk)]))))
-        args (let [n (count cols) out (object-array n)]
-               (dotimes [i n]
-                 (let [f (nth cols i)]
-                   (aset out i (model/encode-write-value m dialect (:key f) (get values (:key f))))))
+        mask (given-fields fs values)
+        ;; the template's key: the fields given and whether it returns the key
+        k (if (instance? Long mask)
+            (Long/valueOf (bit-or (bit-shift-left (long mask) 1) (if returning? 1 0)))
+            [returning? mask])
+        cache (model/dialect-cache m dialect)
+        tpl (or (.get cache k)
+                (let [t (insert-template m dialect (given-at? mask) returning?)]
+                  (or (.putIfAbsent cache k t) t)))
+        args (let [at? (if (instance? Long mask) nil (given-at? mask))
+                   lmask (if at? 0 (long mask))
+                   out (object-array (if at? (.bitCount ^java.math.BigInteger mask) (Long/bitCount lmask)))]
+               (loop [i 0 j 0]
+                 (when (< i nf)
+                   (if (if at? (at? i) (bit-test lmask i))
+                     (let [key (:key (nth fs i))]
+                       (aset out j (model/encode-write-value m dialect key (get values key)))
+                       (recur (inc i) (inc j)))
+                     (recur (inc i) j))))
                (java.util.Arrays/asList out))]
-    (ctx/execute d (:sql tpl) (tpl/bind (:binder tpl) args) opts
+    (ctx/execute d (:sql tpl) (tpl/bind-template tpl args) opts
                  (fn [^RowSet rs]
                    (let [id (when want-id?
                               (let [decode (:decode (get (model/codecs m dialect) (:key pk)))]
                                 (decode (if returning?
                                           (let [it (.iterator rs)] (when (.hasNext it) (.getValue ^Row (.next it) (int 0))))
                                           (db/last-insert-id d rs)))))]
-                     (model/loaded (complete-instance m (cond-> values want-id? (assoc (:key pk) id))))))
+                     (model/loaded-fresh (complete-instance m values (when want-id? (:key pk)) id))))
                  (model/info m))))
 
 (defn pk-values

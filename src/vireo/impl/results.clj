@@ -192,6 +192,19 @@
     (when (.hasNext it)
       (build (.next it)))))
 
+(def ^:private ^ConcurrentHashMap label-builders
+  "Column-label list -> its :rows builder (bounded)."
+  (ConcurrentHashMap.))
+
+(defn- label-builder
+  "The :rows builder of these column labels, compiled once per label list."
+  [^List names]
+  (or (.get label-builders names)
+      (let [b (row-builder (label-plan names) :rows)]
+        (when (< (.size label-builders) 4096)
+          (.putIfAbsent label-builders (java.util.ArrayList. names) b))
+        b)))
+
 (defn row-maps
   "RowSet -> vector of maps keyed by the column labels (kebab-case keywords,
   values normalised); [] for a statement without a result (DDL)."
@@ -199,7 +212,7 @@
   (let [^List names (.columnsNames rs)]
     (if (nil? names)
       []
-      (rows rs (row-builder (label-plan names) :rows)))))
+      (rows rs (label-builder names)))))
 
 (defn model-builder
   "(fn [Row] instance) for rows holding `fields` of model `m` (all its

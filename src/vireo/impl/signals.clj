@@ -162,8 +162,20 @@
   "True when at least one receiver of signal s hears about an instance
   of `model` (a receiver without :sender, or with the model's :name)."
   [s model]
-  (boolean (some (fn [c] (let [snd (:sender c)] (or (nil? snd) (= snd (:name model)))))
-                 @(:receivers s))))
+  ;; no closure when nothing is connected: this runs on every save
+  (let [rs @(:receivers s)]
+    (boolean (and (seq rs)
+                  (some (fn [c] (let [snd (:sender c)] (or (nil? snd) (= snd (:name model))))) rs)))))
+
+(defn save-receivers?
+  "True when pre-save or post-save has a receiver for `model`."
+  [model]
+  (or (has-receivers? pre-save model) (has-receivers? post-save model)))
+
+(defn delete-receivers?
+  "True when pre-delete or post-delete has a receiver for `model`."
+  [model]
+  (or (has-receivers? pre-delete model) (has-receivers? post-delete model)))
 
 (defn send
   "Future of [[receiver result] …]: calls the receivers of s matching

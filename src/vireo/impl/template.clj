@@ -35,11 +35,14 @@
 
 (defn compile-template
   "Formats `query` (whose varying values are Slot markers) for `dialect`.
-  Returns {:sql s :binder b} (see the ns docstring)."
+  Returns {:sql s :binder b :identity? bool} (see the ns docstring);
+  :identity? when the parameters are exactly the call's arguments in order."
   [dialect query]
-  (let [[s & params] (sql/format query {:dialect dialect})]
+  (let [[s & params] (sql/format query {:dialect dialect})
+        binder (mapv (fn [p] (if (instance? Slot p) (.-i ^Slot p) [p])) params)]
     {:sql s
-     :binder (mapv (fn [p] (if (instance? Slot p) (.-i ^Slot p) [p])) params)}))
+     :binder binder
+     :identity? (= binder (vec (range (count binder))))}))
 
 (defn bind
   "Given a template's binder and the call's arguments (indexed), returns
@@ -52,10 +55,17 @@
         (aset out i (if (vector? b) (nth b 0) (nth args b)))))
     (Arrays/asList out)))
 
-(defn params-1
-  "The parameter list of a statement with the one parameter v."
-  ^List [v]
-  (let [a (object-array 1)] (aset a 0 v) (Arrays/asList a)))
+(defn bind-template
+  "The statement parameters of template `t` for the call's arguments `args`
+  (a java.util.List Vireo built): args itself when the template takes them
+  as they are."
+  ^List [t ^List args]
+  (if (:identity? t) args (bind (:binder t) args)))
+
+(defn params-2
+  "The parameter list of a statement with the parameters a and b."
+  ^List [a b]
+  (let [arr (object-array 2)] (aset arr 0 a) (aset arr 1 b) (Arrays/asList arr)))
 
 (defn cached
   "The template keyed `k` in model `m`'s cache for `dialect`, compiled from

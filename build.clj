@@ -72,7 +72,7 @@
   "The backends' drivers: the :drivers alias of deps.edn, as [lib version]."
   []
   (let [edn (clojure.edn/read-string (slurp "deps.edn"))]
-    (sort-by (comp str key) (for [[lib {v :mvn/version}] (get-in edn [:aliases :drivers :extra-deps])] [lib v]))))
+    (sort-by (comp str first) (for [[lib {v :mvn/version}] (get-in edn [:aliases :drivers :extra-deps])] [lib v]))))
 
 (defn- add-optional-drivers!
   "Adds every backend driver to the written pom as an <optional> dependency:

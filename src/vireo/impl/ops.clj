@@ -266,7 +266,7 @@
   (let [nf (count fs)]
     (if (< nf 63)
       (loop [i 0 mask 0]
-        (if (< i nf) (recur (inc i) (if (given? (nth fs i) values) (bit-set mask i) mask)) mask))
+        (if (< i nf) (recur (inc i) (if (given? (nth fs i) values) (bit-or mask (bit-shift-left 1 i)) mask)) mask))
       (reduce (fn [^java.math.BigInteger b i] (if (given? (nth fs i) values) (.setBit b (int i)) b))
               java.math.BigInteger/ZERO (range nf)))))
 
@@ -652,6 +652,39 @@
                            (vec out))))]
             (ctx/atomic d (select-keys opts [:connection]) (fn [tx] (both (assoc opts :connection tx))) false)))))))
 
+;; Model queries (select, compound, update, delete) are compiled once per
+;; shape and dialect, like query data (vireo.impl.template/cached-shape):
+;; the query with its values as slots — the models in it kept whole — is
+;; compiled to a template and a result decoder; a value compared with (or
+;; written to) a field is encoded by its codec when bound. A shape the
+;; compiler cannot take with slots is compiled per call.
+(def ^:private ^ConcurrentHashMap compiled-queries (ConcurrentHashMap.))
+
+(defn- compiled-cache ^ConcurrentHashMap [dialect]
+  (or (.get compiled-queries dialect)
+      (let [c (tpl/shape-cache)] (or (.putIfAbsent compiled-queries dialect c) c))))
+
+;; a template, and how the statement's result is decoded
+(deftype Compiled [tpl decode])
+
+(defn- run-compiled
+  "Runs model query `q` compiled by (compile q-or-shape) -> Compiled, from
+  the cache of its shape."
+  [d dialect q opts info compile]
+  (let [vals (java.util.ArrayList.)
+        c (tpl/cached-shape (compiled-cache dialect) q vals
+                            (fn [shape] (try (compile shape) (catch clojure.lang.ExceptionInfo _ ::direct))))
+        ;; compiled with the values themselves, the binder holds only constants
+        ^Compiled c (if (identical? c ::direct) (compile q) c)
+        t (.-tpl c)
+        params (tpl/bind (:binder t) vals)]
+    (ctx/execute d (:sql t) params opts (.-decode c) info)))
+
+(defn- compile-select-query [q dialect]
+  (let [c (q/compile-select q dialect {})]
+    (Compiled. (tpl/compile-template dialect (:query c))
+               (q/row-decoder c dialect (or (:vireo/as q) :instances)))))
+
 (defn- execute-model-query
   [q opts]
   (let [m (:vireo/model q)
@@ -661,9 +694,7 @@
         info (model/info m)]
     (case (:vireo/query q)
       (:select :compound)
-      (let [c (q/compile-select q dialect opts)
-            [s & params] (sql/format (:query c) {:dialect dialect})]
-        (ctx/execute d s params opts (q/row-decoder c dialect shape) info))
+      (run-compiled d dialect q opts info #(compile-select-query % dialect))
 
       :raw
       (ctx/execute d (:vireo/sql q) (:vireo/params q) opts (q/raw-decoder m dialect shape) info)
@@ -675,14 +706,11 @@
       (let [kind (:vireo/query q)
             ret-fields (returning-cols m q)
             q (cond-> q ret-fields (assoc :vireo/returning (mapv model/column-ident ret-fields)))
-            c (if (= :update kind) (q/compile-update q dialect) (q/compile-delete q dialect))
-            [s & params] (sql/format (:query c) {:dialect dialect})
-            run #(ctx/execute d s params opts
-                              (fn [^RowSet rs]
-                                (if ret-fields
-                                  ((q/instance-decoder m dialect ret-fields) rs)
-                                  (.rowCount rs)))
-                              info)]
+            compile (fn [q]
+                      (let [c (if (= :update kind) (q/compile-update q dialect) (q/compile-delete q dialect))]
+                        (Compiled. (tpl/compile-template dialect (:query c))
+                                   (if ret-fields (q/instance-decoder m dialect ret-fields) row-count))))
+            run #(run-compiled d dialect q opts info compile)]
         (if ret-fields
           (with-caps d (fn [caps] (if (can-return? caps kind) (run) (refuse-returning d caps kind))))
           (run))))))

@@ -20,6 +20,7 @@
             [vireo.impl.model :as model]
             [vireo.impl.registry :as registry]
             [vireo.impl.results :as results]
+            [vireo.impl.template :as tpl]
             [vireo.impl.types :as types]
             [vireo.sql :as sql])
   (:import (io.vertx.sqlclient RowSet)
@@ -207,6 +208,21 @@
     (sql/ident (:alias e) (:column f))))
 
 ;; ================================================================ expressions
+(defn- encode-for
+  "v encoded for field k of m (compared with it), or — v a template Slot (a
+  query compiled once per shape, vireo.impl.template) — the slot with that
+  encoding to apply when it is bound."
+  [m dialect k v]
+  (if (tpl/slot? v)
+    (tpl/encoded v (fn [x] (model/encode-value m dialect k x)))
+    (model/encode-value m dialect k v)))
+
+(defn- encode-write-for
+  "Like encode-for, for a value written to the field (INSERT/UPDATE)."
+  [m dialect k v]
+  (if (tpl/slot? v)
+    (tpl/encoded v (fn [x] (model/encode-write-value m dialect k x)))
+    (model/encode-write-value m dialect k v)))
 (declare compile-select)
 
 (def ^:private comparison-ops
@@ -242,7 +258,7 @@
                     (some #(when-let [[e f] (resolve-ref entries %)] [(:model e) f]) args))
             encode (fn [v]
                      (if-let [[m f] field]
-                       (model/encode-value m dialect (:key f) v)
+                       (encode-for m dialect (:key f) v)
                        v))]
         (into [op]
               (map (fn [a]
@@ -495,7 +511,7 @@
                                             [(model/column-ident f)
                                              (if (and (vector? v) (keyword? (first v)))
                                                (rewrite set-env dialect v)
-                                               (model/encode-write-value m dialect k v))])))
+                                               (encode-write-for m dialect k v))])))
                            (:vireo/set q))}
               (:where q) (assoc :where (rewrite env dialect (:where q)))
               (:vireo/returning q) (assoc :returning (:vireo/returning q)))}))

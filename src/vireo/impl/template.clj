@@ -33,13 +33,31 @@
 
 (defn slot "The marker of the call's argument i in a template query." [i] (Slot. i))
 
+(defn slot? "True for a Slot marker." [x] (instance? Slot x))
+
+;; a slot whose argument is encoded by `enc` when bound: a value compared
+;; with (or written to) a model's field, whose codec applies to the call's
+;; value (see vireo.impl.query)
+(deftype EncodedSlot [^long i enc]
+  Object
+  (toString [_] (str "#vireo/slot " i " (encoded)")))
+
+(defn encoded
+  "The marker of slot s's argument encoded by (enc value) when bound."
+  [^Slot s enc]
+  (EncodedSlot. (.-i s) enc))
+
 (defn compile-template
-  "Formats `query` (whose varying values are Slot markers) for `dialect`.
-  Returns {:sql s :binder b :identity? bool} (see the ns docstring);
-  :identity? when the parameters are exactly the call's arguments in order."
+  "Formats `query` (whose varying values are Slot or EncodedSlot markers)
+  for `dialect`. Returns {:sql s :binder b :identity? bool} (see the ns
+  docstring); :identity? when the parameters are exactly the call's
+  arguments in order."
   [dialect query]
   (let [[s & params] (sql/format query {:dialect dialect})
-        binder (mapv (fn [p] (if (instance? Slot p) (.-i ^Slot p) [p])) params)]
+        binder (mapv (fn [p] (cond (instance? Slot p) (.-i ^Slot p)
+                                   (instance? EncodedSlot p) p
+                                   :else [p]))
+                     params)]
     {:sql s
      :binder binder
      :identity? (= binder (vec (range (count binder))))}))
@@ -52,7 +70,9 @@
         out (object-array n)]
     (dotimes [i n]
       (let [b (nth binder i)]
-        (aset out i (if (vector? b) (nth b 0) (nth args b)))))
+        (aset out i (cond (vector? b) (nth b 0)
+                          (instance? EncodedSlot b) (let [^EncodedSlot e b] ((.-enc e) (nth args (.-i e))))
+                          :else (nth args b)))))
     (Arrays/asList out)))
 
 (defn bind-template
@@ -85,10 +105,12 @@
   (not (or (nil? x) (keyword? x) (boolean? x) (coll? x) (sql/ident? x) (symbol? x))))
 
 (defn- walk
-  "Returns x with its values replaced by slots (values appended to `vals`)."
+  "Returns x with its values replaced by slots (values appended to `vals`).
+  A model (in a model query) is kept whole."
   [x ^ArrayList vals]
   (cond
     (value? x) (do (.add vals x) (Slot. (dec (.size vals))))
+    (model/model? x) x
     ;; arrays, not transients: this runs on every aio-execute of query data
     (map? x) (let [kvs (object-array (* 2 (count x)))]
                (reduce-kv (fn [^long i k v]
@@ -135,6 +157,7 @@
   ^long [x ^ArrayList vals]
   (cond
     (value? x) (do (.add vals x) 0x5107)
+    (model/model? x) (mix 0x6d6f64 (hash (:name x)))
     (map? x) (let [acc (HashKV. 0x6d6170 vals)]
                (reduce-kv acc acc x)
                (.hashCode acc))
@@ -153,6 +176,7 @@
   (cond
     (instance? Slot s) (value? x)
     (value? x) false
+    (model/model? x) (or (identical? x s) (= x s))
     (map? x) (and (map? s) (== (count x) (count s))
                   (reduce-kv (fn [_ k v]
                                (let [sv (.valAt ^clojure.lang.ILookup s k ::none)]
@@ -195,12 +219,13 @@
            (contains? query :delete-from) (contains? query :select-distinct) (contains? query :union)
            (contains? query :union-all) (contains? query :intersect) (contains? query :except))))
 
-(defn- template-of
-  "The cached template (or ::direct) of `query`'s shape, `vals` filled with
-  its values; built and cached on a miss."
-  [query dialect ^ArrayList vals]
+(defn cached-shape
+  "The value cached for `query`'s shape in `cache` (a ConcurrentHashMap from
+  `shape-cache`), `vals` filled with the query's values; on a miss, (build
+  shape) with the query's shape (values as Slots, models whole) is cached and
+  returned."
+  [^ConcurrentHashMap cache query ^ArrayList vals build]
   (let [h (shape-hash query vals)
-        cache (cache-for dialect)
         k (Long/valueOf h)
         entries (.get cache k)
         hit (when entries
@@ -211,21 +236,25 @@
                       (if (same-shape? query (nth e 0)) (nth e 1) (recur (inc i))))))))]
     (or hit
         (let [shape (walk query (ArrayList.))
-              t (compile-shape shape dialect)]
+              v (build shape)]
           (when (< (.size cache) max-shapes)
-            (.put cache k (conj (or entries []) [shape t])))
-          t))))
+            (.put cache k (conj (or entries []) [shape v])))
+          v))))
+
+(defn shape-cache
+  "A new cache for `cached-shape`."
+  ^ConcurrentHashMap [] (ConcurrentHashMap.))
+
+(defn- template-of
+  "The cached template (or ::direct) of `query`'s shape, `vals` filled with
+  its values; built and cached on a miss."
+  [query dialect ^ArrayList vals]
+  (cached-shape (cache-for dialect) query vals #(compile-shape % dialect)))
 
 (defn params-of
   "The statement parameters of template `t` for the query values `vals`."
   ^List [t ^ArrayList vals]
-  (let [binder (:binder t)
-        n (count binder)
-        out (object-array n)]
-    (dotimes [i n]
-      (let [b (nth binder i)]
-        (aset out i (if (vector? b) (nth b 0) (.get vals (int b))))))
-    (Arrays/asList out)))
+  (bind (:binder t) vals))
 
 (deftype Formatted [^String sql ^List params])
 

@@ -177,6 +177,13 @@
   [^Statement st o]
   (.observe st o))
 
+(defn deliver!
+  "Completes statement `st` with its outcome (value, nil) or (nil, error):
+  observers first, then its continuation or future. For statements run by
+  their own target (streams)."
+  [^Statement st v e]
+  (.deliver st v e))
+
 (defn result "The Statement's future (nil for one with a continuation)." ^CompletableFuture [^Statement st] (.-result st))
 
 (defn send!

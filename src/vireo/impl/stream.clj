@@ -154,6 +154,7 @@
             db-error (fn [e] (err/map-error e sql params {:database (db/describe d)}))
             ;; the stream is one statement of the database's executor chain
             ;; (logged and counted once); this is what runs it
+            st-ref (volatile! nil)
             run (fn []
                   (-> (ctx/run-as-operation
                        d opts {:kind :stream :tx-if-none? (:cursor-needs-transaction (proto/-traits b)) :result result}
@@ -171,10 +172,12 @@
                                                          e (p/rejected e)
                                                          ce (p/rejected ce)
                                                          :else v)))))))))
-                      (p/handle (fn [v e] (if e (p/reject! result e) (p/resolve! result v))))))]
-        (proto/-execute! (ctx/chain d)
-                         (ex/statement d sql params nil nil (:connection opts) :stream
-                                       (reify proto/Executor (-execute! [_ _] (run)))
-                                       result)))
+                      ;; through the statement: its observers learn the outcome too
+                      (p/handle (fn [v e] (ex/deliver! @st-ref v e)))))
+            st (ex/statement d sql params nil nil (:connection opts) :stream
+                             (reify proto/Executor (-execute! [_ _] (run)))
+                             result)]
+        (vreset! st-ref st)
+        (proto/-execute! (ctx/chain d) st))
       (catch Throwable t (p/reject! result t)))
     result))

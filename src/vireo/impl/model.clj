@@ -490,6 +490,19 @@
                            (str "Model " (:name model) ", field " k ": " (ex-message e))
                            (assoc (ex-data e) :model (:name model) :field k))))))
 
+(defn field-encoder
+  "(fn [v] encoded) for field `k` of `model` on `dialect`: :encode (compared
+  with the field) or :write (stored in it), naming the field on error like
+  encode-value — looked up once, for plans that encode on every call."
+  [model dialect k which]
+  (let [enc (get (get (codecs model dialect) k) which)]
+    (fn [v]
+      (try (enc v)
+           (catch clojure.lang.ExceptionInfo e
+             (throw (err/error :vireo/data-error
+                               (str "Model " (:name model) ", field " k ": " (ex-message e))
+                               (assoc (ex-data e) :model (:name model) :field k))))))))
+
 (defn encode-value
   "Encodes `v`, compared with field `k` of `model` (a where clause), for
   `dialect`, naming the field on error."

@@ -156,24 +156,59 @@
                   "\nSQL: " sql "\nParams: " (pr-str (vec params)))
              {:model (:name m) :filter filter :sql sql :params (vec params)}))
 
+;; A get by primary key, the hottest read, compiled once per model and
+;; dialect: its SQL, the key's encoder, the row builder and the error info,
+;; found with one cache lookup per call.
+(deftype GetPkPlan [^String sql encode build info])
+
+(defn- get-pk-plan ^GetPkPlan [m dialect]
+  (let [cache (model/dialect-cache m dialect)]
+    (or (.get cache ::get-pk-plan)
+        (let [pk (:pk-field m)
+              t (tpl/cached m dialect :get-pk
+                            #(assoc (select-base m)
+                                    :where [:= (model/column-ident pk) (tpl/slot 0)]
+                                    :limit (tpl/slot 1)))
+              plan (GetPkPlan. (:sql t) (model/field-encoder m dialect (:key pk) :encode)
+                               (results/model-builder m dialect) (model/info m))]
+          (or (.putIfAbsent cache ::get-pk-plan plan) plan)))))
+
+(defn- by-pk?
+  "True when `filter` is a primary-key value (not a map, a where vector, a
+  composite key's vector or nil) of a model with a single-field key."
+  [m filter]
+  (and (some? filter) (not (map? filter)) (not (vector? filter)) (some? (:pk-field m))))
+
 (defn- run-get
   "One stage from the driver's result to the instance (or nil, or a
   does-not-exist failure when `required?`)."
   [m filter opts required?]
   (p/do
     (let [d (database-of m)
-          dialect (:dialect d)
-          ^Bound b (get-template m dialect filter)
-          sql (:sql (.-tpl b))
-          params (.-params b)
-          build (results/model-builder m dialect)]
-      (ctx/execute d sql params opts
-                   (fn [rs]
-                     (let [inst (results/first-row rs build)]
-                       (if (and required? (nil? inst))
-                         (throw (does-not-exist m filter sql params))
-                         inst)))
-                   (model/info m)))))
+          dialect (:dialect d)]
+      (if (by-pk? m filter)
+        (let [pl (get-pk-plan m dialect)
+              sql (.-sql pl)
+              params (tpl/params-2 ((.-encode pl) filter) one)
+              build (.-build pl)]
+          (ctx/execute d sql params opts
+                       (fn [rs]
+                         (let [inst (results/first-row rs build)]
+                           (if (and required? (nil? inst))
+                             (throw (does-not-exist m filter sql params))
+                             inst)))
+                       (.-info pl)))
+        (let [^Bound b (get-template m dialect filter)
+              sql (:sql (.-tpl b))
+              params (.-params b)
+              build (results/model-builder m dialect)]
+          (ctx/execute d sql params opts
+                       (fn [rs]
+                         (let [inst (results/first-row rs build)]
+                           (if (and required? (nil? inst))
+                             (throw (does-not-exist m filter sql params))
+                             inst)))
+                       (model/info m)))))))
 
 (defn get-or-none
   "Future of the first instance of `m` matching `filter`, or nil."
@@ -251,13 +286,16 @@
   holds, with RETURNING of the key when `returning?`."
   [m dialect given-at? returning?]
   (let [cols (into [] (keep-indexed (fn [i f] (when (given-at? i) f))) (:fields m))]
-    (tpl/compile-template
-     dialect
-     (cond-> {:insert-into (model/table-ident m)}
-       (seq cols) (assoc :columns (mapv model/column-ident cols)
-                         :values [(vec (map-indexed (fn [i _] (tpl/slot i)) cols))])
-       (empty? cols) (assoc :values :default)
-       returning? (assoc :returning [(model/column-ident (:pk-field m))])))))
+    (assoc (tpl/compile-template
+            dialect
+            (cond-> {:insert-into (model/table-ident m)}
+              (seq cols) (assoc :columns (mapv model/column-ident cols)
+                                :values [(vec (map-indexed (fn [i _] (tpl/slot i)) cols))])
+              (empty? cols) (assoc :values :default)
+              returning? (assoc :returning [(model/column-ident (:pk-field m))])))
+           ;; per column: its key and its write encoder, looked up once
+           :keys (object-array (map :key cols))
+           :encoders (object-array (map #(model/field-encoder m dialect (:key %) :write) cols)))))
 
 (defn- given-fields
   "The fields given as a bit set: a long when the model has fewer than 63
@@ -294,16 +332,12 @@
         tpl (or (.get cache k)
                 (let [t (insert-template m dialect (given-at? mask) returning?)]
                   (or (.putIfAbsent cache k t) t)))
-        args (let [at? (if (instance? Long mask) nil (given-at? mask))
-                   lmask (if at? 0 (long mask))
-                   out (object-array (if at? (.bitCount ^java.math.BigInteger mask) (Long/bitCount lmask)))]
-               (loop [i 0 j 0]
-                 (when (< i nf)
-                   (if (if at? (at? i) (bit-test lmask i))
-                     (let [key (:key (nth fs i))]
-                       (aset out j (model/encode-write-value m dialect key (get values key)))
-                       (recur (inc i) (inc j)))
-                     (recur (inc i) j))))
+        args (let [^objects ks (:keys tpl)
+                   ^objects encs (:encoders tpl)
+                   n (alength ks)
+                   out (object-array n)]
+               (dotimes [j n]
+                 (aset out j ((aget encs j) (get values (aget ks j)))))
                (java.util.Arrays/asList out))]
     (ctx/execute d (:sql tpl) (tpl/bind-template tpl args) opts
                  (fn [^RowSet rs]

@@ -174,13 +174,17 @@
 ;; handle, the task's innermost level, a test case's override), else the
 ;; database's executor for statements outside any scope: the pool, or the
 ;; pipelined client for reads with :pipelining.
-(deftype Router [d pool-ex ^:volatile-mutable pipelined]
+(deftype Router [d ^:volatile-mutable pipelined]
   proto/Executor
   (-execute! [_ st]
     (let [^vireo.impl.executor.Statement st st]
       (try
-        (let [target (or (.-target st)
-                         (current d (let [h (.-handle st)] (when h {:connection h}))))]
+        (let [h (.-handle st)
+              target (or (.-target st)
+                         (if h
+                           (current d {:connection h})
+                           ;; what `current` does without a handle, inline: the hot path
+                           (or (get *contexts* d) @(:override d))))]
           (if target
             (proto/-execute! target st)
             (let [s (db/open-state d)]
@@ -192,12 +196,13 @@
                                        (set! pipelined [client e])
                                        e))
                                    st))
-                (proto/-execute! pool-ex st)))))
+                ;; the pool executor's work, with the state already read
+                (ex/send! st (:pool s) nil true)))))
         (catch Throwable t (ex/fail! st t))))))
 
 (defn- build-chain [d]
   (reduce (fn [next wrap] (wrap next))
-          (Router. d (ex/pool-executor d) nil)
+          (Router. d nil)
           (concat @(:decorators d) [ex/counting ex/logging])))
 
 (defn chain

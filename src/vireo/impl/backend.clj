@@ -24,6 +24,7 @@
   (:require [clojure.string :as str]
             [vireo.impl.errors :as err]
             [vireo.impl.protocols :as proto]
+            [vireo.impl.types :as types]
             [vireo.promise :as p]
             [vireo.sql :as sql])
   (:import (io.vertx.sqlclient Cursor PoolOptions Pool PreparedStatement Row RowSet SqlConnection
@@ -231,6 +232,32 @@
     (when (pos? n) (.setPreparedStatementCacheMaxSize o (int n))))
   (doseq [[k v] properties] (.addProperty o (name k) (str v)))
   o)
+
+(defn build-client
+  "The pool (or pipelining client) `builder` — PgBuilder/pool, MySQLBuilder/client
+  … — gives with these PoolOptions and SqlConnectOptions on `vertx`."
+  [^io.vertx.sqlclient.ClientBuilder builder pool-opts ^SqlConnectOptions connect-opts vertx]
+  (-> builder
+      (.with ^PoolOptions pool-opts)
+      (.connectingTo connect-opts)
+      (.using ^io.vertx.core.Vertx vertx)
+      (.build)))
+
+(defn pipelining-pool-options
+  "The PoolOptions of a pipelining client: :pipelining-max-size connections
+  (default :max-size)."
+  ^PoolOptions [opts]
+  (pool-options (assoc opts :max-size (or (:pipelining-max-size opts) (:max-size opts)))))
+
+(defn install
+  "What a backend namespace's `backend` fn does: registers the backend's
+  codec profile (its :codecs trait) and its driver's error mapping, and
+  returns the Backend."
+  [b error-info]
+  (let [{:keys [kind dialect codecs]} (proto/-traits b)]
+    (types/register-profile! dialect codecs)
+    (err/register-driver-errors! kind error-info)
+    b))
 
 (defn server-description
   "user@host:port/db of server options (no password), for messages."

@@ -156,6 +156,16 @@
                   "\nSQL: " sql "\nParams: " (pr-str (vec params)))
              {:model (:name m) :filter filter :sql sql :params (vec params)}))
 
+(defn- get-decoder
+  "RowSet -> the first row as an instance, or nil — or, when `required?`, a
+  :vireo/does-not-exist naming the model, filter, SQL and parameters."
+  [m filter sql params build required?]
+  (fn [rs]
+    (let [inst (results/first-row rs build)]
+      (if (and required? (nil? inst))
+        (throw (does-not-exist m filter sql params))
+        inst))))
+
 ;; A get by primary key, the hottest read, compiled once per model and
 ;; dialect: its SQL, the key's encoder, the row builder and the error info,
 ;; found with one cache lookup per call.
@@ -189,25 +199,13 @@
       (if (by-pk? m filter)
         (let [pl (get-pk-plan m dialect)
               sql (.-sql pl)
-              params (tpl/params-2 ((.-encode pl) filter) one)
-              build (.-build pl)]
-          (ctx/execute d sql params opts
-                       (fn [rs]
-                         (let [inst (results/first-row rs build)]
-                           (if (and required? (nil? inst))
-                             (throw (does-not-exist m filter sql params))
-                             inst)))
-                       (.-info pl)))
+              params (tpl/params-2 ((.-encode pl) filter) one)]
+          (ctx/execute d sql params opts (get-decoder m filter sql params (.-build pl) required?) (.-info pl)))
         (let [^Bound b (get-template m dialect filter)
               sql (:sql (.-tpl b))
-              params (.-params b)
-              build (results/model-builder m dialect)]
+              params (.-params b)]
           (ctx/execute d sql params opts
-                       (fn [rs]
-                         (let [inst (results/first-row rs build)]
-                           (if (and required? (nil? inst))
-                             (throw (does-not-exist m filter sql params))
-                             inst)))
+                       (get-decoder m filter sql params (results/model-builder m dialect) required?)
                        (model/info m)))))))
 
 (defn get-or-none

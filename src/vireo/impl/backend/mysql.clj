@@ -6,11 +6,10 @@
             [vireo.impl.backend :as backend]
             [vireo.impl.errors :as err]
             [vireo.impl.protocols :as proto]
-            [vireo.impl.types :as types]
             [vireo.promise :as p])
   (:import (io.vertx.core Vertx)
            (io.vertx.mysqlclient MySQLBuilder MySQLClient MySQLConnectOptions MySQLConnection MySQLException)
-           (io.vertx.sqlclient Row RowSet SqlConnectOptions SqlConnection)))
+           (io.vertx.sqlclient Row RowSet SqlConnection)))
 
 (set! *warn-on-reflection* true)
 
@@ -132,17 +131,9 @@
                (fn [n] (cond-> opts n (assoc :max-prepared-stmt-count n))))
         (p/resolved opts)))
     (-make-pool [_ opts vertx]
-      (-> (MySQLBuilder/pool)
-          (.with (backend/pool-options opts))
-          (.connectingTo ^SqlConnectOptions (connect-options opts))
-          (.using ^Vertx vertx)
-          (.build)))
+      (backend/build-client (MySQLBuilder/pool) (backend/pool-options opts) (connect-options opts) vertx))
     (-make-pipelined-client [_ opts vertx]
-      (-> (MySQLBuilder/client)
-          (.with (backend/pool-options (assoc opts :max-size (or (:pipelining-max-size opts) (:max-size opts)))))
-          (.connectingTo ^SqlConnectOptions (connect-options opts))
-          (.using ^Vertx vertx)
-          (.build)))
+      (backend/build-client (MySQLBuilder/client) (backend/pipelining-pool-options opts) (connect-options opts) vertx))
     (-detect [_ pool _opts]
       (backend/first-row pool "SELECT VERSION(), @@auto_increment_increment"
                          (fn [^Row row]
@@ -166,6 +157,4 @@
 (defn backend
   "The MySQL/MariaDB Backend (registers its codecs and error mapping)."
   []
-  (types/register-profile! :mysql (:codecs traits))
-  (err/register-driver-errors! :mysql error-info)
-  the-backend)
+  (backend/install the-backend error-info))

@@ -5,11 +5,8 @@
   (:require [vireo.impl.backend :as backend]
             [vireo.impl.errors :as err]
             [vireo.impl.protocols :as proto]
-            [vireo.impl.types :as types]
             [vireo.promise :as p])
-  (:import (io.vertx.core Vertx)
-           (io.vertx.pgclient PgBuilder PgConnectOptions PgException)
-           (io.vertx.sqlclient SqlConnectOptions)))
+  (:import (io.vertx.pgclient PgBuilder PgConnectOptions PgException)))
 
 (set! *warn-on-reflection* true)
 
@@ -95,17 +92,9 @@
     (-statement-cache-size [_ opts] (cache-size opts))
     (-prepare-options [_ opts _vertx] (p/resolved opts))
     (-make-pool [_ opts vertx]
-      (-> (PgBuilder/pool)
-          (.with (backend/pool-options opts))
-          (.connectingTo ^SqlConnectOptions (connect-options opts))
-          (.using ^Vertx vertx)
-          (.build)))
+      (backend/build-client (PgBuilder/pool) (backend/pool-options opts) (connect-options opts) vertx))
     (-make-pipelined-client [_ opts vertx]
-      (-> (PgBuilder/client)
-          (.with (backend/pool-options (assoc opts :max-size (or (:pipelining-max-size opts) (:max-size opts)))))
-          (.connectingTo ^SqlConnectOptions (connect-options opts))
-          (.using ^Vertx vertx)
-          (.build)))
+      (backend/build-client (PgBuilder/client) (backend/pipelining-pool-options opts) (connect-options opts) vertx))
     ;; nothing to ask the server: every PostgreSQL Vireo supports has RETURNING
     (-detect [_ _pool _opts] (p/resolved (server-capabilities nil)))
     (-server-capabilities [_ version] (server-capabilities version))
@@ -124,6 +113,4 @@
 (defn backend
   "The PostgreSQL Backend (registers its codecs and error mapping)."
   []
-  (types/register-profile! :postgres (:codecs traits))
-  (err/register-driver-errors! :postgres error-info)
-  the-backend)
+  (backend/install the-backend error-info))

@@ -6,7 +6,6 @@
             [vireo.impl.backend :as backend]
             [vireo.impl.errors :as err]
             [vireo.impl.protocols :as proto]
-            [vireo.impl.types :as types]
             [vireo.promise :as p])
   (:import (io.vertx.core Vertx)
            (io.vertx.core.buffer Buffer)
@@ -264,6 +263,4 @@
 (defn backend
   "The SQLite Backend (registers its codecs and error mapping)."
   []
-  (types/register-profile! :sqlite (:codecs traits))
-  (err/register-driver-errors! :sqlite error-info)
-  the-backend)
+  (backend/install the-backend error-info))

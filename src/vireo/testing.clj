@@ -36,7 +36,7 @@
                 (let [root (ctx/new-root d conn)]
                   (-> (ctx/control root (first (ctx/begin-statements d {:read-only false})))
                       (p/then (fn [_]
-                                (reset! (:tx root) {:manual false :test-case true})
+                                (vreset! (:tx root) {:manual false :test-case true})
                                 (reset! (:override d) root)
                                 (p/do (binding [ctx/*contexts* (assoc ctx/*contexts* d root)] (f root)))))
                       (p/handle (fn [v e]

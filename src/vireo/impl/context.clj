@@ -33,10 +33,12 @@
   {})
 
 ;; kind    :connection (root), :transaction, :savepoint
-;; root    the root level (owns conn and the transaction flag)
+;; root    the root level (owns conn and the transaction flag); nil for a
+;;         root itself (see root-of)
 ;; tail    AtomicReference of the future the next operation waits for
-;; state   atom :open | :closed
-;; tx      (root only) atom: nil, or {:manual bool :read-only bool} while a transaction is open
+;; state   volatile :open | :closed
+;; tx      (shared by a root's levels) volatile: nil, or {:manual bool
+;;         :read-only bool} while a transaction is open
 ;; sp-seq  (root only) AtomicLong for savepoint names
 (declare execute-at)
 
@@ -61,14 +63,27 @@
        (try ~@body
             (finally (clojure.lang.Var/popThreadBindings)))))
 
+(def ^:private idle
+  "The completed future a new level's queue starts with (shared: a
+  completed future keeps no dependents)."
+  (p/resolved nil))
+
+(defn root-of
+  "The root level of `level` (itself for a root: its :root is nil, so a
+  root needs no copy of itself)."
+  [level]
+  (or (:root level) level))
+
+;; state and tx are volatiles: written by the one operation holding the
+;; level at a time, read by others
 (defn new-root [d conn]
-  (let [l (->Level d conn :connection nil nil (AtomicReference. (p/resolved nil)) (atom :open)
-                   (atom nil) (AtomicLong.) nil)]
-    (assoc l :root l)))
+  (->Level d conn :connection nil nil (AtomicReference. idle) (volatile! :open)
+           (volatile! nil) (AtomicLong.) nil))
 
 (defn- child [^Level parent kind savepoint]
-  (->Level (:db parent) (:conn parent) kind parent (:root parent) (AtomicReference. (p/resolved nil))
-           (atom :open) (:tx (:root parent)) (:sp-seq (:root parent)) savepoint))
+  (let [root (root-of parent)]
+    (->Level (:db parent) (:conn parent) kind parent root (AtomicReference. idle)
+             (volatile! :open) (:tx root) (:sp-seq root) savepoint)))
 
 (defn tx-open? [level] (some? @(:tx level)))
 
@@ -162,7 +177,7 @@
   "The block's body has completed: no new operation may start at this level
   (a late one fails instead of running outside the block)."
   [level]
-  (reset! (:state level) :closed))
+  (vreset! (:state level) :closed))
 
 ;; ---------------------------------------------------------------- the executor chain
 (deftype ^:private Direct [^SqlConnection conn]
@@ -274,7 +289,7 @@
                     release #(db/release d (:conn root))]
                 (if (tx-open? root)
                   (p/finally (p/handle (control root "ROLLBACK") (fn [_ _] nil))
-                             (fn [_ _] (reset! (:tx root) nil) (release)))
+                             (fn [_ _] (vreset! (:tx root) nil) (release)))
                   (release))))]
     (after-drain root end)))
 
@@ -357,7 +372,7 @@
   transaction open). On a `fresh` root (acquired for this block, reachable by
   nothing else yet) its queue is empty, so the block runs without queueing."
   [level opts f ^CompletableFuture result fresh?]
-  (let [root (:root level)
+  (let [root (root-of level)
         d (:db level)
         tx-info {:manual false :read-only (boolean (:read-only opts))}
         after (end-statements d opts)]
@@ -372,7 +387,7 @@
                                         (ex-info (ex-message e) (assoc (ex-data e) ::fresh-begin-failed true) (ex-cause e))
                                         e))))
                (fn [_]
-                 (reset! (:tx root) tx-info)
+                 (vreset! (:tx root) tx-info)
                  (let [tx (child level :transaction nil)
                        body (p/do (with-level (:db level) tx (f tx)))]
                    (-> body
@@ -398,7 +413,7 @@
                                                     (p/handle (control level "ROLLBACK") (fn [_ _] (p/rejected ce)))
                                                     :else (p/rejected ce)))))))))
                        (p/handle (fn [v e]
-                                   (reset! (:tx root) nil)
+                                   (vreset! (:tx root) nil)
                                    (if (empty? after)
                                      (if e (p/rejected e) v)
                                      (p/handle (run-all level after)
@@ -410,7 +425,7 @@
   "SAVEPOINT … RELEASE around (f sp) as one operation of `level` (inside a
   transaction)."
   [level f ^CompletableFuture result]
-  (let [root (:root level)
+  (let [root (root-of level)
         sp-name (str "vireo_sp_" (.incrementAndGet ^AtomicLong (:sp-seq root)))]
     (run-at level
             (fn [_]
@@ -456,6 +471,8 @@
 (definterface ITxRun
   (^void start [])
   (^void step [v e])
+  (^void guarded [v e])
+  (^void crashed [t])
   (^void control [sql])
   (^void runBody [])
   (^void done []))
@@ -511,7 +528,7 @@
     (proto/-execute! (chain d) (ex/statement-k d sql [] no-value nil nil :control (Direct. conn) this)))
   (runBody [this]
     (set! phase BODY)
-    (reset! (:tx root) tx-info)
+    (vreset! (:tx root) tx-info)
     (set! tx (child root :transaction nil))
     (ConveyingFuture/listen ^CompletionStage (run-body frame d tx f) this))
   (step [this v e]
@@ -557,7 +574,7 @@
       6 (do (set! phase END) (set! si -1) (.step this nil nil))
       7 (do (when (>= si 0)
               (when (and e (nil? error)) (set! error e)))
-            (when (< si 0) (reset! (:tx root) nil))
+            (when (< si 0) (vreset! (:tx root) nil))
             (if (< (inc si) (count end-stmts))
               (do (set! si (inc si)) (.control this (nth end-stmts si)))
               (do (set! phase RELEASE) (.step this nil nil))))
@@ -576,10 +593,27 @@
         (and begin-died (not retried-begin)) (do (set! retried-begin true) (set! left 0) (.start this))
         :else (.completeExceptionally result e))))
 
+  (guarded [this v e]
+    (try (.step this v e)
+         (catch Throwable t (.crashed this t))))
+  (crashed [this t]
+    ;; a bug in a step must not strand the caller or the connection: fail
+    ;; the transaction, roll back whatever may be open, give the connection back
+    (set! error (with-suppressed error t))
+    (cond
+      (nil? conn) (.done this)
+      (and (< phase RELEASE) (not= phase ROLLBACK-AFTER-COMMIT))
+      (do (set! phase ROLLBACK-AFTER-COMMIT)
+                            (try (.control this "ROLLBACK")
+                                 (catch Throwable t2 (set! error (with-suppressed error t2))
+                                   (set! phase RELEASE) (.guarded this nil nil))))
+      (< phase RELEASE) (do (set! phase RELEASE) (.guarded this nil nil))
+      :else (.completeExceptionally result error)))
+
   java.util.function.BiConsumer
-  (accept [this v e] (.step this v (when e (p/unwrap e))))
+  (accept [this v e] (.guarded this v (when e (p/unwrap e))))
   Completable
-  (complete [this v e] (.step this v e)))
+  (complete [this v e] (.guarded this v e)))
 
 (defn- fresh-transaction
   "aio-atomic on a connection of its own (no scope open for the task): the
@@ -665,7 +699,7 @@
               (fn [_]
                 (if (and result (.isDone result))
                   (p/rejected (java.util.concurrent.CancellationException. "cancelled before it started"))
-                  (let [root (:root level)
+                  (let [root (root-of level)
                         own-tx? (and tx-if-none? (not (tx-open? level)))
                         body (fn []
                                (let [inner (child level kind nil)
@@ -677,13 +711,13 @@
                       (body)
                       (-> (run-all level (begin-statements d {}))
                           (p/then (fn [_]
-                                    (reset! (:tx root) {:manual false :read-only false})
+                                    (vreset! (:tx root) {:manual false :read-only false})
                                     (p/handle (body)
                                               (fn [v e]
                                                 (if e
                                                   (rollback-then-fail level "ROLLBACK" e)
                                                   (p/map (control level "COMMIT") (constantly v)))))))
-                          (p/finally (fn [_ _] (reset! (:tx root) nil))))))))))))
+                          (p/finally (fn [_ _] (vreset! (:tx root) nil))))))))))))
 
 ;; ---------------------------------------------------------------- manual control
 (defrecord ManualTx [level savepoint db])
@@ -701,7 +735,7 @@
   [d opts]
   (p/do
     (let [level (scope-level d opts "aio-begin")
-          root (:root level)]
+          root (root-of level)]
       (check-tx-opts opts false)
       (when (:test-case (some-> (:tx level) deref))
         (throw (err/error :vireo/operational-error
@@ -712,7 +746,7 @@
       (run-at level (fn [_]
                       (p/map (run-all level (begin-statements d opts))
                              (fn [_]
-                               (reset! (:tx root) {:manual true :read-only (boolean (:read-only opts))})
+                               (vreset! (:tx root) {:manual true :read-only (boolean (:read-only opts))})
                                (->ManualTx level nil d))))))))
 
 (defn savepoint
@@ -721,7 +755,7 @@
   [d opts]
   (p/do
     (let [level (scope-level d opts "aio-savepoint")
-          root (:root level)]
+          root (root-of level)]
       (when-not (tx-open? level)
         (throw (err/error :vireo/operational-error
                           "aio-savepoint needs an open transaction (aio-begin or aio-atomic)" {})))
@@ -734,7 +768,7 @@
     (when-not (instance? ManualTx h)
       (throw (err/error :vireo/interface-error (str "not a handle from aio-begin/aio-savepoint: " (pr-str h)) {})))
     (let [level (:level h)
-          root (:root level)
+          root (root-of level)
           sp (:savepoint h)]
       (run-at level
               (fn [_]
@@ -742,7 +776,7 @@
                   (control level (str (if commit? "RELEASE SAVEPOINT " "ROLLBACK TO SAVEPOINT ") sp))
                   (let [read-only (:read-only @(:tx root))]
                     (-> (control level (if commit? "COMMIT" "ROLLBACK"))
-                        (p/finally (fn [_ _] (reset! (:tx root) nil)))
+                        (p/finally (fn [_ _] (vreset! (:tx root) nil)))
                         (p/then (fn [_] (run-all level (end-statements (:db level) {:read-only read-only}))))))))))))
 
 (defn commit [h] (manual-end h true))

@@ -107,3 +107,21 @@
           (is (= [0 0 0 0] (#'cost/proc-counters [d])) "a thread that exited is skipped")
           (let [others (#'cost/proc-counters (conj (vec (.listFiles task-dir)) d))]
             (is (and (vector? others) (= 4 (count others))) "the other threads are still summed")))))))
+
+(deftest model-system-results-test
+  ;; vireo-model's W4/W5 are model queries: what they yield is what a user
+  ;; of (update …)/(select …) gets, so the measured path is the real one
+  (with-postgres "model-system-results-test"
+    (fn []
+      (pg/seed! url)
+      (let [inst (systems/open "vireo-model" {:url url :pool-size 2})
+            op (fn [wl n] (.get (.toCompletableFuture ^java.util.concurrent.CompletionStage ((get-in inst [:ops wl]) 0 n))
+                                30 java.util.concurrent.TimeUnit/SECONDS))]
+        (try
+          (is (= 1 (op "W4" 3)) "W4 updates one row")
+          (let [page (op "W5" 0)
+                ids (map :id page)]
+            (is (= 50 (count page)) "W5 yields a page of 50")
+            (is (every? #(= #{:id :key :text} (set (keys %))) page) "as instances of PageBlock")
+            (is (= ids (range (first ids) (+ (first ids) 50))) "consecutive ids, ordered by id"))
+          (finally ((:close inst))))))))

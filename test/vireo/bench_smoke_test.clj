@@ -6,14 +6,19 @@
   written. Never asserts anything about timings: benchmarks are not tests.
 
   Not per-backend (the harness is PostgreSQL only). Skipped, with a printed
-  reason, when PostgreSQL is unreachable, unless CI=true."
+  reason, when PostgreSQL is unreachable, unless CI=true (except the test of
+  vireo.bench.cost's /proc reading, which needs no database)."
   (:require [clojure.java.io :as io]
             [clojure.test :refer [deftest is testing]]
             [vireo.bench.cost :as cost]
             [vireo.bench.main :as bench]
             [vireo.bench.pg :as pg]
             [vireo.bench.systems :as systems]
-            [vireo.bench.workloads :as w]))
+            [vireo.bench.workloads :as w]
+            [vireo.test-support :as ts])
+  (:import (java.io File)
+           (java.nio.file Files)
+           (java.util.concurrent CountDownLatch)))
 
 (set! *warn-on-reflection* true)
 
@@ -72,3 +77,51 @@
                 (when (.isDirectory (io/file "/proc/self/task"))
                   (is (not (neg? (:user-us row))) "CPU read from /proc"))))
             (finally ((:close inst)))))))))
+
+(deftest cost-skips-exited-threads-test
+  ;; vireo.bench.cost lists /proc/self/task, then reads each thread's files:
+  ;; a thread exiting in between must be skipped, not fail the measurement
+  (let [task-dir (File. "/proc/self/task")]
+    (if-not (.isDirectory task-dir)
+      (println "SKIP vireo.bench-smoke-test/cost-skips-exited-threads-test: no /proc/self/task (not Linux)")
+      (let [started (CountDownLatch. 1)
+            release (CountDownLatch. 1)
+            t (doto (Thread. ^Runnable (fn [] (.countDown started) (.await release)) "eventloop-gone")
+                (.start))
+            _ (.await started)
+            ;; (slurp fails on /proc files: FileInputStream.available is EINVAL there)
+            comm (fn [^File d] (try (.trim (String. (Files/readAllBytes (.toPath (File. d "comm")))))
+                                    (catch java.io.IOException _ nil)))
+            d (first (filter #(= "eventloop-gone" (comm %)) (.listFiles task-dir)))]
+        (is (some? d) "the thread's task directory is found by its name")
+        (try
+          (when d
+            ;; parked on the latch, it has switched out voluntarily at least once
+            (is (ts/wait-until #(pos? (nth (#'cost/proc-counters [d]) 2)) 10000)
+                "its counters are read while it runs"))
+          (finally
+            (.countDown release)
+            (.join t)))
+        (when d
+          (is (ts/wait-until #(not (.exists ^File d)) 10000) "the task directory vanishes once the thread exited")
+          (is (= [0 0 0 0] (#'cost/proc-counters [d])) "a thread that exited is skipped")
+          (let [others (#'cost/proc-counters (conj (vec (.listFiles task-dir)) d))]
+            (is (and (vector? others) (= 4 (count others))) "the other threads are still summed")))))))
+
+(deftest model-system-results-test
+  ;; vireo-model's W4/W5 are model queries: what they yield is what a user
+  ;; of (update …)/(select …) gets, so the measured path is the real one
+  (with-postgres "model-system-results-test"
+    (fn []
+      (pg/seed! url)
+      (let [inst (systems/open "vireo-model" {:url url :pool-size 2})
+            op (fn [wl n] (.get (.toCompletableFuture ^java.util.concurrent.CompletionStage ((get-in inst [:ops wl]) 0 n))
+                                30 java.util.concurrent.TimeUnit/SECONDS))]
+        (try
+          (is (= 1 (op "W4" 3)) "W4 updates one row")
+          (let [page (op "W5" 0)
+                ids (map :id page)]
+            (is (= 50 (count page)) "W5 yields a page of 50")
+            (is (every? #(= #{:id :key :text} (set (keys %))) page) "as instances of PageBlock")
+            (is (= ids (range (first ids) (+ (first ids) 50))) "consecutive ids, ordered by id"))
+          (finally ((:close inst))))))))

@@ -17,7 +17,8 @@
   {"vireo" (Color. 31 119 180)
    "vertx-raw" (Color. 255 127 14)
    "jdbc-hikari" (Color. 44 160 44)
-   "vireo-java" (Color. 148 103 189)})
+   "vireo-java" (Color. 148 103 189)
+   "vireo-model" (Color. 23 190 207)})
 
 (def ^:private fallback-colors [(Color. 214 39 40) (Color. 140 86 75) (Color. 227 119 194) (Color. 127 127 127)])
 
@@ -77,7 +78,7 @@
         g (.createGraphics img)
         cell (into {} (map (fn [r] [[(:system r) (:workload r) (:concurrency r)] r])) summary)
         ;; the ratios under the bars are vireo / vertx-raw's: other pairs
-        ;; (vireo-java, vireo-pipelined) are in ratios.tsv and report.md
+        ;; (vireo-java, vireo-pipelined, vireo-model) are in ratios.tsv and report.md
         ratios (filter #(= "vireo / vertx-raw" (:pair % "vireo / vertx-raw")) ratios)
         ratio (into {} (map (fn [r] [[(:workload r) (:concurrency r)] r])) ratios)
         plot-w (- width left right)]

@@ -28,9 +28,9 @@
             [vireo.bench.pg :as pg]
             [vireo.bench.systems :as systems]
             [vireo.bench.workloads :as w])
-  (:import (java.io File)
+  (:import (java.io File IOException)
            (java.lang.management ManagementFactory)
-           (java.nio.file Files)))
+           (java.nio.file Files NoSuchFileException)))
 
 (set! *warn-on-reflection* true)
 
@@ -45,24 +45,40 @@
   (let [tm ^com.sun.management.ThreadMXBean (ManagementFactory/getThreadMXBean)]
     (reduce + 0 (map #(max 0 (.getThreadAllocatedBytes tm (.getId ^Thread %))) (event-loop-threads)))))
 
+(defn- thread-counters
+  "[utime stime voluntary involuntary] of the thread whose /proc/self/task
+  directory is `d` when it is an event-loop thread, [0 0 0 0] when it is
+  another thread, nil when the thread exited while being read (its files
+  vanish between listing the directory and reading them)."
+  [^File d]
+  (try
+    (let [comm (str/trim (slurp-proc (File. d "comm")))]
+      (if (str/includes? comm "eventloo")          ; comm is cut to 15 characters
+        (let [stat (slurp-proc (File. d "stat"))
+              fields (str/split (subs stat (+ 2 (str/last-index-of stat ")"))) #" ")
+              status (slurp-proc (File. d "status"))
+              switches (fn [re] (parse-long (second (re-find re status))))]
+          [(parse-long (nth fields 11)) (parse-long (nth fields 12))
+           (switches #"(?m)^voluntary_ctxt_switches:\s+(\d+)")
+           (switches #"(?m)^nonvoluntary_ctxt_switches:\s+(\d+)")])
+        [0 0 0 0]))
+    (catch NoSuchFileException _ nil)
+    ;; a task directory that vanished can also read as ESRCH ("No such process")
+    (catch IOException e
+      (when (.exists d) (throw e)))))
+
 (defn- proc-counters
   "[utime-jiffies stime-jiffies voluntary involuntary] summed over this
-  process's event-loop threads (Linux), or nil."
-  []
-  (let [dir (File. "/proc/self/task")]
-    (when (.isDirectory dir)
-      (reduce (fn [acc ^File d]
-                (let [comm (str/trim (slurp-proc (File. d "comm")))]
-                  (if (str/includes? comm "eventloo")          ; comm is cut to 15 characters
-                    (let [stat (slurp-proc (File. d "stat"))
-                          fields (str/split (subs stat (+ 2 (str/last-index-of stat ")"))) #" ")
-                          status (slurp-proc (File. d "status"))
-                          switches (fn [re] (parse-long (second (re-find re status))))]
-                      (mapv + acc [(parse-long (nth fields 11)) (parse-long (nth fields 12))
-                                   (switches #"(?m)^voluntary_ctxt_switches:\s+(\d+)")
-                                   (switches #"(?m)^nonvoluntary_ctxt_switches:\s+(\d+)")]))
-                    acc)))
-              [0 0 0 0] (.listFiles dir)))))
+  process's event-loop threads (Linux), or nil; given task directories,
+  summed over those. Threads that exit between the listing of
+  /proc/self/task and the reading of their files are skipped."
+  ([]
+   (let [dir (File. "/proc/self/task")]
+     (when (.isDirectory dir)
+       (proc-counters (.listFiles dir)))))
+  ([task-dirs]
+   (reduce (fn [acc d] (if-let [c (thread-counters d)] (mapv + acc c) acc))
+           [0 0 0 0] task-dirs)))
 
 (def ^:private jiffy-us 1e4) ; USER_HZ is 100 on Linux
 

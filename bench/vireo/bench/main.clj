@@ -49,7 +49,7 @@
    "\n"
    ["Usage: bin/clojure -M:bench -m vireo.bench.main [options]"
     ""
-    "  --systems LIST      comma-separated, default vireo,vertx-raw,jdbc-hikari"
+    (str "  --systems LIST      comma-separated, default " (str/join "," systems/default-systems))
     (str "                      (known: " (str/join ", " (keys systems/registry)) ")")
     "  --workloads LIST    default W1,W2,W3,W4,W5,W6 (also accepts 1,2 or w1,w2)"
     "  --concurrency LIST  closed-loop clients per cell, default 1,16,64"

@@ -1,8 +1,10 @@
 (ns vireo.bench.report
   "Results -> TSV files and stdout tables: one row per (system, workload,
-  concurrency, repeat); medians over repeats; the ratio table
-  vireo / vertx-raw (throughput and p99, median and min–max over repeats,
-  each ratio taken within one repeat, where the two systems ran back to back)."
+  concurrency, repeat); medians over repeats; the ratio table, one row pair
+  per pair of `ratio-systems` (vireo / vertx-raw, vireo-java, vireo-pipelined
+  and vireo-model / vertx-raw): throughput and p99, median and min–max over
+  repeats, each ratio taken within one repeat, where the two systems ran back
+  to back."
   (:require [clojure.java.io :as io]
             [clojure.string :as str]))
 
@@ -10,7 +12,8 @@
 
 (def ratio-systems
   "[numerator denominator] pairs of the ratio table."
-  [["vireo" "vertx-raw"] ["vireo-java" "vertx-raw"] ["vireo-pipelined" "vertx-raw"]])
+  [["vireo" "vertx-raw"] ["vireo-java" "vertx-raw"] ["vireo-pipelined" "vertx-raw"]
+   ["vireo-model" "vertx-raw"]])
 
 (def target
   "The README's target, checked at concurrency 16 and 64 on medians."

@@ -15,9 +15,10 @@
   - :info            a map printed in the run's metadata
   - :close           (fn []) releasing pools and threads (the JVM must exit)
 
-  `vireo-java` runs the same calls through the Java facade (io.vireo), and
-  `vireo-pipelined` is vireo with opt-in pipelining; both have their own row
-  in the ratio table (vireo.bench.report/ratio-systems)."
+  `vireo-java` runs the same calls through the Java facade (io.vireo),
+  `vireo-pipelined` is vireo with opt-in pipelining, and `vireo-model` is
+  vireo with W4 and W5 as model queries instead of plain query data; each
+  has its own rows in the ratio table (vireo.bench.report/ratio-systems)."
   (:require [clojure.string :as str]))
 
 (def registry
@@ -28,6 +29,8 @@
                  :open 'vireo.bench.vireo-java/open}
    "vireo-pipelined" {:doc "vireo with opt-in pipelining (:pipelining true): reads outside transactions go through Vert.x's pipelined client (N connections)"
                       :open 'vireo.bench.vireo/open-pipelined}
+   "vireo-model" {:doc "vireo with W4/W5 as model queries: (-> (update PageBlock {:text t}) (where [:= :id id])) and (-> (select PageBlock) (order-by :id) (limit 50) (offset o)) decoding instances"
+                  :open 'vireo.bench.vireo/open-model}
    "vertx-raw" {:doc "the same SQL straight through a Vert.x 5 pg Pool, one event loop, pool N"
                 :open 'vireo.bench.vertx-raw/open}
    "jdbc-hikari" {:doc "pgjdbc + HikariCP pool N, one platform thread per client"
@@ -35,7 +38,7 @@
 
 (def default-systems
   "Systems run when none are named (the order interleaves them)."
-  ["vireo" "vireo-java" "vireo-pipelined" "vertx-raw" "jdbc-hikari"])
+  ["vireo" "vireo-java" "vireo-pipelined" "vireo-model" "vertx-raw" "jdbc-hikari"])
 
 (defn open
   "Opens system `name` with `cfg`."

@@ -6,6 +6,13 @@
   harness does) and the pool is told `:event-loop-size 1`. This is the same
   setup as `vertx-raw`, so the two differ only by Vireo's own code.
 
+  W4 and W5 run as plain query data on the database (`aio-execute db {...}`).
+  The `vireo-model` system (`open-model`) is the same in every respect but
+  those two: it runs them through model queries as users write them,
+  `(-> (update PageBlock {:text t}) (where [:= :id id]))` and
+  `(-> (select PageBlock) (order-by :id) (limit 50) (offset o))` decoding
+  instances, so the ratio of the two systems is the model layer's own cost.
+
   W6 needs `vireo.core/aio-atomic`; when it does not exist (or does not keep
   the statements of its body in one transaction) the cell is reported `n/a`
   with the reason, never faked."
@@ -102,10 +109,32 @@
                        (ex-message (p/unwrap e)))
         :else nil))))
 
+(defn- data-w4-w5
+  "W4 and W5 as plain query data on `db`."
+  [db]
+  {"W4" (fn [_ n] (v/aio-execute db {:update :page_block
+                                    :set {:text (w/text-for n)}
+                                    :where [:= :id (w/random-id)]}))
+   "W5" (fn [_ _] (v/aio-execute db {:select [:id :key :text] :from :page_block
+                                    :order-by [:id] :limit 50
+                                    :offset (w/random-offset)}))})
+
+(defn- model-w4-w5
+  "W4 and W5 as model queries on `PageBlock`, built per operation as a user
+  writes them (W5 yields instances)."
+  [PageBlock]
+  {"W4" (fn [_ n] (v/aio-execute (-> (v/update PageBlock {:text (w/text-for n)})
+                                     (v/where [:= :id (w/random-id)]))))
+   "W5" (fn [_ _] (v/aio-execute (-> (v/select PageBlock)
+                                     (v/order-by :id)
+                                     (v/limit 50)
+                                     (v/offset (w/random-offset)))))})
+
 (defn open
   "Given {:url :pool-size}, returns a system instance (see vireo.bench.systems).
-  Needs the page_block table to exist (for the aio-atomic check)."
-  [{:keys [url pool-size pipelining]}]
+  Needs the page_block table to exist (for the aio-atomic check). Options
+  :pipelining (see `open-pipelined`) and :model-queries (see `open-model`)."
+  [{:keys [url pool-size pipelining model-queries]}]
   (let [vertx (Vertx/vertx (-> (VertxOptions.) (.setEventLoopPoolSize 1)))
         db (v/postgresql-database url (cond-> {:max-size pool-size :event-loop-size 1 :vertx vertx
                                                :properties {"application_name" "vireo-bench-vireo"}}
@@ -125,16 +154,11 @@
      :start-executor (reify Executor
                        (execute [_ r]
                          (.runOnContext ctx (reify Handler (handle [_ _] (.run ^Runnable r))))))
-     :ops (cond-> {"W1" (fn [_ _] (v/aio-get PageBlock (w/random-id)))
-                   "W2" (fn [_ _] (v/aio-get PageBlock {:key (w/random-key)}))
-                   "W3" (fn [client n] (v/aio-create PageBlock {:key (w/fresh-key "c" client n)
-                                                                :text (w/text-for n)}))
-                   "W4" (fn [_ n] (v/aio-execute db {:update :page_block
-                                                     :set {:text (w/text-for n)}
-                                                     :where [:= :id (w/random-id)]}))
-                   "W5" (fn [_ _] (v/aio-execute db {:select [:id :key :text] :from :page_block
-                                                     :order-by [:id] :limit 50
-                                                     :offset (w/random-offset)}))}
+     :ops (cond-> (merge {"W1" (fn [_ _] (v/aio-get PageBlock (w/random-id)))
+                          "W2" (fn [_ _] (v/aio-get PageBlock {:key (w/random-key)}))
+                          "W3" (fn [client n] (v/aio-create PageBlock {:key (w/fresh-key "c" client n)
+                                                                       :text (w/text-for n)}))}
+                         (if model-queries (model-w4-w5 PageBlock) (data-w4-w5 db)))
             (nil? atomic-problem)
             (assoc "W6" (fn [client n]
                           (let [id (w/random-id)
@@ -150,7 +174,8 @@
                                            (:id created))))))))
      :na (if atomic-problem {"W6" atomic-problem} {})
      :warnings (if warning [warning] [])
-     :info {:event-loops 1 :pool-size pool-size}
+     :info {:event-loops 1 :pool-size pool-size
+            :w4-w5 (if model-queries :model-queries :query-data)}
      :close close}))
 
 (defn open-pipelined
@@ -158,3 +183,9 @@
   Vert.x's pipelined client (pool-size connections of its own)."
   [cfg]
   (open (assoc cfg :pipelining true)))
+
+(defn open-model
+  "Like `open`, with W4 and W5 as model queries (update … where, select …
+  order-by limit offset decoding instances) instead of plain query data."
+  [cfg]
+  (open (assoc cfg :model-queries true)))

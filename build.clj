@@ -1,15 +1,21 @@
 (ns build
   "Builds Vireo's jar: `bin/clojure -T:build jar`, `install` (into ~/.m2), `clean`.
 
-  The jar holds the Clojure sources, the compiled Java API (java-api/) and
-  AOT classes for the gen-class facade namespaces only (src/vireo/java/);
-  everything else stays source so users' Clojure compiles it with theirs.
+  The jar holds the compiled Java API (java-api/), the Java sources under
+  src/ compiled (vireo.promise.ConveyingFuture), AOT classes of every
+  namespace under src/vireo (so neither a Java nor a Clojure user waits for
+  Clojure to compile Vireo on first use), and the Clojure sources beside
+  them (Clojure loads a namespace's class when it is newer than its source;
+  REPL users still see the source). AOT classes of other libraries'
+  namespaces (clojure.tools.logging…) stay out: only vireo/ and io/vireo/.
   The Java API compiles first (javac, warnings and missing Javadoc are
   errors), so it reaches the gen-class bridge by name only."
   (:require [clojure.edn]
             [clojure.java.io :as io]
             [clojure.string :as str]
-            [clojure.tools.build.api :as b]))
+            [clojure.tools.build.api :as b]
+            [clojure.tools.namespace.find :as find]
+            [clojure.tools.namespace.parse :as parse]))
 
 (def lib 'io.vireo/vireo)
 (def version (-> (slurp "resources/vireo/version.properties")
@@ -28,10 +34,18 @@
 ;; The project basis (not the build tool's): reads ./deps.edn, so Clojars stays off.
 (def basis (delay (b/create-basis {:project "deps.edn" :user nil})))
 
-(defn- facade-nses
-  "The gen-class namespaces under src/vireo/java (the only AOT-compiled ones)."
+;; What AOT compiles against: the project basis plus every backend driver, so
+;; vireo.impl.backend.postgres|mysql|sqlite (which import their driver's
+;; classes) compile. Only the pom's dependencies come from `basis`: the
+;; drivers stay <optional> there (add-optional-drivers!). A backend
+;; namespace's classes still load only when a database of that backend is
+;; created (vireo.impl.backend/backend), so the drivers stay optional at run time.
+(def aot-basis (delay (b/create-basis {:project "deps.edn" :user nil :aliases [:drivers]})))
+
+(defn- vireo-nses
+  "Every namespace under src/vireo, as symbols, sorted."
   []
-  (let [dir (io/file "src/vireo/java")]
+  (let [dir (io/file "src/vireo")]
     (when (.isDirectory dir)
       (->> (file-seq dir)
            (filter #(str/ends-with? (.getName ^java.io.File %) ".clj"))
@@ -58,15 +72,83 @@
                          ;; every public type and method of the Java API has Javadoc
                          "-Xdoclint:all/protected" "-Xdoclint/package:io.vireo,io.vireo.spi"]}))
 
-(defn compile-facade [_]
-  (when-let [nses (seq (facade-nses))]
-    (b/compile-clj {:basis @basis
-                    :src-dirs ["src"]
-                    :class-dir class-dir
-                    :ns-compile nses
-                    ;; compile-clj is transitive: keep only the facade's classes
-                    ;; (path prefixes, so gen-class :name packages are listed too)
-                    :filter-nses (into nses '[io.vireo])})))
+(defn- stray-classes
+  "The class files under `dir` outside vireo/ and io/vireo/."
+  [dir]
+  (let [root (.toPath (io/file dir))]
+    (->> (file-seq (io/file dir))
+         (filter #(str/ends-with? (.getName ^java.io.File %) ".class"))
+         (map #(str/replace (str (.relativize root (.toPath ^java.io.File %))) java.io.File/separatorChar \/))
+         (remove #(or (str/starts-with? % "vireo/") (str/starts-with? % "io/vireo/")))
+         sort)))
+
+(defn- foreign-requires
+  "The namespaces outside vireo that Vireo's ns forms require, sorted."
+  []
+  (->> (find/find-ns-decls-in-dir (io/file "src") find/clj)
+       (mapcat parse/deps-from-ns-decl)
+       (remove #(str/starts-with? (name %) "vireo"))
+       distinct sort vec))
+
+(defn- compile-script
+  "The forms the AOT JVM runs: load the libraries Vireo requires, take
+  :protocol off the protocol functions of those loaded from source, compile
+  `nses` into `dir`.
+
+  Why: a call such as (clojure.tools.logging.impl/enabled? logger :debug)
+  compiles to an `instanceof` on the protocol's interface. For a library
+  loaded from source (tools.logging ships no classes) that interface is
+  generated at run time in Clojure's dynamic class loader, which the class
+  loader of Vireo's AOT classes cannot see: the call would throw
+  NoClassDefFoundError. Without :protocol on the var the call compiles to an
+  ordinary call of the protocol function (which dispatches itself). Clojure's
+  own protocols (AOT classes in its jar) keep the fast path."
+  [nses dir]
+  (let [foreign (foreign-requires)]
+    [`(require ~@(map #(list 'quote %) foreign))
+     `(doseq [n# (all-ns)
+              :when (not (.startsWith (name (ns-name n#)) "vireo"))
+              v# (vals (ns-interns n#))
+              :let [p# (:protocol (meta v#))]
+              :when p#
+              :let [^Class iface# (:on-interface @p#)]
+              :when (and iface# (not (try (Class/forName (.getName iface#) false (ClassLoader/getSystemClassLoader))
+                                          true
+                                          (catch ClassNotFoundException _# false))))]
+        (alter-meta! v# dissoc :protocol))
+     `(binding [*compile-path* ~dir]
+        ~@(map (fn [n] `(compile '~n)) nses))
+     `(shutdown-agents)
+     `(System/exit 0)]))
+
+(defn compile-clojure
+  "AOT-compiles every namespace under src/vireo into class-dir, against
+  aot-basis; keeps only Vireo's classes (vireo/… and io/vireo/…: AOT is
+  transitive, and clojure.tools.logging's or another library's classes have
+  no place in Vireo's jar)."
+  [_]
+  (let [nses (vireo-nses)
+        work (.toFile (java.nio.file.Files/createTempDirectory "vireo-aot" (make-array java.nio.file.attribute.FileAttribute 0)))
+        out (io/file work "classes")
+        script (io/file work "compile.clj")]
+    (.mkdirs out)
+    (spit script (str/join "\n" (map pr-str (compile-script nses (.getPath out)))))
+    (let [{:keys [exit]} (b/process (b/java-command {:basis @aot-basis
+                                                     :cp [(.getPath out) class-dir]
+                                                     :main 'clojure.main
+                                                     :main-args [(.getPath script)]}))]
+      (when-not (zero? exit)
+        (throw (ex-info (str "AOT compilation failed (exit " exit "), working dir kept: " work) {}))))
+    (b/copy-dir {:src-dirs [(.getPath out)] :target-dir class-dir :include "vireo/**"})
+    (b/copy-dir {:src-dirs [(.getPath out)] :target-dir class-dir :include "io/vireo/**"})
+    (b/delete {:path (.getPath work)})
+    (when-let [stray (seq (stray-classes class-dir))]
+      (throw (ex-info (str "classes of other libraries in " class-dir ": " (str/join ", " (take 10 stray)))
+                      {:classes stray})))
+    (doseq [n nses
+            :let [init (str class-dir "/" (-> (name n) (str/replace "-" "_") (str/replace "." "/")) "__init.class")]]
+      (when-not (.isFile (io/file init))
+        (throw (ex-info (str "AOT did not compile " n " (no " init ")") {:ns n}))))))
 
 (defn- driver-deps
   "The backends' drivers: the :drivers alias of deps.edn, as [lib version]."
@@ -90,7 +172,7 @@
 (defn jar [_]
   (clean nil)
   (javac nil)
-  (compile-facade nil)
+  (compile-clojure nil)
   (b/write-pom {:class-dir class-dir
                 :lib lib
                 :version version
@@ -115,7 +197,15 @@
                             [:developer
                              [:name "The Vireo maintainers"]]]])})
   (add-optional-drivers! (str class-dir "/META-INF/maven/" (namespace lib) "/" (name lib) "/pom.xml"))
+  ;; the sources keep their own times (copy-dir copies attributes), older
+  ;; than the classes just compiled: Clojure loads the classes
   (b/copy-dir {:src-dirs ["src" "resources"] :target-dir class-dir})
+  (doseq [n (vireo-nses)
+          :let [base (str class-dir "/" (-> (name n) (str/replace "-" "_") (str/replace "." "/")))
+                clj (io/file (str base ".clj")) init (io/file (str base "__init.class"))]]
+    (when-not (> (.lastModified init) (.lastModified clj))
+      (throw (ex-info (str clj " is newer than its AOT class (a clock in the future?): Clojure would"
+                           " compile it again on every load") {:ns n}))))
   (b/copy-file {:src "LICENSE" :target (str class-dir "/META-INF/LICENSE")})
   (b/jar {:class-dir class-dir
           :jar-file jar-file

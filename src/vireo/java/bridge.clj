@@ -1,9 +1,10 @@
 (ns ^:no-doc vireo.java.bridge
-  "The Java facade's only AOT-compiled namespace: `io.vireo.impl.ClojureBridge`
+  "The Java facade's gen-class namespace: `io.vireo.impl.ClojureBridge`
   implements `io.vireo.spi.Bridge` (java-api/) for the hand-written Java API.
   It requires nothing at load time: every call resolves its implementation
-  with `requiring-resolve`, so AOT compiles this namespace alone and the rest
-  of Vireo loads from source at first use, like for a Clojure user."
+  with `requiring-resolve` (once per name), so loading the class loads no
+  other namespace, and the first call loads the rest of Vireo (from the
+  jar's AOT classes, like for a Clojure user)."
   (:gen-class
    :name io.vireo.impl.ClojureBridge
    :implements [io.vireo.spi.Bridge]))

@@ -183,6 +183,29 @@
                                (results/model-builder m dialect) (model/info m))]
           (or (.putIfAbsent cache ::get-pk-plan plan) plan)))))
 
+;; A get by one field's value ({:key "x"}), the other hot read: a plan per
+;; model, dialect and field (the same SQL the general map path formats).
+(defn- get-by-plan ^GetPkPlan [m dialect k]
+  (let [cache (model/dialect-cache m dialect)
+        ^ConcurrentHashMap by (or (.get cache ::get-by)
+                                  (let [c (ConcurrentHashMap.)] (or (.putIfAbsent cache ::get-by c) c)))]
+    (or (.get by k)
+        (let [f (model/field m k)
+              t (tpl/compile-template dialect (assoc (select-base m)
+                                                     :where [:and [:= (model/column-ident f) (tpl/slot 0)]]
+                                                     :limit (tpl/slot 1)))
+              plan (GetPkPlan. (:sql t) (model/field-encoder m dialect k :encode)
+                               (results/model-builder m dialect) (model/info m))]
+          (or (.putIfAbsent by k plan) plan)))))
+
+(defn- one-field-entry
+  "The entry of a filter map of one field with a non-nil value, else nil."
+  [m filter]
+  (when (and (map? filter) (== 1 (count filter)))
+    (let [e (first filter)]
+      (when (and (some? (val e)) (contains? (:field-index m) (key e)))
+        e))))
+
 (defn- by-pk?
   "True when `filter` is a primary-key value (not a map, a where vector, a
   composite key's vector or nil) of a model with a single-field key."
@@ -196,10 +219,11 @@
   (p/do
     (let [d (database-of m)
           dialect (:dialect d)]
-      (if (by-pk? m filter)
-        (let [pl (get-pk-plan m dialect)
-              sql (.-sql pl)
-              params (tpl/params-2 ((.-encode pl) filter) one)]
+      (if-let [^GetPkPlan pl (cond (by-pk? m filter) (get-pk-plan m dialect)
+                                   (one-field-entry m filter) (get-by-plan m dialect (key (first filter))))]
+        (let [sql (.-sql pl)
+              v (if (map? filter) (val (first filter)) filter)
+              params (tpl/params-2 ((.-encode pl) v) one)]
           (ctx/execute d sql params opts (get-decoder m filter sql params (.-build pl) required?) (.-info pl)))
         (let [^Bound b (get-template m dialect filter)
               sql (:sql (.-tpl b))

@@ -298,7 +298,7 @@ final class Clj {
 
   private static Object invoke(String name, Object[] a) {
     IFn f = fn(name);
-    switch (a.length) {
+    switch (a == null ? 0 : a.length) { // a null array: no arguments, as (seq nil)
       case 0:
         return f.invoke();
       case 1:
@@ -330,6 +330,64 @@ final class Clj {
     Object r;
     try {
       r = invoke(fn, args);
+    } catch (Throwable t) {
+      return failed(t);
+    }
+    return adapt(r, conv);
+  }
+
+  // The same with one to three arguments, without an argument array. (An
+  // Object[] argument still goes to the variadic form, its most specific
+  // applicable method, as the arguments themselves.)
+
+  static Object call(String fn, Object a) {
+    try {
+      return fn(fn).invoke(a);
+    } catch (Throwable t) {
+      throw sneaky(mapError(t));
+    }
+  }
+
+  static Object call(String fn, Object a, Object b) {
+    try {
+      return fn(fn).invoke(a, b);
+    } catch (Throwable t) {
+      throw sneaky(mapError(t));
+    }
+  }
+
+  static Object call(String fn, Object a, Object b, Object c) {
+    try {
+      return fn(fn).invoke(a, b, c);
+    } catch (Throwable t) {
+      throw sneaky(mapError(t));
+    }
+  }
+
+  static <T> CompletableFuture<T> aio(Function<Object, T> conv, String fn, Object a) {
+    Object r;
+    try {
+      r = fn(fn).invoke(a);
+    } catch (Throwable t) {
+      return failed(t);
+    }
+    return adapt(r, conv);
+  }
+
+  static <T> CompletableFuture<T> aio(Function<Object, T> conv, String fn, Object a, Object b) {
+    Object r;
+    try {
+      r = fn(fn).invoke(a, b);
+    } catch (Throwable t) {
+      return failed(t);
+    }
+    return adapt(r, conv);
+  }
+
+  static <T> CompletableFuture<T> aio(Function<Object, T> conv, String fn, Object a, Object b, Object c) {
+    Object r;
+    try {
+      r = fn(fn).invoke(a, b, c);
     } catch (Throwable t) {
       return failed(t);
     }

@@ -1,13 +1,15 @@
 package io.vireo;
 
+import clojure.lang.ArraySeq;
+import clojure.lang.IFn;
 import clojure.lang.IPersistentMap;
 import clojure.lang.IPersistentSet;
 import clojure.lang.IPersistentVector;
 import clojure.lang.ISeq;
 import clojure.lang.Keyword;
+import clojure.lang.LazilyPersistentVector;
 import clojure.lang.PersistentArrayMap;
 import clojure.lang.PersistentHashMap;
-import clojure.lang.PersistentVector;
 import clojure.lang.Symbol;
 import io.vireo.spi.Bridge;
 import java.util.ArrayList;
@@ -19,7 +21,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
+import vireo.promise.ConveyingFuture;
 
 /**
  * The facade's plumbing: the bridge to the Clojure implementation, Java to
@@ -49,13 +54,42 @@ final class Clj {
 
   // ------------------------------------------------------------------ keys
 
+  /**
+   * The keywords of the names seen so far, so that turning a name into a
+   * keyword on a hot path (field names, lookups) allocates nothing. Bounded:
+   * past this many names, a name is interned on each use as before.
+   */
+  private static final int NAMES_CACHED = 4096;
+  private static final ConcurrentHashMap<String, Keyword> KEYS = new ConcurrentHashMap<>();
+  private static final ConcurrentHashMap<String, Keyword> REFS = new ConcurrentHashMap<>();
+  private static final ConcurrentHashMap<String, Keyword> KEYWORDS = new ConcurrentHashMap<>();
+
+  private static Keyword remember(ConcurrentHashMap<String, Keyword> cache, String name, Keyword k) {
+    if (cache.size() < NAMES_CACHED) {
+      cache.put(name, k);
+    }
+    return k;
+  }
+
   /** A data key: the Java name is the keyword's name ("created-at" -> :created-at). */
   static Keyword key(String name) {
-    return Keyword.intern(Symbol.intern(null, name));
+    Keyword k = name == null ? null : KEYS.get(name);
+    return k != null ? k : remember(KEYS, name, Keyword.intern(Symbol.intern(null, name)));
+  }
+
+  /** {@code Keyword.intern(nsname)}: "like" -> :like, "vireo/as" -> :vireo/as. */
+  static Keyword keyword(String nsname) {
+    Keyword k = KEYWORDS.get(nsname);
+    return k != null ? k : remember(KEYWORDS, nsname, Keyword.intern(nsname));
   }
 
   /** A field reference: "author.name" or "author/name" -> :author/name. */
   static Keyword ref(String name) {
+    Keyword k = REFS.get(name);
+    return k != null ? k : remember(REFS, name, parseRef(name));
+  }
+
+  private static Keyword parseRef(String name) {
     int slash = name.indexOf('/');
     if (slash < 0) {
       int dot = name.indexOf('.');
@@ -80,7 +114,12 @@ final class Clj {
     for (int i = 0; i < names.length; i++) {
       ks[i] = ref(names[i]);
     }
-    return PersistentVector.create(ks);
+    return vec(ks);
+  }
+
+  /** A vector of the elements of a new array, which it takes over (no copy). */
+  static IPersistentVector vec(Object... owned) {
+    return LazilyPersistentVector.createOwning(owned);
   }
 
   // ------------------------------------------------------------------ data
@@ -123,7 +162,7 @@ final class Clj {
       for (Object x : c) {
         a[i++] = toClj(x);
       }
-      return PersistentVector.create(a);
+      return vec(a);
     }
     if (v instanceof Object[]) {
       Object[] src = (Object[]) v;
@@ -131,7 +170,7 @@ final class Clj {
       for (int i = 0; i < src.length; i++) {
         a[i] = toClj(src[i]);
       }
-      return PersistentVector.create(a);
+      return vec(a);
     }
     if (v instanceof Record) {
       return map(Records.toMap(v));
@@ -154,6 +193,11 @@ final class Clj {
     return kvs.length <= 16 ? new PersistentArrayMap(kvs) : PersistentHashMap.create(kvs);
   }
 
+  /** A map of new key-value pairs (a key given twice: the later value, as by assoc). */
+  static IPersistentMap mapOf(Object[] kvs) {
+    return kvs.length <= 16 ? PersistentArrayMap.createAsIfByAssoc(kvs) : PersistentHashMap.create(kvs);
+  }
+
   /** A filter map: keys are field references ("author.name", "pages__gt"). */
   static IPersistentMap filterMap(Map<String, ?> m) {
     Object[] kvs = new Object[m.size() * 2];
@@ -166,6 +210,13 @@ final class Clj {
   }
 
   static IPersistentMap opts(Object... kvs) {
+    boolean any = false;
+    for (int i = 1; i < kvs.length; i += 2) {
+      any |= kvs[i] != null;
+    }
+    if (!any) {
+      return PersistentArrayMap.EMPTY;
+    }
     List<Object> l = new ArrayList<>();
     for (int i = 0; i < kvs.length; i += 2) {
       if (kvs[i + 1] != null) {
@@ -229,10 +280,46 @@ final class Clj {
 
   // ------------------------------------------------------------------ calls
 
+  /**
+   * The functions called so far, by the name the facade uses ("aio-get" for
+   * vireo.core's, or a qualified name): each is resolved through the bridge
+   * once, then invoked directly by arity.
+   */
+  private static final ConcurrentHashMap<String, IFn> FNS = new ConcurrentHashMap<>();
+
+  static IFn fn(String name) {
+    IFn f = FNS.get(name);
+    if (f == null) {
+      f = (IFn) bridge().function(name.indexOf('/') < 0 ? "vireo.core/" + name : name);
+      FNS.put(name, f);
+    }
+    return f;
+  }
+
+  private static Object invoke(String name, Object[] a) {
+    IFn f = fn(name);
+    switch (a == null ? 0 : a.length) { // a null array: no arguments, as (seq nil)
+      case 0:
+        return f.invoke();
+      case 1:
+        return f.invoke(a[0]);
+      case 2:
+        return f.invoke(a[0], a[1]);
+      case 3:
+        return f.invoke(a[0], a[1], a[2]);
+      case 4:
+        return f.invoke(a[0], a[1], a[2], a[3]);
+      case 5:
+        return f.invoke(a[0], a[1], a[2], a[3], a[4]);
+      default:
+        return f.applyTo(ArraySeq.create(a));
+    }
+  }
+
   /** Calls a vireo.core function synchronously; errors are thrown as Vireo's exceptions. */
   static Object call(String fn, Object... args) {
     try {
-      return bridge().invoke(qualify(fn), args);
+      return invoke(fn, args);
     } catch (Throwable t) {
       throw sneaky(mapError(t));
     }
@@ -242,15 +329,69 @@ final class Clj {
   static <T> CompletableFuture<T> aio(Function<Object, T> conv, String fn, Object... args) {
     Object r;
     try {
-      r = bridge().invoke(qualify(fn), args);
+      r = invoke(fn, args);
     } catch (Throwable t) {
       return failed(t);
     }
     return adapt(r, conv);
   }
 
-  private static String qualify(String fn) {
-    return fn.indexOf('/') < 0 ? "vireo.core/" + fn : fn;
+  // The same with one to three arguments, without an argument array. (An
+  // Object[] argument still goes to the variadic form, its most specific
+  // applicable method, as the arguments themselves.)
+
+  static Object call(String fn, Object a) {
+    try {
+      return fn(fn).invoke(a);
+    } catch (Throwable t) {
+      throw sneaky(mapError(t));
+    }
+  }
+
+  static Object call(String fn, Object a, Object b) {
+    try {
+      return fn(fn).invoke(a, b);
+    } catch (Throwable t) {
+      throw sneaky(mapError(t));
+    }
+  }
+
+  static Object call(String fn, Object a, Object b, Object c) {
+    try {
+      return fn(fn).invoke(a, b, c);
+    } catch (Throwable t) {
+      throw sneaky(mapError(t));
+    }
+  }
+
+  static <T> CompletableFuture<T> aio(Function<Object, T> conv, String fn, Object a) {
+    Object r;
+    try {
+      r = fn(fn).invoke(a);
+    } catch (Throwable t) {
+      return failed(t);
+    }
+    return adapt(r, conv);
+  }
+
+  static <T> CompletableFuture<T> aio(Function<Object, T> conv, String fn, Object a, Object b) {
+    Object r;
+    try {
+      r = fn(fn).invoke(a, b);
+    } catch (Throwable t) {
+      return failed(t);
+    }
+    return adapt(r, conv);
+  }
+
+  static <T> CompletableFuture<T> aio(Function<Object, T> conv, String fn, Object a, Object b, Object c) {
+    Object r;
+    try {
+      r = fn(fn).invoke(a, b, c);
+    } catch (Throwable t) {
+      return failed(t);
+    }
+    return adapt(r, conv);
   }
 
   @SuppressWarnings("unchecked")
@@ -264,25 +405,68 @@ final class Clj {
       }
       return out;
     }
-    CompletableFuture<Object> src = (CompletableFuture<Object>) r;
-    CompletableFuture<T> out = new JavaFuture<>();
-    src.whenComplete((v, e) -> {
+    Adapted<T> out = new Adapted<>((CompletableFuture<Object>) r, conv);
+    ConveyingFuture.listen((CompletableFuture<Object>) r, out);
+    return out;
+  }
+
+  /**
+   * The facade's future of a Vireo future: completes with its converted
+   * result or Vireo's exception, and passes its own cancellation on to it.
+   * It listens to the Vireo future itself (one stage, no conveying wrapper:
+   * it only completes this future, whose dependents convey their own
+   * bindings).
+   */
+  private static final class Adapted<T> extends JavaFuture<T> implements BiConsumer<Object, Throwable> {
+    private final CompletableFuture<Object> src;
+    private final Function<Object, T> conv;
+
+    Adapted(CompletableFuture<Object> src, Function<Object, T> conv) {
+      this.src = src;
+      this.conv = conv;
+    }
+
+    @Override
+    public void accept(Object v, Throwable e) {
       if (e != null) {
-        out.completeExceptionally(mapError(e));
-      } else {
-        try {
-          out.complete(conv.apply(v));
-        } catch (Throwable t) {
-          out.completeExceptionally(mapError(t));
-        }
+        super.completeExceptionally(mapError(e));
+        return;
       }
-    });
-    out.whenComplete((v, e) -> {
-      if (out.isCancelled()) {
+      T t;
+      try {
+        t = conv.apply(v);
+      } catch (Throwable x) {
+        super.completeExceptionally(mapError(x));
+        return;
+      }
+      super.complete(t);
+    }
+
+    private void propagateCancel() {
+      if (isCancelled()) {
         src.cancel(false);
       }
-    });
-    return out;
+    }
+
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+      boolean r = super.cancel(mayInterruptIfRunning);
+      propagateCancel();
+      return r;
+    }
+
+    @Override
+    public boolean completeExceptionally(Throwable ex) {
+      boolean r = super.completeExceptionally(ex);
+      propagateCancel();
+      return r;
+    }
+
+    @Override
+    public void obtrudeException(Throwable ex) {
+      super.obtrudeException(ex);
+      propagateCancel();
+    }
   }
 
   /** A new incomplete facade future (conveying; Java's event-loop exception). */
@@ -335,7 +519,8 @@ final class Clj {
       out.complete(null);
       return out;
     }
-    stage.whenComplete((v, e) -> {
+    // bare: this only completes out, whose dependents convey their own bindings
+    ConveyingFuture.listen(stage, (v, e) -> {
       if (e == null) {
         out.complete(v);
       } else {

@@ -187,8 +187,12 @@ public abstract class Database {
         return Clj.toClojureFuture(body.apply(new Transaction(Database.this, handle)));
       }
     };
-    return Clj.guard(() -> Clj.aio(Database::cast, fn, db,
-        options == null ? clojure.lang.PersistentArrayMap.EMPTY : options.toClojure(), f));
+    try {
+      return Clj.aio(Database::cast, fn, db,
+          options == null ? clojure.lang.PersistentArrayMap.EMPTY : options.toClojure(), f);
+    } catch (Throwable t) {
+      return Clj.failed(t);
+    }
   }
 
   @SuppressWarnings("unchecked")

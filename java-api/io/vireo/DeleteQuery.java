@@ -51,7 +51,7 @@ public final class DeleteQuery {
    * @return a future of the number of rows deleted
    */
   public CompletableFuture<Long> aioExecute() {
-    return Clj.guard(() -> Clj.aio(Model::toLong, "aio-execute", q));
+    return Clj.aio(Model::toLong, "aio-execute", q); // Clj.aio throws nothing: no guard needed
   }
 
   /**

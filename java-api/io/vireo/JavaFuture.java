@@ -10,7 +10,7 @@ import vireo.promise.ConveyingFuture;
  * {@link BlockingOnEventLoopException} with advice for Java callers. Every
  * stage chained on it is one again.
  */
-final class JavaFuture<T> extends ConveyingFuture<T> {
+class JavaFuture<T> extends ConveyingFuture<T> {
 
   @Override
   public <U> CompletableFuture<U> newIncompleteFuture() {

@@ -5,11 +5,11 @@ import clojure.lang.IPersistentVector;
 import clojure.lang.Keyword;
 import clojure.lang.RT;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * A model: a table described as data, with peewee-async's AioModel
@@ -39,6 +39,10 @@ public final class Model {
   private static final Keyword PRIMARY_KEY = Keyword.intern("primary-key");
 
   private final Object m;
+  /** {@link #instanceOf(Object)}, made once (a method reference allocates on each use). */
+  private final Function<Object, Instance> toInstance = this::instanceOf;
+  /** {@link #instances(Object)}, made once. */
+  final Function<Object, List<Instance>> toInstances = this::instances;
   private final Map<String, Model> related = new ConcurrentHashMap<>();
   private final Map<String, Model> backrefs = new ConcurrentHashMap<>();
 
@@ -189,9 +193,11 @@ public final class Model {
   }
 
   List<Instance> instances(Object v, Nesting nesting) {
-    List<Instance> l = new ArrayList<>();
-    for (Object x : Clj.list(v)) {
-      l.add(instanceOf(x, nesting));
+    List<Instance> l = new ArrayList<>(v instanceof clojure.lang.Counted ? ((clojure.lang.Counted) v).count() : 10);
+    if (v != null) {
+      for (Object x : (Iterable<?>) v) {
+        l.add(instanceOf(x, nesting));
+      }
     }
     return l;
   }
@@ -212,22 +218,26 @@ public final class Model {
   IPersistentMap values(Map<String, ?> values, boolean dropNullKey) {
     java.util.Objects.requireNonNull(values, "Vireo: the field values are null");
     Object index = RT.get(m, FIELD_INDEX);
-    Map<String, Object> out = new LinkedHashMap<>();
     Object pk = RT.get(m, PRIMARY_KEY);
+    Object[] kvs = new Object[values.size() * 2];
+    int i = 0;
     for (Map.Entry<String, ?> e : values.entrySet()) {
-      String k = e.getKey();
-      if (RT.get(index, Clj.key(k)) == null) {
-        String kebab = Records.kebab(k);
-        if (RT.get(index, Clj.key(kebab)) != null) {
+      String name = e.getKey();
+      Keyword k = Clj.key(name);
+      if (RT.get(index, k) == null) {
+        Keyword kebab = Clj.key(Records.kebab(name));
+        if (RT.get(index, kebab) != null) {
           k = kebab;
         }
       }
-      if (dropNullKey && e.getValue() == null && Clj.key(k).equals(pk)) {
+      if (dropNullKey && e.getValue() == null && k.equals(pk)) {
         continue;
       }
-      out.put(k, e.getValue());
+      kvs[i++] = k;
+      kvs[i++] = Clj.toClj(e.getValue());
     }
-    return Clj.map(out);
+    // two names may find the same field ("createdAt" and "created-at"): the later value wins
+    return Clj.mapOf(i == kvs.length ? kvs : java.util.Arrays.copyOf(kvs, i));
   }
 
   @SuppressWarnings("unchecked")
@@ -265,7 +275,11 @@ public final class Model {
    * @return a future of the new instance: every field, the generated key filled in
    */
   public CompletableFuture<Instance> aioCreate(Map<String, ?> values) {
-    return Clj.guard(() -> Clj.aio(this::instanceOf, "aio-create", m, values(values, false)));
+    try {
+      return Clj.aio(toInstance, "aio-create", m, values(values, false));
+    } catch (Throwable t) {
+      return Clj.failed(t);
+    }
   }
 
   /**
@@ -290,7 +304,11 @@ public final class Model {
    * @return a future of the instance; it fails with {@link DoesNotExistException} when none matches
    */
   public CompletableFuture<Instance> aioGet(Object filter) {
-    return Clj.guard(() -> Clj.aio(this::instanceOf, "aio-get", m, filter(filter)));
+    try {
+      return Clj.aio(toInstance, "aio-get", m, filter(filter));
+    } catch (Throwable t) {
+      return Clj.failed(t);
+    }
   }
 
   /**
@@ -312,7 +330,11 @@ public final class Model {
    * @return a future of the instance or {@code null}
    */
   public CompletableFuture<Instance> aioGetOrNone(Object filter) {
-    return Clj.guard(() -> Clj.aio(this::instanceOf, "aio-get-or-none", m, filter(filter)));
+    try {
+      return Clj.aio(toInstance, "aio-get-or-none", m, filter(filter));
+    } catch (Throwable t) {
+      return Clj.failed(t);
+    }
   }
 
   /**

@@ -54,8 +54,13 @@ public final class SelectQuery {
 
   /** The query yielding instances, and the models of their joined instances. */
   private Object instancesQuery() {
-    return Clj.call("as-instances", q);
+    // no :vireo/as means instances already: no new query per run
+    Object as = RT.get(q, AS);
+    return as == null || as == INSTANCES ? q : Clj.call("as-instances", q);
   }
+
+  private static final Keyword AS = Keyword.intern("vireo", "as");
+  private static final Keyword INSTANCES = Keyword.intern("instances");
 
   private Nesting nesting() {
     return Nesting.of(model, q);
@@ -292,10 +297,12 @@ public final class SelectQuery {
    *     {@link Join#attr(String)}, as instances of the joined model)
    */
   public CompletableFuture<List<Instance>> aioExecute() {
-    return Clj.guard(() -> {
+    try {
       Nesting n = nesting();
-      return Clj.aio(v -> model.instances(v, n), "aio-execute", instancesQuery());
-    });
+      return Clj.aio(n == null ? model.toInstances : v -> model.instances(v, n), "aio-execute", instancesQuery());
+    } catch (Throwable t) {
+      return Clj.failed(t);
+    }
   }
 
   /**

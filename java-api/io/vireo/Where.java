@@ -1,7 +1,5 @@
 package io.vireo;
 
-import clojure.lang.Keyword;
-import clojure.lang.PersistentVector;
 import java.util.Collection;
 import java.util.Map;
 
@@ -28,14 +26,18 @@ public final class Where {
     return form;
   }
 
+  private static Where op(String op, String field, Object value) {
+    return new Where(Clj.vec(Clj.keyword(op), Clj.ref(field), Clj.toClj(value)));
+  }
+
   private static Where op(String op, String field, Object... values) {
     Object[] a = new Object[values.length + 2];
-    a[0] = Keyword.intern(op);
+    a[0] = Clj.keyword(op);
     a[1] = Clj.ref(field);
     for (int i = 0; i < values.length; i++) {
       a[i + 2] = Clj.toClj(values[i]);
     }
-    return new Where(PersistentVector.create(a));
+    return new Where(Clj.vec(a));
   }
 
   /**
@@ -194,11 +196,11 @@ public final class Where {
 
   private static Where logical(String op, Where... conditions) {
     Object[] a = new Object[conditions.length + 1];
-    a[0] = Keyword.intern(op);
+    a[0] = Clj.keyword(op);
     for (int i = 0; i < conditions.length; i++) {
       a[i + 1] = conditions[i].form;
     }
-    return new Where(PersistentVector.create(a));
+    return new Where(Clj.vec(a));
   }
 
   /**
@@ -253,11 +255,11 @@ public final class Where {
    */
   public static Where of(String op, Object... args) {
     Object[] a = new Object[args.length + 1];
-    a[0] = Keyword.intern(op);
+    a[0] = Clj.keyword(op);
     for (int i = 0; i < args.length; i++) {
       a[i + 1] = Clj.toClj(args[i]);
     }
-    return new Where(PersistentVector.create(a));
+    return new Where(Clj.vec(a));
   }
 
   /**

@@ -22,11 +22,26 @@
         (.putIfAbsent fns qualified-name v)
         v)))
 
-(defn- call [qualified-name & args]
-  (.applyTo (resolve-var qualified-name) (seq args)))
+(defn- call
+  ([qualified-name] (.invoke (resolve-var qualified-name)))
+  ([qualified-name a] (.invoke (resolve-var qualified-name) a))
+  ([qualified-name a b] (.invoke (resolve-var qualified-name) a b))
+  ([qualified-name a b c] (.invoke (resolve-var qualified-name) a b c)))
+
+(defn -function
+  "The var of a qualified name (an IFn), for the facade to call by arity."
+  [_ ^String qualified-name]
+  (resolve-var qualified-name))
 
 (defn -invoke [_ ^String qualified-name ^objects args]
-  (.applyTo (resolve-var qualified-name) (seq args)))
+  (let [f (resolve-var qualified-name)]
+    (case (alength args)
+      0 (.invoke f)
+      1 (.invoke f (aget args 0))
+      2 (.invoke f (aget args 0) (aget args 1))
+      3 (.invoke f (aget args 0) (aget args 1) (aget args 2))
+      4 (.invoke f (aget args 0) (aget args 1) (aget args 2) (aget args 3))
+      (.applyTo f (seq args)))))
 
 (defn -newFuture [_]
   (call "vireo.promise/promise"))

@@ -27,6 +27,16 @@ public interface Bridge {
   Object invoke(String qualifiedName, Object[] args);
 
   /**
+   * Returns a public Clojure function by its qualified name, resolved once,
+   * for callers that invoke it often (by arity, with no argument array).
+   *
+   * @param qualifiedName the function's var, e.g. {@code "vireo.core/aio-create"}
+   * @return the function's var (a {@code clojure.lang.IFn})
+   * @throws IllegalArgumentException when no such function exists
+   */
+  Object function(String qualifiedName);
+
+  /**
    * Returns a new incomplete future of the kind Vireo creates (one that
    * conveys Vireo's context to the stages chained on it).
    *

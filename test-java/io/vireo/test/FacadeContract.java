@@ -1225,6 +1225,42 @@ abstract class FacadeContract {
     assertThrows(IllegalArgumentException.class, () -> book.select().fetchSize(0));
   }
 
+  /**
+   * Cancelling the future a facade method returned cancels Vireo's own: a
+   * stream waiting on a stage that never completes stops, and returns its
+   * connection. Both ways a CompletableFuture is cancelled count.
+   */
+  @Test
+  void cancellingAFacadeFutureCancelsVireosOperation() throws InterruptedException {
+    books();
+    for (boolean viaCancel : new boolean[] {true, false}) {
+      java.util.concurrent.CountDownLatch first = new java.util.concurrent.CountDownLatch(1);
+      // completed only in the finally: until then only a cancel ends the stream
+      CompletableFuture<Void> gate = new CompletableFuture<>();
+      CompletableFuture<Long> stream = book.select().fetchSize(1).aioForEachAsync(b -> {
+        first.countDown();
+        return gate;
+      });
+      try {
+        assertTrue(first.await(30, java.util.concurrent.TimeUnit.SECONDS), "the stream reached its first row");
+        assertEquals(1L, db.checkedOut());
+        if (viaCancel) {
+          assertTrue(stream.cancel(false));
+        } else {
+          assertTrue(stream.completeExceptionally(new java.util.concurrent.CancellationException("stop")));
+        }
+        assertTrue(stream.isCancelled());
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (db.checkedOut() != 0 && System.nanoTime() < deadline) {
+          java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L); // polls the condition
+        }
+        assertEquals(0L, db.checkedOut(), "the cancelled stream returned its connection");
+      } finally {
+        gate.complete(null); // a failed check must not leave the stream holding its connection
+      }
+    }
+  }
+
   @Test
   void signalsReachJavaReceivers() {
     List<String> events = new CopyOnWriteArrayList<>();

@@ -40,6 +40,16 @@
         (let [e (error-of #(v/aio-execute (-> (v/select Event) (v/where [:= :at "not a datetime"]))))]
           (is (v/error-type? e :vireo/data-error))
           (is (re-find #":at" (ex-message e)))))
+      (testing "a model of the same name with another table is another shape"
+        (let [Renamed (ts/model 'CqEvent {:table "cq_event_2"
+                                          :fields {:name {:type :char :max-length 20}
+                                                   :at {:type :datetime}
+                                                   :done {:type :boolean :default false}
+                                                   :n {:type :integer}}})]
+          (ts/with-tables [Renamed]
+            (await! (v/aio-create Renamed {:name "other" :at t0 :n 3}))
+            (is (= ["other"] (mapv :name (await! (v/aio-execute (-> (v/select Renamed) (v/where [:= :n 3])))))))
+            (is (= ["e3"] (mapv :name (await! (v/aio-execute (-> (v/select Event) (v/where [:= :n 3]))))))))))
       (testing "the model is part of the shape: another table, another statement"
         (let [Other (ts/model 'CqOther {:table "cq_other" :fields {:n {:type :integer}}})]
           (ts/with-tables [Other]

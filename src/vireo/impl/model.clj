@@ -288,6 +288,14 @@
           (.byDialect ^IModelCache box)))
       (.computeIfAbsent by-content (with-meta (dissoc m :database) nil) new-dialects)))
 
+(defn same-definition-as?
+  "True when models `a` and `b` have the same definition (their :database
+  aside): they share their caches. Found without comparing them deeply on
+  the fast paths, so a query cache can tell two models apart cheaply (two
+  models of one name but different definitions are different)."
+  [a b]
+  (or (identical? a b) (identical? (dialects-of a) (dialects-of b))))
+
 (defn cached-by-identity?
   "True when `m`'s caches are found without hashing or comparing it (its
   metadata holds a cache made for this very value)."

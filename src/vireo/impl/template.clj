@@ -176,7 +176,8 @@
   (cond
     (instance? Slot s) (value? x)
     (value? x) false
-    (model/model? x) (or (identical? x s) (= x s))
+    ;; the same definition (its :database aside, which no SQL depends on)
+    (model/model? x) (and (model/model? s) (model/same-definition-as? x s))
     (map? x) (and (map? s) (== (count x) (count s))
                   (reduce-kv (fn [_ k v]
                                (let [sv (.valAt ^clojure.lang.ILookup s k ::none)]

@@ -5,7 +5,8 @@
   synchronous queries are refused unless allowed.
 
   Databases
-  - `postgresql-database`, `mysql-database`, `sqlite-database`, `database` (from a URL)
+  - `postgresql-database`, `mysql-database`, `sqlite-database`, `database` (from a URL),
+    `database-from-env`
   - `aio-connect`, `aio-close`, `connected?`, `checked-out`, `pool-options`, `capabilities`
   - `init!` (deferred databases), `database-proxy`, `initialize-proxy!`
   Models (docs/models.md)
@@ -76,7 +77,16 @@
     :max-lifetime (milliseconds), :event-loop-size
   - :cache-prepared-statements (true), :prepared-statement-cache-max-size (256),
     :pgbouncer (true: no named statements, for transaction-mode poolers),
-    :properties (startup parameters)
+    :properties (startup parameters), :application-name
+  - TLS: :ssl-mode (:disable by default, :allow, :prefer, :require, :verify-ca,
+    :verify-full: libpq's sslmode), :ssl-root-cert (the CA's PEM file) or
+    :ssl-trust-store (.p12/.pfx/.jks) with :ssl-trust-store-password,
+    :ssl-cert and :ssl-key (a client certificate, PEM). The verify modes
+    without a CA use the JVM's trust store; :require/:prefer/:allow without
+    one do not verify the server (logged as a warning). See docs/deployment.md.
+  - URL parameters, each honoured or refused by name: sslmode, sslrootcert,
+    sslcert, sslkey, application_name, host, port, dbname, user, password,
+    pgbouncer (\"postgresql://app@db.example.com/app?sslmode=verify-full&sslrootcert=/etc/ca.pem\")
   - :pipelining (false): reads (SELECT) outside any transaction or
     connection scope go through a pipelined client — up to :pipelining-limit
     (256) queries in flight per connection over :pipelining-max-size
@@ -93,7 +103,11 @@
 
 (defn mysql-database
   "Like `postgresql-database`, for MySQL / MariaDB (\"mysql://root@127.0.0.1:3306/db\").
-  Defaults: :port 3306, :user \"root\", :charset \"utf8mb4\", :collation \"utf8mb4_bin\"."
+  Defaults: :port 3306, :user \"root\", :charset \"utf8mb4\", :collation \"utf8mb4_bin\".
+  TLS options as PostgreSQL's, :ssl-mode one of :disable :prefer :require
+  :verify-ca :verify-full (MySQL's DISABLED … VERIFY_IDENTITY accepted). URL
+  parameters: ssl-mode (or sslmode), ssl-ca, ssl-cert, ssl-key, charset,
+  collation, host, port, user, password."
   ([url-or-opts] (mysql-database url-or-opts {}))
   ([url-or-opts opts]
    (server-database :mysql "MySQL" url-or-opts opts)))
@@ -110,9 +124,24 @@
 
 (defn database
   "Given a URL (postgresql://…, postgres://…, mysql://…, mariadb://…,
-  sqlite:path) and options, returns the matching database."
+  sqlite:path) and options, returns the matching database. Options given
+  win over the URL's. Query parameters are each honoured or refused by name
+  (see `postgresql-database`, `mysql-database`; SQLite: busy_timeout,
+  journal_mode, foreign_keys, synchronous)."
   ([url] (database url {}))
   ([url opts] (db/from-url url opts)))
+
+(defn database-from-env
+  "The database the environment names, for twelve-factor deployments: the
+  URL in VIREO_DATABASE_URL (anything `database` takes), else a PostgreSQL
+  database from libpq's variables when PGHOST or PGDATABASE is set (PGHOST,
+  PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSSLMODE, PGSSLROOTCERT,
+  PGSSLCERT, PGSSLKEY, PGAPPNAME). Options given win over the environment.
+  Throws a :vireo/interface-error naming the variables when none is set.
+
+      (database-from-env {:max-size 16})"
+  ([] (database-from-env {}))
+  ([opts] (db/from-env (System/getenv) opts)))
 
 (defn database?
   "True when x is a Vireo database."
@@ -188,10 +217,10 @@
        :returning #{:insert :delete}          ; statement kinds that may carry RETURNING
        :returning-source :detected}           ; or :option: the :returning database option forced it
 
-  PostgreSQL: RETURNING on insert, update and delete (no query is sent, so
-  :server is just \"PostgreSQL\"); MariaDB >= 10.5: insert and delete; MySQL
-  and older MariaDB: none; SQLite >= 3.35: all. See docs/backends.md.
-      @(capabilities pg-db)  ;=> {:server \"PostgreSQL\" :returning #{:insert :update :delete} :returning-source :detected}"
+  PostgreSQL: RETURNING on insert, update and delete; MariaDB >= 10.5:
+  insert and delete; MySQL and older MariaDB: none; SQLite >= 3.35: all.
+  See docs/backends.md.
+      @(capabilities pg-db)  ;=> {:server \"PostgreSQL 15.19\" :returning #{:insert :update :delete} :returning-source :detected}"
   [db]
   (p/map (p/do (db/capabilities (ops/database-of db)))
          #(select-keys % [:server :returning :returning-source])))

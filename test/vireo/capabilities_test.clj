@@ -19,7 +19,9 @@
           (is (= #{:server :returning :returning-source} (set (keys caps))))
           (is (= :detected (:returning-source caps)))
           (case ts/*backend*
-            :postgres (is (= {:server "PostgreSQL" :returning #{:insert :update :delete}} (dissoc caps :returning-source)))
+            :postgres (let [version (re-find #"^[\d.]+" (one-value d "SHOW server_version"))]
+                        (is (= {:server (str "PostgreSQL " version) :returning #{:insert :update :delete}}
+                               (dissoc caps :returning-source))))
             :mysql (let [version (one-value d "SELECT VERSION()")
                          [_ a b c] (re-find #"^(\d+)\.(\d+)\.(\d+)" version)]
                      (is (str/includes? version "MariaDB") "the suite runs on MariaDB")

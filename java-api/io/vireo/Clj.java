@@ -560,6 +560,7 @@ final class Clj {
     CTORS.put("vireo/serialization-failure", SerializationFailureException::new);
     CTORS.put("vireo/deadlock", DeadlockException::new);
     CTORS.put("vireo/connection-error", ConnectionErrorException::new);
+    CTORS.put("vireo/read-only", ReadOnlyException::new);
     CTORS.put("vireo/pool-closed", PoolClosedException::new);
     CTORS.put("vireo/timeout", TimeoutErrorException::new);
     CTORS.put("vireo/programming-error", ProgrammingErrorException::new);

@@ -57,6 +57,32 @@ public abstract class Database {
   }
 
   /**
+   * Returns the database the environment names: the URL in
+   * {@code VIREO_DATABASE_URL}, else a PostgreSQL database from libpq's
+   * variables when {@code PGHOST} or {@code PGDATABASE} is set
+   * ({@code PGHOST}, {@code PGPORT}, {@code PGDATABASE}, {@code PGUSER},
+   * {@code PGPASSWORD}, {@code PGSSLMODE}, {@code PGSSLROOTCERT},
+   * {@code PGSSLCERT}, {@code PGSSLKEY}, {@code PGAPPNAME}).
+   *
+   * @return the database
+   * @throws InterfaceErrorException naming the variables when none is set
+   */
+  public static Database fromEnv() {
+    return fromEnv(DatabaseOptions.create());
+  }
+
+  /**
+   * Like {@link #fromEnv()}, with options over the environment's.
+   *
+   * @param options the options
+   * @return the database
+   * @throws InterfaceErrorException naming the variables when none is set, or for a bad option
+   */
+  public static Database fromEnv(DatabaseOptions options) {
+    return of(Clj.call("database-from-env", options.toClojure()));
+  }
+
+  /**
    * Wraps a database made in Clojure ({@code vireo.core/database} and friends).
    *
    * @param clojureDatabase a Vireo database (or database proxy)

@@ -1,5 +1,6 @@
 package io.vireo;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -199,6 +200,71 @@ public final class DatabaseOptions {
    */
   public DatabaseOptions properties(Map<String, String> properties) {
     return set("properties", new LinkedHashMap<>(properties));
+  }
+
+  /**
+   * Sets the TLS mode: {@code "disable"} (the default), {@code "allow"}
+   * (PostgreSQL), {@code "prefer"}, {@code "require"}, {@code "verify-ca"},
+   * {@code "verify-full"}; MySQL's names ({@code "REQUIRED"},
+   * {@code "VERIFY_IDENTITY"}, …) are accepted too. The verify modes check the
+   * server's certificate against {@link #sslRootCert(Path)} or
+   * {@link #sslTrustStore(Path, String)} (else the JVM's trust store);
+   * {@code verify-full} checks the host name too.
+   *
+   * @param mode the mode
+   * @return these options
+   */
+  public DatabaseOptions sslMode(String mode) {
+    return set("ssl-mode", mode);
+  }
+
+  /**
+   * Sets the CA certificate(s), a PEM file, the server's certificate is
+   * checked against.
+   *
+   * @param pemFile the PEM file
+   * @return these options
+   */
+  public DatabaseOptions sslRootCert(Path pemFile) {
+    return set("ssl-root-cert", pemFile.toString());
+  }
+
+  /**
+   * Sets the client certificate and its (unencrypted) private key, PEM files,
+   * for servers that authenticate clients by certificate.
+   *
+   * @param certFile the certificate's PEM file
+   * @param keyFile the private key's PEM file
+   * @return these options
+   */
+  public DatabaseOptions sslClientCert(Path certFile, Path keyFile) {
+    set("ssl-cert", certFile.toString());
+    return set("ssl-key", keyFile.toString());
+  }
+
+  /**
+   * Sets a trust store (PKCS#12 {@code .p12}/{@code .pfx} or JKS
+   * {@code .jks}) holding the CA certificate(s), instead of
+   * {@link #sslRootCert(Path)}.
+   *
+   * @param store the store file
+   * @param password its password, or {@code null}
+   * @return these options
+   */
+  public DatabaseOptions sslTrustStore(Path store, String password) {
+    set("ssl-trust-store", store.toString());
+    return password == null ? this : set("ssl-trust-store-password", password);
+  }
+
+  /**
+   * Sets the PostgreSQL {@code application_name} the server shows for these
+   * connections (in {@code pg_stat_activity}).
+   *
+   * @param name the name
+   * @return these options
+   */
+  public DatabaseOptions applicationName(String name) {
+    return set("application-name", name);
   }
 
   /**

@@ -19,6 +19,11 @@
     merged-options   - defaults + checked user options
     parse-url        - given a URL, [kind options]
     server-url-options - the options of a postgresql://… / mysql://… style URL
+    query-options    - the options of a URL's query parameters (each honoured or refused by name)
+    redact-url       - a URL with its password replaced, for messages
+    secret, reveal   - passwords are kept as Secrets (printed as ***) in a database's options
+    checked-tls      - TLS options checked and made canonical (merged-options calls it)
+    client-ssl-options - checked TLS options -> io.vertx.core.net.ClientSSLOptions
     pool-options     - options map -> io.vertx.sqlclient.PoolOptions
     missing-driver   - given a kind, nil or the artifacts its driver lacks"
   (:require [clojure.string :as str]
@@ -27,11 +32,15 @@
             [vireo.impl.types :as types]
             [vireo.promise :as p]
             [vireo.sql :as sql])
-  (:import (io.vertx.sqlclient Cursor PoolOptions Pool PreparedStatement Row RowSet SqlConnection
+  (:import (io.vertx.core.net ClientSSLOptions JksOptions PemKeyCertOptions PemTrustOptions PfxOptions
+                              TrustOptions)
+           (io.vertx.sqlclient Cursor PoolOptions Pool PreparedStatement Row RowSet SqlConnection
                                SqlConnectOptions Tuple)
            (java.util List)
            (java.net URLDecoder)
            (java.nio.charset StandardCharsets)
+           (java.security KeyStore)
+           (javax.net.ssl TrustManagerFactory)
            (java.util.concurrent TimeUnit)))
 
 (set! *warn-on-reflection* true)
@@ -48,6 +57,13 @@
   (atom
    {:postgres {:ns 'vireo.impl.backend.postgres :label "PostgreSQL"
                :schemes ["postgresql" "postgres"]
+               ;; libpq's environment variables (database-from-env), read
+               ;; when one of the first two is set
+               :env-vars [["PGHOST" :host :string] ["PGDATABASE" :database :string]
+                          ["PGPORT" :port :int] ["PGUSER" :user :string] ["PGPASSWORD" :password :string]
+                          ["PGSSLMODE" :ssl-mode :string] ["PGSSLROOTCERT" :ssl-root-cert :string]
+                          ["PGSSLCERT" :ssl-cert :string] ["PGSSLKEY" :ssl-key :string]
+                          ["PGAPPNAME" :application-name :string]]
                :requires [["io.vertx.pgclient.PgBuilder" "io.vertx" "vertx-pg-client" vertx-version]]}
     :mysql {:ns 'vireo.impl.backend.mysql :label "MySQL/MariaDB"
             :schemes ["mysql" "mariadb"]
@@ -108,6 +124,36 @@
 
 (defn traits "The backend's static facts." [b] (proto/-traits b))
 
+;; ---------------------------------------------------------------- secrets
+;; A database's password (and a trust store's) is kept as a Secret in its
+;; options: it prints as ***, with prn, pprint, str, tap> viewers and
+;; loggers alike, wherever the database is embedded (models, queries,
+;; errors). Only the connect options reveal it.
+(deftype Secret [^String value]
+  Object
+  (toString [_] "***")
+  (equals [_ o] (and (instance? Secret o) (= value (.-value ^Secret o))))
+  (hashCode [_] (hash value)))
+
+(defmethod print-method Secret [_ ^java.io.Writer w] (.write w "#vireo/secret \"***\""))
+
+(def secret-option-keys "Options whose values are secrets." #{:password :ssl-trust-store-password})
+
+(defn secret
+  "`v` as a Secret (nil stays nil; a Secret stays itself)."
+  [v]
+  (cond (nil? v) nil
+        (instance? Secret v) v
+        :else (Secret. (str v))))
+
+(defn reveal
+  "The string a Secret (or a plain value) holds, or nil."
+  ^String [v]
+  (if (instance? Secret v) (.-value ^Secret v) (some-> v str)))
+
+(defn- hide-secrets [opts]
+  (reduce (fn [o k] (if (contains? o k) (update o k secret) o)) opts secret-option-keys))
+
 ;; ---------------------------------------------------------------- options
 (def pool-option-keys
   "Pool settings Vert.x 5 has, readable back with vireo.core/pool-options."
@@ -154,37 +200,214 @@
     (check-returning kind dialect (:returning opts))
     (proto/-check-options b opts)))
 
+(declare checked-tls)
+
 (defn merged-options
   "The backend's defaults with the checked user options over them (:url
   dropped, :returning a set or absent)."
   [b opts]
   (check-options b opts)
-  (cond-> (merge (:defaults (traits b)) (dissoc opts :url))
+  (cond-> (merge (:defaults (traits b)) (hide-secrets (checked-tls (traits b) (dissoc opts :url))))
     ;; :returning nil means "detect", like no option at all
     (nil? (:returning opts)) (dissoc :returning)
     (some? (:returning opts)) (update :returning set)))
 
+;; ---------------------------------------------------------------- TLS
+(def tls-option-keys
+  "The TLS options of the network backends."
+  #{:ssl-mode :ssl-root-cert :ssl-cert :ssl-key :ssl-trust-store :ssl-trust-store-password})
+
+(def ^:private ssl-mode-aliases
+  "MySQL's spellings of the modes (and libpq's), to Vireo's."
+  {"disabled" :disable "preferred" :prefer "required" :require "verify-identity" :verify-full})
+
+(defn- ssl-mode-keyword [v]
+  (when (or (keyword? v) (string? v))
+    (let [s (-> (name v) str/lower-case (str/replace "_" "-"))]
+      (or (ssl-mode-aliases s) (keyword s)))))
+
+(defn- file-path
+  "The path of TLS file option `k` (a string, File or Path), checked to be a
+  readable file."
+  ^String [kind k v]
+  (let [path (cond (string? v) v
+                   (instance? java.io.File v) (str v)
+                   (instance? java.nio.file.Path v) (str v)
+                   :else (throw (err/error :vireo/interface-error
+                                           (str (pr-str k) " must be a file path (a string, File or Path), got "
+                                                (pr-str (type v)))
+                                           {:backend kind :option k})))
+        f (java.io.File. ^String path)]
+    (when-not (and (.isFile f) (.canRead f))
+      (throw (err/error :vireo/interface-error
+                        (str (pr-str k) " " path (if (.exists f) " cannot be read" " does not exist"))
+                        {:backend kind :option k :path path})))
+    path))
+
+(defn checked-tls
+  "The TLS options of `opts` checked, the mode made a keyword among the
+  backend's :ssl-modes (MySQL's names disabled/preferred/required/
+  verify_identity accepted too), file options made path strings. Throws a
+  :vireo/interface-error naming the problem: an unknown mode, a missing or
+  unreadable file, a certificate without its key, both a CA file and a trust
+  store, a password without a store, TLS files with TLS off."
+  [{:keys [kind ssl-modes]} opts]
+  (if-not (some #(contains? opts %) tls-option-keys)
+    opts
+    (let [raw (:ssl-mode opts)
+          mode (if (some? raw) (ssl-mode-keyword raw) :disable)
+          modes-text (str/join ", " (map pr-str (sort ssl-modes)))]
+      (when-not (contains? ssl-modes mode)
+        (throw (err/error :vireo/interface-error
+                          (str "unknown :ssl-mode " (pr-str raw) " for " (name kind) "; known: " modes-text)
+                          {:backend kind :option :ssl-mode})))
+      (let [files (into {} (for [k [:ssl-root-cert :ssl-cert :ssl-key :ssl-trust-store]
+                                 :let [v (get opts k)] :when (some? v)]
+                             [k (file-path kind k v)]))
+            refuse (fn [msg] (throw (err/error :vireo/interface-error msg {:backend kind :option :ssl-mode})))]
+        (when (not= (contains? files :ssl-cert) (contains? files :ssl-key))
+          (refuse "a client certificate needs both :ssl-cert (its PEM certificate) and :ssl-key (its PEM private key)"))
+        (when (and (:ssl-root-cert files) (:ssl-trust-store files))
+          (refuse "give either :ssl-root-cert (a PEM CA file) or :ssl-trust-store (a PKCS#12/JKS store), not both"))
+        (when (and (some? (:ssl-trust-store-password opts)) (not (:ssl-trust-store files)))
+          (refuse ":ssl-trust-store-password is given without :ssl-trust-store"))
+        (when-let [ts (:ssl-trust-store files)]
+          (when-not (re-find #"(?i)\.(p12|pfx|jks)$" ts)
+            (refuse (str ":ssl-trust-store " ts " must be a PKCS#12 (.p12, .pfx) or JKS (.jks) file"))))
+        (when (and (= mode :disable) (seq files))
+          (refuse (str (str/join ", " (map pr-str (sort (keys files))))
+                       " given but :ssl-mode is :disable" (when (nil? raw) " (the default)")
+                       ": set :ssl-mode (" modes-text ")")))
+        (merge opts {:ssl-mode mode} files)))))
+
+(defonce ^:private default-trust
+  (delay (doto (TrustManagerFactory/getInstance (TrustManagerFactory/getDefaultAlgorithm))
+           (.init ^KeyStore (identity nil)))))
+
+(defn client-ssl-options
+  "The Vert.x ClientSSLOptions of checked TLS options, or nil when TLS is off.
+  The CA is :ssl-root-cert or :ssl-trust-store; in the verify modes without
+  either, the JVM's default trust store (javax.net.ssl.trustStore, else the
+  JDK's cacerts); in the other modes without either the server's certificate
+  is not verified (libpq's sslmode=require), with a warning logged by
+  `warn-fn`. The host name is verified only in :verify-full."
+  ^ClientSSLOptions [opts warn-fn]
+  (let [mode (:ssl-mode opts)]
+    (when (and mode (not= :disable mode))
+      (let [o (ClientSSLOptions.)
+            verify? (contains? #{:verify-ca :verify-full} mode)]
+        (cond
+          (:ssl-root-cert opts)
+          (.setTrustOptions o (doto (PemTrustOptions.) (.addCertPath ^String (:ssl-root-cert opts))))
+
+          (:ssl-trust-store opts)
+          (let [^String path (:ssl-trust-store opts)
+                pw (reveal (:ssl-trust-store-password opts))]
+            (let [^TrustOptions store (if (re-find #"(?i)\.jks$" path)
+                                        (cond-> (doto (JksOptions.) (.setPath path)) pw (.setPassword pw))
+                                        (cond-> (doto (PfxOptions.) (.setPath path)) pw (.setPassword pw)))]
+              (.setTrustOptions o store)))
+
+          verify? (.setTrustOptions o (TrustOptions/wrap ^TrustManagerFactory @default-trust))
+
+          :else
+          (do (.setTrustAll o true)
+              (warn-fn (str "TLS (:ssl-mode " mode ") without a CA (:ssl-root-cert or :ssl-trust-store):"
+                            " the server's certificate is not verified; give its CA and :ssl-mode :verify-full"))))
+        (when-let [^String cert (:ssl-cert opts)]
+          (.setKeyCertOptions o (doto (PemKeyCertOptions.)
+                                  (.addCertPath cert)
+                                  (.addKeyPath ^String (:ssl-key opts)))))
+        (.setHostnameVerificationAlgorithm o (if (= mode :verify-full) "HTTPS" ""))
+        o))))
+
 ;; ---------------------------------------------------------------- URLs
 (defn decode-url-part [s] (when s (URLDecoder/decode ^String s StandardCharsets/UTF_8)))
 
+(defn redact-url
+  "The URL with the password of its user-info replaced by ***, for messages."
+  [url]
+  (str/replace (str url) #"^([^:/?#]+://[^:@/?#]*:)[^@/?#]*@" "$1***@"))
+
+(defn url-error
+  "A :vireo/interface-error about database URL `url` (printed redacted)."
+  [url msg data]
+  (err/error :vireo/interface-error (str msg " in database URL " (pr-str (redact-url url)))
+             (assoc data :url (redact-url url))))
+
+(defn url-value
+  "Parses the text of URL parameter `param` as `kind` (:string :int :bool
+  :ssl-mode), or throws naming the parameter."
+  [url param kind ^String s]
+  (case kind
+    :string s
+    :int (or (parse-long s)
+             (throw (url-error url (str "URL parameter " param "=" s " is not an integer") {:parameter param})))
+    :bool (case (str/lower-case s)
+            ("true" "1" "yes" "on") true
+            ("false" "0" "no" "off") false
+            (throw (url-error url (str "URL parameter " param "=" s " is not a boolean (true/false)")
+                              {:parameter param})))
+    :ssl-mode s))
+
+(defn query-options
+  "The options of a URL's query string `query` (\"a=1&b=2\", not decoded),
+  by the backend's traits: :url-params maps a parameter name (matched
+  without case) to [option-key kind]; :url-params-refused maps a name to the
+  reason it is refused. Any other parameter is refused, naming the ones
+  known: no URL parameter is ever silently ignored."
+  [url query {:keys [label url-params url-params-refused]}]
+  (reduce
+   (fn [acc part]
+     (if (str/blank? part)
+       acc
+       (let [[k v] (str/split part #"=" 2)
+             param (decode-url-part k)
+             lc (str/lower-case param)
+             v (decode-url-part (or v ""))]
+         (if-let [[opt kind] (get url-params lc)]
+           (assoc acc opt (url-value url param kind v))
+           (if-let [why (get url-params-refused lc)]
+             (throw (url-error url (str "URL parameter " param " is not supported by the " label " backend: " why)
+                               {:parameter param}))
+             (throw (url-error url (str "unknown URL parameter " param " for " label
+                                        (if (seq url-params)
+                                          (str "; known: " (str/join ", " (sort (keys url-params))))
+                                          " (it takes none)"))
+                               {:parameter param})))))))
+   {}
+   (str/split (or query "") #"&")))
+
 (defn server-url-options
   "The options of a server URL's part after the scheme:
-  //user:pass@host:port/db. Query parameters are ignored."
-  [rest url]
-  (let [[_ userinfo host port db _query]
-        (or (re-matches #"//(?:([^@/]*)@)?([^:/?]*)(?::(\d+))?(?:/([^?]*))?(?:\?(.*))?" rest)
-            (throw (err/error :vireo/interface-error (str "cannot parse database URL " (pr-str url)) {:url url})))
+  //user:pass@host:port/db?param=value&…, host a name, an IPv4 address or an
+  [IPv6] literal. Query parameters are read by `query-options` with the
+  backend's `traits` and win over the URL's other parts (like libpq's
+  host=… parameter)."
+  [rest url traits]
+  (let [[_ userinfo hostport db query]
+        (or (re-matches #"//(?:([^@/?#]*)@)?([^/?#]*)(?:/([^?#]*))?(?:\?([^#]*))?" rest)
+            (throw (url-error url "cannot parse" {})))
+        [_ host port] (or (re-matches #"\[([0-9A-Fa-f:.%]+)\](?::(\d*))?" hostport)
+                          (re-matches #"([^:\[\]]*)(?::(\d*))?" hostport)
+                          (when (str/includes? hostport ",")
+                            (throw (url-error url (str "several hosts (" hostport ") are not supported yet:"
+                                                       " give one host")
+                                              {:hosts hostport})))
+                          (throw (url-error url (str "cannot parse the host and port " (pr-str hostport)) {})))
         [user password] (when userinfo (str/split userinfo #":" 2))]
-    (cond-> {}
-      (seq host) (assoc :host host)
-      port (assoc :port (parse-long port))
-      (seq db) (assoc :database (decode-url-part db))
-      (seq user) (assoc :user (decode-url-part user))
-      password (assoc :password (decode-url-part password)))))
+    (merge
+     (cond-> {}
+       (seq host) (assoc :host (decode-url-part host))
+       (seq port) (assoc :port (parse-long port))
+       (seq db) (assoc :database (decode-url-part db))
+       (seq user) (assoc :user (decode-url-part user))
+       password (assoc :password (decode-url-part password)))
+     (query-options url query traits))))
 
 (defn parse-url
   "Given a database URL, returns [kind options]:
-  postgresql://user:pass@host:port/db, postgres://…, mysql://…, mariadb://…,
+  postgresql://user:pass@host:port/db?…, postgres://…, mysql://…, mariadb://…,
   sqlite:path/to/file.db, sqlite://relative.db, sqlite:///abs/path.db,
   sqlite::memory:. Loads (and needs the driver of) the URL's backend."
   [^String url]
@@ -193,10 +416,45 @@
         kind (some (fn [[k {:keys [schemes]}]] (when (some #{scheme} schemes) k)) @registry)]
     (when-not kind
       (throw (err/error :vireo/interface-error
-                        (str "unsupported database URL " (pr-str url)
+                        (str "unsupported database URL " (pr-str (redact-url url))
                              "; use postgresql://…, mysql://…, mariadb://… or sqlite:path")
-                        {:url url})))
+                        {:url (redact-url url)})))
     [kind (proto/-parse-url (backend kind) rest url)]))
+
+;; ---------------------------------------------------------------- the environment
+(def url-env-var "The environment variable naming a database URL." "VIREO_DATABASE_URL")
+
+(defn env-database
+  "Given the environment (a map of variable -> value), returns [:url url] for
+  VIREO_DATABASE_URL, else [kind options] of the first backend whose
+  environment variables (the registry's :env-vars: libpq's PGHOST,
+  PGDATABASE, … for PostgreSQL) are set, else throws naming the variables
+  looked at. Empty values count as unset."
+  [env]
+  (let [value (fn [k] (let [v (get env k)] (when-not (str/blank? v) v)))]
+    (if-let [url (value url-env-var)]
+      [:url url]
+      (or (some (fn [[kind {:keys [env-vars]}]]
+                  (when (some #(value (first %)) (take 2 env-vars))
+                    [kind (into {}
+                                (for [[var k type] env-vars
+                                      :let [v (value var)] :when v]
+                                  [k (case type
+                                       :int (or (parse-long v)
+                                                (throw (err/error :vireo/interface-error
+                                                                  (str "the environment variable " var "=" v
+                                                                       " is not an integer")
+                                                                  {:variable var})))
+                                       v)]))]))
+                (sort-by key @registry))
+          (throw (err/error :vireo/interface-error
+                            (str "the environment names no database: set " url-env-var
+                                 " (a database URL)"
+                                 (apply str (for [[_ {:keys [env-vars label]}] (sort-by key @registry)
+                                                  :when env-vars]
+                                              (str ", or " label "'s " (str/join "/" (map first (take 2 env-vars)))))))
+                            {:variables (into [url-env-var]
+                                              (for [[_ {:keys [env-vars]}] @registry [var] env-vars] var))}))))))
 
 ;; ---------------------------------------------------------------- pools
 (defn pool-options
@@ -220,17 +478,18 @@
 (defn connect-options!
   "Sets what every network backend shares on `o` (host, port, database,
   user, password, the prepared-statement cache of `cache-size`, startup
-  properties); returns o."
-  [^SqlConnectOptions o opts cache-size properties]
+  properties, the TLS options of `ssl` (nil: none)); returns o."
+  [^SqlConnectOptions o opts cache-size properties ^ClientSSLOptions ssl]
   (.setHost o (str (:host opts)))
   (.setPort o (int (:port opts)))
   (when-let [v (:database opts)] (.setDatabase o (str v)))
   (.setUser o (str (:user opts)))
-  (.setPassword o (str (or (:password opts) "")))
+  (.setPassword o (or (reveal (:password opts)) ""))
   (let [n (long cache-size)]
     (.setCachePreparedStatements o (pos? n))
     (when (pos? n) (.setPreparedStatementCacheMaxSize o (int n))))
   (doseq [[k v] properties] (.addProperty o (name k) (str v)))
+  (when ssl (.setSslOptions o ssl))
   o)
 
 (defn build-client

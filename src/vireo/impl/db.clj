@@ -105,6 +105,15 @@
   (let [[kind url-opts] (backend/parse-url url)]
     (make-database kind (merge url-opts opts))))
 
+(defn from-env
+  "The database the environment `env` (variable -> value) names, with `opts`
+  over it: see vireo.impl.backend/env-database."
+  [env opts]
+  (let [[kind x] (backend/env-database env)]
+    (if (= kind :url)
+      (from-url x opts)
+      (make-database kind (merge x opts)))))
+
 ;; ---------------------------------------------------------------- lifecycle
 (declare detect-capabilities)
 

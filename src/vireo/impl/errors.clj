@@ -22,6 +22,7 @@
 ;; │   │   ├── :vireo/serialization-failure
 ;; │   │   ├── :vireo/deadlock
 ;; │   │   ├── :vireo/connection-error
+;; │   │   ├── :vireo/read-only             (a write on a standby / read-only server or transaction)
 ;; │   │   ├── :vireo/pool-closed
 ;; │   │   └── :vireo/timeout
 ;; │   ├── :vireo/programming-error          (ProgrammingError)
@@ -45,6 +46,7 @@
    :vireo/serialization-failure :vireo/operational-error
    :vireo/deadlock              :vireo/operational-error
    :vireo/connection-error      :vireo/operational-error
+   :vireo/read-only             :vireo/operational-error
    :vireo/pool-closed           :vireo/operational-error
    :vireo/timeout               :vireo/operational-error
    :vireo/programming-error     :vireo/database-error
@@ -76,6 +78,44 @@
   ([type msg data] (error type msg data nil))
   ([type msg data cause] (ex-info msg (assoc data :type type) cause)))
 
+;; ---------------------------------------------------------------- bounded values
+;; An error's message and data carry the statement's values so that a
+;; failure can be understood, but a refused value may be megabytes (a
+;; 10 MB text in a column too small): every logger would write it whole.
+;; What errors carry is cut to a bounded size, the same in the message and
+;; in the ex-data.
+(def ^:private max-chars 200)
+(def ^:private max-params 100)
+(def ^:private max-sql-chars 4000)
+
+(defn- cut [^String s limit what]
+  (let [n (count s)]
+    (if (> n (long limit)) (str (subs s 0 limit) "…(" n " " what ")") s)))
+
+(defn bounded
+  "The value itself when it is small, else a string showing its start and
+  its size: strings over 200 characters, byte arrays and Vert.x buffers over
+  64 bytes, collections printing to over 200 characters."
+  [v]
+  (cond
+    (string? v) (cut v max-chars "characters")
+    (bytes? v) (if (> (alength ^bytes v) 64) (str "#bytes[" (alength ^bytes v) "]") v)
+    (instance? io.vertx.core.buffer.Buffer v)
+    (let [n (.length ^io.vertx.core.buffer.Buffer v)] (if (> n 64) (str "#buffer[" n " bytes]") v))
+    (coll? v) (let [s (pr-str v)] (if (> (count s) max-chars) (cut s max-chars "characters printed") v))
+    :else v))
+
+(defn bounded-params
+  "The parameters of a statement, each `bounded`, at most 100 of them (then a
+  string saying how many there were)."
+  [params]
+  (let [ps (vec params)]
+    (cond-> (mapv bounded (subvec ps 0 (min (count ps) max-params)))
+      (> (count ps) max-params) (conj (str "…(" (count ps) " parameters)")))))
+
+(defn bounded-sql "A statement's SQL cut to 4000 characters." [sql]
+  (if (string? sql) (cut sql max-sql-chars "characters") sql))
+
 ;; ---------------------------------------------------------------- driver mapping
 (defn not-sent?
   "True for the Vert.x failure of a command scheduled on a connection that had
@@ -84,6 +124,16 @@
   [^Throwable e]
   (and (instance? io.vertx.core.VertxException e)
        (some-> (.getMessage e) (.startsWith "Connection is not active now"))))
+
+(defn- ssl-failure
+  "The javax.net.ssl.SSLException of a TLS failure (Netty wraps it in a
+  DecoderException), or nil."
+  [^Throwable e]
+  (loop [t e depth 0]
+    (cond (nil? t) nil
+          (instance? javax.net.ssl.SSLException t) t
+          (< depth 3) (recur (.getCause t) (inc depth))
+          :else nil)))
 
 (defn sqlstate->type
   "SQLSTATE (standard SQL; PostgreSQL's and MySQL's generic states) -> Vireo
@@ -98,12 +148,18 @@
       "40001" :vireo/serialization-failure
       "40P01" :vireo/deadlock
       "57014" :vireo/timeout
+      ;; read_only_sql_transaction: a write in a READ ONLY transaction or on a hot standby
+      "25006" :vireo/read-only
+      ;; invalid_catalog_name: the database named at connect does not exist
+      "3D000" :vireo/connection-error
       (case (subs state 0 2)
+        ;; connection exception; invalid authorization specification
+        ("08" "28") :vireo/connection-error
         "23" :vireo/integrity-error
         "22" :vireo/data-error
         "42" :vireo/programming-error
         "0A" :vireo/not-supported
-        ("08" "53" "57" "58" "40" "25" "55") :vireo/operational-error
+        ("53" "57" "58" "40" "25" "55") :vireo/operational-error
         "XX" :vireo/internal-error
         :vireo/database-error))))
 
@@ -143,11 +199,29 @@
     (instance? ClosedConnectionException e)
     {:type :vireo/connection-error :message "the database connection was closed"}
 
+    ;; before SocketException, its parent: the server was never reached
+    (instance? java.net.ConnectException e)
+    {:type :vireo/connection-error
+     :message (str "could not connect to the database server: " (.getMessage e))}
+
+    (instance? java.net.UnknownHostException e)
+    {:type :vireo/connection-error
+     :message (str "could not connect to the database server: unknown host " (.getMessage e))}
+
     (instance? java.net.SocketException e)
     {:type :vireo/connection-error :message (str "connection lost: " (.getMessage e))}
 
-    (instance? java.net.ConnectException e)
-    {:type :vireo/connection-error :message (str "cannot connect: " (.getMessage e))}
+    (ssl-failure e)
+    {:type :vireo/connection-error
+     :message (str "could not connect to the database server: the TLS handshake failed ("
+                   (.getMessage ^Throwable (ssl-failure e)) ")")}
+
+    ;; the PostgreSQL client reports a failed handshake without its cause
+    (and (instance? io.vertx.core.VertxException e) (= "SSL handshake failed" (.getMessage e)))
+    {:type :vireo/connection-error
+     :message (str "could not connect to the database server: the TLS handshake failed (the driver gives"
+                   " no detail: check the CA, that the server's certificate names the host connected to,"
+                   " and the client certificate)")}
 
     (instance? java.util.concurrent.TimeoutException e)
     {:type :vireo/timeout :message (str "timed out: " (.getMessage e))}
@@ -169,14 +243,17 @@
   Throwable to surface: driver errors become `ex-info` of a Vireo `:type`
   (with the driver's exception as cause and `:sql`/`:params` in the data);
   Vireo errors gain `:sql`/`:params` when they lack them; anything else passes
-  through unchanged."
+  through unchanged. The SQL and parameters are `bounded` in both the message
+  and the data."
   [^Throwable e sql params extra]
   (if (instance? clojure.lang.ExceptionInfo e)
     e
     (if-let [{:keys [type message] :as info} (driver-info e)]
-      (ex-info (str message "\nSQL: " sql "\nParams: " (pr-str (vec params)))
-               (merge (dissoc info :message)
-                      {:type type :sql sql :params (vec params) :driver-message message}
-                      extra)
-               e)
+      (let [sql (bounded-sql sql)
+            params (bounded-params params)]
+        (ex-info (str message "\nSQL: " sql "\nParams: " (pr-str params))
+                 (merge (dissoc info :message)
+                        {:type type :sql sql :params params :driver-message message}
+                        extra)
+                 e))
       e)))

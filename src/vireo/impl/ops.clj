@@ -153,8 +153,8 @@
 (defn- does-not-exist [m filter sql params]
   (err/error :vireo/does-not-exist
              (str (:name m) " instance matching query does not exist: " (describe-filter filter)
-                  "\nSQL: " sql "\nParams: " (pr-str (vec params)))
-             {:model (:name m) :filter filter :sql sql :params (vec params)}))
+                  "\nSQL: " sql "\nParams: " (pr-str (err/bounded-params params)))
+             {:model (:name m) :filter filter :sql sql :params (err/bounded-params params)}))
 
 (defn- get-decoder
   "RowSet -> the first row as an instance, or nil — or, when `required?`, a
@@ -850,7 +850,7 @@
                      (throw (err/error :vireo/does-not-exist
                                        (str (:name m) " instance matching query does not exist:\nSQL: " s
                                             "\nParams: " (pr-str (vec params)))
-                                       {:model (:name m) :sql s :params (vec params)})))
+                                       {:model (:name m) :sql s :params (err/bounded-params params)})))
                    r)))))))
 
 ;; ---------------------------------------------------------------- streaming

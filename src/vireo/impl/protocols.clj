@@ -26,6 +26,9 @@
     "Static facts as data:
     {:kind :postgres  :label \"PostgreSQL\"  :dialect :postgres (vireo.sql)
      :option-keys #{…} (connect options it accepts)  :defaults {…}
+     :ssl-modes #{…} (the :ssl-mode values it takes; network backends)
+     :url-params {\"name\" [option-key :string|:int|:bool|:ssl-mode]} (URL
+       query parameters it honours)  :url-params-refused {\"name\" why}
      :param-limit n (bind parameters one statement may carry)
      :identifier-limit nil | {:max n :unit :bytes|:characters :label s :why s}
      :insert-id nil | :first | :last (which key of a multi-row INSERT the

@@ -34,14 +34,14 @@
   (throw (err/error :vireo/data-error
                     (str "a " (name type) " field expects " expected ", got "
                          (if (nil? v) "nil" (str (preview v) " (" (.getName (class v)) ")")))
-                    {:field-type type :value v})))
+                    {:field-type type :value (err/bounded v)})))
 
 (defn- refused
   "A value of the right kind that this field or backend cannot hold."
   [type v why]
   (throw (err/error :vireo/data-error
                     (str "a " (name type) " field cannot hold " (preview v) ": " why)
-                    {:field-type type :value v})))
+                    {:field-type type :value (err/bounded v)})))
 
 ;; ---------------------------------------------------------------- JSON
 (defn- ->java-json

@@ -3,12 +3,14 @@
   does differently on MySQL and MariaDB. Loaded by vireo.impl.backend when
   the first MySQL database is created."
   (:require [clojure.string :as str]
+            [clojure.tools.logging :as log]
             [vireo.impl.backend :as backend]
             [vireo.impl.errors :as err]
             [vireo.impl.protocols :as proto]
             [vireo.promise :as p])
   (:import (io.vertx.core Vertx)
-           (io.vertx.mysqlclient MySQLBuilder MySQLClient MySQLConnectOptions MySQLConnection MySQLException)
+           (io.vertx.mysqlclient MySQLBuilder MySQLClient MySQLConnectOptions MySQLConnection MySQLException
+                                 SslMode)
            (io.vertx.sqlclient Row RowSet SqlConnection)))
 
 (set! *warn-on-reflection* true)
@@ -21,12 +23,30 @@
   {:kind :mysql
    :label "MariaDB/MySQL"
    :dialect :mysql
-   :option-keys #{:host :port :database :user :password :properties :charset :collation
-                  :cache-prepared-statements :prepared-statement-cache-max-size :pipelining-limit
-                  :max-prepared-stmt-count :pipelining :pipelining-max-size}
+   :option-keys (into #{:host :port :database :user :password :properties :charset :collation
+                        :cache-prepared-statements :prepared-statement-cache-max-size :pipelining-limit
+                        :max-prepared-stmt-count :pipelining :pipelining-max-size}
+                      backend/tls-option-keys)
    :defaults {:host "127.0.0.1" :port 3306 :user "root" :max-size 10
               :cache-prepared-statements true :prepared-statement-cache-max-size 256
-              :charset "utf8mb4" :collation "utf8mb4_bin"}
+              :charset "utf8mb4" :collation "utf8mb4_bin" :ssl-mode :disable}
+   ;; MySQL's DISABLED PREFERRED REQUIRED VERIFY_CA VERIFY_IDENTITY, by the
+   ;; names Vireo gives every backend (MySQL's names are accepted too)
+   :ssl-modes #{:disable :prefer :require :verify-ca :verify-full}
+   ;; URL query parameters: parameter -> [option kind]
+   :url-params {"ssl-mode" [:ssl-mode :ssl-mode]
+                "sslmode" [:ssl-mode :ssl-mode]
+                "ssl-ca" [:ssl-root-cert :string]
+                "ssl-cert" [:ssl-cert :string]
+                "ssl-key" [:ssl-key :string]
+                "charset" [:charset :string]
+                "collation" [:collation :string]
+                "host" [:host :string]
+                "port" [:port :int]
+                "user" [:user :string]
+                "password" [:password :string]}
+   :url-params-refused {"usessl" "this is Connector/J's spelling: use ssl-mode=REQUIRED (or VERIFY_IDENTITY)"
+                        "connecttimeout" "give :connection-timeout (milliseconds) as an option"}
    ;; the option naming the database (without it the database is deferred)
    :name-option :database
    :name-problem "a mysql database needs a database name (:database, or the URL path)"
@@ -63,9 +83,18 @@
           per-conn (quot (quot server-max 2) (max 1 (long (or (:max-size opts) 10))))]
       (max 0 (min (long (:prepared-statement-cache-max-size opts)) per-conn)))))
 
+(def ^:private ssl-modes
+  {:disable SslMode/DISABLED :prefer SslMode/PREFERRED :require SslMode/REQUIRED
+   :verify-ca SslMode/VERIFY_CA :verify-full SslMode/VERIFY_IDENTITY})
+
+(defn- warn-unverified [opts]
+  (fn [msg] (log/warn (str "vireo: " (backend/server-description :mysql opts) ": " msg))))
+
 (defn- connect-options ^MySQLConnectOptions [opts]
   (let [o (MySQLConnectOptions.)]
-    (backend/connect-options! o opts (cache-size opts) (:properties opts))
+    (backend/connect-options! o opts (cache-size opts) (:properties opts)
+                              (backend/client-ssl-options opts (warn-unverified opts)))
+    (.setSslMode o ^SslMode (ssl-modes (:ssl-mode opts :disable)))
     (.setCharset o (str (:charset opts)))
     (.setCollation o (str (:collation opts)))
     (when-let [v (:pipelining-limit opts)] (.setPipeliningLimit o (int v)))
@@ -74,8 +103,14 @@
 (defn- code->type
   "MySQL / MariaDB error number -> Vireo type (SQLSTATEs there are too coarse:
   every integrity error is 23000)."
-  [code state]
+  [code state ^String message]
   (case (int code)
+    ;; ER_OPTION_PREVENTS_STATEMENT: --read-only (and other options)
+    1290 (if (some-> message str/lower-case (str/includes? "read-only")) :vireo/read-only :vireo/operational-error)
+    ;; ER_READ_ONLY_MODE (MySQL), ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
+    (1836 1792) :vireo/read-only
+    ;; access denied (user, password, database), auth plugin refused
+    (1044 1045 1251) :vireo/connection-error
     (1062 1586) :vireo/unique-violation
     (1451 1452 1216 1217) :vireo/foreign-key-violation
     (1048 1364) :vireo/not-null-violation
@@ -90,7 +125,7 @@
 (defn- error-info [e]
   (when (instance? MySQLException e)
     (let [^MySQLException e e]
-      {:type (code->type (.getErrorCode e) (.getSqlState e))
+      {:type (code->type (.getErrorCode e) (.getSqlState e) (.getMessage e))
        :message (let [m (.getMessage e)]
                   (or (second (re-find #"errorMessage=(.*?), errorCode=" (str m))) m))
        :sql-state (.getSqlState e)
@@ -120,7 +155,7 @@
   (reify proto/Backend
     (-traits [_] traits)
     (-check-options [_ _opts] nil)
-    (-parse-url [_ rest url] (backend/server-url-options rest url))
+    (-parse-url [_ rest url] (backend/server-url-options rest url traits))
     (-describe [_ opts] (backend/server-description :mysql opts))
     (-statement-cache-size [_ opts] (cache-size opts))
     (-prepare-options [_ opts vertx]

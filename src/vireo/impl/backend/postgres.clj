@@ -2,11 +2,13 @@
   "The PostgreSQL backend (io.vertx:vertx-pg-client): everything Vireo does
   differently on PostgreSQL. Loaded by vireo.impl.backend when the first
   PostgreSQL database is created."
-  (:require [vireo.impl.backend :as backend]
+  (:require [clojure.tools.logging :as log]
+            [vireo.impl.backend :as backend]
             [vireo.impl.errors :as err]
             [vireo.impl.protocols :as proto]
             [vireo.promise :as p])
-  (:import (io.vertx.pgclient PgBuilder PgConnectOptions PgException)))
+  (:import (io.vertx.pgclient PgBuilder PgConnectOptions PgException SslMode)
+           (io.vertx.sqlclient Row)))
 
 (set! *warn-on-reflection* true)
 
@@ -14,11 +16,33 @@
   {:kind :postgres
    :label "PostgreSQL"
    :dialect :postgres
-   :option-keys #{:host :port :database :user :password :properties
-                  :cache-prepared-statements :prepared-statement-cache-max-size
-                  :pipelining-limit :ssl-mode :pgbouncer :pipelining :pipelining-max-size}
+   :option-keys (into #{:host :port :database :user :password :properties :application-name
+                        :cache-prepared-statements :prepared-statement-cache-max-size
+                        :pipelining-limit :pgbouncer :pipelining :pipelining-max-size}
+                      backend/tls-option-keys)
    :defaults {:host "127.0.0.1" :port 5432 :user "postgres" :max-size 10
-              :cache-prepared-statements true :prepared-statement-cache-max-size 256}
+              :cache-prepared-statements true :prepared-statement-cache-max-size 256
+              :ssl-mode :disable}
+   ;; libpq's sslmode values
+   :ssl-modes #{:disable :allow :prefer :require :verify-ca :verify-full}
+   ;; URL query parameters (libpq's names): parameter -> [option kind]
+   :url-params {"sslmode" [:ssl-mode :ssl-mode]
+                "sslrootcert" [:ssl-root-cert :string]
+                "sslcert" [:ssl-cert :string]
+                "sslkey" [:ssl-key :string]
+                "application_name" [:application-name :string]
+                "host" [:host :string]
+                "port" [:port :int]
+                "dbname" [:database :string]
+                "user" [:user :string]
+                "password" [:password :string]
+                "pgbouncer" [:pgbouncer :bool]}
+   :url-params-refused {"target_session_attrs" "several hosts and target server types are not supported yet"
+                        "connect_timeout" "give :connection-timeout (milliseconds) as an option"
+                        "sslpassword" "an encrypted client key is not supported: give an unencrypted PEM key"
+                        "sslcompression" "TLS compression is not supported"
+                        "ssl" "this is pgjdbc's spelling: use sslmode=verify-full (or require)"
+                        "options" "give startup parameters as the :properties option"}
    ;; the protocol counts bind parameters in 16 bits
    ;; the option naming the database (without it the database is deferred)
    :name-option :database
@@ -54,12 +78,22 @@
     0
     (long (:prepared-statement-cache-max-size opts))))
 
+(def ^:private ssl-modes
+  {:disable SslMode/DISABLE :allow SslMode/ALLOW :prefer SslMode/PREFER :require SslMode/REQUIRE
+   :verify-ca SslMode/VERIFY_CA :verify-full SslMode/VERIFY_FULL})
+
+(defn- warn-unverified [opts]
+  (fn [msg] (log/warn (str "vireo: " (backend/server-description :postgres opts) ": " msg))))
+
 (defn- connect-options ^PgConnectOptions [opts]
   (let [o (PgConnectOptions.)]
     ;; NOTICEs (e.g. "table does not exist, skipping" for DROP … IF EXISTS)
     ;; would otherwise be logged by Vert.x as warnings on every such statement
     (backend/connect-options! o opts (cache-size opts)
-                              (merge {"client_min_messages" "warning"} (:properties opts)))
+                              (cond-> (merge {"client_min_messages" "warning"} (:properties opts))
+                                (:application-name opts) (assoc "application_name" (str (:application-name opts))))
+                              (backend/client-ssl-options opts (warn-unverified opts)))
+    (.setSslMode o ^SslMode (ssl-modes (:ssl-mode opts :disable)))
     (when-let [v (:pipelining-limit opts)] (.setPipeliningLimit o (int v)))
     o))
 
@@ -72,8 +106,12 @@
        :detail (.getDetail e)
        :constraint (.getConstraint e)})))
 
-(defn- server-capabilities [version]
-  {:returning backend/all-returning :server (str "PostgreSQL" (when version (str " " version)))})
+(defn- server-capabilities
+  "Every PostgreSQL Vireo supports has RETURNING everywhere; `version` is
+  server_version (\"15.19 (Debian 15.19-0+deb12u1)\")."
+  [version]
+  {:returning backend/all-returning
+   :server (str "PostgreSQL" (when-let [v (re-find #"^\d+(?:\.\d+)*" (str version))] (str " " v)))})
 
 (def ^:private plain-begin ["BEGIN"])
 
@@ -87,7 +125,7 @@
                             (str ":returning " (pr-str (set v)) ": postgres reports generated keys only through"
                                  " INSERT … RETURNING, so :returning must keep :insert")
                             {:backend :postgres :returning v})))))
-    (-parse-url [_ rest url] (backend/server-url-options rest url))
+    (-parse-url [_ rest url] (backend/server-url-options rest url traits))
     (-describe [_ opts] (backend/server-description :postgres opts))
     (-statement-cache-size [_ opts] (cache-size opts))
     (-prepare-options [_ opts _vertx] (p/resolved opts))
@@ -95,8 +133,11 @@
       (backend/build-client (PgBuilder/pool) (backend/pool-options opts) (connect-options opts) vertx))
     (-make-pipelined-client [_ opts vertx]
       (backend/build-client (PgBuilder/client) (backend/pipelining-pool-options opts) (connect-options opts) vertx))
-    ;; nothing to ask the server: every PostgreSQL Vireo supports has RETURNING
-    (-detect [_ _pool _opts] (p/resolved (server-capabilities nil)))
+    ;; asked of the server so that aio-connect proves one answers (and says
+    ;; which); every PostgreSQL Vireo supports has RETURNING
+    (-detect [_ pool _opts]
+      (backend/first-row pool "SHOW server_version"
+                         (fn [^Row row] (server-capabilities (str (.getValue row (int 0)))))))
     (-server-capabilities [_ version] (server-capabilities version))
     (-last-insert-id [_ _rs] nil)
     (-begin-statements [_ {:keys [isolation read-only]}]

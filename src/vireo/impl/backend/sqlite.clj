@@ -29,6 +29,11 @@
    :option-keys #{:path :busy-timeout :journal-mode :foreign-keys :synchronous}
    :defaults {:max-size 4 :busy-timeout 5000 :journal-mode "WAL" :foreign-keys true
               :synchronous "NORMAL"}
+   ;; URL query parameters (sqlite:app.db?busy_timeout=10000): parameter -> [option kind]
+   :url-params {"busy_timeout" [:busy-timeout :int]
+                "journal_mode" [:journal-mode :string]
+                "foreign_keys" [:foreign-keys :bool]
+                "synchronous" [:synchronous :string]}
    ;; SQLITE_MAX_VARIABLE_NUMBER's default
    ;; the option naming the database (without it the database is deferred)
    :name-option :path
@@ -96,7 +101,7 @@
       SQLiteErrorCode/SQLITE_CONSTRAINT_CHECK :vireo/check-violation
       SQLiteErrorCode/SQLITE_BUSY :vireo/operational-error
       SQLiteErrorCode/SQLITE_LOCKED :vireo/operational-error
-      SQLiteErrorCode/SQLITE_READONLY :vireo/operational-error
+      SQLiteErrorCode/SQLITE_READONLY :vireo/read-only
       SQLiteErrorCode/SQLITE_CANTOPEN :vireo/connection-error
       SQLiteErrorCode/SQLITE_TOOBIG :vireo/data-error
       SQLiteErrorCode/SQLITE_MISMATCH :vireo/data-error
@@ -216,12 +221,13 @@
   (reify proto/Backend
     (-traits [_] traits)
     (-check-options [_ _opts] nil)
-    (-parse-url [_ rest _url]
-      (let [[path] (str/split rest #"\?" 2)
+    (-parse-url [_ rest url]
+      (let [[path query] (str/split rest #"\?" 2)
             path (cond (str/starts-with? path "///") (subs path 2)
                        (str/starts-with? path "//") (subs path 2)
                        :else path)]
-        {:path (backend/decode-url-part path)}))
+        (merge {:path (backend/decode-url-part path)}
+               (backend/query-options url query traits))))
     (-describe [_ opts] (str "sqlite:" (or (:path opts) "<deferred>")))
     (-statement-cache-size [_ _opts] 0)
     (-prepare-options [_ opts _vertx] (p/resolved opts))

@@ -45,6 +45,7 @@ import io.vireo.GetOrCreate;
 import io.vireo.Instance;
 import io.vireo.IntegrityErrorException;
 import io.vireo.InterfaceErrorException;
+import io.vireo.ReadOnlyException;
 import io.vireo.Join;
 import io.vireo.Model;
 import io.vireo.ModelErrorException;
@@ -1023,6 +1024,21 @@ abstract class FacadeContract {
         nowhere.aioClose().join();
       }
     }
+    if (backend().equals("pg")) {
+      Database named = Database.fromUrl(url(), DatabaseOptions.create().applicationName("vireo-java-test"));
+      try {
+        assertEquals("vireo-java-test", named.aioExecuteSql(
+            "SELECT application_name AS a FROM pg_stat_activity WHERE pid = pg_backend_pid()").join().rows().get(0).get("a"));
+      } finally {
+        named.aioClose().join();
+      }
+    }
+    // the environment: VIREO_DATABASE_URL, or libpq's PGHOST/PGDATABASE
+    if (System.getenv("VIREO_DATABASE_URL") == null && System.getenv("PGHOST") == null
+        && System.getenv("PGDATABASE") == null) {
+      InterfaceErrorException none = assertThrows(InterfaceErrorException.class, Database::fromEnv);
+      assertTrue(none.getMessage().contains("VIREO_DATABASE_URL"), none.getMessage());
+    }
   }
 
   Database closedDatabase() {
@@ -1076,6 +1092,47 @@ abstract class FacadeContract {
         TransactionOptions.create().readOnly(true), tx -> author.aioCreate(Map.of("name", "ro")))));
     assertTrue(ro.isA("database-error"), ro.getType());
     assertNull(author.aioGetOrNone(Map.of("name", "ro")).join());
+  }
+
+  @Test
+  void connectionSettingsAreCheckedAndReadOnlyWritesAreTyped() {
+    // a write in a read-only transaction: its own type, an operational error
+    VireoException ro = assertInstanceOf(ReadOnlyException.class, failure(db.aioAtomic(
+        TransactionOptions.create().readOnly(true), tx -> author.aioCreate(Map.of("name", "ro2")))));
+    assertTrue(ro.isA("operational-error"), ro.getType());
+    assertEquals("vireo/read-only", ro.getType());
+    // every URL parameter is honoured or refused by name
+    String sep = url().contains("?") ? "&" : "?";
+    InterfaceErrorException unknown = assertThrows(InterfaceErrorException.class,
+        () -> Database.fromUrl(url() + sep + "no_such_parameter=1"));
+    assertTrue(unknown.getMessage().contains("no_such_parameter"), unknown.getMessage());
+    if (!backend().equals("sqlite")) {
+      // TLS options are checked when the database is made
+      InterfaceErrorException badMode = assertThrows(InterfaceErrorException.class,
+          () -> Database.fromUrl(url(), DatabaseOptions.create().sslMode("sometimes")));
+      assertTrue(badMode.getMessage().contains("sometimes"), badMode.getMessage());
+      InterfaceErrorException missing = assertThrows(InterfaceErrorException.class,
+          () -> Database.fromUrl(url(), DatabaseOptions.create().sslMode("verify-full")
+              .sslRootCert(java.nio.file.Path.of("/no/such/ca.pem"))));
+      assertTrue(missing.getMessage().contains("/no/such/ca.pem"), missing.getMessage());
+      InterfaceErrorException noKey = assertThrows(InterfaceErrorException.class,
+          () -> Database.fromUrl(url(), DatabaseOptions.create().sslMode("require")
+              .sslClientCert(java.nio.file.Path.of("/no/such/client.crt"), java.nio.file.Path.of("/no/such/client.key"))));
+      assertTrue(noKey.getMessage().contains("/no/such/client.crt"), noKey.getMessage());
+      InterfaceErrorException noStore = assertThrows(InterfaceErrorException.class,
+          () -> Database.fromUrl(url(), DatabaseOptions.create().sslMode("verify-ca")
+              .sslTrustStore(java.nio.file.Path.of("/no/such/ca.p12"), "store-secret")));
+      assertTrue(noStore.getMessage().contains("/no/such/ca.p12"), noStore.getMessage());
+      assertFalse(noStore.getMessage().contains("store-secret"), noStore.getMessage());
+      // nothing listens on port 1: a typed connect failure naming the address
+      Database nowhere = Database.fromUrl(url(), DatabaseOptions.create().host("127.0.0.1").port(1));
+      try {
+        ConnectionErrorException e = assertInstanceOf(ConnectionErrorException.class, failure(nowhere.aioConnect()));
+        assertTrue(e.getMessage().contains("could not connect to the database server"), e.getMessage());
+      } finally {
+        nowhere.aioClose().join();
+      }
+    }
   }
 
   @Test

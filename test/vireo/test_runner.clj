@@ -5,6 +5,7 @@
       bin/clojure -M:test                       ; every test/**/*_test.clj
       bin/clojure -M:test vireo.sql-test        ; one namespace
       bin/clojure -M:test vireo.core-test/aio-get-test   ; one var
+      bin/clojure -M:test --dir test-cluster    ; every *_test.clj under another directory
 
   Namespaces whose metadata has `:vireo/per-backend true` run every test var
   once per backend (VIREO_TEST_BACKENDS, default pg,mysql,sqlite), through
@@ -128,15 +129,17 @@
         (swap! counters update :passed inc)))))
 
 (defn run
-  "Runs the selected namespaces/vars (all test namespaces when `selectors` is
-  empty). Returns the counters map."
-  [selectors]
+  "Runs the selected namespaces/vars (all test namespaces under `dir` when
+  `selectors` is empty). Returns the counters map."
+  ([selectors] (run selectors "test"))
+  ([selectors dir]
   (let [sels (map symbol selectors)
         ns-sels (set (map #(if (namespace %) (symbol (namespace %)) %) sels))
         var-sels (set (filter namespace sels))
-        nses (if (seq sels) (sort ns-sels) (find-test-nses ["test"]))
+        nses (if (seq sels) (sort ns-sels) (find-test-nses [dir]))
         start (System/nanoTime)]
-    (when (empty? sels) (load-src-checking-reflection))
+    ;; the reflection check belongs to the default run only (once per suite)
+    (when (and (empty? sels) (= dir "test")) (load-src-checking-reflection))
     (doseq [ns nses] (require ns))
     (binding [t/*test-out* *out*]
       (doseq [ns nses]
@@ -151,11 +154,12 @@
                        (+ passed failed) assertions (/ (- (System/nanoTime) start) 1e9)))
       (println (str passed " passed, " failed " failed" (when (pos? skipped) (str ", " skipped " skipped"))))
       (flush)
-      @counters)))
+      @counters))))
 
 (defn -main [& args]
   (let [{:keys [passed failed]}
-        (try (run args)
+        (try (let [[dir args] (if (= "--dir" (first args)) [(second args) (nnext args)] ["test" args])]
+               (run args dir))
              (catch Throwable e
                (binding [*out* *err*] (println "Test run crashed:") (.printStackTrace e))
                (println (str (:passed @counters) " passed, " (inc (:failed @counters)) " failed"))

@@ -76,7 +76,8 @@
   - pool: :max-size (10), :max-wait-queue-size, :idle-timeout, :connection-timeout,
     :max-lifetime (milliseconds), :event-loop-size
   - :cache-prepared-statements (true), :prepared-statement-cache-max-size (256),
-    :pgbouncer (true: no named statements, for transaction-mode poolers),
+    :pgbouncer (true, for transaction-mode poolers: no named statements,
+    Vert.x in proxy mode, only the startup parameters pgbouncer accepts),
     :properties (startup parameters), :application-name
   - TLS: :ssl-mode (:disable by default, :allow, :prefer, :require, :verify-ca,
     :verify-full: libpq's sslmode), :ssl-root-cert (the CA's PEM file) or

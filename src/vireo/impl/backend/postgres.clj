@@ -85,13 +85,34 @@
 (defn- warn-unverified [opts]
   (fn [msg] (log/warn (str "vireo: " (backend/server-description :postgres opts) ": " msg))))
 
+(def ^:private pooler-startup-parameters
+  "The startup parameters a default pgbouncer accepts (the ones it tracks
+  per client); it refuses a connection sending any other (08P01
+  \"unsupported startup parameter\"), Vert.x's own defaults
+  extra_float_digits and IntervalStyle included."
+  {"application_name" "vertx-pg-client" "client_encoding" "utf8" "DateStyle" "ISO"})
+
+(defn- startup-parameters
+  "The startup parameters of a connection: Vert.x's defaults with
+  client_min_messages=warning (NOTICEs, e.g. \"table does not exist,
+  skipping\" for DROP … IF EXISTS, would otherwise be logged by Vert.x as
+  warnings on every such statement), or with :pgbouncer only those a pooler
+  accepts; then :properties and :application-name."
+  [opts]
+  (cond-> (merge (if (:pgbouncer opts) pooler-startup-parameters {"client_min_messages" "warning"})
+                 (:properties opts))
+    (:application-name opts) (assoc "application_name" (str (:application-name opts)))))
+
 (defn- connect-options ^PgConnectOptions [opts]
   (let [o (PgConnectOptions.)]
-    ;; NOTICEs (e.g. "table does not exist, skipping" for DROP … IF EXISTS)
-    ;; would otherwise be logged by Vert.x as warnings on every such statement
-    (backend/connect-options! o opts (cache-size opts)
-                              (cond-> (merge {"client_min_messages" "warning"} (:properties opts))
-                                (:application-name opts) (assoc "application_name" (str (:application-name opts))))
+    (when (:pgbouncer opts)
+      ;; replace Vert.x's default startup parameters instead of adding to them
+      (.setProperties o (java.util.HashMap.))
+      ;; a transaction-mode pooler hands each transaction another server
+      ;; connection: Vert.x must not rely on a statement prepared earlier on
+      ;; "this" connection (unnamed statements, re-parsed each time)
+      (.setUseLayer7Proxy o true))
+    (backend/connect-options! o opts (cache-size opts) (startup-parameters opts)
                               (backend/client-ssl-options opts (warn-unverified opts)))
     (.setSslMode o ^SslMode (ssl-modes (:ssl-mode opts :disable)))
     (when-let [v (:pipelining-limit opts)] (.setPipeliningLimit o (int v)))
@@ -101,7 +122,15 @@
   (when (instance? PgException e)
     (let [^PgException e e]
       {:type (err/sqlstate->type (.getSqlState e))
-       :message (.getErrorMessage e)
+       :message (cond-> (str (.getErrorMessage e))
+                  ;; what a transaction-mode pooler does to prepared statements
+                  (and (#{"26000" "42P05"} (.getSqlState e))
+                       (re-find #"prepared statement" (str (.getErrorMessage e))))
+                  (str " (behind a transaction-mode pooler such as pgbouncer? give the database :pgbouncer true)")
+                  ;; a pooler refusing Vert.x's startup parameters
+                  (and (= "08P01" (.getSqlState e))
+                       (re-find #"unsupported startup parameter" (str (.getErrorMessage e))))
+                  (str " (a pooler such as pgbouncer? give the database :pgbouncer true)"))
        :sql-state (.getSqlState e)
        :detail (.getDetail e)
        :constraint (.getConstraint e)})))

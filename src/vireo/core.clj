@@ -73,6 +73,8 @@
 
   Options (all optional but :database):
   - :host (\"127.0.0.1\"), :port (5432), :database, :user (\"postgres\"), :password
+  - :password-fn instead of :password: (fn []) giving the password (or a
+    future of it) for each new connection: rotating passwords, IAM tokens
   - pool: :max-size (10), :max-wait-queue-size, :idle-timeout, :connection-timeout,
     :max-lifetime (milliseconds), :event-loop-size
   - :cache-prepared-statements (true), :prepared-statement-cache-max-size (256),

@@ -178,3 +178,20 @@
   (testing "vireo.core/database-from-env reads the process's environment"
     (when-not (or (System/getenv "VIREO_DATABASE_URL") (System/getenv "PGHOST") (System/getenv "PGDATABASE"))
       (is (v/error-type? (error-of #(v/database-from-env)) :vireo/interface-error)))))
+
+(deftest password-fn-test
+  (testing "checked when the database is made"
+    (is (str/includes? (ex-message (refusal #(v/postgresql-database {:database "d" :password-fn "secret"})))
+                       ":password-fn must be a function"))
+    (is (str/includes? (ex-message (refusal #(v/mysql-database {:database "d" :password "x" :password-fn (fn [] "y")})))
+                       "not both"))
+    (is (str/includes? (ex-message (refusal #(v/sqlite-database ":memory:" {:password-fn (fn [] "y")})))
+                       "unknown sqlite database option")))
+  (when (some #{:postgres} (ts/backends))
+    (testing "postgres: asked for each new connection (the suite's server trusts, so any answer connects)"
+      (let [calls (atom 0)
+            d (v/database (ts/url :postgres) {:max-size 2 :password-fn (fn [] (swap! calls inc) "unused")})]
+        (try
+          (await! (v/aio-execute-sql d "SELECT 1"))
+          (is (pos? @calls))
+          (finally (await! (v/aio-close d))))))))

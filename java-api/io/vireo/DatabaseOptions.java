@@ -1,6 +1,8 @@
 package io.vireo;
 
 import java.nio.file.Path;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -200,6 +202,19 @@ public final class DatabaseOptions {
    */
   public DatabaseOptions properties(Map<String, String> properties) {
     return set("properties", new LinkedHashMap<>(properties));
+  }
+
+  /**
+   * Sets a password supplier, called for each new connection the pool opens
+   * (instead of a fixed {@link #password(String)}): for rotating passwords
+   * and cloud IAM tokens. A supplier that fails, or completes with
+   * {@code null}, fails that connection with a {@link ConnectionErrorException}.
+   *
+   * @param supplier gives the password, asynchronously
+   * @return these options
+   */
+  public DatabaseOptions passwordSupplier(Supplier<? extends CompletionStage<String>> supplier) {
+    return set("password-fn", java.util.Objects.requireNonNull(supplier, "Vireo: passwordSupplier needs a supplier"));
   }
 
   /**

@@ -202,11 +202,28 @@
 
 (declare checked-tls)
 
+(defn- check-password-fn
+  "The :password-fn option: a fn of no arguments or a
+  java.util.function.Supplier, giving the password (or a future of it) for
+  each new connection; not together with :password."
+  [kind opts]
+  (when-let [f (:password-fn opts)]
+    (when-not (or (fn? f) (instance? java.util.function.Supplier f) (instance? clojure.lang.IFn f))
+      (throw (err/error :vireo/interface-error
+                        (str ":password-fn must be a function of no arguments or a java.util.function.Supplier, got "
+                             (.getName (class f)))
+                        {:backend kind :option :password-fn})))
+    (when (some? (:password opts))
+      (throw (err/error :vireo/interface-error
+                        "give either :password or :password-fn (called for each new connection), not both"
+                        {:backend kind :option :password-fn})))))
+
 (defn merged-options
   "The backend's defaults with the checked user options over them (:url
   dropped, :returning a set or absent)."
   [b opts]
   (check-options b opts)
+  (check-password-fn (:kind (traits b)) opts)
   (cond-> (merge (:defaults (traits b)) (hide-secrets (checked-tls (traits b) (dissoc opts :url))))
     ;; :returning nil means "detect", like no option at all
     (nil? (:returning opts)) (dissoc :returning)
@@ -492,15 +509,50 @@
   (when ssl (.setSslOptions o ssl))
   o)
 
+(defn password-of
+  "Future of the password for a new connection: :password-fn's answer (a
+  string, or a future or CompletionStage of one) when given, else :password.
+  A failing or non-string answer fails with a :vireo/connection-error that
+  names :password-fn."
+  [opts]
+  (if-let [f (:password-fn opts)]
+    (-> (p/do (if (instance? java.util.function.Supplier f) (.get ^java.util.function.Supplier f) (f)))
+        (p/map (fn [pw]
+                 (if (string? pw)
+                   pw
+                   (throw (err/error :vireo/connection-error
+                                     (str "could not connect to the database server: its :password-fn gave "
+                                          (if (nil? pw) "nil" (.getName (class pw))) ", not a string")
+                                     {:option :password-fn})))))
+        (p/catch (fn [e]
+                   (p/rejected
+                    (if (err/error-type? e :vireo/connection-error)
+                      e
+                      (err/error :vireo/connection-error
+                                 (str "could not connect to the database server: its :password-fn failed: "
+                                      (ex-message e))
+                                 {:option :password-fn} e))))))
+    (p/resolved (reveal (:password opts)))))
+
 (defn build-client
   "The pool (or pipelining client) `builder` — PgBuilder/pool, MySQLBuilder/client
-  … — gives with these PoolOptions and SqlConnectOptions on `vertx`."
-  [^io.vertx.sqlclient.ClientBuilder builder pool-opts ^SqlConnectOptions connect-opts vertx]
-  (-> builder
-      (.with ^PoolOptions pool-opts)
-      (.connectingTo connect-opts)
-      (.using ^io.vertx.core.Vertx vertx)
-      (.build)))
+  … — gives with these PoolOptions and SqlConnectOptions on `vertx`. With
+  :password-fn in `opts`, every new connection asks it for the password and
+  connects with a copy of `connect-opts` (made by `copy`) carrying it."
+  [^io.vertx.sqlclient.ClientBuilder builder pool-opts ^SqlConnectOptions connect-opts vertx opts copy]
+  (let [b (.with builder ^PoolOptions pool-opts)
+        b (if (:password-fn opts)
+            (.connectingTo b ^java.util.function.Supplier
+                           (reify java.util.function.Supplier
+                             (get [_]
+                               (p/->vertx
+                                (p/map (password-of opts)
+                                       (fn [^String pw]
+                                         (doto ^SqlConnectOptions (copy connect-opts) (.setPassword pw))))))))
+            (.connectingTo b connect-opts))]
+    (-> b
+        (.using ^io.vertx.core.Vertx vertx)
+        (.build))))
 
 (defn pipelining-pool-options
   "The PoolOptions of a pipelining client: :pipelining-max-size connections

@@ -23,7 +23,7 @@
   {:kind :mysql
    :label "MariaDB/MySQL"
    :dialect :mysql
-   :option-keys (into #{:host :port :database :user :password :properties :charset :collation
+   :option-keys (into #{:host :port :database :user :password :password-fn :properties :charset :collation
                         :cache-prepared-statements :prepared-statement-cache-max-size :pipelining-limit
                         :max-prepared-stmt-count :pipelining :pipelining-max-size}
                       backend/tls-option-keys)
@@ -109,8 +109,9 @@
     1290 (if (some-> message str/lower-case (str/includes? "read-only")) :vireo/read-only :vireo/operational-error)
     ;; ER_READ_ONLY_MODE (MySQL), ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION
     (1836 1792) :vireo/read-only
-    ;; access denied (user, password, database), auth plugin refused
-    (1044 1045 1251) :vireo/connection-error
+    ;; login refused (user, password), auth plugin refused; not 1044 (no
+    ;; privilege on a database), which statements such as GRANT raise too
+    (1045 1251) :vireo/connection-error
     (1062 1586) :vireo/unique-violation
     (1451 1452 1216 1217) :vireo/foreign-key-violation
     (1048 1364) :vireo/not-null-violation
@@ -131,6 +132,8 @@
        :sql-state (.getSqlState e)
        :error-code (.getErrorCode e)})))
 
+(defn- copy [o] (MySQLConnectOptions. ^MySQLConnectOptions o))
+
 (defn- server-capabilities
   "MariaDB >= 10.5: INSERT and DELETE … RETURNING (no UPDATE … RETURNING);
   MySQL: none."
@@ -144,7 +147,12 @@
   "Future of the server's max_prepared_stmt_count (nil when it cannot be
   read), read on a short-lived connection of `vertx`."
   [opts ^Vertx vertx]
-  (-> (p/from-vertx (MySQLConnection/connect vertx (connect-options (assoc opts :cache-prepared-statements false))))
+  (-> (backend/password-of opts)
+      (p/then (fn [pw]
+                (p/from-vertx (MySQLConnection/connect vertx (connect-options (-> opts
+                                                                                  (dissoc :password-fn)
+                                                                                  (assoc :password pw
+                                                                                         :cache-prepared-statements false)))))))
       (p/then (fn [^SqlConnection c]
                 (-> (p/from-vertx (.execute (.query c "SELECT @@GLOBAL.max_prepared_stmt_count")))
                     (p/map (fn [^RowSet rs] (long (.getValue ^Row (.next (.iterator rs)) (int 0)))))
@@ -166,9 +174,9 @@
                (fn [n] (cond-> opts n (assoc :max-prepared-stmt-count n))))
         (p/resolved opts)))
     (-make-pool [_ opts vertx]
-      (backend/build-client (MySQLBuilder/pool) (backend/pool-options opts) (connect-options opts) vertx))
+      (backend/build-client (MySQLBuilder/pool) (backend/pool-options opts) (connect-options opts) vertx opts copy))
     (-make-pipelined-client [_ opts vertx]
-      (backend/build-client (MySQLBuilder/client) (backend/pipelining-pool-options opts) (connect-options opts) vertx))
+      (backend/build-client (MySQLBuilder/client) (backend/pipelining-pool-options opts) (connect-options opts) vertx opts copy))
     (-detect [_ pool _opts]
       (backend/first-row pool "SELECT VERSION(), @@auto_increment_increment"
                          (fn [^Row row]

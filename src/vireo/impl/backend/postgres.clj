@@ -16,7 +16,7 @@
   {:kind :postgres
    :label "PostgreSQL"
    :dialect :postgres
-   :option-keys (into #{:host :port :database :user :password :properties :application-name
+   :option-keys (into #{:host :port :database :user :password :password-fn :properties :application-name
                         :cache-prepared-statements :prepared-statement-cache-max-size
                         :pipelining-limit :pgbouncer :pipelining :pipelining-max-size}
                       backend/tls-option-keys)
@@ -142,6 +142,8 @@
   {:returning backend/all-returning
    :server (str "PostgreSQL" (when-let [v (re-find #"^\d+(?:\.\d+)*" (str version))] (str " " v)))})
 
+(defn- copy [o] (PgConnectOptions. ^PgConnectOptions o))
+
 (def ^:private plain-begin ["BEGIN"])
 
 (def ^:private the-backend
@@ -159,9 +161,9 @@
     (-statement-cache-size [_ opts] (cache-size opts))
     (-prepare-options [_ opts _vertx] (p/resolved opts))
     (-make-pool [_ opts vertx]
-      (backend/build-client (PgBuilder/pool) (backend/pool-options opts) (connect-options opts) vertx))
+      (backend/build-client (PgBuilder/pool) (backend/pool-options opts) (connect-options opts) vertx opts copy))
     (-make-pipelined-client [_ opts vertx]
-      (backend/build-client (PgBuilder/client) (backend/pipelining-pool-options opts) (connect-options opts) vertx))
+      (backend/build-client (PgBuilder/client) (backend/pipelining-pool-options opts) (connect-options opts) vertx opts copy))
     ;; asked of the server so that aio-connect proves one answers (and says
     ;; which); every PostgreSQL Vireo supports has RETURNING
     (-detect [_ pool _opts]

@@ -1124,6 +1124,27 @@ abstract class FacadeContract {
               .sslTrustStore(java.nio.file.Path.of("/no/such/ca.p12"), "store-secret")));
       assertTrue(noStore.getMessage().contains("/no/such/ca.p12"), noStore.getMessage());
       assertFalse(noStore.getMessage().contains("store-secret"), noStore.getMessage());
+      // a password supplier, asked for each new connection (the test servers take an empty password)
+      java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
+      Database supplied = Database.fromUrl(url(), DatabaseOptions.create().maxSize(1)
+          .passwordSupplier(() -> {
+            asked.incrementAndGet();
+            return CompletableFuture.completedFuture("");
+          }));
+      try {
+        assertEquals(1, ((Number) supplied.aioExecuteSql("SELECT 1 AS one").join().rows().get(0).get("one")).intValue());
+        assertTrue(asked.get() > 0);
+      } finally {
+        supplied.aioClose().join();
+      }
+      Database vaultDown = Database.fromUrl(url(), DatabaseOptions.create()
+          .passwordSupplier(() -> CompletableFuture.failedFuture(new IllegalStateException("vault down"))));
+      try {
+        ConnectionErrorException e = assertInstanceOf(ConnectionErrorException.class, failure(vaultDown.aioConnect()));
+        assertTrue(e.getMessage().contains("vault down"), e.getMessage());
+      } finally {
+        vaultDown.aioClose().join();
+      }
       // nothing listens on port 1: a typed connect failure naming the address
       Database nowhere = Database.fromUrl(url(), DatabaseOptions.create().host("127.0.0.1").port(1));
       try {

@@ -73,6 +73,9 @@
 
   Options (all optional but :database):
   - :host (\"127.0.0.1\"), :port (5432), :database, :user (\"postgres\"), :password
+  - :hosts [\"h1:5432\" \"h2:5432\"] (servers in order) with :target-server-type
+    :any (default) | :primary | :standby | :prefer-standby: checked for each
+    new connection, so a pool follows a failover (docs/deployment.md)
   - :password-fn instead of :password: (fn []) giving the password (or a
     future of it) for each new connection: rotating passwords, IAM tokens
   - pool: :max-size (10), :max-wait-queue-size, :idle-timeout, :connection-timeout,
@@ -89,7 +92,8 @@
     one do not verify the server (logged as a warning). See docs/deployment.md.
   - URL parameters, each honoured or refused by name: sslmode, sslrootcert,
     sslcert, sslkey, application_name, host, port, dbname, user, password,
-    pgbouncer (\"postgresql://app@db.example.com/app?sslmode=verify-full&sslrootcert=/etc/ca.pem\")
+    pgbouncer, target_session_attrs; several hosts as h1:p1,h2:p2:
+    \"postgresql://app@db1,db2/app?target_session_attrs=primary&sslmode=verify-full&sslrootcert=/etc/ca.pem\"
   - :pipelining (false): reads (SELECT) outside any transaction or
     connection scope go through a pipelined client — up to :pipelining-limit
     (256) queries in flight per connection over :pipelining-max-size

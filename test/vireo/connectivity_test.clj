@@ -56,8 +56,9 @@
       (is (str/includes? (ex-message e) "sslmode"))
       (is (not (str/includes? (pr-str [(ex-message e) (ex-data e)]) "s3cret")) "the password stays out")))
   (testing "a known but unsupported parameter says why"
-    (let [e (refusal #(v/database "postgresql://h/d?target_session_attrs=read-write"))]
-      (is (str/includes? (ex-message e) "target_session_attrs is not supported")))
+    (let [e (refusal #(v/database "postgresql://h/d?connect_timeout=5"))]
+      (is (str/includes? (ex-message e) "connect_timeout is not supported"))
+      (is (str/includes? (ex-message e) ":connection-timeout")))
     (let [e (refusal #(v/database "mysql://h/d?useSSL=true"))]
       (is (str/includes? (ex-message e) "ssl-mode=REQUIRED"))))
   (testing "a bad value names the parameter"
@@ -66,10 +67,20 @@
     (is (str/includes? (ex-message (refusal #(v/database "postgresql://h/d?sslmode=sometimes"))) "unknown :ssl-mode")))
   (testing "SQLite takes only its pragmas"
     (is (str/includes? (ex-message (refusal #(v/database "sqlite:x.db?cache=shared"))) "unknown URL parameter cache")))
-  (testing "several hosts are refused by name, not as unparseable"
-    (let [e (refusal #(v/database "postgresql://u:s3cret@h1:5432,h2:5432/d"))]
+  (testing "several hosts: PostgreSQL takes them, MySQL refuses them by name, not as unparseable"
+    (let [o (opts-of (v/database "postgresql://u:s3cret@h1:5432,h2,[::1]:5434/d?target_session_attrs=read-write"))]
+      (is (= {:hosts [["h1" 5432] ["h2" 5432] ["::1" 5434]] :host "h1" :port 5432 :target-server-type :primary}
+             (select-keys o [:hosts :host :port :target-server-type]))))
+    (let [e (refusal #(v/database "mysql://u:s3cret@h1:3306,h2:3306/d"))]
       (is (str/includes? (ex-message e) "several hosts"))
       (is (not (str/includes? (ex-message e) "s3cret")))))
+  (testing ":hosts and :target-server-type as options"
+    (is (= [["a" 1] ["b" 5432]] (:hosts (opts-of (v/postgresql-database {:database "d" :hosts ["a:1" {:host "b"}]})))))
+    (is (str/includes? (ex-message (refusal #(v/postgresql-database {:database "d" :hosts ["a"] :host "b"}))) "not both"))
+    (is (str/includes? (ex-message (refusal #(v/postgresql-database {:database "d" :target-server-type :leader})))
+                       ":prefer-standby"))
+    (is (str/includes? (ex-message (refusal #(v/mysql-database {:database "d" :hosts ["a"]})))
+                       "unknown mysql database option")))
   (testing "an unparseable URL is redacted in the message"
     (let [e (refusal #(v/database "postgresql://u:s3cret@h:notaport/d"))]
       (is (not (str/includes? (pr-str [(ex-message e) (ex-data e)]) "s3cret"))))))

@@ -205,6 +205,31 @@ public final class DatabaseOptions {
   }
 
   /**
+   * Sets several servers to choose from (PostgreSQL), each {@code "host"} or
+   * {@code "host:port"}, tried in order for each new connection; see
+   * {@link #targetServerType(String)}.
+   *
+   * @param hosts the servers, in order of preference
+   * @return these options
+   */
+  public DatabaseOptions hosts(java.util.List<String> hosts) {
+    return set("hosts", new java.util.ArrayList<>(hosts));
+  }
+
+  /**
+   * Sets which of the {@link #hosts(java.util.List)} a new connection may use
+   * (libpq's {@code target_session_attrs}): {@code "any"} (the default),
+   * {@code "primary"} ({@code "read-write"}), {@code "standby"}
+   * ({@code "read-only"}) or {@code "prefer-standby"}.
+   *
+   * @param type the server type
+   * @return these options
+   */
+  public DatabaseOptions targetServerType(String type) {
+    return set("target-server-type", type);
+  }
+
+  /**
    * Sets a password supplier, called for each new connection the pool opens
    * (instead of a fixed {@link #password(String)}): for rotating passwords
    * and cloud IAM tokens. A supplier that fails, or completes with

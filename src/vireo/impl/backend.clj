@@ -200,7 +200,7 @@
     (check-returning kind dialect (:returning opts))
     (proto/-check-options b opts)))
 
-(declare checked-tls)
+(declare checked-tls checked-hosts)
 
 (defn- check-password-fn
   "The :password-fn option: a fn of no arguments or a
@@ -224,7 +224,8 @@
   [b opts]
   (check-options b opts)
   (check-password-fn (:kind (traits b)) opts)
-  (cond-> (merge (:defaults (traits b)) (hide-secrets (checked-tls (traits b) (dissoc opts :url))))
+  (cond-> (checked-hosts (:kind (traits b)) opts
+                         (merge (:defaults (traits b)) (hide-secrets (checked-tls (traits b) (dissoc opts :url)))))
     ;; :returning nil means "detect", like no option at all
     (nil? (:returning opts)) (dissoc :returning)
     (some? (:returning opts)) (update :returning set)))
@@ -408,13 +409,16 @@
         [_ host port] (or (re-matches #"\[([0-9A-Fa-f:.%]+)\](?::(\d*))?" hostport)
                           (re-matches #"([^:\[\]]*)(?::(\d*))?" hostport)
                           (when (str/includes? hostport ",")
-                            (throw (url-error url (str "several hosts (" hostport ") are not supported yet:"
-                                                       " give one host")
-                                              {:hosts hostport})))
+                            (if (:multi-host traits)
+                              [nil nil nil]
+                              (throw (url-error url (str "several hosts (" hostport ") are not supported by the "
+                                                         (:label traits) " backend yet: give one host")
+                                                {:hosts hostport}))))
                           (throw (url-error url (str "cannot parse the host and port " (pr-str hostport)) {})))
         [user password] (when userinfo (str/split userinfo #":" 2))]
     (merge
      (cond-> {}
+       (str/includes? hostport ",") (assoc :hosts (mapv decode-url-part (str/split hostport #",")))
        (seq host) (assoc :host (decode-url-part host))
        (seq port) (assoc :port (parse-long port))
        (seq db) (assoc :database (decode-url-part db))
@@ -437,6 +441,106 @@
                              "; use postgresql://…, mysql://…, mariadb://… or sqlite:path")
                         {:url (redact-url url)})))
     [kind (proto/-parse-url (backend kind) rest url)]))
+
+;; ---------------------------------------------------------------- several hosts
+(def target-server-types
+  "The :target-server-type values (libpq's target_session_attrs)."
+  #{:any :primary :standby :prefer-standby})
+
+(def ^:private target-aliases
+  {"read-write" :primary "read-only" :standby "primary" :primary "standby" :standby
+   "prefer-standby" :prefer-standby "any" :any})
+
+(defn- host-port
+  "[host port] of one :hosts entry: \"host\", \"host:port\", \"[v6]:port\" or
+  {:host … :port …}."
+  [kind default-port x]
+  (let [bad #(throw (err/error :vireo/interface-error
+                               (str ":hosts entries are \"host\", \"host:port\" or {:host … :port …}, got " (pr-str x))
+                               {:backend kind :option :hosts}))]
+    (cond
+      (map? x) (if (seq (str (:host x))) [(str (:host x)) (long (or (:port x) default-port))] (bad))
+      (string? x) (if-let [[_ h p] (or (re-matches #"\[([0-9A-Fa-f:.%]+)\](?::(\d+))?" x)
+                                       (re-matches #"([^:\[\]]+)(?::(\d+))?" x))]
+                    [h (if p (parse-long p) (long default-port))]
+                    (bad))
+      :else (bad))))
+
+(defn- checked-hosts
+  "`opts` (defaults merged) with :hosts made [[host port] …] (and :host/:port
+  the first of them, for messages) and :target-server-type canonical.
+  `user-opts` are the options as given, to refuse :hosts beside :host."
+  [kind user-opts opts]
+  (let [hosts (:hosts opts)
+        t (:target-server-type opts)
+        t (when (some? t)
+            (or (when (or (string? t) (keyword? t)) (target-aliases (str/lower-case (name t))))
+                (throw (err/error :vireo/interface-error
+                                  (str "unknown :target-server-type " (pr-str t) "; known: "
+                                       (str/join ", " (map pr-str (sort target-server-types))))
+                                  {:backend kind :option :target-server-type}))))]
+    (when (and (some? hosts) (or (not (sequential? hosts)) (empty? hosts)))
+      (throw (err/error :vireo/interface-error ":hosts must be a non-empty vector" {:backend kind :option :hosts})))
+    (let [hs (some->> hosts (mapv #(host-port kind (:port opts) %)))
+          [h1 p1] (first hs)]
+      ;; :host/:port beside :hosts: only as the first of them (what a database
+      ;; made with :hosts carries, re-checked by init!)
+      (when (and hs (or (and (contains? user-opts :host) (not= (:host user-opts) h1))
+                        (and (contains? user-opts :port) (not= (some-> (:port user-opts) long) p1))))
+        (throw (err/error :vireo/interface-error "give :hosts, or :host and :port, not both"
+                          {:backend kind :option :hosts})))
+      (cond-> opts
+        hs (assoc :hosts hs :host (ffirst hs) :port (second (first hs)))
+        t (assoc :target-server-type t)))))
+
+(defn host-chooser
+  "nil with one host and any server type; else (fn [options]) -> future of a
+  copy (by `copy`) of the SqlConnectOptions pointing at the first of :hosts,
+  in order, that accepts a connection and is of :target-server-type, as
+  (probe options) tells: a future of true for a standby (hot standby /
+  read-only), false for a primary. :prefer-standby takes the first standby,
+  else the first primary. Called for every new connection, so a pool follows
+  a failover: connections to a server that went away are replaced by ones to
+  the server that now qualifies. Fails with a :vireo/connection-error
+  listing what each host answered."
+  [kind opts copy probe]
+  (let [hosts (or (:hosts opts) [[(:host opts) (:port opts)]])
+        target (:target-server-type opts :any)]
+    (when (or (next hosts) (not= :any target))
+      (fn [^SqlConnectOptions base]
+        (let [at (fn [[h port]] (doto ^SqlConnectOptions (copy base) (.setHost ^String h) (.setPort (int port))))
+              label (fn [[h port]] (str h ":" port))]
+          (p/let [answers (reduce (fn [acc hp]
+                                    (p/then acc
+                                            (fn [done]
+                                              (if (and (not= :prefer-standby target)
+                                                       (some (fn [[_ kind-of]] (#{:ok} kind-of)) done))
+                                                done
+                                                (-> (p/do (probe (at hp)))
+                                                    (p/map (fn [standby?]
+                                                             (let [role (if standby? :standby :primary)
+                                                                   ok? (case target
+                                                                         :any true
+                                                                         :primary (= role :primary)
+                                                                         :standby (= role :standby)
+                                                                         :prefer-standby (= role :standby))]
+                                                               (conj done [hp (if ok? :ok role)]))))
+                                                    (p/catch (fn [e] (conj done [hp (or (ex-message (p/unwrap e)) (str e))]))))))))
+                                  (p/resolved [])
+                                  hosts)]
+            (let [chosen (or (some (fn [[hp r]] (when (= r :ok) hp)) answers)
+                             (when (= target :prefer-standby)
+                               (some (fn [[hp r]] (when (= r :primary) hp)) answers)))]
+              (if chosen
+                (at chosen)
+                (throw (err/error :vireo/connection-error
+                                  (str "could not connect to " (if (= target :any) "any" (str "a " (name target)))
+                                       " server: "
+                                       (str/join "; " (for [[hp r] answers]
+                                                        (str (label hp) " "
+                                                             (case r :primary "is a primary" :standby "is a standby"
+                                                                   (str "did not answer (" r ")"))))))
+                                  {:backend kind :hosts (mapv label hosts) :target-server-type target}))))))))))
 
 ;; ---------------------------------------------------------------- the environment
 (def url-env-var "The environment variable naming a database URL." "VIREO_DATABASE_URL")
@@ -532,23 +636,25 @@
                                  (str "could not connect to the database server: its :password-fn failed: "
                                       (ex-message e))
                                  {:option :password-fn} e))))))
-    (p/resolved (reveal (:password opts)))))
+    (p/resolved (or (reveal (:password opts)) ""))))
 
 (defn build-client
   "The pool (or pipelining client) `builder` — PgBuilder/pool, MySQLBuilder/client
   … — gives with these PoolOptions and SqlConnectOptions on `vertx`. With
-  :password-fn in `opts`, every new connection asks it for the password and
-  connects with a copy of `connect-opts` (made by `copy`) carrying it."
-  [^io.vertx.sqlclient.ClientBuilder builder pool-opts ^SqlConnectOptions connect-opts vertx opts copy]
+  :password-fn in `opts`, or a `chooser` (see `host-chooser`), every new
+  connection is made from a copy of `connect-opts` (by `copy`) carrying the
+  password the function gives, pointed at the host the chooser picks."
+  [^io.vertx.sqlclient.ClientBuilder builder pool-opts ^SqlConnectOptions connect-opts vertx opts copy chooser]
   (let [b (.with builder ^PoolOptions pool-opts)
-        b (if (:password-fn opts)
+        b (if (or (:password-fn opts) chooser)
             (.connectingTo b ^java.util.function.Supplier
                            (reify java.util.function.Supplier
                              (get [_]
                                (p/->vertx
-                                (p/map (password-of opts)
-                                       (fn [^String pw]
-                                         (doto ^SqlConnectOptions (copy connect-opts) (.setPassword pw))))))))
+                                (p/then (password-of opts)
+                                        (fn [^String pw]
+                                          (let [o (doto ^SqlConnectOptions (copy connect-opts) (.setPassword pw))]
+                                            (if chooser (chooser o) o))))))))
             (.connectingTo b connect-opts))]
     (-> b
         (.using ^io.vertx.core.Vertx vertx)
@@ -573,7 +679,9 @@
 (defn server-description
   "user@host:port/db of server options (no password), for messages."
   [kind opts]
-  (str (name kind) "://" (:user opts) "@" (:host opts) ":" (:port opts) "/" (or (:database opts) "<deferred>")))
+  (str (name kind) "://" (:user opts) "@"
+       (if-let [hs (:hosts opts)] (str/join "," (map (fn [[h port]] (str h ":" port)) hs)) (str (:host opts) ":" (:port opts)))
+       "/" (or (:database opts) "<deferred>")))
 
 ;; ---------------------------------------------------------------- capabilities
 (def all-returning

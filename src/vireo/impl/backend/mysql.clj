@@ -174,9 +174,9 @@
                (fn [n] (cond-> opts n (assoc :max-prepared-stmt-count n))))
         (p/resolved opts)))
     (-make-pool [_ opts vertx]
-      (backend/build-client (MySQLBuilder/pool) (backend/pool-options opts) (connect-options opts) vertx opts copy))
+      (backend/build-client (MySQLBuilder/pool) (backend/pool-options opts) (connect-options opts) vertx opts copy nil))
     (-make-pipelined-client [_ opts vertx]
-      (backend/build-client (MySQLBuilder/client) (backend/pipelining-pool-options opts) (connect-options opts) vertx opts copy))
+      (backend/build-client (MySQLBuilder/client) (backend/pipelining-pool-options opts) (connect-options opts) vertx opts copy nil))
     (-detect [_ pool _opts]
       (backend/first-row pool "SELECT VERSION(), @@auto_increment_increment"
                          (fn [^Row row]

@@ -7,8 +7,9 @@
             [vireo.impl.errors :as err]
             [vireo.impl.protocols :as proto]
             [vireo.promise :as p])
-  (:import (io.vertx.pgclient PgBuilder PgConnectOptions PgException SslMode)
-           (io.vertx.sqlclient Row)))
+  (:import (io.vertx.core Vertx)
+           (io.vertx.pgclient PgBuilder PgConnection PgConnectOptions PgException SslMode)
+           (io.vertx.sqlclient Row RowSet SqlConnection)))
 
 (set! *warn-on-reflection* true)
 
@@ -16,13 +17,16 @@
   {:kind :postgres
    :label "PostgreSQL"
    :dialect :postgres
-   :option-keys (into #{:host :port :database :user :password :password-fn :properties :application-name
+   :option-keys (into #{:host :port :hosts :target-server-type :database :user :password :password-fn
+                        :properties :application-name
                         :cache-prepared-statements :prepared-statement-cache-max-size
                         :pipelining-limit :pgbouncer :pipelining :pipelining-max-size}
                       backend/tls-option-keys)
    :defaults {:host "127.0.0.1" :port 5432 :user "postgres" :max-size 10
               :cache-prepared-statements true :prepared-statement-cache-max-size 256
               :ssl-mode :disable}
+   ;; several hosts (:hosts, a URL's h1:p1,h2:p2) with a target server type
+   :multi-host true
    ;; libpq's sslmode values
    :ssl-modes #{:disable :allow :prefer :require :verify-ca :verify-full}
    ;; URL query parameters (libpq's names): parameter -> [option kind]
@@ -36,9 +40,9 @@
                 "dbname" [:database :string]
                 "user" [:user :string]
                 "password" [:password :string]
-                "pgbouncer" [:pgbouncer :bool]}
-   :url-params-refused {"target_session_attrs" "several hosts and target server types are not supported yet"
-                        "connect_timeout" "give :connection-timeout (milliseconds) as an option"
+                "pgbouncer" [:pgbouncer :bool]
+                "target_session_attrs" [:target-server-type :string]}
+   :url-params-refused {"connect_timeout" "give :connection-timeout (milliseconds) as an option"
                         "sslpassword" "an encrypted client key is not supported: give an unencrypted PEM key"
                         "sslcompression" "TLS compression is not supported"
                         "ssl" "this is pgjdbc's spelling: use sslmode=verify-full (or require)"
@@ -144,6 +148,17 @@
 
 (defn- copy [o] (PgConnectOptions. ^PgConnectOptions o))
 
+(defn- probe
+  "(fn [options]) -> future of true when the server there is a hot standby
+  (pg_is_in_recovery), on a short-lived connection of `vertx`."
+  [^Vertx vertx]
+  (fn [^PgConnectOptions o]
+    (-> (p/from-vertx (PgConnection/connect vertx o))
+        (p/then (fn [^SqlConnection c]
+                  (-> (p/from-vertx (.execute (.query c "SELECT pg_is_in_recovery()")))
+                      (p/map (fn [^RowSet rs] (boolean (.getValue ^Row (.next (.iterator rs)) (int 0)))))
+                      (p/finally (fn [_ _] (.close c)))))))))
+
 (def ^:private plain-begin ["BEGIN"])
 
 (def ^:private the-backend
@@ -161,9 +176,11 @@
     (-statement-cache-size [_ opts] (cache-size opts))
     (-prepare-options [_ opts _vertx] (p/resolved opts))
     (-make-pool [_ opts vertx]
-      (backend/build-client (PgBuilder/pool) (backend/pool-options opts) (connect-options opts) vertx opts copy))
+      (backend/build-client (PgBuilder/pool) (backend/pool-options opts) (connect-options opts) vertx opts copy
+                            (backend/host-chooser :postgres opts copy (probe vertx))))
     (-make-pipelined-client [_ opts vertx]
-      (backend/build-client (PgBuilder/client) (backend/pipelining-pool-options opts) (connect-options opts) vertx opts copy))
+      (backend/build-client (PgBuilder/client) (backend/pipelining-pool-options opts) (connect-options opts) vertx opts copy
+                            (backend/host-chooser :postgres opts copy (probe vertx))))
     ;; asked of the server so that aio-connect proves one answers (and says
     ;; which); every PostgreSQL Vireo supports has RETURNING
     (-detect [_ pool _opts]

@@ -1025,6 +1025,19 @@ abstract class FacadeContract {
       }
     }
     if (backend().equals("pg")) {
+      // several hosts with a target server type: the test server is a primary, so "standby" finds none
+      Database primary = new io.vireo.PostgresqlDatabase(DatabaseOptions.create().database("vireo_test")
+          .hosts(List.of("127.0.0.1:1", "127.0.0.1:5432")).targetServerType("primary"));
+      Database standby = new io.vireo.PostgresqlDatabase(DatabaseOptions.create().database("vireo_test")
+          .hosts(List.of("127.0.0.1:5432")).targetServerType("standby"));
+      try {
+        assertEquals(1, ((Number) primary.aioExecuteSql("SELECT 1 AS one").join().rows().get(0).get("one")).intValue());
+        ConnectionErrorException none = assertInstanceOf(ConnectionErrorException.class, failure(standby.aioConnect()));
+        assertTrue(none.getMessage().contains("127.0.0.1:5432 is a primary"), none.getMessage());
+      } finally {
+        primary.aioClose().join();
+        standby.aioClose().join();
+      }
       Database named = Database.fromUrl(url(), DatabaseOptions.create().applicationName("vireo-java-test"));
       try {
         assertEquals("vireo-java-test", named.aioExecuteSql(

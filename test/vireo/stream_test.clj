@@ -250,14 +250,17 @@
                   "PostgreSQL: the stream's own transaction was rolled back; elsewhere rf's insert was autocommitted")))
           (testing "cancel between rows (rf cancels the stream's own future)"
             (let [before (session-state d)
-                  self (promise)
+                  self (p/promise)
                   seen (atom 0)
                   fut (reduce-rows d all-sql [] {:fetch-size 10}
                                    (fn [acc _]
-                                     (when (= 25 (swap! seen inc)) (.cancel ^CompletableFuture @self true))
-                                     (inc acc))
+                                     (if (= 25 (swap! seen inc))
+                                       ;; rf can run before reduce-rows has returned the future (its rows
+                                       ;; ready at once, on this thread): wait for it without blocking
+                                       (p/map self (fn [^CompletableFuture f] (.cancel f true) (inc acc)))
+                                       (inc acc)))
                                    0)]
-              (deliver self fut)
+              (p/resolve! self fut)
               (is (instance? CancellationException (error-of (fn [] fut))))
               (is (ts/wait-until #(zero? (v/checked-out d)) 10000))
               (nothing-left-open d all-sql before)

@@ -19,6 +19,8 @@
 
   This namespace requires nothing: it is the bottom of impl.")
 
+(set! *warn-on-reflection* true)
+
 (defprotocol Backend
   "One database backend. Implementations live in vireo.impl.backend.*; no
   other namespace branches on the backend."

@@ -208,7 +208,7 @@
   each new connection; not together with :password."
   [kind opts]
   (when-let [f (:password-fn opts)]
-    (when-not (or (fn? f) (instance? java.util.function.Supplier f) (instance? clojure.lang.IFn f))
+    (when-not (or (fn? f) (var? f) (instance? java.util.function.Supplier f))
       (throw (err/error :vireo/interface-error
                         (str ":password-fn must be a function of no arguments or a java.util.function.Supplier, got "
                              (.getName (class f)))
@@ -406,19 +406,19 @@
   (let [[_ userinfo hostport db query]
         (or (re-matches #"//(?:([^@/?#]*)@)?([^/?#]*)(?:/([^?#]*))?(?:\?([^#]*))?" rest)
             (throw (url-error url "cannot parse" {})))
-        [_ host port] (or (re-matches #"\[([0-9A-Fa-f:.%]+)\](?::(\d*))?" hostport)
-                          (re-matches #"([^:\[\]]*)(?::(\d*))?" hostport)
-                          (when (str/includes? hostport ",")
-                            (if (:multi-host traits)
-                              [nil nil nil]
-                              (throw (url-error url (str "several hosts (" hostport ") are not supported by the "
-                                                         (:label traits) " backend yet: give one host")
-                                                {:hosts hostport}))))
-                          (throw (url-error url (str "cannot parse the host and port " (pr-str hostport)) {})))
+        several? (str/includes? hostport ",")
+        _ (when (and several? (not (:multi-host traits)))
+            (throw (url-error url (str "several hosts (" hostport ") are not supported by the "
+                                       (:label traits) " backend yet: give one host")
+                              {:hosts hostport})))
+        [_ host port] (when-not several?
+                        (or (re-matches #"\[([0-9A-Fa-f:.%]+)\](?::(\d*))?" hostport)
+                            (re-matches #"([^:\[\]]*)(?::(\d*))?" hostport)
+                            (throw (url-error url (str "cannot parse the host and port " (pr-str hostport)) {}))))
         [user password] (when userinfo (str/split userinfo #":" 2))]
     (merge
      (cond-> {}
-       (str/includes? hostport ",") (assoc :hosts (mapv decode-url-part (str/split hostport #",")))
+       several? (assoc :hosts (mapv decode-url-part (str/split hostport #",")))
        (seq host) (assoc :host (decode-url-part host))
        (seq port) (assoc :port (parse-long port))
        (seq db) (assoc :database (decode-url-part db))
@@ -505,42 +505,38 @@
   listing what each host answered."
   [kind opts copy probe]
   (let [hosts (or (:hosts opts) [[(:host opts) (:port opts)]])
-        target (:target-server-type opts :any)]
+        target (:target-server-type opts :any)
+        ;; an answer is :primary, :standby, or why the host did not answer
+        ok? (fn [answer] (case target
+                           :any (keyword? answer)
+                           :primary (= answer :primary)
+                           (:standby :prefer-standby) (= answer :standby)))
+        label (fn [[h port]] (str h ":" port))]
     (when (or (next hosts) (not= :any target))
       (fn [^SqlConnectOptions base]
-        (let [at (fn [[h port]] (doto ^SqlConnectOptions (copy base) (.setHost ^String h) (.setPort (int port))))
-              label (fn [[h port]] (str h ":" port))]
-          (p/let [answers (reduce (fn [acc hp]
-                                    (p/then acc
-                                            (fn [done]
-                                              (if (and (not= :prefer-standby target)
-                                                       (some (fn [[_ kind-of]] (#{:ok} kind-of)) done))
-                                                done
-                                                (-> (p/do (probe (at hp)))
-                                                    (p/map (fn [standby?]
-                                                             (let [role (if standby? :standby :primary)
-                                                                   ok? (case target
-                                                                         :any true
-                                                                         :primary (= role :primary)
-                                                                         :standby (= role :standby)
-                                                                         :prefer-standby (= role :standby))]
-                                                               (conj done [hp (if ok? :ok role)]))))
-                                                    (p/catch (fn [e] (conj done [hp (or (ex-message (p/unwrap e)) (str e))]))))))))
-                                  (p/resolved [])
-                                  hosts)]
-            (let [chosen (or (some (fn [[hp r]] (when (= r :ok) hp)) answers)
-                             (when (= target :prefer-standby)
-                               (some (fn [[hp r]] (when (= r :primary) hp)) answers)))]
-              (if chosen
-                (at chosen)
-                (throw (err/error :vireo/connection-error
-                                  (str "could not connect to " (if (= target :any) "any" (str "a " (name target)))
-                                       " server: "
-                                       (str/join "; " (for [[hp r] answers]
-                                                        (str (label hp) " "
-                                                             (case r :primary "is a primary" :standby "is a standby"
-                                                                   (str "did not answer (" r ")"))))))
-                                  {:backend kind :hosts (mapv label hosts) :target-server-type target}))))))))))
+        (let [at (fn [[h port]] (doto ^SqlConnectOptions (copy base) (.setHost ^String h) (.setPort (int port))))]
+          (letfn [(ask [hs answers]
+                    (if-let [hp (first hs)]
+                      (-> (p/do (probe (at hp)))
+                          (p/map (fn [standby?] (if standby? :standby :primary)))
+                          (p/catch (fn [e] (or (ex-message (p/unwrap e)) (str e))))
+                          (p/then (fn [answer]
+                                    (if (ok? answer) (at hp) (ask (rest hs) (conj answers [hp answer]))))))
+                      (if-let [primary (when (= target :prefer-standby)
+                                         (some (fn [[hp answer]] (when (= answer :primary) hp)) answers))]
+                        (at primary)
+                        (p/rejected
+                         (err/error :vireo/connection-error
+                                    (str "could not connect to " (if (= target :any) "any" (str "a " (name target)))
+                                         " server: "
+                                         (str/join "; " (for [[hp answer] answers]
+                                                          (str (label hp) " "
+                                                               (case answer
+                                                                 :primary "is a primary"
+                                                                 :standby "is a standby"
+                                                                 (str "did not answer (" answer ")"))))))
+                                    {:backend kind :hosts (mapv label hosts) :target-server-type target})))))]
+            (ask hosts [])))))))
 
 ;; ---------------------------------------------------------------- the environment
 (def url-env-var "The environment variable naming a database URL." "VIREO_DATABASE_URL")
@@ -697,6 +693,17 @@
       (mapv #(if % (parse-long %) 0) [a b c]))))
 
 (defn at-least? [v want] (boolean (and v (not (neg? (compare v want))))))
+
+(defn value-on-connection
+  "Future of the first column of the first row of the simple query `sql` on
+  the connection `connecting` (a Vert.x future of a SqlConnection) gives,
+  closed after."
+  [^io.vertx.core.Future connecting ^String sql]
+  (p/then (p/from-vertx connecting)
+          (fn [^SqlConnection c]
+            (-> (p/from-vertx (.execute (.query c sql)))
+                (p/map (fn [^RowSet rs] (.getValue ^Row (.next (.iterator rs)) (int 0))))
+                (p/finally (fn [_ _] (.close c)))))))
 
 (defn first-row
   "Future of (f row) for the first row of the simple query `sql` on `pool`,

@@ -149,14 +149,12 @@
   [opts ^Vertx vertx]
   (-> (backend/password-of opts)
       (p/then (fn [pw]
-                (p/from-vertx (MySQLConnection/connect vertx (connect-options (-> opts
-                                                                                  (dissoc :password-fn)
-                                                                                  (assoc :password pw
-                                                                                         :cache-prepared-statements false)))))))
-      (p/then (fn [^SqlConnection c]
-                (-> (p/from-vertx (.execute (.query c "SELECT @@GLOBAL.max_prepared_stmt_count")))
-                    (p/map (fn [^RowSet rs] (long (.getValue ^Row (.next (.iterator rs)) (int 0)))))
-                    (p/finally (fn [_ _] (.close c))))))
+                (backend/value-on-connection
+                 (MySQLConnection/connect vertx (connect-options (-> opts
+                                                                     (dissoc :password-fn)
+                                                                     (assoc :password pw :cache-prepared-statements false))))
+                 "SELECT @@GLOBAL.max_prepared_stmt_count")))
+      (p/map (fn [n] (long n)))
       (p/handle (fn [v _e] v))))
 
 (def ^:private the-backend

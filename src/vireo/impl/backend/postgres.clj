@@ -9,7 +9,7 @@
             [vireo.promise :as p])
   (:import (io.vertx.core Vertx)
            (io.vertx.pgclient PgBuilder PgConnection PgConnectOptions PgException SslMode)
-           (io.vertx.sqlclient Row RowSet SqlConnection)))
+           (io.vertx.sqlclient Row)))
 
 (set! *warn-on-reflection* true)
 
@@ -153,11 +153,8 @@
   (pg_is_in_recovery), on a short-lived connection of `vertx`."
   [^Vertx vertx]
   (fn [^PgConnectOptions o]
-    (-> (p/from-vertx (PgConnection/connect vertx o))
-        (p/then (fn [^SqlConnection c]
-                  (-> (p/from-vertx (.execute (.query c "SELECT pg_is_in_recovery()")))
-                      (p/map (fn [^RowSet rs] (boolean (.getValue ^Row (.next (.iterator rs)) (int 0)))))
-                      (p/finally (fn [_ _] (.close c)))))))))
+    (p/map (backend/value-on-connection (PgConnection/connect vertx o) "SELECT pg_is_in_recovery()")
+           boolean)))
 
 (def ^:private plain-begin ["BEGIN"])
 

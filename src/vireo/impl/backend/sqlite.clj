@@ -9,15 +9,20 @@
             [vireo.promise :as p])
   (:import (io.vertx.core Vertx)
            (io.vertx.core.buffer Buffer)
-           (io.vertx.jdbcclient JDBCConnectOptions JDBCPool)
+           (io.vertx.core.internal VertxInternal)
+           (io.vertx.jdbcclient JDBCPool)
            (io.vertx.jdbcclient.impl ConnectionImpl JDBCRow)
            (io.vertx.jdbcclient.impl.actions CachedParameterMetaData CallableOutParams JDBCAction
                                              JDBCRowDesc JDBCStatementHelper)
            (io.vertx.jdbcclient.spi JDBCColumnDescriptorProvider JDBCDecoder JDBCEncoder)
            (io.vertx.sqlclient Row RowSet SqlConnection Tuple)
            (io.vertx.sqlclient.internal SqlConnectionInternal)
-           (java.sql ResultSet)
+           (java.lang.reflect InvocationHandler InvocationTargetException Method Proxy)
+           (java.sql Connection DriverManager ResultSet Statement)
            (java.util ArrayList List)
+           (java.util.concurrent ThreadPoolExecutor)
+           (java.util.concurrent.atomic AtomicBoolean)
+           (javax.sql DataSource)
            (org.sqlite SQLiteErrorCode SQLiteException)))
 
 (set! *warn-on-reflection* true)
@@ -86,6 +91,187 @@
       (catch java.sql.SQLException _
         ;; the pool's own connections report the problem (a bad path, …)
         nil))))
+
+;; ---------------------------------------------------------------- connections
+;; Vireo opens the JDBC connections of a SQLite pool itself (a DataSource
+;; given to JDBCPool) for two things the driver has no setting for.
+;;
+;; 1. Double-quoted identifiers stay identifiers. SQLite takes a
+;;    double-quoted name it cannot resolve for a string literal (its
+;;    "double-quoted string" misfeature): {:select [:nmae]} would return the
+;;    text "nmae" and [:= :nmae "nmae"] would match every row, where
+;;    PostgreSQL and MariaDB report the unknown column. SQLite's own switch
+;;    (sqlite3_db_config SQLITE_DBCONFIG_DQS_DML/DDL) is not reachable:
+;;    sqlite-jdbc 3.50.3.0 has no connection property or pragma for it and
+;;    exports no sqlite3_* symbol. A backquoted name is never taken for a
+;;    string, so every statement's double-quoted identifiers are sent
+;;    backquoted (`strict-identifiers`) — what DQS off does, for Vireo's SQL
+;;    and raw SQL alike; an unknown name is then SQLITE_ERROR "no such
+;;    column", a :vireo/programming-error.
+;;
+;; 2. A worker thread per open connection. The Vert.x JDBC client runs each
+;;    connection's statements on the Vert.x instance's worker pool (20
+;;    threads by default), one at a time per connection. A BEGIN IMMEDIATE
+;;    that waits for SQLite's write lock holds its worker for up to the busy
+;;    timeout, so with more than 20 connections waiting writers can take
+;;    every worker, and the one holding the lock never gets a thread for its
+;;    COMMIT: they all fail with SQLITE_BUSY. Each open connection therefore
+;;    adds a thread to the worker pool for as long as it is open
+;;    (`worker-slot!`): the connections of every SQLite pool on the instance,
+;;    of one database or several on the same file, can always run, and the
+;;    pool's 20 threads stay for everyone else.
+
+(defn- copy-token
+  "Appends sql[i..] through the char `close` that ends the token opened at
+  i to sb (a doubled quote is part of the token; a bracketed name has no
+  escape); returns the index after it (the end when it is unterminated)."
+  ^long [^String sql ^StringBuilder sb ^long i close]
+  (let [n (.length sql)
+        close (char close)
+        doubling (not= close \])]
+    (.append sb (.charAt sql i))
+    (loop [j (inc i)]
+      (if (>= j n)
+        n
+        (let [c (.charAt sql j)]
+          (.append sb c)
+          (cond
+            (not= c close) (recur (inc j))
+            (and doubling (< (inc j) n) (= close (.charAt sql (inc j))))
+            (do (.append sb close) (recur (+ j 2)))
+            :else (inc j)))))))
+
+(defn- copy-comment
+  "Appends the comment at i (`--` to the end of the line, `/* */`) to sb;
+  returns the index after it."
+  ^long [^String sql ^StringBuilder sb ^long i]
+  (let [n (.length sql)
+        line? (= \- (.charAt sql i))
+        end (if line?
+              (let [e (.indexOf sql (int \newline) (int i))] (if (neg? e) n (inc e)))
+              (let [e (.indexOf sql "*/" (int (+ i 2)))] (if (neg? e) n (+ e 2))))]
+    (.append sb sql (int i) (int end))
+    end))
+
+(defn- backquote
+  "Appends the double-quoted identifier at i as a backquoted one (\"\" -> \",
+  ` -> ``); returns the index after it. Unterminated, it is appended as is
+  (SQLite reports it)."
+  ^long [^String sql ^StringBuilder sb ^long i]
+  (let [n (.length sql)
+        end (loop [j (inc i)]
+              (cond (>= j n) -1
+                    (not= \" (.charAt sql j)) (recur (inc j))
+                    (and (< (inc j) n) (= \" (.charAt sql (inc j)))) (recur (+ j 2))
+                    :else j))]
+    (if (neg? end)
+      (do (.append sb sql (int i) n) n)
+      (do (.append sb \`)
+          (loop [j (inc i)]
+            (when (< j end)
+              (let [c (.charAt sql j)]
+                (cond (= c \") (do (.append sb c) (recur (+ j 2)))
+                      (= c \`) (do (.append sb "``") (recur (inc j)))
+                      :else (do (.append sb c) (recur (inc j)))))))
+          (.append sb \`)
+          (inc end)))))
+
+(defn strict-identifiers
+  "Given SQL for SQLite, returns it with every double-quoted identifier
+  backquoted (\"a\"\"b\" -> `a\"b`), string literals, backquoted and
+  bracketed names and comments untouched: SQLite then never takes an
+  unknown name for a string. SQL without a double quote is returned as is."
+  ^String [^String sql]
+  (if (neg? (.indexOf sql (int \")))
+    sql
+    (let [n (.length sql)
+          sb (StringBuilder. (+ n 8))]
+      (loop [i 0]
+        (if (>= i n)
+          (.toString sb)
+          (let [c (.charAt sql i)
+                next-c (when (< (inc i) n) (.charAt sql (inc i)))]
+            (cond
+              (= c \") (recur (backquote sql sb i))
+              (= c \') (recur (copy-token sql sb i \'))
+              (= c \`) (recur (copy-token sql sb i \`))
+              (= c \[) (recur (copy-token sql sb i \]))
+              (or (and (= c \-) (= next-c \-)) (and (= c \/) (= next-c \*))) (recur (copy-comment sql sb i))
+              :else (do (.append sb c) (recur (inc i))))))))))
+
+(defn- worker-slot!
+  "Grows (+1) or shrinks (-1) the worker pool of `vertx` by one thread. A
+  worker pool that is not a ThreadPoolExecutor (an application's own
+  ExecutorServiceFactory) is left as it is."
+  [^Vertx vertx ^long delta]
+  (let [ex (.executor (.workerPool ^VertxInternal vertx))]
+    (when (instance? ThreadPoolExecutor ex)
+      (let [^ThreadPoolExecutor tpe ex]
+        ;; the core size may never exceed the maximum: grow the maximum
+        ;; first, shrink it last
+        (locking tpe
+          (if (pos? delta)
+            (do (.setMaximumPoolSize tpe (+ (.getMaximumPoolSize tpe) delta))
+                (.setCorePoolSize tpe (+ (.getCorePoolSize tpe) delta)))
+            (do (.setCorePoolSize tpe (+ (.getCorePoolSize tpe) delta))
+                (.setMaximumPoolSize tpe (+ (.getMaximumPoolSize tpe) delta)))))))))
+
+(defn- call-through
+  "Calls method m on target with args, throwing what the method threw."
+  [target ^Method m args]
+  (try (.invoke m target ^objects args)
+       (catch InvocationTargetException e (throw (.getCause e)))))
+
+(defn- sql-first
+  "args with its first element, a SQL string, made strict."
+  ^objects [^objects args]
+  (when (and args (pos? (alength args)) (string? (aget args 0)))
+    (aset args 0 (strict-identifiers (aget args 0))))
+  args)
+
+(defn- proxy-of
+  "A java.lang.reflect.Proxy implementing `iface` over `target`: methods in
+  `sql-methods` get their SQL made strict, (on-call name result) may
+  replace a result; equality and hashing are the proxy's own."
+  [^Class iface target sql-methods on-call]
+  (Proxy/newProxyInstance
+   (.getClassLoader iface)
+   (into-array Class [iface])
+   (reify InvocationHandler
+     (invoke [_ self m args]
+       (let [nm (.getName ^Method m)]
+         (case nm
+           "equals" (identical? self (aget ^objects args 0))
+           "hashCode" (System/identityHashCode self)
+           (let [r (call-through target m (if (contains? sql-methods nm) (sql-first args) args))]
+             (on-call nm r))))))))
+
+(def ^:private statement-sql-methods
+  #{"execute" "executeQuery" "executeUpdate" "executeLargeUpdate" "addBatch"})
+
+(def ^:private connection-sql-methods
+  #{"prepareStatement" "prepareCall" "nativeSQL"})
+
+(defn- strict-connection
+  "A JDBC connection to SQLite as Vireo's pools use it: its SQL made strict
+  (statements it creates too) and, while it is open, one more thread in
+  `vertx`'s worker pool."
+  ^Connection [^Connection c vertx]
+  (let [closed (AtomicBoolean.)]
+    (worker-slot! vertx 1)
+    (proxy-of Connection c connection-sql-methods
+              (fn [nm r]
+                (case nm
+                  "createStatement" (proxy-of Statement r statement-sql-methods (fn [_ r] r))
+                  "close" (do (when (.compareAndSet closed false true) (worker-slot! vertx -1)) r)
+                  r)))))
+
+(defn- data-source
+  "The DataSource of a SQLite pool: connections to `url`, made strict."
+  ^DataSource [^String url vertx]
+  (reify DataSource
+    (getConnection [_] (strict-connection (DriverManager/getConnection url) vertx))
+    (getConnection [_ _ _] (strict-connection (DriverManager/getConnection url) vertx))))
 
 (defn- code->type [^SQLiteException e]
   (let [code (.getResultCode e)]
@@ -234,7 +420,7 @@
     (-make-pool [_ opts vertx]
       (prime-file! opts)
       (JDBCPool/pool ^Vertx vertx
-                     (-> (JDBCConnectOptions.) (.setJdbcUrl (jdbc-url opts)))
+                     (data-source (jdbc-url opts) vertx)
                      (backend/pool-options (cond-> opts
                                              ;; every connection to :memory: is a new, empty database
                                              (= (:path opts) ":memory:") (assoc :max-size 1)))))

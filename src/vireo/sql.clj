@@ -34,6 +34,53 @@
   (throw (ex-info (str feature " is not supported by " (:label d))
                   {:type :vireo/not-supported :dialect (:name d) :feature feature})))
 
+;; ============================================================== text SQL cannot carry
+;; What is written into the SQL text itself (identifiers, inlined literals,
+;; :raw fragments) must be text every database takes: a NUL character ends
+;; PostgreSQL's query string (the server drops the connection) and SQLite's
+;; statement, and a lone UTF-16 surrogate is no Unicode text (the drivers
+;; send it as ?). Both are refused here, naming what holds them. Formatted
+;; SQL is cached per query shape, so this costs nothing on repeated queries.
+
+(defn- unsendable
+  "nil when string s can be written into SQL text, else why not."
+  [^String s]
+  (let [n (.length s)]
+    (loop [i 0]
+      (when (< i n)
+        (let [c (.charAt s i)]
+          (cond
+            (= 0 (int c)) (str "it contains the NUL character (\\u0000) at index " i
+                               ", which SQL text cannot carry")
+            (not (Character/isSurrogate c)) (recur (inc i))
+            (and (Character/isHighSurrogate c) (< (inc i) n) (Character/isLowSurrogate (.charAt s (inc i))))
+            (recur (+ i 2))
+            :else (str "it contains a lone UTF-16 surrogate (" (clojure.core/format "\\u%04X" (int c))
+                       " at index " i "), which is not Unicode text: the drivers would send it as ?")))))))
+
+(defn- escaped
+  "pr-str of a string with its NUL and surrogate chars as \\uXXXX (raw,
+  they would break the message itself), cut to 100 characters."
+  ^String [^String s]
+  (let [sb (StringBuilder. "\"")]
+    (dotimes [i (min 100 (.length s))]
+      (let [c (.charAt s i)]
+        (cond (or (= 0 (int c)) (Character/isSurrogate c)) (.append sb (clojure.core/format "\\u%04X" (int c)))
+              (or (= c \") (= c \\)) (.append (.append sb \\) c)
+              :else (.append sb c))))
+    (.append sb "\"")
+    (when (> (.length s) 100) (.append sb (str "…(" (.length s) " characters)")))
+    (.toString sb)))
+
+(defn- sendable!
+  "Returns string s when it can be written into SQL text, else throws a
+  :vireo/programming-error naming it (`what`: \"Identifier\", …)."
+  ^String [what ^String s]
+  (if-let [why (unsendable s)]
+    (throw (ex-info (str what " " (escaped s) " cannot be written into SQL: " why)
+                    {:type :vireo/programming-error :text s :problem why}))
+    s))
+
 ;; ============================================================== identifiers
 
 (deftype Ident [parts]
@@ -72,6 +119,7 @@
 
 (defn- quote-part
   ^String [q ^String s]
+  (sendable! "Identifier" s)
   (let [qs (str q)]
     (str qs (.replace s qs (str qs qs)) qs)))
 
@@ -380,9 +428,9 @@
   (let [d (dia ctx)]
     (cond
       (nil? v) "NULL"
-      (string? v) ((:string-literal d) v)
+      (string? v) ((:string-literal d) (sendable! "Inline string" v))
       (boolean? v) (if v "TRUE" "FALSE")
-      (keyword? v) ((:string-literal d) (name v))
+      (keyword? v) ((:string-literal d) (sendable! "Inline string" (name v)))
       (or (instance? Long v) (instance? Integer v) (instance? Short v)
           (instance? Byte v) (instance? BigInteger v)
           (instance? clojure.lang.BigInt v)) (str v)
@@ -393,7 +441,7 @@
           (bad-form! "Cannot inline a non-finite number" v)
           (str v)))
       (or (uuid? v) (char? v) (instance? java.time.temporal.Temporal v))
-      ((:string-literal d) (str v))
+      ((:string-literal d) (sendable! "Inline string" (str v)))
       (bytes? v) ((:bytes-literal d) v)
       :else (bad-form! "Cannot render this value as a SQL literal" v))))
 
@@ -599,7 +647,7 @@
    :inline (fn [ctx form] (arity! form 1) (literal ctx (nth form 1)))
    :raw (fn [_ form]
           (arity! form 1)
-          (if (string? (nth form 1)) (nth form 1) (bad-form! ":raw takes one SQL string" form)))
+          (if (string? (nth form 1)) (sendable! "Raw SQL" (nth form 1)) (bad-form! ":raw takes one SQL string" form)))
    :param (fn [ctx form] (arity! form 1) (param! ctx (nth form 1)))
    :lift (fn [ctx form] (arity! form 1) (param! ctx (nth form 1)))
    :exists (fn [ctx form]
@@ -631,7 +679,7 @@
                    :else (bad-form! "A column type must be a keyword or [type & args]" t))]
     (if (= k :raw)
       (if (and (= 1 (count args)) (string? (first args)))
-        (first args)
+        (sendable! "Raw SQL type" (first args))
         (bad-form! "[:raw sql] type takes one string" t))
       (let [entry (or (get (get d table-key) k) (get (:types d) k))]
         (doseq [a args]
@@ -1142,7 +1190,7 @@
    :on-delete (fk-action "ON DELETE")
    :on-update (fk-action "ON UPDATE")
    :check (fn [ctx c] (arity! c 1) (str "CHECK (" (render-expr ctx (nth c 1)) ")"))
-   :raw (fn [_ c] (arity! c 1) (str (nth c 1)))})
+   :raw (fn [_ c] (arity! c 1) (sendable! "Raw SQL" (str (nth c 1))))})
 
 (def ^:private fk-parts #{:references :on-delete :on-update})
 

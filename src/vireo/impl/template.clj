@@ -18,7 +18,9 @@
 
   A template is {:sql s :binder b}: b holds, per statement parameter, the
   index of the call's argument (a long) or [constant]."
-  (:require [vireo.impl.model :as model]
+  (:require [vireo.impl.errors :as err]
+            [vireo.impl.model :as model]
+            [vireo.impl.types :as types]
             [vireo.sql :as sql])
   (:import (java.util ArrayList Arrays List)
            (java.util.concurrent ConcurrentHashMap)))
@@ -47,6 +49,22 @@
   [^Slot s enc]
   (EncodedSlot. (.-i s) enc))
 
+(defn- checked-param
+  "Statement parameter v (the i-th, from 0) itself, or — a string holding a
+  lone UTF-16 surrogate, which every driver would send as ? — a
+  :vireo/data-error naming the parameter. Values compared with or written
+  to a model's field are checked by the field's codec instead
+  (vireo.impl.types); this covers the values of query data and model
+  queries that no field encodes."
+  [v ^long i]
+  (if (string? v)
+    (if-let [why (types/lone-surrogate-problem v)]
+      (throw (err/error :vireo/data-error
+                        (str "parameter " (inc i) " (" (types/safe-preview v) ") cannot be sent: " why)
+                        {:param-index (inc i) :value (err/bounded v)}))
+      v)
+    v))
+
 (defn compile-template
   "Formats `query` (whose varying values are Slot or EncodedSlot markers)
   for `dialect`. Returns {:sql s :binder b :identity? bool} (see the ns
@@ -54,9 +72,9 @@
   arguments in order."
   [dialect query]
   (let [[s & params] (sql/format query {:dialect dialect})
-        binder (mapv (fn [p] (cond (instance? Slot p) (.-i ^Slot p)
-                                   (instance? EncodedSlot p) p
-                                   :else [p]))
+        binder (into [] (map-indexed (fn [i p] (cond (instance? Slot p) (.-i ^Slot p)
+                                                     (instance? EncodedSlot p) p
+                                                     :else [(checked-param p i)])))
                      params)]
     {:sql s
      :binder binder
@@ -72,7 +90,7 @@
       (let [b (nth binder i)]
         (aset out i (cond (vector? b) (nth b 0)
                           (instance? EncodedSlot b) (let [^EncodedSlot e b] ((.-enc e) (nth args (.-i e))))
-                          :else (nth args b)))))
+                          :else (checked-param (nth args b) i)))))
     (Arrays/asList out)))
 
 (defn bind-template
@@ -261,7 +279,7 @@
 
 (defn- format-directly ^Formatted [query dialect]
   (let [[s & ps] (sql/format query {:dialect dialect})]
-    (Formatted. s (vec ps))))
+    (Formatted. s (into [] (map-indexed (fn [i p] (checked-param p i))) ps))))
 
 (defn format-statement
   "The SQL of query data for `dialect` and its parameters (a

@@ -43,6 +43,66 @@
                     (str "a " (name type) " field cannot hold " (preview v) ": " why)
                     {:field-type type :value (err/bounded v)})))
 
+;; ---------------------------------------------------------------- text every driver sends faithfully
+;; A string holding half of a UTF-16 surrogate pair is no Unicode text: the
+;; drivers encode it to UTF-8 as "?" and the database stores that, silently,
+;; on every backend. Such strings are refused before anything is sent.
+
+(defn lone-surrogate-index
+  "The index of the first lone UTF-16 surrogate in `s` (a high surrogate
+  not followed by a low one, or a low one alone), or -1. One pass over the
+  chars, nothing allocated."
+  ^long [^String s]
+  (let [n (.length s)]
+    (loop [i 0]
+      (if (< i n)
+        (let [c (.charAt s i)]
+          (if (Character/isSurrogate c)
+            (if (and (Character/isHighSurrogate c) (< (inc i) n) (Character/isLowSurrogate (.charAt s (inc i))))
+              (recur (+ i 2))
+              i)
+            (recur (inc i))))
+        -1))))
+
+(defn- hex4 ^String [c] (format "\\u%04X" (int c)))
+
+(defn lone-surrogate-problem
+  "nil when string `s` has no lone UTF-16 surrogate, else a sentence saying
+  where it is and why it cannot be sent (for error messages)."
+  [^String s]
+  (let [i (lone-surrogate-index s)]
+    (when-not (neg? i)
+      (str "it contains a lone UTF-16 surrogate (" (hex4 (.charAt s i)) " at index " i
+           "), which is not Unicode text: the drivers would send it as ?"))))
+
+(defn safe-preview
+  "A string's pr-str, cut to a readable length, with its lone surrogates and
+  NUL characters written as \\uXXXX (written raw into a message or a log
+  line, they would themselves become ? or cut it)."
+  ^String [^String s]
+  (let [sb (StringBuilder.)
+        n (min (.length s) 100)]
+    (loop [i 0]
+      (when (< i n)
+        (let [c (.charAt s i)]
+          (cond
+            (and (Character/isHighSurrogate c) (< (inc i) (.length s)) (Character/isLowSurrogate (.charAt s (inc i))))
+            (do (.append sb c) (.append sb (.charAt s (inc i))) (recur (+ i 2)))
+            (or (Character/isSurrogate c) (= 0 (int c))) (do (.append sb (hex4 c)) (recur (inc i)))
+            (= c \") (do (.append sb "\\\"") (recur (inc i)))
+            (= c \\) (do (.append sb "\\\\") (recur (inc i)))
+            :else (do (.append sb c) (recur (inc i)))))))
+    (str "\"" sb "\"" (when (> (.length s) n) (str "…(" (.length s) " characters)")))))
+
+(defn- checked-text
+  "`s` itself, or a :vireo/data-error when it holds a lone surrogate."
+  ^String [type ^String s]
+  (if-let [why (lone-surrogate-problem s)]
+    (throw (err/error :vireo/data-error
+                      (str "a " (name type) " field cannot hold " (safe-preview s) ": " why)
+                      {:field-type type :value (err/bounded s)}))
+    s))
+
 ;; ---------------------------------------------------------------- JSON
 (defn- ->java-json
   "Clojure data -> the java.util / java.lang values Vert.x's Json encodes:
@@ -52,10 +112,12 @@
   form for — is refused."
   [x]
   (cond
-    (or (string? x) (nil? x) (boolean? x) (instance? Long x)) x
+    (string? x) (checked-text :json x)
+    (or (nil? x) (boolean? x) (instance? Long x)) x
     (map? x) (let [m (java.util.LinkedHashMap.)]
                (doseq [[k v] x]
-                 (.put m (cond (keyword? k) (subs (str k) 1) (string? k) k :else (str k)) (->java-json v)))
+                 (.put m (checked-text :json (cond (keyword? k) (subs (str k) 1) (string? k) k :else (str k)))
+                       (->java-json v)))
                m)
     (or (sequential? x) (set? x)) (let [l (java.util.ArrayList.)]
                                     (doseq [v x] (.add l (->java-json v)))
@@ -68,8 +130,8 @@
         (instance? BigInteger x) (instance? BigDecimal x)) x
     (instance? clojure.lang.BigInt x) (.toBigInteger ^clojure.lang.BigInt x)
     (ratio? x) (double x)
-    (keyword? x) (subs (str x) 1)
-    (or (symbol? x) (char? x)) (str x)
+    (keyword? x) (checked-text :json (subs (str x) 1))
+    (or (symbol? x) (char? x)) (checked-text :json (str x))
     :else (bad-value :json x "only JSON data at any depth (maps, vectors, strings, numbers, booleans, nil)")))
 
 (defn- <-java-json [x]
@@ -290,7 +352,7 @@
                                             " characters long, over the field's max-length " max-len)))
                      (when (and nul? (>= (.indexOf s (int 0)) 0))
                        (refused type v "PostgreSQL text cannot contain the NUL character (\\u0000)"))
-                     s)
+                     (checked-text type s))
                    (bad-value type v "a string"))))
 
              :boolean (if (= :integer (:boolean pf))

@@ -140,9 +140,19 @@
           :else (.append sb (quote-part q (.replace p \- \_))))))
     (.toString sb)))
 
-;; keyword -> quoted identifier, one cache per quote character
+;; keyword -> quoted identifier, one cache per quote character. Keywords
+;; come from callers (a keyword made from user input, one per distinct
+;; name), so each cache is cleared when it reaches max-cached entries and
+;; fills again with the names in use.
 (def ^:private ^ConcurrentHashMap ident-caches (ConcurrentHashMap.))
 (def ^:private ^:const max-cached 10000)
+
+(defn- cache-put!
+  "Puts k -> v in the bounded cache c (cleared when full); returns v."
+  [^ConcurrentHashMap c k v]
+  (when (>= (.size c) max-cached) (.clear c))
+  (.put c k v)
+  v)
 
 (def ^:private new-cache
   (reify Function (apply [_ _] (ConcurrentHashMap.))))
@@ -156,8 +166,7 @@
       (let [s (-> (subs (str op) 1) (.replace \/ \.) (.replace \- \_) (str/upper-case))]
         (when-not (re-matches #"[A-Z_][A-Z0-9_$]*(\.[A-Z_][A-Z0-9_$]*)*" s)
           (bad-form! "Not a valid SQL function name" op))
-        (when (< (.size fn-names) max-cached) (.put fn-names op s))
-        s)))
+        (cache-put! fn-names op s))))
 
 ;; ============================================================== dialects
 
@@ -389,9 +398,7 @@
   ^String [^Ctx ctx k]
   (let [^ConcurrentHashMap cache (.-idents ctx)]
     (or (.get cache k)
-        (let [s (keyword->sql (:quote (.-dialect ctx)) k)]
-          (when (< (.size cache) max-cached) (.put cache k s))
-          s))))
+        (cache-put! cache k (keyword->sql (:quote (.-dialect ctx)) k)))))
 
 (defn- ident-sql
   ^String [^Ctx ctx ^Ident x]

@@ -456,6 +456,28 @@
 
 (defn table-ident [model] (sql/ident (:table model)))
 
+;; ---------------------------------------------------------------- bounded caches
+;; Every cache whose keys come from what callers pass (column labels, query
+;; shapes, the field sets of creates, updates and gets) is bounded, or a
+;; stream of distinct inputs (20,000 column aliases, IN lists of every
+;; length) would grow it for the life of the JVM. The policy is the
+;; simplest that stays correct under concurrency: a cache that reaches its
+;; limit is cleared, then fills again with what is in use now (entries are
+;; only ever recomputed, never wrong). docs/reliability.md lists them.
+
+(defn cache-put!
+  "Puts k -> v in `cache` unless k is there (returns the value cached),
+  first clearing the cache when it holds `limit` entries or more."
+  [^ConcurrentHashMap cache k v limit]
+  (when (>= (.size cache) (long limit)) (.clear cache))
+  (or (.putIfAbsent cache k v) v))
+
+(def dialect-cache-limit
+  "The most entries one model's cache for one dialect holds (its codecs,
+  builders and statement templates, one per field set used) before it is
+  cleared."
+  1024)
+
 ;; ---------------------------------------------------------------- per-dialect codecs, cached
 (defn dialect-cache
   "The model's cache for one dialect: a ConcurrentHashMap holding its codecs
@@ -463,12 +485,17 @@
   Keyed by the dialect keyword, so the hot path allocates no key. The cache is
   not part of the model value (see \"caches, outside the value\" above): what
   goes in must depend only on the model's definition and the dialect, never
-  on its :database (models rebound to another database share it)."
+  on its :database (models rebound to another database share it).
+  Templates are keyed by the fields an operation names, so a cache holding
+  `dialect-cache-limit` entries is cleared when found here (callers put
+  into the map they are given, after this check)."
   ^ConcurrentHashMap [model dialect]
-  (let [cache (dialects-of model)]
-    (or (.get cache dialect)
-        (let [fresh (ConcurrentHashMap.)]
-          (or (.putIfAbsent cache dialect fresh) fresh)))))
+  (let [cache (dialects-of model)
+        ^ConcurrentHashMap c (or (.get cache dialect)
+                                 (let [fresh (ConcurrentHashMap.)]
+                                   (or (.putIfAbsent cache dialect fresh) fresh)))]
+    (when (>= (.size c) (long dialect-cache-limit)) (.clear c))
+    c))
 
 (defn codecs
   "Given a model and a dialect keyword, returns

@@ -17,7 +17,7 @@
                 joined models nested under their :attr (see `nest`)
 
   Public vars:
-    label->key     - column label -> keyword (snake_case -> kebab-case), cached
+    label->key     - column label -> keyword (snake_case -> kebab-case), cached (bounded)
     plan           - [[key decode target] …] -> a Plan
     label-plan     - the plan of column labels alone (kebab keys, normalised values)
     row-builder    - a Plan, a form (and nesting for joins) -> (fn [Row] value)
@@ -34,17 +34,22 @@
 (set! *warn-on-reflection* true)
 
 ;; ---------------------------------------------------------------- keys
+;; Both caches below are keyed by what statements return (column labels,
+;; label lists), which callers choose freely (`AS` aliases): each is cleared
+;; when it reaches its limit (vireo.impl.model/cache-put!).
+(def label-cache-limit "The most labels `label->key` keeps." 4096)
+(def builder-cache-limit "The most label lists whose :rows builder is kept." 1024)
+
 (def ^:private ^ConcurrentHashMap label-keys (ConcurrentHashMap.))
 
 (defn label->key
   "Column label -> result key: snake_case labels become kebab-case keywords
-  (the inverse of vireo.sql's identifier rule), cached.
+  (the inverse of vireo.sql's identifier rule), cached (at most
+  `label-cache-limit` labels).
       (label->key \"created_at\") ;=> :created-at"
   [^String label]
   (or (.get label-keys label)
-      (let [k (keyword (str/replace label "_" "-"))]
-        (.putIfAbsent label-keys label k)
-        k)))
+      (model/cache-put! label-keys label (keyword (str/replace label "_" "-")) label-cache-limit)))
 
 ;; ---------------------------------------------------------------- plans
 ;; keys, decoders and targets by column index; `resolved?` false while some
@@ -193,17 +198,21 @@
       (build (.next it)))))
 
 (def ^:private ^ConcurrentHashMap label-builders
-  "Column-label list -> its :rows builder (bounded)."
+  "Column-label list -> its :rows builder (at most `builder-cache-limit`)."
   (ConcurrentHashMap.))
 
 (defn- label-builder
   "The :rows builder of these column labels, compiled once per label list."
   [^List names]
   (or (.get label-builders names)
-      (let [b (row-builder (label-plan names) :rows)]
-        (when (< (.size label-builders) 4096)
-          (.putIfAbsent label-builders (java.util.ArrayList. names) b))
-        b)))
+      (model/cache-put! label-builders (java.util.ArrayList. names) (row-builder (label-plan names) :rows)
+                        builder-cache-limit)))
+
+(defn cache-sizes
+  "{:labels n :builders n}: how many entries the label caches hold (tests,
+  debugging)."
+  []
+  {:labels (.size label-keys) :builders (.size label-builders)})
 
 (defn row-maps
   "RowSet -> vector of maps keyed by the column labels (kebab-case keywords,

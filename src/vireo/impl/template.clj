@@ -148,7 +148,16 @@
     (sequential? x) (mapv #(walk % vals) x)
     :else x))
 
-(def ^:private ^:const max-shapes 4096)
+(def max-shapes
+  "The most query shapes one shape cache holds (per dialect) before it is
+  cleared: shapes come from what callers pass (an IN list of each length is
+  a shape of its own), so the cache is bounded (vireo.impl.model/cache-put!
+  says why clearing)."
+  4096)
+
+(def ^:private ^:const max-bucket
+  "The most shapes kept under one hash (they collide only by accident)."
+  8)
 
 ;; Finding a query's template must not cost more than formatting it would
 ;; save, so a lookup allocates nothing but the list of the query's values:
@@ -256,13 +265,21 @@
     (or hit
         (let [shape (walk query (ArrayList.))
               v (build shape)]
-          (when (< (.size cache) max-shapes)
-            (.put cache k (conj (or entries []) [shape v])))
+          (when (>= (.size cache) (long max-shapes)) (.clear cache))
+          (.put cache k (if (and entries (< (count entries) max-bucket))
+                          (conj entries [shape v])
+                          [[shape v]]))
           v))))
 
 (defn shape-cache
   "A new cache for `cached-shape`."
   ^ConcurrentHashMap [] (ConcurrentHashMap.))
+
+(defn shape-count
+  "How many shapes the cache of `dialect` holds (tests, debugging)."
+  [dialect]
+  (let [^ConcurrentHashMap c (cache-for dialect)]
+    (reduce (fn [^long n e] (+ n (count e))) 0 (.values c))))
 
 (defn- template-of
   "The cached template (or ::direct) of `query`'s shape, `vals` filled with

@@ -231,9 +231,10 @@
 
 (defn- proxy-of
   "A java.lang.reflect.Proxy implementing `iface` over `target`: methods in
-  `sql-methods` get their SQL made strict, (on-call name result) may
-  replace a result; equality and hashing are the proxy's own."
-  [^Class iface target sql-methods on-call]
+  `sql-methods` get their SQL made strict, (before name) runs before each
+  call, (after name result) may replace a result; equality and hashing are
+  the proxy's own."
+  [^Class iface target sql-methods before after]
   (Proxy/newProxyInstance
    (.getClassLoader iface)
    (into-array Class [iface])
@@ -243,8 +244,11 @@
          (case nm
            "equals" (identical? self (aget ^objects args 0))
            "hashCode" (System/identityHashCode self)
-           (let [r (call-through target m (if (contains? sql-methods nm) (sql-first args) args))]
-             (on-call nm r))))))))
+           (do (before nm)
+               (after nm (call-through target m (if (contains? sql-methods nm) (sql-first args) args))))))))))
+
+(defn- nothing [_] nil)
+(defn- result [_ r] r)
 
 (def ^:private statement-sql-methods
   #{"execute" "executeQuery" "executeUpdate" "executeLargeUpdate" "addBatch"})
@@ -260,10 +264,13 @@
   (let [closed (AtomicBoolean.)]
     (worker-slot! vertx 1)
     (proxy-of Connection c connection-sql-methods
+              ;; the thread goes back when the close is asked for, even if it fails
+              (fn [nm]
+                (when (and (= "close" nm) (.compareAndSet closed false true))
+                  (worker-slot! vertx -1)))
               (fn [nm r]
-                (case nm
-                  "createStatement" (proxy-of Statement r statement-sql-methods (fn [_ r] r))
-                  "close" (do (when (.compareAndSet closed false true) (worker-slot! vertx -1)) r)
+                (if (= "createStatement" nm)
+                  (proxy-of Statement r statement-sql-methods nothing result)
                   r)))))
 
 (defn- data-source

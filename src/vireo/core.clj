@@ -9,6 +9,7 @@
     `database-from-env`
   - `aio-connect`, `aio-close`, `connected?`, `checked-out`, `pool-options`, `capabilities`
   - `init!` (deferred databases), `database-proxy`, `initialize-proxy!`
+  - read replicas (the :replicas option): `with-route`, `with-own-writes`, `replicas`
   Models (docs/models.md)
   - `defmodel`, `model`, `register-model!`, `model?`, `table-name`, `fields`, `bind-database`,
     `instance`, `get-id`
@@ -51,6 +52,7 @@
             [vireo.impl.query :as q]
             [vireo.impl.registry :as registry]
             [vireo.impl.relations :as rel]
+            [vireo.impl.routing :as routing]
             [vireo.impl.schema :as schema]
             [vireo.impl.sync :as sync]
             [vireo.promise :as p]))
@@ -102,8 +104,19 @@
     it); without it the pool runs on the one Vert.x Vireo shares between its
     databases (daemon threads: see `aio-close`)
   - :allow-sync (false) the database-wide sync permission
+  - read replicas: :replicas [url-or-options …] (each takes the primary's
+    options but where its server is); reads outside any scope (a SELECT
+    without FOR UPDATE/SHARE) go to a replica, everything else to the
+    primary; :replica-strategy :round-robin (default) | :least-busy;
+    :read-your-writes-ms (reads stay on the primary that long after a write;
+    see `with-own-writes`); :replica-retry-ms (5000: how long a replica that
+    failed is skipped, its reads going to the others or the primary). An
+    operation's {:route :primary} (or :replica) and `with-route` choose.
+    See docs/deployment.md.
 
-      (postgresql-database {:database \"app\" :max-size 16})"
+      (postgresql-database {:database \"app\" :max-size 16})
+      (postgresql-database \"postgresql://app@db-primary/app\"
+                           {:replicas [\"postgresql://app@db-replica/app\"] :read-your-writes-ms 2000})"
   ([url-or-opts] (postgresql-database url-or-opts {}))
   ([url-or-opts opts]
    (server-database :postgres "PostgreSQL" url-or-opts opts)))
@@ -111,8 +124,9 @@
 (defn mysql-database
   "Like `postgresql-database`, for MySQL / MariaDB (\"mysql://root@127.0.0.1:3306/db\").
   Defaults: :port 3306, :user \"root\", :charset \"utf8mb4\", :collation \"utf8mb4_bin\".
-  TLS options as PostgreSQL's, :ssl-mode one of :disable :prefer :require
-  :verify-ca :verify-full (MySQL's DISABLED … VERIFY_IDENTITY accepted). URL
+  TLS and read-replica options as PostgreSQL's, :ssl-mode one of :disable
+  :prefer :require :verify-ca :verify-full (MySQL's DISABLED …
+  VERIFY_IDENTITY accepted). URL
   parameters: ssl-mode (or sslmode), ssl-ca, ssl-cert, ssl-key, charset,
   collation, host, port, user, password."
   ([url-or-opts] (mysql-database url-or-opts {}))
@@ -197,6 +211,36 @@
 (defn connected?
   "True when the database's pool exists and is open."
   [db] (db/connected? (ops/database-of db)))
+
+(defmacro with-route
+  "Runs body with the reads it starts (and the async work it starts, Vireo's
+  futures convey it) sent to `route`: :primary, or :replica (a replica even
+  within a read-your-writes window). An operation's own {:route …} wins;
+  inside a transaction or connection scope everything runs on the scope's
+  connection. Without replicas both run on the one server.
+
+      (with-route :primary (aio-get Account {:id 1}))"
+  [route & body]
+  `(routing/with-route* ~route (fn [] ~@body)))
+
+(defmacro with-own-writes
+  "Runs body with its own read-your-writes window: its reads stay on the
+  primary for :read-your-writes-ms after a write *of this body* (or of the
+  async work it starts), instead of after any write through the database —
+  one request's writes then do not pin every other request's reads to the
+  primary.
+
+      (with-own-writes
+        (p/let [_ (aio-create Account {:id 7})]
+          (aio-get Account {:id 7})))      ; the primary: sees the row"
+  [& body]
+  `(routing/with-own-writes* (fn [] ~@body)))
+
+(defn replicas
+  "The read replicas of a database and their state now:
+  [{:server \"postgres://app@replica:5432/app\" :up true :in-flight 0} …]
+  (:up false: it failed and is skipped for :replica-retry-ms)."
+  [db] (routing/status (ops/database-of db)))
 
 (defn checked-out
   "The number of connections Vireo holds out of the pool right now (sync
@@ -317,12 +361,39 @@
   (model/with-database m db))
 
 ;; ---------------------------------------------------------------- instance operations
+;; ---------------------------------------------------------------- operation options
+(def ^:private scope-option-keys #{:connection :route})
+
+(defn- op-opts
+  "`opts` of operation `fname` when every key is one it takes (:connection,
+  :route and its `extra` keys), else a :vireo/interface-error naming the
+  unknown ones, so no option is silently ignored. A `write?` operation
+  refuses {:route :replica}: writes run on the primary."
+  [fname opts extra write?]
+  (cond
+    (nil? opts) {}
+    (not (map? opts)) (throw (err/error :vireo/interface-error
+                                        (str fname " takes an options map, got " (pr-str opts)) {}))
+    (zero? (count opts)) opts
+    :else
+    (let [unknown (remove #(or (contains? scope-option-keys %) (contains? extra %)) (keys opts))]
+      (when (seq unknown)
+        (throw (err/error :vireo/interface-error
+                          (str "unknown option(s) " (clojure.string/join ", " (map pr-str unknown)) " for " fname
+                               "; known: " (clojure.string/join ", " (map pr-str (sort (into scope-option-keys extra)))))
+                          {:options (vec unknown)})))
+      (when (and write? (= :replica (:route opts)))
+        (throw (err/error :vireo/interface-error
+                          (str fname " writes, so it runs on the primary: {:route :replica} is for reads")
+                          {:option :route})))
+      opts)))
+
 (defn aio-create
   "Given a model and a map of field values, inserts a row. Future of the new
   instance: every field of the model (defaults applied) with the generated
   primary key filled in."
   ([m values] (aio-create m values {}))
-  ([m values opts] (instance/create m values opts)))
+  ([m values opts] (p/do (instance/create m values (op-opts "aio-create" opts #{} true)))))
 
 (defn aio-get
   "Given a model and a filter — a primary-key value, a map of field values
@@ -334,21 +405,21 @@
   is given as a vector of its values."
   ([m-or-query] (ops/get-query m-or-query {} true))
   ([m filter] (if (q/query? m) (ops/get-query m filter true) (aio-get m filter {})))
-  ([m filter opts] (ops/get-one m filter opts)))
+  ([m filter opts] (p/do (ops/get-one m filter (op-opts "aio-get" opts #{} false)))))
 
 (defn aio-get-or-none
   "Like `aio-get` (also for a query), but the future yields nil when nothing
   matches."
   ([m-or-query] (ops/get-query m-or-query {} false))
   ([m filter] (if (q/query? m) (ops/get-query m filter false) (aio-get-or-none m filter {})))
-  ([m filter opts] (ops/get-or-none m filter opts)))
+  ([m filter opts] (p/do (ops/get-or-none m filter (op-opts "aio-get-or-none" opts #{} false)))))
 
 (defn aio-get-or-create
   "Given a model and a map of field values, returns a future of
   `[instance created?]`: the matching instance, or a new one created from the
   map merged over (:defaults opts)."
   ([m filter] (aio-get-or-create m filter {}))
-  ([m filter opts] (instance/get-or-create m filter opts)))
+  ([m filter opts] (p/do (instance/get-or-create m filter (op-opts "aio-get-or-create" opts #{:defaults} true)))))
 
 (defn aio-save
   "Given a model and an instance map, saves it. Future of the saved instance.
@@ -357,7 +428,7 @@
   silently). Without one, or with {:force-insert true}: INSERT, the generated
   key filled in."
   ([m instance] (aio-save m instance {}))
-  ([m instance opts] (instance/save m instance opts)))
+  ([m instance opts] (p/do (instance/save m instance (op-opts "aio-save" opts #{:only :force-insert} true)))))
 
 (defn aio-delete-instance
   "Given a model and an instance, deletes its row by primary key. Future of
@@ -369,7 +440,7 @@
   - :delete-nullable true — delete those too.
   A recursive delete runs in one transaction (a savepoint inside one)."
   ([m instance] (aio-delete-instance m instance {}))
-  ([m instance opts] (instance/delete-instance m instance opts)))
+  ([m instance opts] (p/do (instance/delete-instance m instance (op-opts "aio-delete-instance" opts #{:recursive :delete-nullable} true)))))
 
 ;; ---------------------------------------------------------------- schema
 (defn aio-table-exists
@@ -378,35 +449,35 @@
   exactly."
   ([m] (schema/table-exists m))
   ([db table] (schema/table-exists db table))
-  ([db table opts] (schema/table-exists db table opts)))
+  ([db table opts] (p/do (schema/table-exists db table (op-opts "aio-table-exists" opts #{} false)))))
 
 (defn aio-get-tables
   "Future of the sorted table names of the current database/schema."
   ([db] (schema/get-tables db))
-  ([db opts] (schema/get-tables db opts)))
+  ([db opts] (p/do (schema/get-tables db (op-opts "aio-get-tables" opts #{} false)))))
 
 (defn aio-sequence-exists
   "Future of true when a PostgreSQL sequence of that name exists (false on
   other backends). Serial keys use <table>_<column>_seq."
   ([db sequence-name] (schema/sequence-exists db sequence-name))
-  ([db sequence-name opts] (schema/sequence-exists db sequence-name opts)))
+  ([db sequence-name opts] (p/do (schema/sequence-exists db sequence-name (op-opts "aio-sequence-exists" opts #{} false)))))
 
 (defn aio-create-indexes
   "Creates the model's indexes. Option :safe true adds IF NOT EXISTS."
   ([m] (aio-create-indexes m {}))
-  ([m opts] (schema/create-indexes m opts)))
+  ([m opts] (p/do (schema/create-indexes m (op-opts "aio-create-indexes" opts #{:safe} true)))))
 
 (defn aio-drop-indexes
   "Drops the model's indexes. Option :safe true adds IF EXISTS."
   ([m] (aio-drop-indexes m {}))
-  ([m opts] (schema/drop-indexes m opts)))
+  ([m opts] (p/do (schema/drop-indexes m (op-opts "aio-drop-indexes" opts #{:safe} true)))))
 
 (defn aio-truncate-table
   "Deletes every row of the model's table (TRUNCATE; DELETE FROM on SQLite).
   Options: :restart-identity, :cascade (PostgreSQL). On MariaDB TRUNCATE
   commits an open transaction implicitly. Future of nil."
   ([m] (aio-truncate-table m {}))
-  ([m opts] (schema/truncate-table m opts)))
+  ([m opts] (p/do (schema/truncate-table m (op-opts "aio-truncate-table" opts #{:restart-identity :cascade} true)))))
 
 (defn instance
   "Given a model and a map of field values, returns an instance: the values
@@ -581,18 +652,18 @@
   "Given a select query, future of the number of rows it yields. Options:
   :clear-limit true ignores its LIMIT/OFFSET."
   ([query] (aio-count query {}))
-  ([query opts] (ops/count-rows query opts)))
+  ([query opts] (p/do (ops/count-rows query (op-opts "aio-count" opts #{:clear-limit} false)))))
 
 (defn aio-exists
   "Given a select query, future of true when it yields a row."
   ([query] (aio-exists query {}))
-  ([query opts] (ops/exists query opts)))
+  ([query opts] (p/do (ops/exists query (op-opts "aio-exists" opts #{} false)))))
 
 (defn aio-scalar
   "Given a select query, future of the first column of its first row (nil
   when there is none)."
   ([query] (aio-scalar query {}))
-  ([query opts] (ops/scalar query opts)))
+  ([query opts] (p/do (ops/scalar query (op-opts "aio-scalar" opts #{} false)))))
 
 (defn aio-peek
   "Given a select query, future of its first row (n = 1) or a vector of up
@@ -600,13 +671,13 @@
   fetches them all)."
   ([query] (aio-peek query 1 {}))
   ([query n] (aio-peek query n {}))
-  ([query n opts] (ops/peek-rows query n opts)))
+  ([query n opts] (p/do (ops/peek-rows query n (op-opts "aio-peek" opts #{} false)))))
 
 (defn aio-first
   "Like `aio-peek`, but sets the query's own LIMIT to n."
   ([query] (aio-first query 1 {}))
   ([query n] (aio-first query n {}))
-  ([query n opts] (ops/first-rows query n opts)))
+  ([query n opts] (p/do (ops/first-rows query n (op-opts "aio-first" opts #{} false)))))
 
 (defn aio-fetch
   "Given a model, an instance and a foreign-key field, future of the
@@ -615,7 +686,7 @@
   prefetch, earlier fetch): no query. Vireo never loads a relation behind
   your back: until then the field holds the raw key."
   ([m instance k] (aio-fetch m instance k {}))
-  ([m instance k opts] (rel/fetch m instance k opts)))
+  ([m instance k opts] (p/do (rel/fetch m instance k (op-opts "aio-fetch" opts #{} false)))))
 
 (defn aio-prefetch
   "Given a select query and subqueries, future of the query's instances with
@@ -639,37 +710,37 @@
   model or the :backref another model declared), future of the related
   instances ordered by primary key."
   ([m instance k] (aio-related m instance k {}))
-  ([m instance k opts] (rel/related m instance k opts)))
+  ([m instance k opts] (p/do (rel/related m instance k (op-opts "aio-related" opts #{} false)))))
 
 (defn aio-add
   "Links `instance` to targets (instances or keys) through a many-to-many
   relation, in one transaction; existing links are kept. Future of the
   number of links created."
   ([m instance k targets] (aio-add m instance k targets {}))
-  ([m instance k targets opts] (rel/add m instance k targets opts)))
+  ([m instance k targets opts] (p/do (rel/add m instance k targets (op-opts "aio-add" opts #{} true)))))
 
 (defn aio-remove
   "Unlinks targets (instances or keys). Future of links removed."
   ([m instance k targets] (aio-remove m instance k targets {}))
-  ([m instance k targets opts] (rel/remove-links m instance k targets opts)))
+  ([m instance k targets opts] (p/do (rel/remove-links m instance k targets (op-opts "aio-remove" opts #{} true)))))
 
 (defn aio-clear
   "Unlinks every target of a many-to-many relation. Future of links removed."
   ([m instance k] (aio-clear m instance k {}))
-  ([m instance k opts] (rel/clear m instance k opts)))
+  ([m instance k opts] (p/do (rel/clear m instance k (op-opts "aio-clear" opts #{} true)))))
 
 (defn aio-create-tables
   "Given models, creates their tables (and the through tables of their
   many-to-many fields) in dependency order. Options as `aio-create-table`.
   Future of nil."
   ([models] (aio-create-tables models {}))
-  ([models opts] (rel/create-tables models opts)))
+  ([models opts] (p/do (rel/create-tables models (op-opts "aio-create-tables" opts #{:safe} true)))))
 
 (defn aio-drop-tables
   "Drops the tables of `models` (and their through tables), dependants
   first. Option :safe true adds IF EXISTS. Future of nil."
   ([models] (aio-drop-tables models {}))
-  ([models opts] (rel/drop-tables models opts)))
+  ([models opts] (p/do (rel/drop-tables models (op-opts "aio-drop-tables" opts #{:safe} true)))))
 
 ;; ---------------------------------------------------------------- queries
 (defn aio-execute
@@ -682,8 +753,8 @@
   reports one (MySQL, SQLite), else nil; update/delete -> rows affected;
   DDL -> nil."
   ([query] (ops/execute nil query {}))
-  ([target query] (if (q/query? target) (ops/execute nil target query) (aio-execute target query {})))
-  ([target query opts] (ops/execute target query opts)))
+  ([target query] (if (q/query? target) (aio-execute nil target query) (aio-execute target query {})))
+  ([target query opts] (p/do (ops/execute target query (op-opts "aio-execute" opts #{} false)))))
 
 (defn aio-execute-sql
   "Given a database, a SQL string and a parameter vector, runs it. Each
@@ -692,18 +763,18 @@
   ([db sql] (aio-execute-sql db sql [] {}))
   ([db sql params] (aio-execute-sql db sql params {}))
   ([db sql params opts]
-   (p/do (ops/execute-sql (ops/database-of db) sql params opts))))
+   (p/do (ops/execute-sql (ops/database-of db) sql params (op-opts "aio-execute-sql" opts #{} false)))))
 
 (defn aio-create-table
   "Creates the model's table and its indexes (<table>_<column>). Option
   :safe true adds IF NOT EXISTS. Future of nil."
   ([m] (aio-create-table m {}))
-  ([m opts] (ops/create-table m opts)))
+  ([m opts] (p/do (ops/create-table m (op-opts "aio-create-table" opts #{:safe} true)))))
 
 (defn aio-drop-table
   "Drops the model's table. Option :safe true adds IF EXISTS. Future of nil."
   ([m] (aio-drop-table m {}))
-  ([m opts] (ops/drop-table m opts)))
+  ([m opts] (p/do (ops/drop-table m (op-opts "aio-drop-table" opts #{:safe} true)))))
 
 ;; ---------------------------------------------------------------- connections and transactions
 (defn aio-connection
@@ -800,20 +871,22 @@
 (defn create-table!
   "Synchronous `aio-create-table` (needs allow-sync). Returns nil."
   ([m] (create-table! m {}))
-  ([m opts] (sync/run-sync (ops/database-of m) "create-table!" opts #(ops/create-table m %))))
+  ([m opts] (sync/run-sync (ops/database-of m) "create-table!" (op-opts "create-table!" opts #{:safe} true) #(ops/create-table m %))))
 
 (defn drop-table!
   "Synchronous `aio-drop-table` (needs allow-sync). Returns nil."
   ([m] (drop-table! m {}))
-  ([m opts] (sync/run-sync (ops/database-of m) "drop-table!" opts #(ops/drop-table m %))))
+  ([m opts] (sync/run-sync (ops/database-of m) "drop-table!" (op-opts "drop-table!" opts #{:safe} true) #(ops/drop-table m %))))
 
 (defn execute!
   "Synchronous `aio-execute` (needs allow-sync)."
   ([query] (execute! query {}))
   ([target query] (if (q/query? target)
-                    (sync/run-sync (ops/database-of (:vireo/model target)) "execute!" query #(ops/execute nil target %))
+                    (sync/run-sync (ops/database-of (:vireo/model target)) "execute!" (op-opts "execute!" query #{} false)
+                                   #(ops/execute nil target %))
                     (execute! target query {})))
-  ([target query opts] (sync/run-sync (ops/database-of target) "execute!" opts #(ops/execute target query %))))
+  ([target query opts] (sync/run-sync (ops/database-of target) "execute!" (op-opts "execute!" opts #{} false)
+                                      #(ops/execute target query %))))
 
 (defn execute-sql!
   "Synchronous `aio-execute-sql` (needs allow-sync)."
@@ -821,7 +894,7 @@
   ([db sql params] (execute-sql! db sql params {}))
   ([db sql params opts]
    (let [d (ops/database-of db)]
-     (sync/run-sync d "execute-sql!" opts #(aio-execute-sql d sql params %)))))
+     (sync/run-sync d "execute-sql!" (op-opts "execute-sql!" opts #{} false) #(aio-execute-sql d sql params %)))))
 
 ;; ---------------------------------------------------------------- streaming
 (defn aio-stream
@@ -841,7 +914,8 @@
   ([target query rf init] (if (q/query? target)
                             (aio-stream nil target query rf init)
                             (aio-stream target query {} rf init)))
-  ([target query opts rf init] (ops/stream-reduce target query opts rf init)))
+  ([target query opts rf init]
+   (p/do (ops/stream-reduce target query (op-opts "aio-stream" opts #{:fetch-size :params} false) rf init))))
 
 ;; ---------------------------------------------------------------- statement counting
 (defmacro with-call-count

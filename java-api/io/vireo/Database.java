@@ -289,6 +289,19 @@ public abstract class Database {
   }
 
   /**
+   * The read replicas of this database and their state now: one map per
+   * replica with {@code "server"} (its description, no password),
+   * {@code "up"} (false while it is skipped after a failure) and
+   * {@code "in-flight"} (statements running there).
+   *
+   * @return the replicas, empty without any
+   */
+  @SuppressWarnings("unchecked")
+  public List<Map<String, Object>> replicas() {
+    return (List<Map<String, Object>>) Clj.toJava(Clj.call("replicas", db));
+  }
+
+  /**
    * Tells whether the current task has a transaction open on this database.
    *
    * @return true inside {@code aioAtomic}/{@code aioTransaction}

@@ -308,6 +308,75 @@ public final class DatabaseOptions {
   }
 
   /**
+   * Sets the read replicas: reads outside any transaction or connection scope
+   * (a SELECT without FOR UPDATE/SHARE) go to one of them, everything else to
+   * this database's server. Each entry is a URL of the same backend or a
+   * {@code DatabaseOptions}, over this database's options (credentials, TLS,
+   * pool size…). A replica that fails is skipped for
+   * {@link #replicaRetry(Duration)} and its reads go to the others or the
+   * primary; see {@link Vireo#withRoute(Route, Supplier)} and
+   * docs/deployment.md.
+   *
+   * <pre>{@code
+   * new DatabaseOptions().replicas(List.of("postgresql://app@replica1/app", "postgresql://app@replica2/app"))
+   * }</pre>
+   *
+   * @param replicas URLs ({@code String}) or {@code DatabaseOptions}
+   * @return these options
+   */
+  public DatabaseOptions replicas(java.util.List<?> replicas) {
+    java.util.List<Object> copy = new java.util.ArrayList<>();
+    for (Object r : replicas) {
+      if (!(r instanceof String || r instanceof DatabaseOptions)) {
+        throw new IllegalArgumentException("Vireo: replicas are URLs (String) or DatabaseOptions, got "
+            + (r == null ? "null" : r.getClass().getName()));
+      }
+      copy.add(r instanceof DatabaseOptions ? new DatabaseOptions().setAll((DatabaseOptions) r) : r);
+    }
+    return set("replicas", copy);
+  }
+
+  private DatabaseOptions setAll(DatabaseOptions other) {
+    opts.putAll(other.opts);
+    return this;
+  }
+
+  /**
+   * Sets how reads are spread over the {@link #replicas(java.util.List)}:
+   * {@code "round-robin"} (the default) or {@code "least-busy"} (the replica
+   * with the fewest statements in flight).
+   *
+   * @param strategy the strategy
+   * @return these options
+   */
+  public DatabaseOptions replicaStrategy(String strategy) {
+    return set("replica-strategy", strategy);
+  }
+
+  /**
+   * Sets the read-your-writes window: for this long after a write completes,
+   * reads go to the primary (after any write through the database, or, inside
+   * {@link Vireo#withOwnWrites(Supplier)}, after that block's own writes).
+   *
+   * @param window how long reads stay on the primary
+   * @return these options
+   */
+  public DatabaseOptions readYourWrites(Duration window) {
+    return set("read-your-writes-ms", window.toMillis());
+  }
+
+  /**
+   * Sets how long a replica that failed (unreachable, connection lost) is
+   * skipped before it is tried again (default 5 s).
+   *
+   * @param time how long it is skipped
+   * @return these options
+   */
+  public DatabaseOptions replicaRetry(Duration time) {
+    return set("replica-retry-ms", time.toMillis());
+  }
+
+  /**
    * Returns the options set so far, by Clojure name.
    *
    * @return a copy of the options
@@ -318,6 +387,14 @@ public final class DatabaseOptions {
 
   Object toClojure() {
     Map<String, Object> m = new LinkedHashMap<>(opts);
+    Object reps = m.get("replicas");
+    if (reps instanceof java.util.List) {
+      java.util.List<Object> cl = new java.util.ArrayList<>();
+      for (Object r : (java.util.List<?>) reps) {
+        cl.add(r instanceof DatabaseOptions ? ((DatabaseOptions) r).toClojure() : r);
+      }
+      m.put("replicas", Clj.vec(cl.toArray()));
+    }
     Object props = m.get("properties");
     if (props instanceof Map) {
       // startup parameters keep their string names

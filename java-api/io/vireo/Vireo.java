@@ -70,4 +70,56 @@ public final class Vireo {
           "vireo.impl.executor/call-count*", f);
     });
   }
+
+  /**
+   * Runs {@code body} with the reads it starts (and those of the stages
+   * chained on Vireo's futures) sent to {@code route}, on every database with
+   * read replicas. Inside a transaction everything runs on its connection
+   * (the primary's); without replicas both routes are the one server.
+   *
+   * <pre>{@code
+   * Instance fresh = Vireo.withRoute(Route.PRIMARY, () -> Account.aioGet(Map.of("id", 7))).join();
+   * }</pre>
+   *
+   * @param route where the reads go
+   * @param body starts the work and returns its stage
+   * @param <T> the result type
+   * @return the body's stage, as a Vireo future
+   */
+  public static <T> CompletableFuture<T> withRoute(Route route, Supplier<? extends CompletionStage<T>> body) {
+    return Clj.guard(() -> {
+      java.util.Objects.requireNonNull(route, "Vireo: withRoute needs a route");
+      java.util.Objects.requireNonNull(body, "Vireo: withRoute needs a body");
+      AFunction f = new AFunction() {
+        @Override
+        public Object invoke() {
+          return Clj.toClojureFuture(body.get());
+        }
+      };
+      return Clj.aio(Database::cast, "vireo.impl.routing/with-route*", route.toClojure(), f);
+    });
+  }
+
+  /**
+   * Runs {@code body} with a read-your-writes window of its own
+   * ({@link DatabaseOptions#readYourWrites(java.time.Duration)}): its reads
+   * stay on the primary after a write of this body (or of the work it
+   * starts), and other writes through the database do not pin its reads.
+   *
+   * @param body starts the work and returns its stage
+   * @param <T> the result type
+   * @return the body's stage, as a Vireo future
+   */
+  public static <T> CompletableFuture<T> withOwnWrites(Supplier<? extends CompletionStage<T>> body) {
+    return Clj.guard(() -> {
+      java.util.Objects.requireNonNull(body, "Vireo: withOwnWrites needs a body");
+      AFunction f = new AFunction() {
+        @Override
+        public Object invoke() {
+          return Clj.toClojureFuture(body.get());
+        }
+      };
+      return Clj.aio(Database::cast, "vireo.impl.routing/with-own-writes*", f);
+    });
+  }
 }

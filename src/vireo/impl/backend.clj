@@ -218,17 +218,86 @@
                         "give either :password or :password-fn (called for each new connection), not both"
                         {:backend kind :option :password-fn})))))
 
+(declare checked-routing)
+
 (defn merged-options
   "The backend's defaults with the checked user options over them (:url
-  dropped, :returning a set or absent)."
+  dropped, :returning a set or absent, :replicas option maps with their
+  secrets hidden)."
   [b opts]
   (check-options b opts)
   (check-password-fn (:kind (traits b)) opts)
-  (cond-> (checked-hosts (:kind (traits b)) opts
-                         (merge (:defaults (traits b)) (hide-secrets (checked-tls (traits b) (dissoc opts :url)))))
+  (cond-> (checked-routing b (checked-hosts (:kind (traits b)) opts
+                                            (merge (:defaults (traits b))
+                                                   (hide-secrets (checked-tls (traits b) (dissoc opts :url))))))
     ;; :returning nil means "detect", like no option at all
     (nil? (:returning opts)) (dissoc :returning)
     (some? (:returning opts)) (update :returning set)))
+
+;; ---------------------------------------------------------------- read replicas
+(def routing-option-keys
+  "The options of a database with read replicas (network backends)."
+  #{:replicas :replica-strategy :read-your-writes-ms :replica-retry-ms})
+
+(def replica-strategies "The :replica-strategy values." #{:round-robin :least-busy})
+
+(def ^:private replica-own-keys
+  "Options a replica never takes from its primary: the routing options
+  themselves, and the primary's several hosts."
+  (into #{:url :hosts :target-server-type} routing-option-keys))
+
+(declare parse-url redact-url)
+
+(defn- replica-spec
+  "One :replicas entry as an options map: a URL of the primary's backend, or
+  a map of options (secrets hidden either way)."
+  [kind x]
+  (let [bad (fn [why] (throw (err/error :vireo/interface-error (str ":replicas entries " why) {:backend kind :option :replicas})))
+        m (cond
+            (string? x) (let [[k url-opts] (parse-url x)]
+                          (when-not (= k kind)
+                            (bad (str "must be " (name kind) " servers like their primary, got " (pr-str (redact-url x)))))
+                          url-opts)
+            (map? x) x
+            :else (bad (str "are URLs or option maps, got " (.getName (class x)))))]
+    (when-let [ks (seq (filter routing-option-keys (keys m)))]
+      (bad (str "cannot have routing options of their own: " (str/join ", " (map pr-str ks)))))
+    (hide-secrets m)))
+
+(defn- checked-routing
+  "`opts` with :replicas made option maps and the routing options checked;
+  routing options without :replicas are refused (they would do nothing)."
+  [b opts]
+  (let [kind (:kind (traits b))
+        reps (:replicas opts)
+        refuse (fn [k msg] (throw (err/error :vireo/interface-error msg {:backend kind :option k})))
+        ms? (fn [k] (let [v (get opts k)]
+                      (when (and (some? v) (not (and (integer? v) (pos? v))))
+                        (refuse k (str k " must be a positive number of milliseconds, got " (pr-str v))))))]
+    (if (nil? reps)
+      (do (when-let [ks (seq (filter #(contains? opts %) (disj routing-option-keys :replicas)))]
+            (refuse (first ks) (str (str/join ", " (map pr-str ks)) (if (next ks) " need" " needs") " :replicas (the read replicas to route to)")))
+          opts)
+      (do
+        (when-not (and (sequential? reps) (seq reps))
+          (refuse :replicas (str ":replicas must be a non-empty vector of URLs or option maps, got " (pr-str reps))))
+        (when-let [s (:replica-strategy opts)]
+          (when-not (contains? replica-strategies (if (string? s) (keyword s) s))
+            (refuse :replica-strategy (str "unknown :replica-strategy " (pr-str s) "; known: "
+                                           (str/join ", " (map pr-str (sort replica-strategies)))))))
+        (ms? :read-your-writes-ms)
+        (ms? :replica-retry-ms)
+        (cond-> (assoc opts :replicas (mapv #(replica-spec kind %) reps))
+          (string? (:replica-strategy opts)) (update :replica-strategy keyword))))))
+
+(defn replica-options
+  "The options of each replica of a database with options `opts`: the
+  primary's (credentials, TLS, pool sizes, host and port…) with the
+  replica's own over them; never the primary's :hosts or routing options
+  (and not its :host/:port when the replica has :hosts)."
+  [opts]
+  (let [base (apply dissoc opts replica-own-keys)]
+    (mapv #(merge (if (contains? % :hosts) (dissoc base :host :port) base) %) (:replicas opts))))
 
 ;; ---------------------------------------------------------------- TLS
 (def tls-option-keys

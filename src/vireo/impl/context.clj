@@ -19,6 +19,7 @@
             [vireo.impl.errors :as err]
             [vireo.impl.executor :as ex]
             [vireo.impl.protocols :as proto]
+            [vireo.impl.routing :as routing]
             [vireo.promise :as p])
   (:import (io.vertx.core Completable)
            (io.vertx.sqlclient SqlConnection)
@@ -186,22 +187,30 @@
 
 ;; The bottom of every database's chain: a statement's own target (control
 ;; statements, streams), else the level of the operation (its :connection
-;; handle, the task's innermost level, a test case's override), else the
-;; database's executor for statements outside any scope: the pool, or the
-;; pipelined client for reads with :pipelining.
+;; handle, the task's innermost level, a test case's override), else — for
+;; a database with read replicas — a replica for a read (vireo.impl.routing),
+;; else the database's executor for statements outside any scope: the pool,
+;; or the pipelined client for reads with :pipelining.
 (deftype Router [d ^:volatile-mutable pipelined]
   proto/Executor
   (-execute! [_ st]
     (let [^vireo.impl.executor.Statement st st]
       (try
         (let [h (.-handle st)
+              ;; a handle is a Level, or the operation's :route keyword
+              route (when (keyword? h) h)
               target (or (.-target st)
-                         (if h
+                         (if (and h (nil? route))
                            (current d {:connection h})
                            ;; what `current` does without a handle, inline: the hot path
-                           (or (get *contexts* d) @(:override d))))]
-          (if target
-            (proto/-execute! target st)
+                           (or (get *contexts* d) @(:override d))))
+              routing @(:routing d)]
+          (cond
+            target
+            (do (when routing (routing/in-scope! routing st route))
+                (proto/-execute! target st))
+            (and routing (routing/route! routing d st route)) nil
+            :else
             (let [s (db/open-state d)]
               (if-let [client (:pipelined s)]
                 (let [pl pipelined]
@@ -247,7 +256,7 @@
   fails the future."
   ([d sql params opts] (execute d sql params opts identity nil))
   ([d sql params opts f extra]
-   (let [st (ex/statement d sql params f extra (:connection opts) :query nil)]
+   (let [st (ex/statement d sql params f extra (routing/op-handle opts) :query nil)]
      (proto/-execute! (chain d) st)
      (ex/result st))))
 
@@ -324,12 +333,17 @@
 
 (defn check-tx-opts [{:keys [isolation read-only] :as opts} nested?]
   (when (seq opts)                      ; the common case: no options
-    (let [unknown (remove #{:isolation :read-only :retry :connection} (keys opts))]
+    (let [unknown (remove #{:isolation :read-only :retry :connection :route} (keys opts))]
       (when (seq unknown)
         (throw (err/error :vireo/interface-error
                           (str "unknown transaction option(s) " (str/join ", " (map pr-str unknown))
-                               "; known: :isolation, :read-only, :retry, :connection")
+                               "; known: :isolation, :read-only, :retry, :connection, :route")
                           {:options (vec unknown)}))))
+    ;; a transaction runs on the primary: :route :primary says nothing more
+    (when (and (contains? opts :route) (not= :primary (routing/checked-route (:route opts))))
+      (throw (err/error :vireo/interface-error
+                        "a transaction runs on the primary: {:route :replica} is for reads outside it"
+                        {:option :route})))
     (when (and isolation (not (contains? isolation-sql isolation)))
       (throw (err/error :vireo/interface-error
                         (str "unknown :isolation " (pr-str isolation) "; use one of "

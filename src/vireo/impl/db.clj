@@ -37,8 +37,42 @@
 ;;              (built on first use by vireo.impl.context/chain), or nil
 ;; decorators   atom: vector of (fn [executor] executor) added by
 ;;              vireo.impl.context/add-decorator!, innermost first
+;; routing      atom: nil, or the Routing of a database with read replicas
+;;              (made from the options; see vireo.impl.routing)
 (defrecord Database [kind backend dialect config state ^AtomicLong checked-out allow-sync override ^ConcurrentHashMap held
-                     ^java.util.concurrent.atomic.AtomicReference chain decorators])
+                     ^java.util.concurrent.atomic.AtomicReference chain decorators routing])
+
+;; One read replica of a database: its own Database (pool, capabilities),
+;; the statements it has in flight (what :least-busy compares) and the
+;; System/nanoTime until which it is skipped after it failed to answer
+;; (Long/MIN_VALUE: up).
+(defrecord Replica [db ^AtomicLong in-flight ^AtomicLong down-until]
+  java.util.function.BiConsumer
+  ;; a statement it ran completed (observed by vireo.impl.routing)
+  (accept [_ _ _] (.decrementAndGet in-flight)))
+
+;; The read replicas of a database and how reads are spread over them:
+;; strategy :round-robin | :least-busy; window-ns the read-your-writes window
+;; (0: none); retry-ns how long a replica that failed is skipped; rr the
+;; round-robin counter; last-write the System/nanoTime the last write through
+;; the database completed (Long/MIN_VALUE: none yet).
+(defrecord Routing [replicas strategy ^long window-ns ^long retry-ns ^AtomicLong rr ^AtomicLong last-write])
+
+(declare make-database)
+
+(defn- routing-of
+  "The Routing the options describe (nil without :replicas)."
+  [kind opts]
+  (when (seq (:replicas opts))
+    (->Routing (mapv #(->Replica (make-database kind %) (AtomicLong.) (AtomicLong. Long/MIN_VALUE))
+                     (backend/replica-options opts))
+               (:replica-strategy opts :round-robin)
+               (* 1000000 (long (:read-your-writes-ms opts 0)))
+               (* 1000000 (long (:replica-retry-ms opts 5000)))
+               (AtomicLong.)
+               (AtomicLong. Long/MIN_VALUE))))
+
+(defn replicas "The database's Replica records ([] without replicas)." [db] (or (some-> @(:routing db) :replicas) []))
 
 (defn options "The database's merged options." [db] @(:config db))
 
@@ -69,7 +103,7 @@
         opts (backend/merged-options b opts)]
     (->Database kind b (:dialect (proto/-traits b)) (atom opts) (atom {:status :new}) (AtomicLong.)
                 (atom (boolean (:allow-sync opts))) (atom nil) (ConcurrentHashMap.)
-                (java.util.concurrent.atomic.AtomicReference.) (atom []))))
+                (java.util.concurrent.atomic.AtomicReference.) (atom []) (atom (routing-of kind opts)))))
 
 (defn init!
   "Completes (or changes) a database's options before it is connected:
@@ -84,6 +118,7 @@
       (when-let [problem (missing-name db new-opts)]
         (throw (err/error :vireo/interface-error problem {:backend (:kind db)})))
       (reset! (:config db) new-opts)
+      (reset! (:routing db) (routing-of (:kind db) new-opts))
       db)))
 
 (defrecord DatabaseProxy [target])
@@ -246,6 +281,29 @@
 
 (defn connected? [db] (= :open (:status @(:state db))))
 
+(declare connect)
+
+(defn mark-down!
+  "Skips replica `r` for the routing's retry time: it failed to answer."
+  [routing ^Replica r]
+  (.set ^AtomicLong (:down-until r) (+ (System/nanoTime) (long (:retry-ns routing)))))
+
+(defn- connect-replicas
+  "Connects the database's replicas, each on its own: one that cannot be
+  reached is logged and skipped for a while (reads go to the others, or to
+  the primary), never a failure of the database. Future of nil."
+  [db]
+  (if-let [routing @(:routing db)]
+    (p/map (p/all (for [r (:replicas routing)]
+                    (p/catch (connect (:db r))
+                             (fn [e]
+                               (mark-down! routing r)
+                               (log/log "vireo.replicas" :warn nil
+                                        (str "the replica " (describe (:db r)) " of " (describe db)
+                                             " could not be connected; its reads go elsewhere: " (ex-message (p/unwrap e))))))))
+           (constantly nil))
+    (p/resolved nil)))
+
 (defn connect
   "Opens the pool if it is not open (idempotent, safe when called concurrently)
   and reads what the server can do (`capabilities`). A pool opened here
@@ -265,26 +323,36 @@
                  (open! db own)
                  nil)))
      (p/do (open! db) nil))
-   (fn [_] (p/map (capabilities db) (constantly nil)))))
+   (fn [_] (p/then (capabilities db) (fn [_] (connect-replicas db))))))
+
+(defn- close-pool
+  "Closes the pool of state `st` (when open) and releases the shared Vert.x
+  it held. Future of nil."
+  [st]
+  (if (= :open (:status st))
+    (let [^Pool pool (:pool st)]
+      (-> (p/from-vertx (.close pool))
+          (p/then (fn [_] (when-let [^SqlClient c (:pipelined st)] (p/from-vertx (.close c)))))
+          ;; released exactly once per open, even when closing the pool failed
+          (p/handle (fn [_ e]
+                      (p/then (when (:owns-vertx st) (vx/release! (:vertx st)))
+                              (fn [_] (when e (throw e))))))))
+    (p/resolved nil)))
 
 (defn close
-  "Closes the pool and releases the shared Vert.x it held (closed with its
-  last user; an application's own :vertx is never closed). Idempotent.
-  Returns a future of nil."
+  "Closes the pool (and the replicas') and releases the shared Vert.x it
+  held (closed with its last user; an application's own :vertx is never
+  closed). Idempotent. Returns a future of nil."
   [db]
   (let [st (locking (:state db)
              (let [st @(:state db)]
                (swap! (:state db) (fn [s] (if (= :open (:status s)) {:status :closed} s)))
                st))]
-    (if (= :open (:status st))
-      (let [^Pool pool (:pool st)]
-        (-> (p/from-vertx (.close pool))
-            (p/then (fn [_] (when-let [^SqlClient c (:pipelined st)] (p/from-vertx (.close c)))))
-            ;; released exactly once per open, even when closing the pool failed
-            (p/handle (fn [_ e]
-                        (p/then (when (:owns-vertx st) (vx/release! (:vertx st)))
-                                (fn [_] (when e (throw e))))))))
-      (p/resolved nil))))
+    (p/handle (close-pool st)
+              (fn [_ e]
+                ;; the replicas are closed even when the primary's close failed
+                (p/then (p/all (map #(p/handle (close (:db %)) (fn [_ _] nil)) (replicas db)))
+                        (fn [_] (when e (throw e))))))))
 
 ;; ---------------------------------------------------------------- connections
 (defn- watch-for-leak

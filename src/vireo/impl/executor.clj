@@ -51,6 +51,12 @@
   (^void deliver [v e])
   (^void observe [o]))
 
+;; What a statement does when it fails where it was sent (a read replica):
+;; recover returns true when it took the failure over (sent the statement
+;; elsewhere, or delivered it) — see vireo.impl.routing.
+(definterface Fallback
+  (^boolean recover [st e]))
+
 ;; a decoder's throw, carried out of the try (no closure for the catch)
 (deftype Failed [^Throwable e])
 
@@ -93,7 +99,8 @@
 ;;          connection level's queue moving on), or nil
 ;; retry    true when the statement runs on the pool (no connection of the
 ;;          caller's): one that never reached a just-died connection may be
-;;          sent once more, on the same client
+;;          sent once more, on the same client; or a Fallback (a read on a
+;;          replica), told of any failure first
 ;; observer nil, or a BiConsumer told the outcome (value, error) first:
 ;;          what a decorator registers with `observe!`
 (deftype Statement [db ^String sql ^List params decode info handle kind target ^CompletableFuture result
@@ -108,7 +115,7 @@
     ;; completion happens-after the registration
     (set! client c)
     (set! done d)
-    (set! retry (boolean r))
+    (set! retry r)
     (try
       (let [^Future fut (if (identical? kind :control)
                           (.execute (.query ^SqlClient c sql))
@@ -116,11 +123,13 @@
         (.onComplete fut this))
       (catch Throwable t (.complete this nil t))))
   (failWith [this e]
-    (if (and retry (err/not-sent? e))
+    (cond
       ;; on the pool, a statement handed a connection that had just died (its
       ;; close not yet noticed) never ran: send it once more
-      (.sendOn this client nil false)
-      (.deliver this nil (err/map-error e sql params (assoc info :database (db/describe db))))))
+      (and (identical? retry true) (err/not-sent? e)) (.sendOn this client nil false)
+      (and (instance? Fallback retry)
+           (let [^Fallback f retry] (set! retry false) (.recover f this e))) nil
+      :else (.deliver this nil (err/map-error e sql params (assoc info :database (db/describe db))))))
   (deliver [_ v e]
     (when observer (notify observer v e))
     (cond

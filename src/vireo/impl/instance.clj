@@ -49,9 +49,12 @@
   `filter`, or a new one created from filter + (:defaults opts), with the
   save signals of `create`. A concurrent creator winning the race (unique
   violation) is answered by reading again; inside a transaction the insert
-  runs in a savepoint, so that violation does not abort the transaction."
+  runs in a savepoint, so that violation does not abort the transaction.
+  Its reads go to the primary (on a database with read replicas, a lagging
+  replica would miss the row a concurrent creator just wrote)."
   [m filter opts]
-  (p/let [found (ops/get-or-none m filter opts)]
+  (p/let [opts (if (or (:connection opts) (:route opts)) opts (assoc opts :route :primary))
+          found (ops/get-or-none m filter opts)]
     (if found
       [found false]
       (-> (let [d (ops/database-of m)

@@ -23,6 +23,7 @@
             [vireo.impl.executor :as ex]
             [vireo.impl.protocols :as proto]
             [vireo.impl.results :as results]
+            [vireo.impl.routing :as routing]
             [vireo.promise :as p])
   (:import (io.vertx.core Future)
            (vireo.impl.protocols Batch)
@@ -174,6 +175,11 @@
                                                          :else v)))))))))
                       ;; through the statement: its observers learn the outcome too
                       (p/handle (fn [v e] (ex/deliver! @st-ref v e)))))
+            _ (when (= :replica (routing/op-handle opts))
+                (throw (err/error :vireo/interface-error
+                                  (str "aio-stream reads from the primary (its cursor holds one connection for"
+                                       " the whole stream); {:route :replica} is for aio-execute reads")
+                                  {:option :route})))
             st (ex/statement d sql params nil nil (:connection opts) :stream
                              (reify proto/Executor (-execute! [_ _] (run)))
                              result)]

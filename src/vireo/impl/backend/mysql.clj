@@ -23,10 +23,11 @@
   {:kind :mysql
    :label "MariaDB/MySQL"
    :dialect :mysql
-   :option-keys (into #{:host :port :database :user :password :password-fn :properties :charset :collation
-                        :cache-prepared-statements :prepared-statement-cache-max-size :pipelining-limit
-                        :max-prepared-stmt-count :pipelining :pipelining-max-size}
-                      backend/tls-option-keys)
+   :option-keys (into (into #{:host :port :database :user :password :password-fn :properties :charset :collation
+                          :cache-prepared-statements :prepared-statement-cache-max-size :pipelining-limit
+                          :max-prepared-stmt-count :pipelining :pipelining-max-size}
+                            backend/tls-option-keys)
+                      backend/routing-option-keys)
    :defaults {:host "127.0.0.1" :port 3306 :user "root" :max-size 10
               :cache-prepared-statements true :prepared-statement-cache-max-size 256
               :charset "utf8mb4" :collation "utf8mb4_bin" :ssl-mode :disable}

@@ -17,11 +17,12 @@
   {:kind :postgres
    :label "PostgreSQL"
    :dialect :postgres
-   :option-keys (into #{:host :port :hosts :target-server-type :database :user :password :password-fn
-                        :properties :application-name
-                        :cache-prepared-statements :prepared-statement-cache-max-size
-                        :pipelining-limit :pgbouncer :pipelining :pipelining-max-size}
-                      backend/tls-option-keys)
+   :option-keys (into (into #{:host :port :hosts :target-server-type :database :user :password :password-fn
+                          :properties :application-name
+                          :cache-prepared-statements :prepared-statement-cache-max-size
+                          :pipelining-limit :pgbouncer :pipelining :pipelining-max-size}
+                            backend/tls-option-keys)
+                      backend/routing-option-keys)
    :defaults {:host "127.0.0.1" :port 5432 :user "postgres" :max-size 10
               :cache-prepared-statements true :prepared-statement-cache-max-size 256
               :ssl-mode :disable}

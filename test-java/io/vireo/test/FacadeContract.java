@@ -27,6 +27,7 @@ import io.vireo.NotNullViolationException;
 import io.vireo.NotSupportedException;
 import io.vireo.PoolClosedException;
 import io.vireo.ProgrammingErrorException;
+import io.vireo.Route;
 import io.vireo.SelectQuery;
 import io.vireo.Signal;
 import io.vireo.SignalConnection;
@@ -1105,6 +1106,54 @@ abstract class FacadeContract {
         TransactionOptions.create().readOnly(true), tx -> author.aioCreate(Map.of("name", "ro")))));
     assertTrue(ro.isA("database-error"), ro.getType());
     assertNull(author.aioGetOrNone(Map.of("name", "ro")).join());
+  }
+
+  @Test
+  void readReplicasTakeTheReadsAndFallBack() {
+    if (backend().equals("sqlite")) {
+      InterfaceErrorException e = assertThrows(InterfaceErrorException.class,
+          () -> Database.fromUrl(url(), DatabaseOptions.create().replicas(List.of("sqlite:other.db"))));
+      assertTrue(e.getMessage().contains(":replicas"), e.getMessage());
+      return;
+    }
+    // the "replica" is another database of the same server: which one answered shows in the result
+    boolean pg = backend().equals("pg");
+    String other = pg ? "postgres" : "mysql";
+    String which = pg ? "SELECT current_database() AS db" : "SELECT DATABASE() AS db";
+    Database replicated = Database.fromUrl(url(), DatabaseOptions.create().maxSize(2)
+        .replicas(List.of(DatabaseOptions.create().database(other)))
+        .readYourWrites(java.time.Duration.ofMinutes(10)));
+    try {
+      java.util.function.Supplier<Object> served =
+          () -> replicated.aioExecuteSql(which).join().rows().get(0).get("db");
+      assertEquals(other, served.get());
+      Object primary = Vireo.withRoute(Route.PRIMARY, () -> replicated.aioExecuteSql(which)).join().rows().get(0).get("db");
+      assertNotEquals(other, primary);
+      // a write in withOwnWrites pins that block's reads to the primary, not the others'
+      Object inBlock = Vireo.withOwnWrites(() -> replicated.aioExecuteSql("CREATE TABLE IF NOT EXISTS vireo_java_rep (id INTEGER)")
+          .thenCompose(r -> replicated.aioExecuteSql(which))).join().rows().get(0).get("db");
+      assertEquals(primary, inBlock);
+      assertEquals(other, served.get());
+      replicated.aioExecuteSql("DROP TABLE vireo_java_rep").join();
+      assertEquals(primary, served.get(), "after a write, the database's reads stay on the primary");
+      assertEquals(primary, replicated.aioAtomic(tx -> replicated.aioExecuteSql(which)).join().rows().get(0).get("db"),
+          "a transaction runs on the primary");
+      assertEquals(List.of(true), replicated.replicas().stream().map(r -> r.get("up")).toList());
+    } finally {
+      replicated.aioClose().join();
+    }
+    Database down = Database.fromUrl(url(), DatabaseOptions.create().maxSize(2)
+        .replicas(List.of(DatabaseOptions.create().host("127.0.0.1").port(1)))
+        .replicaStrategy("least-busy"));
+    try {
+      assertNotEquals(other, down.aioExecuteSql(which).join().rows().get(0).get("db"));
+      assertEquals(List.of(false), down.replicas().stream().map(r -> r.get("up")).toList());
+    } finally {
+      down.aioClose().join();
+    }
+    InterfaceErrorException bad = assertThrows(InterfaceErrorException.class,
+        () -> Database.fromUrl(url(), DatabaseOptions.create().replicas(List.of(url())).replicaStrategy("random")));
+    assertTrue(bad.getMessage().contains("random"), bad.getMessage());
   }
 
   @Test

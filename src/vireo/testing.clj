@@ -4,6 +4,9 @@
   - `with-rollback` / `aio-rollback-case`: run a test body inside a transaction
     that is always rolled back
   - `with-temp`: insert rows for a test, delete them afterwards
+  - `inject-faults!`, `clear-faults!`, `fault-hits`, `with-faults`: fail or
+    delay chosen statements (BEGIN, COMMIT, ROLLBACK, any SQL) before they
+    are sent, to test what happens to a transaction and its connection
 
   Unlike peewee-async's TransactionTestCase, code under test that uses
   transactions keeps working inside the test case: `aio-atomic` and
@@ -13,6 +16,7 @@
             [vireo.impl.context :as ctx]
             [vireo.impl.db :as db]
             [vireo.impl.errors :as err]
+            [vireo.impl.faults :as faults]
             [vireo.impl.ops :as ops]
             [vireo.promise :as p]))
 
@@ -97,3 +101,49 @@
         syms (mapv first pairs)]
     `(with-temp* ~(mapv second pairs)
        (fn [[~@syms]] ~@body))))
+
+;; ---------------------------------------------------------------- fault injection
+(defn inject-faults!
+  "From now on, fails or delays the statements of `database` that `rules`
+  match, before they are sent (replacing the rules given before). A rule:
+
+  - :sql       the statement(s): a SQL string (equal, case and surrounding
+               space aside: \"COMMIT\", \"ROLLBACK\", \"BEGIN\"), a regex,
+               or a predicate of the SQL
+  - :fail      true (the default without :delay-ms): the statement fails with
+               a :vireo/operational-error \"injected fault\" ({:injected true})
+               without being sent; or the Throwable to fail it with
+  - :delay-ms  sends it (or fails it, with :fail) that much later
+  - :times     applies to that many statements, then no more (default: all)
+
+  The first rule that matches applies. Transaction control (BEGIN, COMMIT,
+  ROLLBACK, SAVEPOINT …) and the statements Vireo sends itself are matched
+  like any other. Returns the database.
+
+      (inject-faults! db [{:sql \"COMMIT\" :times 1}])
+      @(aio-atomic db (fn [_] (aio-create Account {:id 1})))   ; fails: COMMIT never sent
+      ;; the transaction was rolled back, the connection is clean"
+  [database rules]
+  (faults/inject! (ops/database-of database) rules)
+  database)
+
+(defn clear-faults!
+  "Removes the fault rules of `database`. Returns the database."
+  [database]
+  (faults/clear! (ops/database-of database))
+  database)
+
+(defn fault-hits
+  "How many statements the current rules of `database` failed or delayed."
+  [database]
+  (faults/hits (ops/database-of database)))
+
+(defmacro with-faults
+  "Runs body (awaiting a future it returns) with `rules` injected on `db`
+  (see `inject-faults!`), clearing them afterwards, also when body throws.
+  Returns body's value."
+  [db rules & body]
+  `(let [db# ~db]
+     (inject-faults! db# ~rules)
+     (try (let [r# (do ~@body)] (if (p/future? r#) (p/await r#) r#))
+          (finally (clear-faults! db#)))))

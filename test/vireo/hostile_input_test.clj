@@ -104,6 +104,10 @@
             (is (str/includes? (ex-message e) "parameter 2"))))
         (testing "a model query value that no field encodes is refused when bound"
           (is (surrogate-error? (error-of #(v/aio-execute (v/where (v/select W) [:= [:lower :name] lone-low]))))))
+        (testing "a raw SQL parameter too, by its position"
+          (let [e (error-of #(v/aio-execute-sql d "INSERT INTO hostile_word (name, n) VALUES (?, ?)" [lone-high 1]))]
+            (is (surrogate-error? e) (pr-str e))
+            (is (= 1 (:param-index (ex-data e))))))
         (testing "nothing was stored"
           (is (= [pair] (names d))))))))
 

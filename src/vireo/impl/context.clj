@@ -41,11 +41,14 @@
 ;; tx      (shared by a root's levels) volatile: nil, or {:manual bool
 ;;         :read-only bool} while a transaction is open
 ;; sp-seq  (root only) AtomicLong for savepoint names
+;; broken  (shared by a root's levels) volatile: true once a ROLLBACK (or COMMIT) failed
+;;         on the connection, so a transaction may still be open there: the
+;;         connection is closed, not given back for reuse
 (declare execute-at)
 
 ;; A level is an Executor: a statement at a level runs on its connection,
 ;; after the operations started before it there.
-(defrecord Level [db ^SqlConnection conn kind parent root ^AtomicReference tail state tx ^AtomicLong sp-seq savepoint]
+(defrecord Level [db ^SqlConnection conn kind parent root ^AtomicReference tail state tx ^AtomicLong sp-seq savepoint broken]
   proto/Executor
   (-execute! [this st] (execute-at this st)))
 
@@ -79,12 +82,12 @@
 ;; level at a time, read by others
 (defn new-root [d conn]
   (->Level d conn :connection nil nil (AtomicReference. idle) (volatile! :open)
-           (volatile! nil) (AtomicLong.) nil))
+           (volatile! nil) (AtomicLong.) nil (volatile! false)))
 
 (defn- child [^Level parent kind savepoint]
   (let [root (root-of parent)]
     (->Level (:db parent) (:conn parent) kind parent root (AtomicReference. idle)
-             (volatile! :open) (:tx root) (:sp-seq root) savepoint)))
+             (volatile! :open) (:tx root) (:sp-seq root) savepoint (:broken root))))
 
 (defn tx-open? [level] (some? @(:tx level)))
 
@@ -290,14 +293,16 @@
   "Ends a root level: no new operation may start, the queued ones finish, a
   transaction left open (a manual aio-begin never committed) is rolled back —
   a connection never goes back to the pool with a transaction open — and the
-  connection is released. Future of nil."
+  connection is released; closed instead when a ROLLBACK on it failed (its
+  transaction state is unknown). Future of nil."
   [root]
   (close-level! root)
   (let [end (fn [_]
               (let [d (:db root)
-                    release #(db/release d (:conn root))]
+                    release #(if @(:broken root) (db/discard d (:conn root)) (db/release d (:conn root)))]
                 (if (tx-open? root)
-                  (p/finally (p/handle (control root "ROLLBACK") (fn [_ _] nil))
+                  (p/finally (p/handle (control root "ROLLBACK")
+                                       (fn [_ e] (when (and e (not (err/answered-by-server? e))) (vreset! (:broken root) true))))
                              (fn [_ _] (vreset! (:tx root) nil) (release)))
                   (release))))]
     (after-drain root end)))
@@ -373,12 +378,13 @@
 
 (defn- rollback-then-fail
   "Rolls back with `sql` and fails with `e` (rollback errors surface, with e
-  as suppressed)."
+  as suppressed; the connection is then marked broken: closed, not reused)."
   [level sql e]
   (p/handle (control level sql)
             (fn [_ re]
               (if re
-                (do (.addSuppressed ^Throwable re ^Throwable e) (p/rejected re))
+                (do (when-not (err/answered-by-server? re) (vreset! (:broken level) true))
+                    (.addSuppressed ^Throwable re ^Throwable e) (p/rejected re))
                 (p/rejected e)))))
 
 (defn- top-transaction
@@ -418,14 +424,18 @@
                                       :else
                                       (p/handle (control level "COMMIT")
                                                 (fn [_ ce]
-                                                  (cond
-                                                    (nil? ce) v
-                                                    ;; a failed COMMIT that leaves the transaction open
-                                                    ;; (SQLite: SQLITE_BUSY, deferred constraints): end it so
-                                                    ;; nothing persists (PostgreSQL and MariaDB end it themselves)
-                                                    (:rollback-after-failed-commit (db/traits d))
-                                                    (p/handle (control level "ROLLBACK") (fn [_ _] (p/rejected ce)))
-                                                    :else (p/rejected ce)))))))))
+                                                  (if (nil? ce)
+                                                    v
+                                                    ;; a failed COMMIT may leave the transaction open
+                                                    ;; (SQLite: SQLITE_BUSY; anywhere: a COMMIT that never
+                                                    ;; reached the server): end it so nothing persists
+                                                    (p/handle (control level "ROLLBACK")
+                                                              (fn [_ re]
+                                                                (when re
+                                                                  (when-not (err/answered-by-server? re)
+                                                                    (vreset! (:broken level) true))
+                                                                  (.addSuppressed ^Throwable ce ^Throwable re))
+                                                                (p/rejected ce)))))))))))
                        (p/handle (fn [v e]
                                    (vreset! (:tx root) nil)
                                    (if (empty? after)
@@ -532,11 +542,13 @@
                   ^:unsynchronized-mutable value
                   ^:unsynchronized-mutable ^Throwable error
                   ^:unsynchronized-mutable begin-died
-                  ^:unsynchronized-mutable retried-begin]
+                  ^:unsynchronized-mutable retried-begin
+                  ^:unsynchronized-mutable broken]
   ITxRun
   (start [this]
     (set! phase ACQUIRE)
     (set! conn nil) (set! root nil) (set! tx nil) (set! value nil) (set! error nil) (set! begin-died false)
+    (set! broken false)
     (db/acquire-k d this))
   (control [this sql]
     (proto/-execute! (chain d) (ex/statement-k d sql [] no-value nil nil :control (Direct. conn) this)))
@@ -558,7 +570,10 @@
           e (do (set! error e)
                 ;; BEGIN on a pooled connection that had died: nothing ran yet
                 (set! begin-died (err/error-type? e :vireo/connection-error))
-                (set! phase RELEASE) (.step this nil nil))
+                (if begin-died
+                  (do (set! phase RELEASE) (.step this nil nil))
+                  ;; the connection answers: end whatever the BEGIN statements began
+                  (do (set! phase ROLLBACK-AFTER-COMMIT) (.control this "ROLLBACK"))))
           (< (inc si) (count begin-stmts)) (do (set! si (inc si)) (.control this (nth begin-stmts si)))
           :else (.runBody this))
       2 (do (set! value v) (set! error e)
@@ -573,19 +588,22 @@
                                     (set! phase ROLLBACK) (.control this "ROLLBACK"))
           :else (do (set! phase COMMIT) (.control this "COMMIT")))
       4 (if e
-          (do (set! error e)
-              (if (:rollback-after-failed-commit (db/traits d))
-                ;; a failed COMMIT that leaves the transaction open (SQLite:
-                ;; SQLITE_BUSY, deferred constraints): end it so nothing persists
-                (do (set! phase ROLLBACK-AFTER-COMMIT) (.control this "ROLLBACK"))
-                (do (set! phase END) (set! si -1) (.step this nil nil))))
+          ;; a failed COMMIT may leave the transaction open (SQLite:
+          ;; SQLITE_BUSY; anywhere: a COMMIT that never reached the server):
+          ;; end it so nothing persists
+          (do (set! error e) (set! phase ROLLBACK-AFTER-COMMIT) (.control this "ROLLBACK"))
           (do (set! phase END) (set! si -1) (.step this nil nil)))
       5 (do (when e
-              ;; the rollback's own failure surfaces, with the body's as suppressed
+              ;; the rollback's own failure surfaces, with the body's as
+              ;; suppressed; the transaction may still be open: close the connection
               (.addSuppressed ^Throwable e error)
-              (set! error e))
+              (set! error e)
+              (set! broken (not (err/answered-by-server? e))))
             (set! phase END) (set! si -1) (.step this nil nil))
-      6 (do (set! phase END) (set! si -1) (.step this nil nil))
+      6 (do (when e
+              (set! error (with-suppressed error e))
+              (set! broken (not (err/answered-by-server? e))))
+            (set! phase END) (set! si -1) (.step this nil nil))
       7 (do (when (>= si 0)
               (when (and e (nil? error)) (set! error e)))
             (when (< si 0) (vreset! (:tx root) nil))
@@ -594,7 +612,7 @@
               (do (set! phase RELEASE) (.step this nil nil))))
       8 (do (close-level! root)
             (set! phase 9)
-            (db/release-k d conn this))
+            (if broken (db/discard-k d conn this) (db/release-k d conn this)))
       9 (do (set! error (with-suppressed error e)) (.done this))))
   (done [this]
     (let [e error]
@@ -637,7 +655,7 @@
   (.start (FreshTx. d opts f result (clojure.lang.Var/getThreadBindingFrame)
                     {:manual false :read-only (boolean (:read-only opts))}
                     (begin-statements d opts) (end-statements d opts)
-                    retries ACQUIRE 0 nil nil nil nil nil false false)))
+                    retries ACQUIRE 0 nil nil nil nil nil false false false)))
 
 (defn atomic
   "aio-atomic: a transaction at the top, a savepoint when one is open.
@@ -787,10 +805,15 @@
       (run-at level
               (fn [_]
                 (if sp
-                  (control level (str (if commit? "RELEASE SAVEPOINT " "ROLLBACK TO SAVEPOINT ") sp))
+                  (p/finally (control level (str (if commit? "RELEASE SAVEPOINT " "ROLLBACK TO SAVEPOINT ") sp))
+                             (fn [_ e] (when e (vreset! (:broken root) true))))
                   (let [read-only (:read-only @(:tx root))]
                     (-> (control level (if commit? "COMMIT" "ROLLBACK"))
-                        (p/finally (fn [_ _] (vreset! (:tx root) nil)))
+                        (p/finally (fn [_ e]
+                                     ;; a failed COMMIT/ROLLBACK leaves the transaction state
+                                     ;; unknown: the connection is closed when released
+                                     (when e (vreset! (:broken root) true))
+                                     (vreset! (:tx root) nil)))
                         (p/then (fn [_] (run-all level (end-statements (:db level) {:read-only read-only}))))))))))))
 
 (defn commit [h] (manual-end h true))

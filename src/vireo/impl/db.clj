@@ -39,8 +39,11 @@
 ;;              vireo.impl.context/add-decorator!, innermost first
 ;; routing      atom: nil, or the Routing of a database with read replicas
 ;;              (made from the options; see vireo.impl.routing)
+;; faults       AtomicReference: nil, or the fault-injection hook of a test
+;;              (vireo.impl.faults), asked before each statement is sent
 (defrecord Database [kind backend dialect config state ^AtomicLong checked-out allow-sync override ^ConcurrentHashMap held
-                     ^java.util.concurrent.atomic.AtomicReference chain decorators routing])
+                     ^java.util.concurrent.atomic.AtomicReference chain decorators routing
+                     ^java.util.concurrent.atomic.AtomicReference faults])
 
 ;; One read replica of a database: its own Database (pool, capabilities),
 ;; the statements it has in flight (what :least-busy compares) and the
@@ -103,7 +106,8 @@
         opts (backend/merged-options b opts)]
     (->Database kind b (:dialect (proto/-traits b)) (atom opts) (atom {:status :new}) (AtomicLong.)
                 (atom (boolean (:allow-sync opts))) (atom nil) (ConcurrentHashMap.)
-                (java.util.concurrent.atomic.AtomicReference.) (atom []) (atom (routing-of kind opts)))))
+                (java.util.concurrent.atomic.AtomicReference.) (atom []) (atom (routing-of kind opts))
+                (java.util.concurrent.atomic.AtomicReference.))))
 
 (defn init!
   "Completes (or changes) a database's options before it is connected:
@@ -410,6 +414,38 @@
   (.decrementAndGet ^AtomicLong (:checked-out db))
   (.remove ^ConcurrentHashMap (:held db) conn)
   (.onComplete (.close conn) k))
+
+(defn discard-k
+  "Closes a connection whose state is unknown (a ROLLBACK that did not
+  reach the server: a transaction may still be open) instead of giving it
+  back for reuse: the connection itself is closed (the server ends the
+  session, rolling back what was open) and the pool drops it, opening a new
+  one when needed. Reports to `k`, a Completable, like `release-k`."
+  [db ^SqlConnection conn ^Completable k]
+  (.decrementAndGet ^AtomicLong (:checked-out db))
+  (.remove ^ConcurrentHashMap (:held db) conn)
+  (try
+    (let [^io.vertx.sqlclient.internal.Connection pooled
+          (.unwrap ^io.vertx.sqlclient.internal.SqlConnectionInternal conn)
+          physical (.unwrap pooled)]
+      (.close physical nil
+              (reify Completable
+                (complete [_ _ _]
+                  ;; a socket connection tells the pool it closed; a JDBC one
+                  ;; (SQLite) does not: tell it
+                  (when-not (instance? io.vertx.sqlclient.impl.SocketConnectionBase physical)
+                    (.handleClosed ^io.vertx.sqlclient.internal.Connection$Holder pooled))
+                  (.complete k nil nil)))))
+    (catch Throwable t
+      (log/log "vireo.pool" :warn t (str "could not close a connection of " (describe db) " in an unknown state"))
+      (.onComplete (.close conn) k))))
+
+(defn discard
+  "`discard-k` as a future of nil."
+  [db ^SqlConnection conn]
+  (let [r (p/promise)]
+    (discard-k db conn (reify Completable (complete [_ _ e] (if e (p/reject! r e) (p/resolve! r nil)))))
+    r))
 
 (defn release
   "Gives a connection back to the pool. Returns a future of nil."

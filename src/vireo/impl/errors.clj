@@ -117,6 +117,15 @@
   (if (string? sql) (cut sql max-sql-chars "characters") sql))
 
 ;; ---------------------------------------------------------------- driver mapping
+(defn answered-by-server?
+  "True when `e` (a mapped Vireo error) is one the database server reported
+  — it has a SQLSTATE or a non-zero vendor code — so the statement reached a
+  live session: a ROLLBACK failing that way leaves no transaction open."
+  [e]
+  (let [d (ex-data e)
+        code (:error-code d)]
+    (boolean (or (:sql-state d) (and (number? code) (not (zero? (long code))))))))
+
 (defn not-sent?
   "True for the Vert.x failure of a command scheduled on a connection that had
   already closed (e.g. killed by the server): the statement never reached the
@@ -230,10 +239,23 @@
     {:type :vireo/connection-error
      :message (str "the connection was closed (" (.getMessage e) ")")}
 
-    (and (instance? io.vertx.core.VertxException e)
-         (= "Timeout waiting for connection" (.getMessage e)))
+    ;; the pool's acquire timeout: for a statement on the pool, and for
+    ;; getConnection (aio-atomic, aio-connection)
+    (or (and (instance? io.vertx.core.VertxException e)
+             (= "Timeout waiting for connection" (.getMessage e)))
+        (and (instance? io.vertx.core.impl.NoStackTraceThrowable e) (= "Timeout" (.getMessage e))))
     {:type :vireo/timeout
      :message "timed out waiting for a pooled connection (all in use for longer than :connection-timeout)"}
+
+    ;; MariaDB: commands queued on a connection the server killed
+    (and (instance? io.vertx.core.VertxException e)
+         (some-> (.getMessage e) (.contains "connection has been closed")))
+    {:type :vireo/connection-error :message (str "the connection was closed (" (.getMessage e) ")")}
+
+    ;; "Connection reset by peer" and other I/O failures of the socket
+    ;; (Netty's native transport throws plain IOExceptions)
+    (instance? java.io.IOException e)
+    {:type :vireo/connection-error :message (str "connection lost: " (.getMessage e))}
 
     (instance? io.vertx.core.http.ConnectionPoolTooBusyException e)
     {:type :vireo/operational-error :message (str "connection pool too busy: " (.getMessage e))})))

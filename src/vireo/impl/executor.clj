@@ -47,6 +47,7 @@
 ;; ---------------------------------------------------------------- the statement
 (definterface IStatement
   (^void sendOn [client done retry])
+  (^void send [])
   (^void failWith [e])
   (^void deliver [v e])
   (^void observe [o]))
@@ -116,10 +117,15 @@
     (set! client c)
     (set! done d)
     (set! retry r)
+    ;; a test's fault injection (vireo.impl.faults) may fail or delay it
+    (let [hook (.get ^java.util.concurrent.atomic.AtomicReference (.-faults ^vireo.impl.db.Database db))]
+      (when-not (and hook (hook this))
+        (.send this))))
+  (send [this]
     (try
       (let [^Future fut (if (identical? kind :control)
-                          (.execute (.query ^SqlClient c sql))
-                          (.execute (.preparedQuery ^SqlClient c sql) (tuple params)))]
+                          (.execute (.query ^SqlClient client sql))
+                          (.execute (.preparedQuery ^SqlClient client sql) (tuple params)))]
         (.onComplete fut this))
       (catch Throwable t (.complete this nil t))))
   (failWith [this e]
@@ -201,6 +207,12 @@
   see the Statement."
   [^Statement st client done retry?]
   (.sendOn st client done retry?))
+
+(defn send-now!
+  "Sends statement `st` on the client it was given, without asking the
+  fault hook (what a delayed statement does when its delay is over)."
+  [^Statement st]
+  (.send st))
 
 (defn fail!
   "Completes `st` with the failure `e` (a driver error mapped, with :sql,

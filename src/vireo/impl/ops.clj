@@ -502,6 +502,8 @@
   "Runs a SQL string with parameters on database `d` (the operation's scope
   as ever). Future of {:rows [row maps] :row-count n :last-insert-id id}."
   [d sql params opts]
+  ;; raw parameters pass no field codec: refuse lone surrogates here
+  (when (seq params) (dorun (map-indexed (fn [i v] (tpl/checked-param v i)) params)))
   (ctx/execute d sql params opts
                (fn [^RowSet rs]
                  {:rows (results/row-maps rs)

@@ -37,7 +37,7 @@
        driver's last insert id is)
      :upsert-insert-id :always | :inserted (whether a single-row upsert's
        insert id names an updated row too)
-     :cursor-needs-transaction bool  :rollback-after-failed-commit bool
+     :cursor-needs-transaction bool
      :codecs {…} (the value representation profile, see vireo.impl.types)
      :introspection {:tables sql :table-filter sql :index-names sql
                      :sequence sql-or-nil}}")

@@ -49,7 +49,7 @@
   [^Slot s enc]
   (EncodedSlot. (.-i s) enc))
 
-(defn- checked-param
+(defn checked-param
   "Statement parameter v (the i-th, from 0) itself, or — a string holding a
   lone UTF-16 surrogate, which every driver would send as ? — a
   :vireo/data-error naming the parameter. Values compared with or written

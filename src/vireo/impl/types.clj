@@ -104,31 +104,67 @@
     s))
 
 ;; ---------------------------------------------------------------- JSON
+(def ^:private ^com.fasterxml.jackson.core.StreamReadConstraints json-limits
+  ;; what the JSON parser reading a value back accepts (Jackson's defaults):
+  ;; a value beyond them would be written and then never read again
+  (com.fasterxml.jackson.core.StreamReadConstraints/defaults))
+
+(defn- json-too-big [what n limit]
+  (throw (err/error :vireo/data-error
+                    (str "a json value cannot hold " what " (" n "): the JSON parser reading it back"
+                         " refuses more than " limit ", so the row could never be read")
+                    {:field-type :json :limit limit})))
+
+(defn- json-key ^String [k]
+  (let [^String s (checked-text :json (cond (keyword? k) (subs (str k) 1) (string? k) k :else (str k)))]
+    (when (> (.length s) (.getMaxNameLength json-limits))
+      (json-too-big "a key of that many characters" (.length s) (.getMaxNameLength json-limits)))
+    s))
+
+(declare ->java-json-scalar)
+
 (defn- ->java-json
   "Clojure data -> the java.util / java.lang values Vert.x's Json encodes:
   maps (keyword keys become their name, with namespace), vectors, lists and
   sets (-> arrays), strings, keywords and symbols (-> strings), numbers,
-  booleans and nil. Anything else — and NaN or Infinity, which JSON has no
-  form for — is refused."
-  [x]
+  booleans and nil. Anything else — NaN or Infinity, which JSON has no form
+  for, and what the parser would refuse to read back (a key, a string or a
+  nesting depth beyond its limits) — is refused."
+  ([x] (->java-json x 0))
+  ([x ^long depth]
+   (cond
+     (string? x) (let [^String s (checked-text :json x)]
+                   (when (> (.length s) (.getMaxStringLength json-limits))
+                     (json-too-big "a string of that many characters" (.length s) (.getMaxStringLength json-limits)))
+                   s)
+     (or (nil? x) (boolean? x) (instance? Long x)) x
+     (or (map? x) (sequential? x) (set? x))
+     (let [depth (inc depth)]
+       (when (> depth (.getMaxNestingDepth json-limits))
+         (json-too-big "that many levels of nesting" depth (.getMaxNestingDepth json-limits)))
+       (if (map? x)
+         (let [m (java.util.LinkedHashMap.)]
+           (doseq [[k v] x]
+             (.put m (json-key k) (->java-json v depth)))
+           m)
+         (let [l (java.util.ArrayList.)]
+           (doseq [v x] (.add l (->java-json v depth)))
+           l)))
+     :else (->java-json-scalar x))))
+
+(defn- ->java-json-scalar [x]
   (cond
-    (string? x) (checked-text :json x)
-    (or (nil? x) (boolean? x) (instance? Long x)) x
-    (map? x) (let [m (java.util.LinkedHashMap.)]
-               (doseq [[k v] x]
-                 (.put m (checked-text :json (cond (keyword? k) (subs (str k) 1) (string? k) k :else (str k)))
-                       (->java-json v)))
-               m)
-    (or (sequential? x) (set? x)) (let [l (java.util.ArrayList.)]
-                                    (doseq [v x] (.add l (->java-json v)))
-                                    l)
     (or (instance? Double x) (instance? Float x))
     (if (Double/isFinite (.doubleValue ^Number x))
       x
       (refused :json x "JSON has no NaN or Infinity"))
-    (or (instance? Integer x) (instance? Short x) (instance? Byte x)
-        (instance? BigInteger x) (instance? BigDecimal x)) x
-    (instance? clojure.lang.BigInt x) (.toBigInteger ^clojure.lang.BigInt x)
+    (or (instance? Integer x) (instance? Short x) (instance? Byte x)) x
+    (or (instance? BigInteger x) (instance? BigDecimal x) (instance? clojure.lang.BigInt x))
+    (let [n (if (instance? clojure.lang.BigInt x) (.toBigInteger ^clojure.lang.BigInt x) x)
+          digits (.length (str n))]
+      (when (> digits (.getMaxNumberLength json-limits))
+        (json-too-big "a number of that many digits" digits (.getMaxNumberLength json-limits)))
+      n)
     (ratio? x) (double x)
     (keyword? x) (checked-text :json (subs (str x) 1))
     (or (symbol? x) (char? x)) (checked-text :json (str x))

@@ -59,7 +59,6 @@
    ;; a single-row upsert reports the id of the row it inserted or updated
    :upsert-insert-id :always
    :cursor-needs-transaction false
-   :rollback-after-failed-commit false
    :codecs {:auto-64bit false :text-nul true :boolean :native
             :non-finite {:reject :all :why "MariaDB/MySQL cannot store NaN or Infinity"}
             :decimal :native :uuid :text :temporal :native :timestamptz :local-utc

@@ -50,9 +50,6 @@
    ;; after an upsert that updated, the last insert rowid is stale
    :upsert-insert-id :inserted
    :cursor-needs-transaction false
-   ;; a failed COMMIT (SQLITE_BUSY, deferred constraints) leaves the
-   ;; transaction open: it must be rolled back so nothing persists
-   :rollback-after-failed-commit true
    :codecs {:auto-64bit true :text-nul true :boolean :integer
             :non-finite {:reject :nan :why "SQLite stores NaN as NULL"}
             :decimal :text :uuid :text :temporal :text :timestamptz :text

@@ -3,6 +3,7 @@ package io.vireo.test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import clojure.java.api.Clojure;
@@ -18,6 +19,8 @@ import io.vireo.Database;
 import io.vireo.DatabaseOptions;
 import io.vireo.DoesNotExistException;
 import io.vireo.Expr;
+import io.vireo.Fault;
+import io.vireo.Faults;
 import io.vireo.Field;
 import io.vireo.GetOrCreate;
 import io.vireo.Instance;
@@ -406,5 +409,21 @@ class DocExamplesTest {
     assertTrue(m.find(), "docs/java.md has no <version> in its xml snippet");
     assertEquals(Vireo.version(), m.group(1), "docs/java.md's xml snippet names another version than resources/vireo/version.properties");
     assertTrue(guide.contains("io.vireo:vireo:" + Vireo.version() + " into ~/.m2"), "the install comment's version");
+  }
+
+  @Test
+  @Order(16)
+  void faultInjection() {
+    db.aioExecuteSql("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY)").join();
+    try {
+      try (Faults faults = Faults.inject(db, Fault.on("COMMIT").times(1))) {
+        assertThrows(CompletionException.class,
+            () -> db.aioAtomic(tx -> db.aioExecuteSql("INSERT INTO t (id) VALUES (1)")).join());
+        assertEquals(1, faults.hits());
+      }
+      assertEquals(0L, ((Number) db.aioExecuteSql("SELECT count(*) AS n FROM t").join().rows().get(0).get("n")).longValue());
+    } finally {
+      db.aioExecuteSql("DROP TABLE IF EXISTS t").join();
+    }
   }
 }

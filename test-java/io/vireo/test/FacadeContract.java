@@ -41,6 +41,8 @@ import io.vireo.DataErrorException;
 import io.vireo.Database;
 import io.vireo.DoesNotExistException;
 import io.vireo.Expr;
+import io.vireo.Fault;
+import io.vireo.Faults;
 import io.vireo.Field;
 import io.vireo.GetOrCreate;
 import io.vireo.Instance;
@@ -1106,6 +1108,27 @@ abstract class FacadeContract {
         TransactionOptions.create().readOnly(true), tx -> author.aioCreate(Map.of("name", "ro")))));
     assertTrue(ro.isA("database-error"), ro.getType());
     assertNull(author.aioGetOrNone(Map.of("name", "ro")).join());
+  }
+
+  @Test
+  void injectedFaultsLeaveNoTransactionOpen() {
+    db.aioExecuteSql("DROP TABLE IF EXISTS java_faults").join();
+    db.aioExecuteSql("CREATE TABLE java_faults (id INTEGER PRIMARY KEY)").join();
+    try {
+      try (Faults faults = Faults.inject(db, Fault.on("COMMIT").times(1))) {
+        CompletionException e = assertThrows(CompletionException.class, () -> db.aioAtomic(
+            tx -> db.aioExecuteSql("INSERT INTO java_faults (id) VALUES (1)")).join());
+        OperationalErrorException cause = assertInstanceOf(OperationalErrorException.class, e.getCause());
+        assertTrue(cause.getMessage().contains("injected fault"), cause.getMessage());
+        assertEquals(1, faults.hits());
+      }
+      // the COMMIT never reached the server: the transaction was rolled back, nothing is left open
+      assertEquals(0L, ((Number) db.aioExecuteSql("SELECT count(*) AS n FROM java_faults").join().rows().get(0).get("n")).longValue());
+      db.aioAtomic(tx -> db.aioExecuteSql("INSERT INTO java_faults (id) VALUES (2)")).join();
+      assertEquals(1L, ((Number) db.aioExecuteSql("SELECT count(*) AS n FROM java_faults").join().rows().get(0).get("n")).longValue());
+    } finally {
+      db.aioExecuteSql("DROP TABLE IF EXISTS java_faults").join();
+    }
   }
 
   @Test

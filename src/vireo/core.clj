@@ -104,6 +104,9 @@
     it); without it the pool runs on the one Vert.x Vireo shares between its
     databases (daemon threads: see `aio-close`)
   - :allow-sync (false) the database-wide sync permission
+  - :init-sql \"SET …\" or [\"SET …\" …]: run on every new pooled connection
+    before it is used (session settings); a failing one fails the
+    acquisition with its error (every backend)
   - read replicas: :replicas [url-or-options …] (each takes the primary's
     options but where its server is); reads outside any scope (a SELECT
     without FOR UPDATE/SHARE) go to a replica, everything else to the
@@ -124,11 +127,12 @@
 (defn mysql-database
   "Like `postgresql-database`, for MySQL / MariaDB (\"mysql://root@127.0.0.1:3306/db\").
   Defaults: :port 3306, :user \"root\", :charset \"utf8mb4\", :collation \"utf8mb4_bin\".
-  TLS and read-replica options as PostgreSQL's, :ssl-mode one of :disable
+  TLS, several-host (:hosts, :target-server-type: a standby has
+  @@global.read_only on) and read-replica options as PostgreSQL's, :ssl-mode one of :disable
   :prefer :require :verify-ca :verify-full (MySQL's DISABLED …
   VERIFY_IDENTITY accepted). URL
   parameters: ssl-mode (or sslmode), ssl-ca, ssl-cert, ssl-key, charset,
-  collation, host, port, user, password."
+  collation, host, port, user, password, target-server-type."
   ([url-or-opts] (mysql-database url-or-opts {}))
   ([url-or-opts opts]
    (server-database :mysql "MySQL" url-or-opts opts)))

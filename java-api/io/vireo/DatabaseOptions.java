@@ -205,7 +205,7 @@ public final class DatabaseOptions {
   }
 
   /**
-   * Sets several servers to choose from (PostgreSQL), each {@code "host"} or
+   * Sets several servers to choose from, each {@code "host"} or
    * {@code "host:port"}, tried in order for each new connection; see
    * {@link #targetServerType(String)}.
    *
@@ -305,6 +305,20 @@ public final class DatabaseOptions {
    */
   public DatabaseOptions applicationName(String name) {
     return set("application-name", name);
+  }
+
+  /**
+   * Sets statements run on every new pooled connection, in order, before it
+   * is used: session settings such as {@code "SET SESSION wsrep_sync_wait = 1"}.
+   * A statement that fails closes that connection and fails the operation
+   * waiting for it with a {@link ConnectionErrorException} naming the
+   * statement.
+   *
+   * @param statements the SQL statements
+   * @return these options
+   */
+  public DatabaseOptions initSql(String... statements) {
+    return set("init-sql", java.util.List.of(statements));
   }
 
   /**

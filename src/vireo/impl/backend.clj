@@ -27,6 +27,7 @@
     pool-options     - options map -> io.vertx.sqlclient.PoolOptions
     missing-driver   - given a kind, nil or the artifacts its driver lacks"
   (:require [clojure.string :as str]
+            [clojure.tools.logging :as log]
             [vireo.impl.errors :as err]
             [vireo.impl.protocols :as proto]
             [vireo.impl.types :as types]
@@ -160,7 +161,19 @@
   #{:max-size :max-wait-queue-size :idle-timeout :connection-timeout :max-lifetime
     :event-loop-size :pool-cleaner-period})
 
-(def ^:private common-option-keys #{:vertx :allow-sync :url :leak-detection-threshold :returning})
+(def ^:private common-option-keys #{:vertx :allow-sync :url :leak-detection-threshold :returning :init-sql})
+
+(defn- check-init-sql
+  "The :init-sql option: a SQL string or a non-empty vector of them, run on
+  every new pooled connection. Returns the option as a vector (or nil)."
+  [kind v]
+  (when (some? v)
+    (let [stmts (if (string? v) [v] v)]
+      (when-not (and (sequential? stmts) (seq stmts) (every? #(and (string? %) (not (str/blank? %))) stmts))
+        (throw (err/error :vireo/interface-error
+                          (str ":init-sql must be a SQL string or a non-empty vector of them, got " (pr-str v))
+                          {:backend kind :option :init-sql})))
+      (vec stmts))))
 
 (defn- check-returning
   "The :returning option (the statement kinds RETURNING may be used on,
@@ -232,7 +245,8 @@
                                                    (hide-secrets (checked-tls (traits b) (dissoc opts :url))))))
     ;; :returning nil means "detect", like no option at all
     (nil? (:returning opts)) (dissoc :returning)
-    (some? (:returning opts)) (update :returning set)))
+    (some? (:returning opts)) (update :returning set)
+    (contains? opts :init-sql) (assoc :init-sql (check-init-sql (:kind (traits b)) (:init-sql opts)))))
 
 ;; ---------------------------------------------------------------- read replicas
 (def routing-option-keys
@@ -703,6 +717,47 @@
                                  {:option :password-fn} e))))))
     (p/resolved (or (reveal (:password opts)) ""))))
 
+(defn init-failure
+  "The failure of an :init-sql statement on a new connection, recorded in
+  `ref` (an AtomicReference) within the last few seconds, or nil: what a
+  connection error of that pool is explained by."
+  [^java.util.concurrent.atomic.AtomicReference ref]
+  (when-let [[at e] (some-> ref .get)]
+    (when (< (- (System/nanoTime) (long at)) 10000000000) e)))
+
+(defn- init-handler
+  "The connect handler running the :init-sql statements on each new pooled
+  connection, in order, before the pool hands it out. When one fails the
+  connection is closed (the pool does not get it; the acquisition fails)
+  and the failure is recorded in `failure` (see `init-failure`) and logged."
+  [stmts ^java.util.concurrent.atomic.AtomicReference failure describe]
+  (reify io.vertx.core.Handler
+    (handle [_ conn]
+      (let [^io.vertx.sqlclient.SqlConnection conn conn
+            n (count stmts)]
+        (letfn [(run [i]
+                  (if (= i n)
+                    (.close conn)                 ; initialised: the pool may hand it out
+                    (let [sql (nth stmts i)]
+                      (.onComplete (.execute (.query conn ^String sql))
+                                   (reify io.vertx.core.Completable
+                                     (complete [_ _ e]
+                                       (if (nil? e)
+                                         (run (inc i))
+                                         (fail sql e))))))))
+                (fail [sql ^Throwable e]
+                  (let [err (err/error :vireo/connection-error
+                                       (str "a new connection of " describe " could not be prepared: its :init-sql"
+                                            " statement " (pr-str (err/bounded-sql sql)) " failed: " (.getMessage e))
+                                       {:init-sql (err/bounded-sql sql)} e)]
+                    (when failure (.set failure [(System/nanoTime) err]))
+                    (log/log "vireo.pool" :error nil (ex-message err))
+                    ;; close the connection itself: released, it would join the pool unprepared
+                    (try (.close (.unwrap (.unwrap ^io.vertx.sqlclient.internal.SqlConnectionInternal conn))
+                                 nil (reify io.vertx.core.Completable (complete [_ _ _] nil)))
+                         (catch Throwable _ nil))))]
+          (run 0))))))
+
 (defn build-client
   "The pool (or pipelining client) `builder` — PgBuilder/pool, MySQLBuilder/client
   … — gives with these PoolOptions and SqlConnectOptions on `vertx`. With
@@ -711,6 +766,10 @@
   password the function gives, pointed at the host the chooser picks."
   [^io.vertx.sqlclient.ClientBuilder builder pool-opts ^SqlConnectOptions connect-opts vertx opts copy chooser]
   (let [b (.with builder ^PoolOptions pool-opts)
+        b (if-let [stmts (seq (:init-sql opts))]
+            (.withConnectHandler b (init-handler (vec stmts) (::init-failure opts)
+                                                 (str (:user opts) "@" (:host opts) ":" (:port opts) "/" (:database opts))))
+            b)
         b (if (or (:password-fn opts) chooser)
             (.connectingTo b ^java.util.function.Supplier
                            (reify java.util.function.Supplier

@@ -376,6 +376,14 @@
     1 (control level (nth stmts 0))
     (reduce (fn [f s] (p/then f (fn [_] (control level s)))) (p/resolved nil) stmts)))
 
+(defn- commit-ended?
+  "True when the failed COMMIT's error `e` means the transaction is over:
+  the server refused the COMMIT on a backend that then ends the
+  transaction itself (PostgreSQL, MariaDB/MySQL). Otherwise — SQLite, or a
+  COMMIT that failed without the server's answer — it may still be open."
+  [d e]
+  (and (err/answered-by-server? e) (not (:rollback-after-failed-commit (db/traits d)))))
+
 (defn- rollback-then-fail
   "Rolls back with `sql` and fails with `e` (rollback errors surface, with e
   as suppressed; the connection is then marked broken: closed, not reused)."
@@ -424,8 +432,8 @@
                                       :else
                                       (p/handle (control level "COMMIT")
                                                 (fn [_ ce]
-                                                  (if (nil? ce)
-                                                    v
+                                                  (if (or (nil? ce) (commit-ended? d ce))
+                                                    (if ce (p/rejected ce) v)
                                                     ;; a failed COMMIT may leave the transaction open
                                                     ;; (SQLite: SQLITE_BUSY; anywhere: a COMMIT that never
                                                     ;; reached the server): end it so nothing persists
@@ -570,9 +578,10 @@
           e (do (set! error e)
                 ;; BEGIN on a pooled connection that had died: nothing ran yet
                 (set! begin-died (err/error-type? e :vireo/connection-error))
-                (if begin-died
+                (if (or begin-died (err/answered-by-server? e))
+                  ;; dead, or the server refused it: no transaction began
                   (do (set! phase RELEASE) (.step this nil nil))
-                  ;; the connection answers: end whatever the BEGIN statements began
+                  ;; it failed without the server's answer: end whatever it may have begun
                   (do (set! phase ROLLBACK-AFTER-COMMIT) (.control this "ROLLBACK"))))
           (< (inc si) (count begin-stmts)) (do (set! si (inc si)) (.control this (nth begin-stmts si)))
           :else (.runBody this))
@@ -587,12 +596,13 @@
           (.isCancelled result) (do (set! error (err/error :vireo/interface-error "transaction cancelled" {}))
                                     (set! phase ROLLBACK) (.control this "ROLLBACK"))
           :else (do (set! phase COMMIT) (.control this "COMMIT")))
-      4 (if e
+      4 (cond
+          (nil? e) (do (set! phase END) (set! si -1) (.step this nil nil))
+          (commit-ended? d e) (do (set! error e) (set! phase END) (set! si -1) (.step this nil nil))
           ;; a failed COMMIT may leave the transaction open (SQLite:
           ;; SQLITE_BUSY; anywhere: a COMMIT that never reached the server):
           ;; end it so nothing persists
-          (do (set! error e) (set! phase ROLLBACK-AFTER-COMMIT) (.control this "ROLLBACK"))
-          (do (set! phase END) (set! si -1) (.step this nil nil)))
+          :else (do (set! error e) (set! phase ROLLBACK-AFTER-COMMIT) (.control this "ROLLBACK")))
       5 (do (when e
               ;; the rollback's own failure surfaces, with the body's as
               ;; suppressed; the transaction may still be open: close the connection

@@ -177,9 +177,12 @@
              (:pool st)
              (let [user-vertx (:vertx opts)
                    vertx (or user-vertx @held (vreset! held (vx/acquire!)))
+                   ;; where a failing :init-sql statement is recorded (see explain)
+                   init-failure (java.util.concurrent.atomic.AtomicReference.)
+                   opts (assoc opts :vireo.impl.backend/init-failure init-failure)
                    pool (proto/-make-pool (:backend db) opts vertx)
                    pipelined (when (:pipelining opts) (proto/-make-pipelined-client (:backend db) opts vertx))]
-               (reset! (:state db) {:status :open :pool pool :pipelined pipelined
+               (reset! (:state db) {:status :open :pool pool :pipelined pipelined :init-failure init-failure
                                     :vertx vertx :owns-vertx (nil? user-vertx)
                                     :caps (detect-capabilities db pool)})
                (when-not user-vertx (vreset! held nil))
@@ -372,6 +375,17 @@
                          (str "possible connection leak: a connection of " (describe db)
                               " has been held for more than " ms " ms")))))))
 
+(defn explain
+  "The error to report for `e`, a mapped failure of database `db`: a
+  connection error right after an :init-sql statement failed on a new
+  connection is that statement's failure (the pool only says the
+  connection closed)."
+  [db e]
+  (if-let [init (and (err/error-type? e :vireo/connection-error)
+                     (backend/init-failure (:init-failure @(:state db))))]
+    (ex-info (ex-message init) (merge (ex-data e) (ex-data init)) e)
+    e))
+
 (defn acquire
   "A future of a connection taken from the pool (counted as checked out).
   Failures (acquire timeout, closed pool) are mapped to Vireo errors."
@@ -385,7 +399,7 @@
                      (.incrementAndGet n)
                      (when leak-ms (watch-for-leak db c acquired-at leak-ms))
                      c)
-                   #(err/map-error % "<acquire a connection>" [] {:database (describe db)}))))
+                   #(explain db (err/map-error % "<acquire a connection>" [] {:database (describe db)})))))
 
 (defn acquire-k
   "Like `acquire`, reporting to `k`, a Completable: (complete conn nil) or
@@ -403,7 +417,7 @@
                          (do (.incrementAndGet n)
                              (when leak-ms (watch-for-leak db c acquired-at leak-ms))
                              (.complete k c nil))
-                         (.complete k nil (err/map-error e "<acquire a connection>" [] {:database (describe db)}))))))
+                         (.complete k nil (explain db (err/map-error e "<acquire a connection>" [] {:database (describe db)})))))))
       (catch Throwable t
         (.complete k nil (err/map-error t "<acquire a connection>" [] {:database (describe db)}))))))
 

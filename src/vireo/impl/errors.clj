@@ -247,9 +247,11 @@
     {:type :vireo/timeout
      :message "timed out waiting for a pooled connection (all in use for longer than :connection-timeout)"}
 
-    ;; MariaDB: commands queued on a connection the server killed
+    ;; MariaDB: commands queued on a connection the server killed; the
+    ;; pool's "Connection was closed" (a new connection closed before use)
     (and (instance? io.vertx.core.VertxException e)
-         (some-> (.getMessage e) (.contains "connection has been closed")))
+         (some-> (.getMessage e) (as-> m (or (.contains ^String m "connection has been closed")
+                                             (= m "Connection was closed")))))
     {:type :vireo/connection-error :message (str "the connection was closed (" (.getMessage e) ")")}
 
     ;; "Connection reset by peer" and other I/O failures of the socket

@@ -135,7 +135,7 @@
       (and (identical? retry true) (err/not-sent? e)) (.sendOn this client nil false)
       (and (instance? Fallback retry)
            (let [^Fallback f retry] (set! retry false) (.recover f this e))) nil
-      :else (.deliver this nil (err/map-error e sql params (assoc info :database (db/describe db))))))
+      :else (.deliver this nil (db/explain db (err/map-error e sql params (assoc info :database (db/describe db)))))))
   (deliver [_ v e]
     (when observer (notify observer v e))
     (cond

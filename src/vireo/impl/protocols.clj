@@ -38,6 +38,9 @@
      :upsert-insert-id :always | :inserted (whether a single-row upsert's
        insert id names an updated row too)
      :cursor-needs-transaction bool
+     :rollback-after-failed-commit bool (a COMMIT the server refused leaves
+       the transaction open; one that failed without the server's answer is
+       rolled back on every backend)
      :codecs {…} (the value representation profile, see vireo.impl.types)
      :introspection {:tables sql :table-filter sql :index-names sql
                      :sequence sql-or-nil}}")

@@ -23,7 +23,8 @@
   {:kind :mysql
    :label "MariaDB/MySQL"
    :dialect :mysql
-   :option-keys (into (into #{:host :port :database :user :password :password-fn :properties :charset :collation
+   :option-keys (into (into #{:host :port :hosts :target-server-type :database :user :password :password-fn
+                          :properties :charset :collation
                           :cache-prepared-statements :prepared-statement-cache-max-size :pipelining-limit
                           :max-prepared-stmt-count :pipelining :pipelining-max-size}
                             backend/tls-option-keys)
@@ -31,6 +32,9 @@
    :defaults {:host "127.0.0.1" :port 3306 :user "root" :max-size 10
               :cache-prepared-statements true :prepared-statement-cache-max-size 256
               :charset "utf8mb4" :collation "utf8mb4_bin" :ssl-mode :disable}
+   ;; several hosts (:hosts, a URL's h1:p1,h2:p2) with a target server type
+   ;; (a standby: @@global.read_only on)
+   :multi-host true
    ;; MySQL's DISABLED PREFERRED REQUIRED VERIFY_CA VERIFY_IDENTITY, by the
    ;; names Vireo gives every backend (MySQL's names are accepted too)
    :ssl-modes #{:disable :prefer :require :verify-ca :verify-full}
@@ -45,7 +49,8 @@
                 "host" [:host :string]
                 "port" [:port :int]
                 "user" [:user :string]
-                "password" [:password :string]}
+                "password" [:password :string]
+                "target-server-type" [:target-server-type :string]}
    :url-params-refused {"usessl" "this is Connector/J's spelling: use ssl-mode=REQUIRED (or VERIFY_IDENTITY)"
                         "connecttimeout" "give :connection-timeout (milliseconds) as an option"}
    ;; the option naming the database (without it the database is deferred)
@@ -59,6 +64,7 @@
    ;; a single-row upsert reports the id of the row it inserted or updated
    :upsert-insert-id :always
    :cursor-needs-transaction false
+   :rollback-after-failed-commit false
    :codecs {:auto-64bit false :text-nul true :boolean :native
             :non-finite {:reject :all :why "MariaDB/MySQL cannot store NaN or Infinity"}
             :decimal :native :uuid :text :temporal :native :timestamptz :local-utc
@@ -134,6 +140,14 @@
 
 (defn- copy [o] (MySQLConnectOptions. ^MySQLConnectOptions o))
 
+(defn- probe
+  "(fn [options]) -> future of true when the server there is read-only (a
+  replica with read_only on), on a short-lived connection of `vertx`."
+  [^Vertx vertx]
+  (fn [^MySQLConnectOptions o]
+    (p/map (backend/value-on-connection (MySQLConnection/connect vertx o) "SELECT @@global.read_only")
+           (fn [v] (boolean (and (number? v) (not (zero? (long v)))))))))
+
 (defn- server-capabilities
   "MariaDB >= 10.5: INSERT and DELETE … RETURNING (no UPDATE … RETURNING);
   MySQL: none."
@@ -172,9 +186,11 @@
                (fn [n] (cond-> opts n (assoc :max-prepared-stmt-count n))))
         (p/resolved opts)))
     (-make-pool [_ opts vertx]
-      (backend/build-client (MySQLBuilder/pool) (backend/pool-options opts) (connect-options opts) vertx opts copy nil))
+      (backend/build-client (MySQLBuilder/pool) (backend/pool-options opts) (connect-options opts) vertx opts copy
+                            (backend/host-chooser :mysql opts copy (probe vertx))))
     (-make-pipelined-client [_ opts vertx]
-      (backend/build-client (MySQLBuilder/client) (backend/pipelining-pool-options opts) (connect-options opts) vertx opts copy nil))
+      (backend/build-client (MySQLBuilder/client) (backend/pipelining-pool-options opts) (connect-options opts) vertx opts copy
+                            (backend/host-chooser :mysql opts copy (probe vertx))))
     (-detect [_ pool _opts]
       (backend/first-row pool "SELECT VERSION(), @@auto_increment_increment"
                          (fn [^Row row]

@@ -60,6 +60,7 @@
    :upsert-insert-id :inserted
    ;; a portal (cursor) only lives inside a transaction
    :cursor-needs-transaction true
+   :rollback-after-failed-commit false
    :codecs {:auto-64bit false :text-nul false :boolean :native :non-finite nil
             :decimal :native :uuid :native :temporal :native :timestamptz :offset
             :json :native :bytes :buffer}

@@ -50,6 +50,9 @@
    ;; after an upsert that updated, the last insert rowid is stale
    :upsert-insert-id :inserted
    :cursor-needs-transaction false
+   ;; a failed COMMIT (SQLITE_BUSY, deferred constraints) leaves the
+   ;; transaction open: it must be rolled back so nothing persists
+   :rollback-after-failed-commit true
    :codecs {:auto-64bit true :text-nul true :boolean :integer
             :non-finite {:reject :nan :why "SQLite stores NaN as NULL"}
             :decimal :text :uuid :text :temporal :text :timestamptz :text
@@ -270,12 +273,29 @@
                   (proxy-of Statement r statement-sql-methods nothing result)
                   r)))))
 
+(defn- initialised
+  "`conn` after running the :init-sql statements on it, in order; when one
+  fails the connection is closed and the failure (a SQLException naming the
+  statement) thrown, so the pool's acquisition fails with it."
+  ^Connection [^Connection conn init-sql]
+  (doseq [^String sql init-sql]
+    (try
+      (with-open [st (.createStatement conn)] (.execute st sql))
+      (catch java.sql.SQLException e
+        (try (.close conn) (catch Throwable _ nil))
+        (throw (java.sql.SQLException.
+                (str "a new connection could not be prepared: its :init-sql statement " (pr-str sql)
+                     " failed: " (.getMessage e))
+                (.getSQLState e) (.getErrorCode e) e)))))
+  conn)
+
 (defn- data-source
-  "The DataSource of a SQLite pool: connections to `url`, made strict."
-  ^DataSource [^String url vertx]
+  "The DataSource of a SQLite pool: connections to `url`, made strict, each
+  prepared with the :init-sql statements."
+  ^DataSource [^String url vertx init-sql]
   (reify DataSource
-    (getConnection [_] (strict-connection (DriverManager/getConnection url) vertx))
-    (getConnection [_ _ _] (strict-connection (DriverManager/getConnection url) vertx))))
+    (getConnection [_] (strict-connection (initialised (DriverManager/getConnection url) init-sql) vertx))
+    (getConnection [_ _ _] (strict-connection (initialised (DriverManager/getConnection url) init-sql) vertx))))
 
 (defn- code->type [^SQLiteException e]
   (let [code (.getResultCode e)]
@@ -424,7 +444,7 @@
     (-make-pool [_ opts vertx]
       (prime-file! opts)
       (JDBCPool/pool ^Vertx vertx
-                     (data-source (jdbc-url opts) vertx)
+                     (data-source (jdbc-url opts) vertx (:init-sql opts))
                      (backend/pool-options (cond-> opts
                                              ;; every connection to :memory: is a new, empty database
                                              (= (:path opts) ":memory:") (assoc :max-size 1)))))

@@ -1174,6 +1174,15 @@ abstract class FacadeContract {
     } finally {
       down.aioClose().join();
     }
+    // statements run on every new pooled connection
+    Database prepared = Database.fromUrl(url(), DatabaseOptions.create().maxSize(1)
+        .initSql(pg ? "SET application_name = 'vireo42'" : "SET @vireo_java_init = 42"));
+    try {
+      assertEquals(pg ? "vireo42" : "42", String.valueOf(prepared.aioExecuteSql(pg
+          ? "SELECT current_setting('application_name') AS v" : "SELECT @vireo_java_init AS v").join().rows().get(0).get("v")));
+    } finally {
+      prepared.aioClose().join();
+    }
     InterfaceErrorException bad = assertThrows(InterfaceErrorException.class,
         () -> Database.fromUrl(url(), DatabaseOptions.create().replicas(List.of(url())).replicaStrategy("random")));
     assertTrue(bad.getMessage().contains("random"), bad.getMessage());

@@ -190,7 +190,12 @@
   (let [kind (error-kind e)
         ^ConcurrentHashMap errors (:errors st)]
     (.incrementAndGet ^AtomicLong (.computeIfAbsent errors kind (reify java.util.function.Function (apply [_ _] (AtomicLong. 0)))))
-    (.putIfAbsent ^ConcurrentHashMap (:error-samples st) kind (str where ": " (ex-message (root-cause e))))
+    (when (nil? (.putIfAbsent ^ConcurrentHashMap (:error-samples st) kind (str where ": " (ex-message (root-cause e)))))
+      (when-not (typed? e)
+        ;; the first of each untyped kind, with where it came from
+        (locking *out*
+          (log "untyped error (" where "): " kind)
+          (.printStackTrace (root-cause e) (java.io.PrintWriter. *out* true)))))
     kind))
 
 (defn- rnd-int ^long [st ^long n] (locking (:rnd st) (.nextInt ^Random (:rnd st) (int n))))
@@ -291,14 +296,19 @@
   [st label range f]
   (doto (Thread. ^Runnable
          (fn []
-           (while @(:faults-on st)
-             (Thread/sleep (rnd-in st range))
-             (when @(:faults-on st)
-               (try (f)
-                    (catch InterruptedException _ nil)
-                    (catch Throwable e
-                      (record-error! st label e)
-                      (when-not (typed? e) (log label " failed: " e)))))))
+           (try
+             (while @(:faults-on st)
+               (Thread/sleep (rnd-in st range))
+               (when @(:faults-on st)
+                 (try (f)
+                      (catch InterruptedException e (throw e))
+                      (catch Throwable e
+                        (if (instance? InterruptedException (root-cause e))
+                          (throw (root-cause e))
+                          (do (record-error! st label e)
+                              (when-not (typed? e) (log label " failed: " e))))))))
+             ;; the end of the faults interrupts the pause
+             (catch InterruptedException _ nil)))
          (str "soak-" label))
     (.setDaemon true)
     (.start)))
@@ -391,8 +401,8 @@
   (doto (Thread. ^Runnable
          (fn []
            (let [reported (java.util.HashSet.)]
-             (while @(:running st)
-               (Thread/sleep 5000)
+             (while (and @(:running st) (not (Thread/interrupted)))
+               (try (Thread/sleep 5000) (catch InterruptedException _ nil))
                (doseq [[id {:keys [started-ms kind]}] (:inflight st)]
                  (when (and (> (- (now-ms) (long started-ms)) (long (:stuck-report-ms (:cfg st))))
                             (.add reported id))
@@ -510,13 +520,14 @@
             (recur))))
       (reset! (:faults-on st) false)
       (log "faults stopped; waiting for the fault threads (a restart in progress finishes)")
+      (doseq [^Thread t fault-threads :when (not= "soak-restarts" (.getName t))] (.interrupt t))
       (join-all fault-threads 120000)
       (vt/clear-faults! d)
       (reset! (:running st) false)
       (log "writers stopped; waiting for every operation to complete")
       (join-all writers (+ 10000 (long (:op-bound-ms cfg))))
       (wait-until #(.isEmpty ^ConcurrentHashMap (:inflight st)) (:op-bound-ms cfg))
-      (.join ^Thread wd 6000)
+      (.interrupt ^Thread wd)
       (let [hung (into {} (map (fn [[id {:keys [kind started-ms]}]] [id {:kind kind :ms (- (now-ms) (long started-ms))}]))
                        (:inflight st))
             ;; a fresh database object for the check: nothing of the workload's pools in the way

@@ -6,7 +6,6 @@
   (:require [clojure.string :as str]
             [clojure.test :refer [deftest is testing]]
             [vireo.core :as v]
-            [vireo.promise :as p]
             [vireo.test-support :as ts :refer [await! error-of]]))
 
 (set! *warn-on-reflection* true)
@@ -24,15 +23,9 @@
 (defn- value [rows] (let [r (first rows)] (or (:v r) (:cache-size r))))
 
 (defn- all-connections
-  "Runs `sql` on `pool-size` connections of `d` borrowed at once."
+  "`sql`'s value on every pooled connection of `d` (borrowed at once)."
   [d sql]
-  (let [all-in (p/promise)
-        n (atom 0)
-        blocks (doall (for [_ (range pool-size)]
-                        (v/aio-connection d (fn [_]
-                                              (when (= pool-size (swap! n inc)) (p/resolve! all-in true))
-                                              (p/then all-in (fn [_] (v/aio-execute-sql d sql)))))))]
-    (mapv #(value (:rows (await! %))) blocks)))
+  (mapv #(value (:rows %)) (ts/on-every-connection d pool-size sql)))
 
 (deftest every-pooled-connection-is-prepared-test
   (let [[init read want] (setting)

@@ -121,6 +121,19 @@
   (try (let [r (f)] (when (p/future? r) (await! r)) nil)
        (catch Throwable e e)))
 
+(defn on-every-connection
+  "Borrows `n` connections of `d` at once — with a pool of `n`, every
+  pooled connection is one of them — and runs `sql` on each. The vector of
+  their results (aio-execute-sql maps)."
+  [d n sql]
+  (let [all-in (p/promise)
+        borrowed (atom 0)
+        blocks (doall (for [_ (range n)]
+                        (v/aio-connection d (fn [_]
+                                              (when (= n (swap! borrowed inc)) (p/resolve! all-in true))
+                                              (p/then all-in (fn [_] (v/aio-execute-sql d sql)))))))]
+    (mapv await! blocks)))
+
 (defn wait-until
   "Polls (pred) every 250 ms until it holds or `ms` pass; true when it held.
   (250 ms because MariaDB refreshes information_schema.innodb_trx only when

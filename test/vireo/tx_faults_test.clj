@@ -20,16 +20,9 @@
 (def ^:private begin #"(?i)^\s*(BEGIN|START TRANSACTION)")
 
 (defn- all-connections
-  "Borrows `pool-size` connections of `d` at once (so every pooled connection
-  is one of them) and runs `sql` on each: the vector of their first rows."
+  "`sql`'s first row on every pooled connection of `d` (borrowed at once)."
   [d sql]
-  (let [all-in (p/promise)
-        n (atom 0)
-        blocks (doall (for [_ (range pool-size)]
-                        (v/aio-connection d (fn [_]
-                                              (when (= pool-size (swap! n inc)) (p/resolve! all-in true))
-                                              (p/then all-in (fn [_] (v/aio-execute-sql d sql)))))))]
-    (mapv #(first (:rows (await! %))) blocks)))
+  (mapv #(first (:rows %)) (ts/on-every-connection d pool-size sql)))
 
 (defn- open-transactions
   "Sessions of this database's server with a transaction open, seen from

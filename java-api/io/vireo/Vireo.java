@@ -60,12 +60,7 @@ public final class Vireo {
   public static <T> CompletableFuture<CallCount<T>> withCallCount(Supplier<? extends CompletionStage<T>> body) {
     return Clj.guard(() -> {
       java.util.Objects.requireNonNull(body, "Vireo: withCallCount needs a body");
-      AFunction f = new AFunction() {
-        @Override
-        public Object invoke() {
-          return Clj.toClojureFuture(body.get());
-        }
-      };
+      AFunction f = thunk(body);
       return Clj.aio(v -> new CallCount<>(Database.<T>cast(RT.nth(v, 0)), ((Number) RT.nth(v, 1)).longValue()),
           "vireo.impl.executor/call-count*", f);
     });
@@ -90,12 +85,7 @@ public final class Vireo {
     return Clj.guard(() -> {
       java.util.Objects.requireNonNull(route, "Vireo: withRoute needs a route");
       java.util.Objects.requireNonNull(body, "Vireo: withRoute needs a body");
-      AFunction f = new AFunction() {
-        @Override
-        public Object invoke() {
-          return Clj.toClojureFuture(body.get());
-        }
-      };
+      AFunction f = thunk(body);
       return Clj.aio(Database::cast, "vireo.impl.routing/with-route*", route.toClojure(), f);
     });
   }
@@ -113,13 +103,18 @@ public final class Vireo {
   public static <T> CompletableFuture<T> withOwnWrites(Supplier<? extends CompletionStage<T>> body) {
     return Clj.guard(() -> {
       java.util.Objects.requireNonNull(body, "Vireo: withOwnWrites needs a body");
-      AFunction f = new AFunction() {
-        @Override
-        public Object invoke() {
-          return Clj.toClojureFuture(body.get());
-        }
-      };
+      AFunction f = thunk(body);
       return Clj.aio(Database::cast, "vireo.impl.routing/with-own-writes*", f);
     });
+  }
+
+  /** A Clojure function of no arguments starting {@code body}, its stage as a Clojure future. */
+  private static AFunction thunk(Supplier<? extends CompletionStage<?>> body) {
+    return new AFunction() {
+      @Override
+      public Object invoke() {
+        return Clj.toClojureFuture(body.get());
+      }
+    };
   }
 }

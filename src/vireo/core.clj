@@ -104,6 +104,8 @@
     it); without it the pool runs on the one Vert.x Vireo shares between its
     databases (daemon threads: see `aio-close`)
   - :allow-sync (false) the database-wide sync permission
+  - :statement-timeout ms: the server cancels a statement running longer
+    (statement_timeout; MariaDB max_statement_time): :vireo/timeout
   - :init-sql \"SET …\" or [\"SET …\" …]: run on every new pooled connection
     before it is used (session settings); a failing one fails the
     acquisition with its error (every backend)

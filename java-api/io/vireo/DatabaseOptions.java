@@ -308,6 +308,19 @@ public final class DatabaseOptions {
   }
 
   /**
+   * Sets a statement timeout the server enforces on every statement
+   * (PostgreSQL's {@code statement_timeout}, MariaDB's
+   * {@code max_statement_time}): a statement running longer is cancelled by
+   * the server and fails with a {@link TimeoutErrorException}.
+   *
+   * @param timeout the longest a statement may run
+   * @return these options
+   */
+  public DatabaseOptions statementTimeout(Duration timeout) {
+    return set("statement-timeout", timeout.toMillis());
+  }
+
+  /**
    * Sets statements run on every new pooled connection, in order, before it
    * is used: session settings such as {@code "SET SESSION wsrep_sync_wait = 1"}.
    * A statement that fails closes that connection and fails the operation

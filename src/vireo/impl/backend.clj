@@ -208,9 +208,16 @@
                              (str/join ", " (map pr-str unknown))
                              (when (some #{:min-size :min-idle} unknown)
                                " (Vert.x pools have no minimum size: connections are opened on demand)")
+                             (when (some #{:statement-timeout} unknown)
+                               " (SQLite has no server to enforce a statement timeout)")
                              "; known: " (str/join ", " (map pr-str (sort known))))
                         {:backend kind :options (vec unknown)})))
     (check-returning kind dialect (:returning opts))
+    (when-let [t (:statement-timeout opts)]
+      (when-not (and (integer? t) (pos? t))
+        (throw (err/error :vireo/interface-error
+                          (str ":statement-timeout must be a positive number of milliseconds, got " (pr-str t))
+                          {:backend kind :option :statement-timeout}))))
     (proto/-check-options b opts)))
 
 (declare checked-tls checked-hosts)

@@ -24,7 +24,7 @@
    :label "MariaDB/MySQL"
    :dialect :mysql
    :option-keys (into (into #{:host :port :hosts :target-server-type :database :user :password :password-fn
-                          :properties :charset :collation
+                          :properties :charset :collation :statement-timeout
                           :cache-prepared-statements :prepared-statement-cache-max-size :pipelining-limit
                           :max-prepared-stmt-count :pipelining :pipelining-max-size}
                             backend/tls-option-keys)
@@ -106,6 +106,15 @@
     (when-let [v (:pipelining-limit opts)] (.setPipeliningLimit o (int v)))
     o))
 
+(defn- with-statement-timeout
+  "`opts` with :statement-timeout as MariaDB's session max_statement_time
+  (seconds), set first on every new connection: the server interrupts a
+  statement running longer (error 1969)."
+  [opts]
+  (if-let [ms (:statement-timeout opts)]
+    (update opts :init-sql #(into [(str "SET SESSION max_statement_time = " (/ (double ms) 1000.0))] %))
+    opts))
+
 (defn- code->type
   "MySQL / MariaDB error number -> Vireo type (SQLSTATEs there are too coarse:
   every integrity error is 23000)."
@@ -123,7 +132,8 @@
     (1048 1364) :vireo/not-null-violation
     (3819 4025) :vireo/check-violation
     1213 :vireo/deadlock
-    1205 :vireo/timeout
+    ;; lock wait timeout; MariaDB's max_statement_time, MySQL's max_execution_time
+    (1205 1969 3024) :vireo/timeout
     (1146 1054 1064 1049 1051 1060 1061 1091 1149) :vireo/programming-error
     (1264 1265 1292 1366 1406 1367 1411 3140) :vireo/data-error
     (2002 2003 2006 2013 1040 1053) :vireo/connection-error
@@ -186,10 +196,12 @@
                (fn [n] (cond-> opts n (assoc :max-prepared-stmt-count n))))
         (p/resolved opts)))
     (-make-pool [_ opts vertx]
-      (backend/build-client (MySQLBuilder/pool) (backend/pool-options opts) (connect-options opts) vertx opts copy
+      (backend/build-client (MySQLBuilder/pool) (backend/pool-options opts) (connect-options opts) vertx
+                            (with-statement-timeout opts) copy
                             (backend/host-chooser :mysql opts copy (probe vertx))))
     (-make-pipelined-client [_ opts vertx]
-      (backend/build-client (MySQLBuilder/client) (backend/pipelining-pool-options opts) (connect-options opts) vertx opts copy
+      (backend/build-client (MySQLBuilder/client) (backend/pipelining-pool-options opts) (connect-options opts) vertx
+                            (with-statement-timeout opts) copy
                             (backend/host-chooser :mysql opts copy (probe vertx))))
     (-detect [_ pool _opts]
       (backend/first-row pool "SELECT VERSION(), @@auto_increment_increment"

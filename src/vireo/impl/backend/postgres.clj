@@ -18,7 +18,7 @@
    :label "PostgreSQL"
    :dialect :postgres
    :option-keys (into (into #{:host :port :hosts :target-server-type :database :user :password :password-fn
-                          :properties :application-name
+                          :properties :application-name :statement-timeout
                           :cache-prepared-statements :prepared-statement-cache-max-size
                           :pipelining-limit :pgbouncer :pipelining :pipelining-max-size}
                             backend/tls-option-keys)
@@ -106,7 +106,9 @@
   [opts]
   (cond-> (merge (if (:pgbouncer opts) pooler-startup-parameters {"client_min_messages" "warning"})
                  (:properties opts))
-    (:application-name opts) (assoc "application_name" (str (:application-name opts)))))
+    (:application-name opts) (assoc "application_name" (str (:application-name opts)))
+    ;; the server cancels a statement running longer (SQLSTATE 57014)
+    (:statement-timeout opts) (assoc "statement_timeout" (str (:statement-timeout opts)))))
 
 (defn- connect-options ^PgConnectOptions [opts]
   (let [o (PgConnectOptions.)]
@@ -163,6 +165,11 @@
   (reify proto/Backend
     (-traits [_] traits)
     (-check-options [_ opts]
+      (when (and (:statement-timeout opts) (:pgbouncer opts))
+        (throw (err/error :vireo/interface-error
+                          (str ":statement-timeout is sent as a startup parameter, which pgbouncer refuses: set it on"
+                               " the server instead (ALTER ROLE … SET statement_timeout = …)")
+                          {:backend :postgres :option :statement-timeout})))
       (let [v (:returning opts)]
         (when (and (some? v) (not (some #{:insert} v)))
           (throw (err/error :vireo/interface-error

@@ -1183,6 +1183,17 @@ abstract class FacadeContract {
     } finally {
       prepared.aioClose().join();
     }
+    // a statement timeout the server enforces
+    Database limited = Database.fromUrl(url(), DatabaseOptions.create().maxSize(1)
+        .statementTimeout(java.time.Duration.ofMillis(300)));
+    try {
+      CompletionException slow = assertThrows(CompletionException.class,
+          () -> limited.aioExecuteSql(pg ? "SELECT pg_sleep(20)::text AS s" : "SELECT SLEEP(20) AS s").join());
+      assertInstanceOf(TimeoutErrorException.class, slow.getCause());
+      assertEquals(1L, ((Number) limited.aioExecuteSql("SELECT 1 AS one").join().rows().get(0).get("one")).longValue());
+    } finally {
+      limited.aioClose().join();
+    }
     InterfaceErrorException bad = assertThrows(InterfaceErrorException.class,
         () -> Database.fromUrl(url(), DatabaseOptions.create().replicas(List.of(url())).replicaStrategy("random")));
     assertTrue(bad.getMessage().contains("random"), bad.getMessage());

@@ -264,8 +264,9 @@
 
 (def ^:private replica-own-keys
   "Options a replica never takes from its primary: the routing options
-  themselves, and the primary's several hosts."
-  (into #{:url :hosts :target-server-type} routing-option-keys))
+  themselves, the primary's several hosts, and pipelining (a replica's reads
+  go through its pool)."
+  (into #{:url :hosts :target-server-type :pipelining :pipelining-max-size} routing-option-keys))
 
 (declare parse-url redact-url)
 

@@ -422,6 +422,22 @@
             (> (now-ms) deadline) false
             :else (do (Thread/sleep 250) (recur))))))
 
+(defn- every-slot-free?
+  "Borrows `n` connections of `d` at once (all of its pool) and gives them
+  back: false when the pool cannot hand out that many, a slot lost inside
+  the pool (Vireo's checked-out count would not see it)."
+  [d n]
+  (let [all-in (p/promise)
+        k (atom 0)
+        blocks (doall (for [_ (range n)]
+                        (v/aio-connection d (fn [_]
+                                              (when (= n (swap! k inc)) (p/resolve! all-in true))
+                                              all-in))))]
+    (try (p/await (p/all blocks) 30000) true
+         (catch Throwable _ false)
+         (finally (p/resolve! all-in false)
+                  (doseq [b blocks] (try (p/await b 30000) (catch Throwable _ nil)))))))
+
 (defn- open-transactions [probe backend]
   (case backend
     :postgres (long (:n (first (rows probe (str "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database()"
@@ -532,6 +548,7 @@
                        (:inflight st))
             ;; a fresh database object for the check: nothing of the workload's pools in the way
             cd (v/database url {:max-size 2 :connection-timeout 10000})
+            slots-free [(every-slot-free? d (:max-size cfg)) (every-slot-free? bd (:burst-size cfg))]
             checked-out-zero (wait-until #(and (zero? (v/checked-out d)) (zero? (v/checked-out bd))) 30000)
             checked-out [(v/checked-out d) (v/checked-out bd)]
             idle-tx-zero (wait-until #(zero? (open-transactions cd backend)) 15000)
@@ -591,6 +608,8 @@
                               (str (count hung) " hung, max operation " (.get ^AtomicLong (:max-op-ms st)) " ms"
                                    (when (seq hung) (str ": " (vec (take 5 hung))))))
                        (check "checked-out is 0 on every database object" checked-out-zero (pr-str checked-out))
+                       (check "every pool can still lend all its connections at once" (every? true? slots-free)
+                              (pr-str slots-free))
                        (check (if server? "no session idle in transaction" "no transaction left open") idle-tx-zero (str idle-tx))
                        (check "a transfer commits after the soak" (= :ok after) (str after))
                        (cond-> (contains? (:faults cfg) "burst")

@@ -62,3 +62,22 @@
           (is (= {k 1} (:doc (await! (v/aio-get m 3)))))
           (await! (v/aio-create m {:id 4 :doc {:deep deep}}))
           (is (= deep (:deep (:doc (await! (v/aio-get m 4)))))))))))
+
+(deftest parameters-no-column-takes-are-typed-test
+  (let [d (ts/db)]
+    (await! (v/aio-execute-sql d "DROP TABLE IF EXISTS vireo_param_t"))
+    (await! (v/aio-execute-sql d "CREATE TABLE vireo_param_t (id INTEGER PRIMARY KEY, n BIGINT)"))
+    (try
+      (testing "an integer beyond 64 bits is refused by position, never wrapped around"
+        (doseq [big [9223372036854775808N (biginteger "-9223372036854775809")]]
+          (let [e (error-of #(v/aio-execute d {:insert-into :vireo_param_t :columns [:id :n] :values [[1 big]]}))]
+            (is (v/error-type? e :vireo/data-error) (pr-str e))
+            (is (str/includes? (ex-message e) "beyond 64 bits"))))
+        (is (= 0 (long (:c (first (:rows (await! (v/aio-execute-sql d "SELECT count(*) AS c FROM vireo_param_t")))))))))
+      (testing "a string compared with an integer column fails typed (PostgreSQL's driver refuses to coerce it)"
+        (let [e (error-of #(v/aio-execute d {:select [:id] :from :vireo_param_t :where [:= :n "not a number"]}))]
+          (if (= :postgres ts/*backend*)
+            (is (v/error-type? e :vireo/data-error) (pr-str e))
+            ;; MariaDB and SQLite compare them after converting: no error
+            (is (nil? e) (pr-str e)))))
+      (finally (await! (v/aio-execute-sql d "DROP TABLE IF EXISTS vireo_param_t"))))))

@@ -254,6 +254,12 @@
                                              (= m "Connection was closed")))))
     {:type :vireo/connection-error :message (str "the connection was closed (" (.getMessage e) ")")}
 
+    ;; PostgreSQL: a parameter of a class the column's type cannot take
+    ;; (a string compared with a BIGINT column)
+    (and (instance? io.vertx.core.VertxException e)
+         (some-> (.getMessage e) (.contains "can not be coerced")))
+    {:type :vireo/data-error :message (str "a parameter does not fit its column's type: " (.getMessage e))}
+
     ;; "Connection reset by peer" and other I/O failures of the socket
     ;; (Netty's native transport throws plain IOExceptions)
     (instance? java.io.IOException e)

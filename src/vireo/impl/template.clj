@@ -57,13 +57,22 @@
   (vireo.impl.types); this covers the values of query data and model
   queries that no field encodes."
   [v ^long i]
-  (if (string? v)
+  (cond
+    (string? v)
     (if-let [why (types/lone-surrogate-problem v)]
       (throw (err/error :vireo/data-error
                         (str "parameter " (inc i) " (" (types/safe-preview v) ") cannot be sent: " why)
                         {:param-index (inc i) :value (err/bounded v)}))
       v)
-    v))
+    ;; an integer beyond 64 bits: the PostgreSQL driver wraps it around into
+    ;; another integer, and no backend's integer column holds it
+    (and (or (instance? java.math.BigInteger v) (instance? clojure.lang.BigInt v))
+         (not (<= Long/MIN_VALUE v Long/MAX_VALUE)))
+    (throw (err/error :vireo/data-error
+                      (str "parameter " (inc i) " (" v ") is an integer beyond 64 bits: no integer column holds it"
+                           " and the PostgreSQL driver would wrap it around; for a NUMERIC/DECIMAL column give a BigDecimal")
+                      {:param-index (inc i)}))
+    :else v))
 
 (defn compile-template
   "Formats `query` (whose varying values are Slot or EncodedSlot markers)

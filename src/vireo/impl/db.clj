@@ -421,13 +421,24 @@
       (catch Throwable t
         (.complete k nil (err/map-error t "<acquire a connection>" [] {:database (describe db)}))))))
 
+(defn- others-promise?
+  "True for the IllegalStateException Vert.x 5.0.7's pool throws on the
+  caller's thread when, handing a connection back (or out), it runs another
+  waiter's acquire-timeout task and that one fails an already completed
+  promise (vertx-sql-client#1567): it concerns that other waiter, not this
+  call, whose own work was done."
+  [^Throwable t]
+  (and (instance? IllegalStateException t) (= "Promise already completed" (.getMessage t))))
+
 (defn release-k
   "Gives a connection back to the pool, reporting the close's outcome to
   `k`, a Completable."
   [db ^SqlConnection conn ^Completable k]
   (.decrementAndGet ^AtomicLong (:checked-out db))
   (.remove ^ConcurrentHashMap (:held db) conn)
-  (.onComplete (.close conn) k))
+  (try (.onComplete (.close conn) k)
+       (catch IllegalStateException t
+         (if (others-promise? t) (.complete k nil nil) (.complete k nil t)))))
 
 (defn discard-k
   "Closes a connection whose state is unknown (a ROLLBACK that did not
@@ -466,7 +477,9 @@
   [db ^SqlConnection conn]
   (.decrementAndGet ^AtomicLong (:checked-out db))
   (.remove ^ConcurrentHashMap (:held db) conn)
-  (p/from-vertx (.close conn)))
+  (try (p/from-vertx (.close conn))
+       (catch IllegalStateException t
+         (if (others-promise? t) (p/resolved nil) (p/rejected t)))))
 
 (defn checked-out [db] (.get ^AtomicLong (:checked-out db)))
 

@@ -254,6 +254,13 @@
                                              (= m "Connection was closed")))))
     {:type :vireo/connection-error :message (str "the connection was closed (" (.getMessage e) ")")}
 
+    ;; Vert.x 5.0.7's pool, running another waiter's acquire timeout on this
+    ;; thread (vertx-sql-client#1567): this acquisition's fate is unknown
+    (and (instance? IllegalStateException e) (= "Promise already completed" (.getMessage e)))
+    {:type :vireo/connection-error
+     :message (str "the connection pool failed while handing out a connection (Vert.x 5.0.7's race between an"
+                   " acquire timeout and a returned connection, vertx-sql-client#1567); nothing was sent")}
+
     ;; PostgreSQL: a parameter of a class the column's type cannot take
     ;; (a string compared with a BIGINT column)
     (and (instance? io.vertx.core.VertxException e)

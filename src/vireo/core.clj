@@ -42,6 +42,7 @@
   - `error-type`, `error-type?` (types form a hierarchy under :vireo/error)"
   (:refer-clojure :exclude [update distinct group-by])
   (:require [vireo.impl.protocols :as proto]
+            [vireo.impl.cancel :as cancel]
             [vireo.impl.context :as ctx]
             [vireo.impl.db :as db]
             [vireo.impl.errors :as err]
@@ -106,6 +107,9 @@
   - :allow-sync (false) the database-wide sync permission
   - :statement-timeout ms: the server cancels a statement running longer
     (statement_timeout; MariaDB max_statement_time): :vireo/timeout
+  - :transaction-timeout ms: the default {:timeout ms} of every outermost
+    aio-atomic / aio-transaction (its running statement is cancelled on the
+    server, it rolls back: :vireo/timeout); every backend
   - :init-sql \"SET …\" or [\"SET …\" …]: run on every new pooled connection
     before it is used (session settings); a failing one fails the
     acquisition with its error (every backend)
@@ -368,7 +372,7 @@
 
 ;; ---------------------------------------------------------------- instance operations
 ;; ---------------------------------------------------------------- operation options
-(def ^:private scope-option-keys #{:connection :route})
+(def ^:private scope-option-keys #{:connection :route :timeout})
 
 (defn- op-opts
   "`opts` of operation `fname` when every key is one it takes (:connection,
@@ -394,12 +398,32 @@
                           {:option :route})))
       opts)))
 
+(defn- without-timeout [opts]
+  (if (contains? opts :timeout) (dissoc opts :timeout) opts))
+
+(defn- sync-op
+  "f, a function of opts starting sync operation `fname` (run by
+  vireo.impl.sync/run-sync), with {:timeout ms} honoured as in `run-op`."
+  [fname f]
+  (fn [o] (cancel/run-op* fname (cancel/check-timeout (:timeout o)) #(f (without-timeout o)))))
+
+(defn- run-op
+  "Starts operation `fname` — (f opts) returns its future — with `opts`
+  checked (see `op-opts`) in a cancellation scope (vireo.impl.cancel):
+  cancelling the returned future cancels on the server what it is running,
+  and with {:timeout ms} it is cancelled when not complete in time, its
+  future failing with :vireo/timeout."
+  [fname opts extra write? f]
+  (p/do
+    (let [o (op-opts fname opts extra write?)]
+      (cancel/run-op* fname (cancel/check-timeout (:timeout o)) #(f (without-timeout o))))))
+
 (defn aio-create
   "Given a model and a map of field values, inserts a row. Future of the new
   instance: every field of the model (defaults applied) with the generated
   primary key filled in."
   ([m values] (aio-create m values {}))
-  ([m values opts] (p/do (instance/create m values (op-opts "aio-create" opts #{} true)))))
+  ([m values opts] (run-op "aio-create" opts #{} true #(instance/create m values %))))
 
 (defn aio-get
   "Given a model and a filter — a primary-key value, a map of field values
@@ -411,21 +435,21 @@
   is given as a vector of its values."
   ([m-or-query] (ops/get-query m-or-query {} true))
   ([m filter] (if (q/query? m) (ops/get-query m filter true) (aio-get m filter {})))
-  ([m filter opts] (p/do (ops/get-one m filter (op-opts "aio-get" opts #{} false)))))
+  ([m filter opts] (run-op "aio-get" opts #{} false #(ops/get-one m filter %))))
 
 (defn aio-get-or-none
   "Like `aio-get` (also for a query), but the future yields nil when nothing
   matches."
   ([m-or-query] (ops/get-query m-or-query {} false))
   ([m filter] (if (q/query? m) (ops/get-query m filter false) (aio-get-or-none m filter {})))
-  ([m filter opts] (p/do (ops/get-or-none m filter (op-opts "aio-get-or-none" opts #{} false)))))
+  ([m filter opts] (run-op "aio-get-or-none" opts #{} false #(ops/get-or-none m filter %))))
 
 (defn aio-get-or-create
   "Given a model and a map of field values, returns a future of
   `[instance created?]`: the matching instance, or a new one created from the
   map merged over (:defaults opts)."
   ([m filter] (aio-get-or-create m filter {}))
-  ([m filter opts] (p/do (instance/get-or-create m filter (op-opts "aio-get-or-create" opts #{:defaults} true)))))
+  ([m filter opts] (run-op "aio-get-or-create" opts #{:defaults} true #(instance/get-or-create m filter %))))
 
 (defn aio-save
   "Given a model and an instance map, saves it. Future of the saved instance.
@@ -434,7 +458,7 @@
   silently). Without one, or with {:force-insert true}: INSERT, the generated
   key filled in."
   ([m instance] (aio-save m instance {}))
-  ([m instance opts] (p/do (instance/save m instance (op-opts "aio-save" opts #{:only :force-insert} true)))))
+  ([m instance opts] (run-op "aio-save" opts #{:only :force-insert} true #(instance/save m instance %))))
 
 (defn aio-delete-instance
   "Given a model and an instance, deletes its row by primary key. Future of
@@ -446,7 +470,7 @@
   - :delete-nullable true — delete those too.
   A recursive delete runs in one transaction (a savepoint inside one)."
   ([m instance] (aio-delete-instance m instance {}))
-  ([m instance opts] (p/do (instance/delete-instance m instance (op-opts "aio-delete-instance" opts #{:recursive :delete-nullable} true)))))
+  ([m instance opts] (run-op "aio-delete-instance" opts #{:recursive :delete-nullable} true #(instance/delete-instance m instance %))))
 
 ;; ---------------------------------------------------------------- schema
 (defn aio-table-exists
@@ -455,35 +479,35 @@
   exactly."
   ([m] (schema/table-exists m))
   ([db table] (schema/table-exists db table))
-  ([db table opts] (p/do (schema/table-exists db table (op-opts "aio-table-exists" opts #{} false)))))
+  ([db table opts] (run-op "aio-table-exists" opts #{} false #(schema/table-exists db table %))))
 
 (defn aio-get-tables
   "Future of the sorted table names of the current database/schema."
   ([db] (schema/get-tables db))
-  ([db opts] (p/do (schema/get-tables db (op-opts "aio-get-tables" opts #{} false)))))
+  ([db opts] (run-op "aio-get-tables" opts #{} false #(schema/get-tables db %))))
 
 (defn aio-sequence-exists
   "Future of true when a PostgreSQL sequence of that name exists (false on
   other backends). Serial keys use <table>_<column>_seq."
   ([db sequence-name] (schema/sequence-exists db sequence-name))
-  ([db sequence-name opts] (p/do (schema/sequence-exists db sequence-name (op-opts "aio-sequence-exists" opts #{} false)))))
+  ([db sequence-name opts] (run-op "aio-sequence-exists" opts #{} false #(schema/sequence-exists db sequence-name %))))
 
 (defn aio-create-indexes
   "Creates the model's indexes. Option :safe true adds IF NOT EXISTS."
   ([m] (aio-create-indexes m {}))
-  ([m opts] (p/do (schema/create-indexes m (op-opts "aio-create-indexes" opts #{:safe} true)))))
+  ([m opts] (run-op "aio-create-indexes" opts #{:safe} true #(schema/create-indexes m %))))
 
 (defn aio-drop-indexes
   "Drops the model's indexes. Option :safe true adds IF EXISTS."
   ([m] (aio-drop-indexes m {}))
-  ([m opts] (p/do (schema/drop-indexes m (op-opts "aio-drop-indexes" opts #{:safe} true)))))
+  ([m opts] (run-op "aio-drop-indexes" opts #{:safe} true #(schema/drop-indexes m %))))
 
 (defn aio-truncate-table
   "Deletes every row of the model's table (TRUNCATE; DELETE FROM on SQLite).
   Options: :restart-identity, :cascade (PostgreSQL). On MariaDB TRUNCATE
   commits an open transaction implicitly. Future of nil."
   ([m] (aio-truncate-table m {}))
-  ([m opts] (p/do (schema/truncate-table m (op-opts "aio-truncate-table" opts #{:restart-identity :cascade} true)))))
+  ([m opts] (run-op "aio-truncate-table" opts #{:restart-identity :cascade} true #(schema/truncate-table m %))))
 
 (defn instance
   "Given a model and a map of field values, returns an instance: the values
@@ -658,18 +682,18 @@
   "Given a select query, future of the number of rows it yields. Options:
   :clear-limit true ignores its LIMIT/OFFSET."
   ([query] (aio-count query {}))
-  ([query opts] (p/do (ops/count-rows query (op-opts "aio-count" opts #{:clear-limit} false)))))
+  ([query opts] (run-op "aio-count" opts #{:clear-limit} false #(ops/count-rows query %))))
 
 (defn aio-exists
   "Given a select query, future of true when it yields a row."
   ([query] (aio-exists query {}))
-  ([query opts] (p/do (ops/exists query (op-opts "aio-exists" opts #{} false)))))
+  ([query opts] (run-op "aio-exists" opts #{} false #(ops/exists query %))))
 
 (defn aio-scalar
   "Given a select query, future of the first column of its first row (nil
   when there is none)."
   ([query] (aio-scalar query {}))
-  ([query opts] (p/do (ops/scalar query (op-opts "aio-scalar" opts #{} false)))))
+  ([query opts] (run-op "aio-scalar" opts #{} false #(ops/scalar query %))))
 
 (defn aio-peek
   "Given a select query, future of its first row (n = 1) or a vector of up
@@ -677,13 +701,13 @@
   fetches them all)."
   ([query] (aio-peek query 1 {}))
   ([query n] (aio-peek query n {}))
-  ([query n opts] (p/do (ops/peek-rows query n (op-opts "aio-peek" opts #{} false)))))
+  ([query n opts] (run-op "aio-peek" opts #{} false #(ops/peek-rows query n %))))
 
 (defn aio-first
   "Like `aio-peek`, but sets the query's own LIMIT to n."
   ([query] (aio-first query 1 {}))
   ([query n] (aio-first query n {}))
-  ([query n opts] (p/do (ops/first-rows query n (op-opts "aio-first" opts #{} false)))))
+  ([query n opts] (run-op "aio-first" opts #{} false #(ops/first-rows query n %))))
 
 (defn aio-fetch
   "Given a model, an instance and a foreign-key field, future of the
@@ -692,7 +716,7 @@
   prefetch, earlier fetch): no query. Vireo never loads a relation behind
   your back: until then the field holds the raw key."
   ([m instance k] (aio-fetch m instance k {}))
-  ([m instance k opts] (p/do (rel/fetch m instance k (op-opts "aio-fetch" opts #{} false)))))
+  ([m instance k opts] (run-op "aio-fetch" opts #{} false #(rel/fetch m instance k %))))
 
 (defn aio-prefetch
   "Given a select query and subqueries, future of the query's instances with
@@ -716,37 +740,37 @@
   model or the :backref another model declared), future of the related
   instances ordered by primary key."
   ([m instance k] (aio-related m instance k {}))
-  ([m instance k opts] (p/do (rel/related m instance k (op-opts "aio-related" opts #{} false)))))
+  ([m instance k opts] (run-op "aio-related" opts #{} false #(rel/related m instance k %))))
 
 (defn aio-add
   "Links `instance` to targets (instances or keys) through a many-to-many
   relation, in one transaction; existing links are kept. Future of the
   number of links created."
   ([m instance k targets] (aio-add m instance k targets {}))
-  ([m instance k targets opts] (p/do (rel/add m instance k targets (op-opts "aio-add" opts #{} true)))))
+  ([m instance k targets opts] (run-op "aio-add" opts #{} true #(rel/add m instance k targets %))))
 
 (defn aio-remove
   "Unlinks targets (instances or keys). Future of links removed."
   ([m instance k targets] (aio-remove m instance k targets {}))
-  ([m instance k targets opts] (p/do (rel/remove-links m instance k targets (op-opts "aio-remove" opts #{} true)))))
+  ([m instance k targets opts] (run-op "aio-remove" opts #{} true #(rel/remove-links m instance k targets %))))
 
 (defn aio-clear
   "Unlinks every target of a many-to-many relation. Future of links removed."
   ([m instance k] (aio-clear m instance k {}))
-  ([m instance k opts] (p/do (rel/clear m instance k (op-opts "aio-clear" opts #{} true)))))
+  ([m instance k opts] (run-op "aio-clear" opts #{} true #(rel/clear m instance k %))))
 
 (defn aio-create-tables
   "Given models, creates their tables (and the through tables of their
   many-to-many fields) in dependency order. Options as `aio-create-table`.
   Future of nil."
   ([models] (aio-create-tables models {}))
-  ([models opts] (p/do (rel/create-tables models (op-opts "aio-create-tables" opts #{:safe} true)))))
+  ([models opts] (run-op "aio-create-tables" opts #{:safe} true #(rel/create-tables models %))))
 
 (defn aio-drop-tables
   "Drops the tables of `models` (and their through tables), dependants
   first. Option :safe true adds IF EXISTS. Future of nil."
   ([models] (aio-drop-tables models {}))
-  ([models opts] (p/do (rel/drop-tables models (op-opts "aio-drop-tables" opts #{:safe} true)))))
+  ([models opts] (run-op "aio-drop-tables" opts #{:safe} true #(rel/drop-tables models %))))
 
 ;; ---------------------------------------------------------------- queries
 (defn aio-execute
@@ -760,7 +784,7 @@
   DDL -> nil."
   ([query] (ops/execute nil query {}))
   ([target query] (if (q/query? target) (aio-execute nil target query) (aio-execute target query {})))
-  ([target query opts] (p/do (ops/execute target query (op-opts "aio-execute" opts #{} false)))))
+  ([target query opts] (run-op "aio-execute" opts #{} false #(ops/execute target query %))))
 
 (defn aio-execute-sql
   "Given a database, a SQL string and a parameter vector, runs it. Each
@@ -769,20 +793,44 @@
   ([db sql] (aio-execute-sql db sql [] {}))
   ([db sql params] (aio-execute-sql db sql params {}))
   ([db sql params opts]
-   (p/do (ops/execute-sql (ops/database-of db) sql params (op-opts "aio-execute-sql" opts #{} false)))))
+   (run-op "aio-execute-sql" opts #{} false #(ops/execute-sql (ops/database-of db) sql params %))))
 
 (defn aio-create-table
   "Creates the model's table and its indexes (<table>_<column>). Option
   :safe true adds IF NOT EXISTS. Future of nil."
   ([m] (aio-create-table m {}))
-  ([m opts] (p/do (ops/create-table m (op-opts "aio-create-table" opts #{:safe} true)))))
+  ([m opts] (run-op "aio-create-table" opts #{:safe} true (sync-op "create-table!" #(ops/create-table m %)))))
 
 (defn aio-drop-table
   "Drops the model's table. Option :safe true adds IF EXISTS. Future of nil."
   ([m] (aio-drop-table m {}))
-  ([m opts] (p/do (ops/drop-table m (op-opts "aio-drop-table" opts #{:safe} true)))))
+  ([m opts] (run-op "aio-drop-table" opts #{:safe} true (sync-op "drop-table!" #(ops/drop-table m %)))))
 
 ;; ---------------------------------------------------------------- connections and transactions
+(defn- block
+  "Runs block `fname` — (f opts) returns its future — in a cancellation
+  scope: cancelling its future cancels on the server the statement running
+  in it (a transaction then rolls back), and {:timeout ms} does so when the
+  whole block has not completed in time (:vireo/timeout). A transaction
+  whose COMMIT was sent is no longer cancelled: its timeout waits for the
+  COMMIT's outcome."
+  [fname opts f]
+  (if (and (map? opts) (contains? opts :timeout))
+    (p/do (cancel/run-op* fname (cancel/check-timeout (:timeout opts)) #(f (dissoc opts :timeout))))
+    (cancel/run-op* fname nil #(f opts))))
+
+(defn- tx-timeout
+  "opts, with the database's :transaction-timeout as :timeout when none is
+  given and the block would be an outermost transaction."
+  [d opts]
+  (if-let [t (and (map? opts) (not (contains? opts :timeout)) (:transaction-timeout (db/options d)))]
+    (if (try (some-> (ctx/current d opts) ctx/tx-open?)
+             ;; a bad :connection handle: aio-atomic itself says so
+             (catch Throwable _ true))
+      opts
+      (assoc opts :timeout t))
+    opts))
+
 (defn aio-connection
   "Given a database and a function of a connection handle, runs (f conn) with
   one pooled connection pinned for the current logical task: every operation
@@ -794,7 +842,7 @@
   Operations started concurrently inside a scope run one at a time, in the
   order they were started."
   ([db f] (aio-connection db {} f))
-  ([db opts f] (ctx/with-connection (ops/database-of db) opts f)))
+  ([db opts f] (block "aio-connection" opts #(ctx/with-connection (ops/database-of db) % f))))
 
 (defn aio-atomic
   "Given a database and a function of a transaction handle, runs (f tx) in a
@@ -813,7 +861,8 @@
 
       @(aio-atomic db (fn [tx] (p/let [a (aio-create M {…})] (aio-save M …))))"
   ([db f] (aio-atomic db {} f))
-  ([db opts f] (ctx/atomic (ops/database-of db) opts f false)))
+  ([db opts f] (let [d (ops/database-of db)]
+                 (block "aio-atomic" (tx-timeout d opts) #(ctx/atomic d % f false)))))
 
 (defmacro with-atomic
   "Sugar for `aio-atomic`: (with-atomic [tx db opts?] body…) returns a future."
@@ -825,7 +874,8 @@
   :vireo/operational-error \"Transaction already opened\" before sending any
   SQL when a transaction is already open for the task."
   ([db f] (aio-transaction db {} f))
-  ([db opts f] (ctx/atomic (ops/database-of db) opts f true)))
+  ([db opts f] (let [d (ops/database-of db)]
+                 (block "aio-transaction" (tx-timeout d opts) #(ctx/atomic d % f true)))))
 
 (defn in-transaction?
   "True when the current task (or the :connection handle) has a transaction
@@ -889,10 +939,10 @@
   ([query] (execute! query {}))
   ([target query] (if (q/query? target)
                     (sync/run-sync (ops/database-of (:vireo/model target)) "execute!" (op-opts "execute!" query #{} false)
-                                   #(ops/execute nil target %))
+                                   (sync-op "execute!" #(ops/execute nil target %)))
                     (execute! target query {})))
   ([target query opts] (sync/run-sync (ops/database-of target) "execute!" (op-opts "execute!" opts #{} false)
-                                      #(ops/execute target query %))))
+                                      (sync-op "execute!" #(ops/execute target query %)))))
 
 (defn execute-sql!
   "Synchronous `aio-execute-sql` (needs allow-sync)."
@@ -921,7 +971,7 @@
                             (aio-stream nil target query rf init)
                             (aio-stream target query {} rf init)))
   ([target query opts rf init]
-   (p/do (ops/stream-reduce target query (op-opts "aio-stream" opts #{:fetch-size :params} false) rf init))))
+   (run-op "aio-stream" opts #{:fetch-size :params} false #(ops/stream-reduce target query % rf init))))
 
 ;; ---------------------------------------------------------------- statement counting
 (defmacro with-call-count

@@ -224,7 +224,7 @@
       (testing "an unknown per-operation option is refused by name, never ignored"
         (doseq [[f label] [[#(v/aio-get m 1 {:database "other"}) "aio-get"]
                            [#(v/aio-execute (v/select m) {:datbase 1}) "aio-execute"]
-                           [#(v/aio-execute-sql d "SELECT 1" [] {:timeout 5}) "aio-execute-sql"]
+                           [#(v/aio-execute-sql d "SELECT 1" [] {:timeout-ms 5}) "aio-execute-sql"]
                            [#(v/aio-create m {:id 1} {:defaults {}}) "aio-create"]
                            [#(v/aio-count (v/select m) {:clear-limits true}) "aio-count"]
                            [#(v/aio-stream (v/select m) {:fetch 10} (fn [n _] (inc n)) 0) "aio-stream"]]]

@@ -161,7 +161,8 @@
   #{:max-size :max-wait-queue-size :idle-timeout :connection-timeout :max-lifetime
     :event-loop-size :pool-cleaner-period})
 
-(def ^:private common-option-keys #{:vertx :allow-sync :url :leak-detection-threshold :returning :init-sql})
+(def ^:private common-option-keys #{:vertx :allow-sync :url :leak-detection-threshold :returning :init-sql
+                                    :transaction-timeout})
 
 (defn- check-init-sql
   "The :init-sql option: a SQL string or a non-empty vector of them, run on
@@ -213,11 +214,12 @@
                              "; known: " (str/join ", " (map pr-str (sort known))))
                         {:backend kind :options (vec unknown)})))
     (check-returning kind dialect (:returning opts))
-    (when-let [t (:statement-timeout opts)]
-      (when-not (and (integer? t) (pos? t))
-        (throw (err/error :vireo/interface-error
-                          (str ":statement-timeout must be a positive number of milliseconds, got " (pr-str t))
-                          {:backend kind :option :statement-timeout}))))
+    (doseq [k [:statement-timeout :transaction-timeout]]
+      (when-let [t (get opts k)]
+        (when-not (and (integer? t) (pos? t))
+          (throw (err/error :vireo/interface-error
+                            (str k " must be a positive number of milliseconds, got " (pr-str t))
+                            {:backend kind :option k})))))
     (proto/-check-options b opts)))
 
 (declare checked-tls checked-hosts)
@@ -738,14 +740,21 @@
   connection, in order, before the pool hands it out. When one fails the
   connection is closed (the pool does not get it; the acquisition fails)
   and the failure is recorded in `failure` (see `init-failure`) and logged."
-  [stmts ^java.util.concurrent.atomic.AtomicReference failure describe]
+  [stmts ^java.util.concurrent.atomic.AtomicReference failure describe on-connect]
   (reify io.vertx.core.Handler
     (handle [_ conn]
       (let [^io.vertx.sqlclient.SqlConnection conn conn
             n (count stmts)]
         (letfn [(run [i]
-                  (if (= i n)
-                    (.close conn)                 ; initialised: the pool may hand it out
+                  (cond
+                    (and (= i n) on-connect)
+                    ;; the backend's own step (MySQL: learn the connection id)
+                    (.onComplete ^io.vertx.core.Future (on-connect conn)
+                                 (reify io.vertx.core.Completable
+                                   (complete [_ _ e]
+                                     (if (nil? e) (.close conn) (fail "<the connection's own setup>" e)))))
+                    (= i n) (.close conn)          ; initialised: the pool may hand it out
+                    :else
                     (let [sql (nth stmts i)]
                       (.onComplete (.execute (.query conn ^String sql))
                                    (reify io.vertx.core.Completable
@@ -774,9 +783,10 @@
   password the function gives, pointed at the host the chooser picks."
   [^io.vertx.sqlclient.ClientBuilder builder pool-opts ^SqlConnectOptions connect-opts vertx opts copy chooser]
   (let [b (.with builder ^PoolOptions pool-opts)
-        b (if-let [stmts (seq (:init-sql opts))]
-            (.withConnectHandler b (init-handler (vec stmts) (::init-failure opts)
-                                                 (str (:user opts) "@" (:host opts) ":" (:port opts) "/" (:database opts))))
+        b (if (or (seq (:init-sql opts)) (::on-connect opts))
+            (.withConnectHandler b (init-handler (vec (:init-sql opts)) (::init-failure opts)
+                                                 (str (:user opts) "@" (:host opts) ":" (:port opts) "/" (:database opts))
+                                                 (::on-connect opts)))
             b)
         b (if (or (:password-fn opts) chooser)
             (.connectingTo b ^java.util.function.Supplier

@@ -15,6 +15,7 @@
   order; they never escape to another connection."
   (:require [clojure.string :as str]
             [vireo.impl.backend :as backend]
+            [vireo.impl.cancel :as cancel]
             [vireo.impl.db :as db]
             [vireo.impl.errors :as err]
             [vireo.impl.executor :as ex]
@@ -426,7 +427,8 @@
                                   (fn [_]
                                     (cond
                                       e (rollback-then-fail level "ROLLBACK" e)
-                                      (.isCancelled result)
+                                      ;; past this point the caller's future cannot be cancelled
+                                      (not (cancel/freeze! result))
                                       (rollback-then-fail level "ROLLBACK"
                                                           (err/error :vireo/interface-error "transaction cancelled" {}))
                                       :else
@@ -593,8 +595,11 @@
               (if (.isDone t) (.step this nil nil) (ConveyingFuture/listen t this))))
       3 (cond
           error (do (set! phase ROLLBACK) (.control this "ROLLBACK"))
-          (.isCancelled result) (do (set! error (err/error :vireo/interface-error "transaction cancelled" {}))
-                                    (set! phase ROLLBACK) (.control this "ROLLBACK"))
+          ;; from here on the caller's future can no longer be cancelled:
+          ;; it gets the COMMIT's outcome (a cancel that comes first wins)
+          (not (cancel/freeze! result))
+          (do (set! error (err/error :vireo/interface-error "transaction cancelled" {}))
+              (set! phase ROLLBACK) (.control this "ROLLBACK"))
           :else (do (set! phase COMMIT) (.control this "COMMIT")))
       4 (cond
           (nil? e) (do (set! phase END) (set! si -1) (.step this nil nil))

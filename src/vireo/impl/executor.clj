@@ -32,12 +32,13 @@
                      - statement counting (vireo.core/with-call-count)"
   (:require [clojure.tools.logging :as log]
             [clojure.tools.logging.impl :as log-impl]
+            [vireo.impl.cancel :as cancel]
             [vireo.impl.db :as db]
             [vireo.impl.errors :as err]
             [vireo.impl.protocols :as proto]
             [vireo.promise :as p])
   (:import (io.vertx.core Completable Future)
-           (io.vertx.sqlclient SqlClient Tuple)
+           (io.vertx.sqlclient Pool SqlClient SqlConnection Tuple)
            (java.util List)
            (java.util.concurrent CompletableFuture CompletionStage)
            (java.util.concurrent.atomic AtomicLong)))
@@ -47,7 +48,17 @@
 ;; ---------------------------------------------------------------- the statement
 (definterface IStatement
   (^void sendOn [client done retry])
+  (^void sendDirect [client])
   (^void send [])
+  (^void sendOnConn [conn])
+  (^void onLease [conn e])
+  (^void finish [rs e])
+  (^void cancelDone [attempt])
+  (^void drop [])
+  (^boolean markRunning [])
+  (startCancel [])
+  (^boolean holdIfCancelling [rs e])
+  (^boolean endCancel [])
   (^void failWith [e])
   (^void deliver [v e])
   (^void observe [o]))
@@ -83,33 +94,83 @@
     (Tuple/wrap params)
     (Tuple/from params)))
 
+(defn- give-back
+  "Gives a connection a statement leased from the pool back (Vert.x 5.0.7's
+  'Promise already completed' from another waiter's timeout concerns that
+  waiter: see vireo.impl.db/release-k)."
+  [^SqlConnection conn]
+  (try (.close conn) (catch Throwable _ nil)))
+
+(defn- cancel-on-server
+  "Asks the server to cancel what `conn` is running (the backend's
+  -cancel!); (done) once the request has been answered or has failed."
+  [db conn ^Runnable done]
+  (try
+    (let [f (proto/-cancel! (:backend db) conn (db/options db) (:vertx @(:state db)))]
+      (.whenComplete (p/->future f)
+                     (reify java.util.function.BiConsumer
+                       (accept [_ _ e]
+                         (when e
+                           (log/log "vireo.pool" :warn nil
+                                    (str "could not cancel a statement on " (db/describe db) ": " (ex-message (p/unwrap e)))))
+                         (.run done)))))
+    (catch Throwable t
+      (log/log "vireo.pool" :warn nil (str "could not cancel a statement on " (db/describe db) ": " (ex-message t)))
+      (.run done))))
+
+;; The states of a statement that can be cancelled (one with an operation
+;; scope, see vireo.impl.cancel), guarded by the statement's monitor:
+(def ^:private ^:const IDLE 0)        ; not sent yet
+(def ^:private ^:const RUNNING 1)     ; sent on a connection
+(def ^:private ^:const CANCELLING 2)  ; a cancel is on its way to the server: the outcome waits for it
+(def ^:private ^:const DONE 3)        ; completed, or the cancel has reached the server
+(def ^:private ^:const DROPPED 4)     ; cancelled before it was sent: it never will be
+(def ^:private ^:const CANCEL-WAIT 5) ; a cancel reached the server, the statement has not ended yet:
+                                      ; it may not have started there when the cancel came (the
+                                      ; server ignores a cancel then): another is sent soon
+
 ;; db       the Database
 ;; sql      the SQL string; params a java.util.List
 ;; decode   (fn [RowSet] value): the statement's value (may throw)
 ;; info     extra data for errors ({:model "PageBlock"}) or nil
 ;; handle   the explicit :connection handle of the operation, or nil
 ;; kind     :query | :control (transaction control: sent as a simple query,
-;;          not counted) | :stream (run by its target)
+;;          not counted, never cancelled by an operation) | :stream (run by its target)
 ;; target   nil (the Router finds the executor) or the Executor to use
 ;; result   the CompletableFuture the caller gets — or nil when the caller
 ;;          is Vireo itself and gave a continuation instead:
 ;; cont     nil, or a BiConsumer called with (value, nil) or (nil, error):
 ;;          an internal continuation (transaction control, a transaction's
 ;;          steps), so no future is made where no user will see one
+;; scope    the operation scope (vireo.impl.cancel) it is a member of, or nil
+;;          (then it is never cancelled on the server)
 ;; done     a CompletableFuture completed just before the outcome (a
 ;;          connection level's queue moving on), or nil
 ;; retry    true when the statement runs on the pool (no connection of the
 ;;          caller's): one that never reached a just-died connection may be
 ;;          sent once more, on the same client; or a Fallback (a read on a
 ;;          replica), told of any failure first
+;; client   what it is sent on: a Pool (it leases a connection of its own
+;;          for the statement, so it can be cancelled on the server, and
+;;          gives it back before the outcome), a SqlConnection (a level's),
+;;          or the pipelined SqlClient (direct: sent on it as it is; not
+;;          cancellable, since it cannot say which connection a statement went to)
+;; conn     the connection it runs on; leased: true when it leased conn
 ;; observer nil, or a BiConsumer told the outcome (value, error) first:
 ;;          what a decorator registers with `observe!`
 (deftype Statement [db ^String sql ^List params decode info handle kind target ^CompletableFuture result
-                    ^java.util.function.BiConsumer cont
+                    ^java.util.function.BiConsumer cont scope
                     ^:unsynchronized-mutable ^CompletableFuture done
                     ^:unsynchronized-mutable retry
                     ^:unsynchronized-mutable ^SqlClient client
-                    ^:unsynchronized-mutable ^java.util.function.BiConsumer observer]
+                    ^:unsynchronized-mutable ^java.util.function.BiConsumer observer
+                    ^:unsynchronized-mutable ^SqlConnection conn
+                    ^:unsynchronized-mutable leased
+                    ^:unsynchronized-mutable ^long cstate
+                    ^:unsynchronized-mutable pending
+                    ^:unsynchronized-mutable pending-rs
+                    ^:unsynchronized-mutable pending-e
+                    ^:unsynchronized-mutable direct]
   IStatement
   (sendOn [this c d r]
     ;; fields are written before the driver sees the listener: its future's
@@ -121,13 +182,87 @@
     (let [hook (.get ^java.util.concurrent.atomic.AtomicReference (.-faults ^vireo.impl.db.Database db))]
       (when-not (and hook (hook this))
         (.send this))))
+  (sendDirect [this c]
+    (set! direct true)
+    (.sendOn this c nil true))
   (send [this]
-    (try
-      (let [^Future fut (if (identical? kind :control)
-                          (.execute (.query ^SqlClient client sql))
-                          (.execute (.preparedQuery ^SqlClient client sql) (tuple params)))]
-        (.onComplete fut this))
-      (catch Throwable t (.complete this nil t))))
+    (let [c client]
+      (cond
+        (instance? SqlConnection c) (.sendOnConn this c)
+        (and (instance? Pool c) (not direct))
+        ;; a connection of its own for the statement: what the pool does
+        ;; inside preparedQuery, done here so the statement knows where it runs
+        (try (.onComplete (.getConnection ^Pool c)
+                          (reify Completable
+                            (complete [_ lc e] (.onLease this lc e))))
+             (catch Throwable t (.complete this nil t)))
+        :else
+        (try
+          (.onComplete (.execute (.preparedQuery c sql) (tuple params)) this)
+          (catch Throwable t (.complete this nil t))))))
+  (sendOnConn [this c]
+    (set! conn c)
+    (if (and scope (not (.markRunning this)))
+      (.complete this nil (java.util.concurrent.CancellationException. "the operation was cancelled before this statement was sent"))
+      (try
+        (let [^Future fut (if (identical? kind :control)
+                            (.execute (.query ^SqlConnection c sql))
+                            (.execute (.preparedQuery ^SqlConnection c sql) (tuple params)))]
+          (.onComplete fut this))
+        (catch Throwable t (.complete this nil t)))))
+  (onLease [this lc e]
+    (if (nil? e)
+      (do (set! leased true) (.sendOnConn this lc))
+      (.complete this nil e)))
+  ;; the state changes, each method's whole body its `locking` (in tail
+  ;; position a try needs no closure, so mutable fields can be set inside)
+  (drop [this]
+    (locking this (set! cstate DROPPED)))
+  (markRunning [this]
+    (locking this
+      (if (== cstate DROPPED) false (do (set! cstate RUNNING) true))))
+  (startCancel [this]
+    (locking this
+      (case cstate
+        0 (do (set! cstate DROPPED) nil)
+        (1 5) (do (set! cstate CANCELLING) conn)
+        nil)))
+  (holdIfCancelling [this rs e]
+    (locking this
+      (if (== cstate CANCELLING)
+        (do (set! pending true) (set! pending-rs rs) (set! pending-e e) true)
+        (do (set! cstate DONE) false))))
+  (endCancel [this]
+    (locking this
+      (let [h pending]
+        (set! cstate (if h DONE CANCEL-WAIT))
+        (set! pending false)
+        h)))
+  (cancelDone [this attempt]
+    ;; the cancel has reached the server: the outcome held meanwhile goes
+    ;; on; none yet — the statement may not have been running there when the
+    ;; cancel came — and another cancel follows, later each time
+    (if (.endCancel this)
+      (.finish this pending-rs pending-e)
+      (p/then (p/delay (min 1000 (* 20 (bit-shift-left 1 (min 6 (long attempt))))))
+              (fn [_] (when-let [c (.startCancel this)]
+                        (cancel-on-server db c (reify Runnable (run [_] (.cancelDone this (inc (long attempt)))))))))))
+  (finish [this rs e]
+    ;; the connection leased for this statement goes back first
+    (when leased
+      (set! leased false)
+      (give-back conn))
+    ;; the level's queue moves on first, as if this statement's future were
+    ;; a stage after it (see vireo.impl.context/execute-at)
+    (when-let [^CompletableFuture d done]
+      (set! done nil)
+      (.complete d nil))
+    (if (nil? e)
+      (let [v (decode-or-failed decode rs)]
+        (if (instance? Failed v)
+          (.deliver this nil (.-e ^Failed v))
+          (.deliver this v nil)))
+      (.failWith this e)))
   (failWith [this e]
     (cond
       ;; on the pool, a statement handed a connection that had just died (its
@@ -136,7 +271,8 @@
       (and (instance? Fallback retry)
            (let [^Fallback f retry] (set! retry false) (.recover f this e))) nil
       :else (.deliver this nil (db/explain db (err/map-error e sql params (assoc info :database (db/describe db)))))))
-  (deliver [_ v e]
+  (deliver [this v e]
+    (when scope (cancel/leave! scope this))
     (when observer (notify observer v e))
     (cond
       cont (.accept cont v e)
@@ -151,22 +287,33 @@
                          (accept [_ v e] (.accept prev v e) (.accept ^java.util.function.BiConsumer o v e))))
                      o)))
 
+  vireo.impl.cancel.Cancellable
+  (describe [_] sql)
+  (cancelNow [this]
+    (let [c (.startCancel this)]
+      (when c
+        (cancel-on-server db c (reify Runnable (run [_] (.cancelDone this 0)))))))
+
   Completable
   (complete [this rs e]
-    ;; the level's queue moves on first, as if this statement's future were
-    ;; a stage after it (see vireo.impl.context/execute-at)
-    (when-let [^CompletableFuture d done]
-      (set! done nil)
-      (.complete d nil))
-    (if (nil? e)
-      (let [v (decode-or-failed decode rs)]
-        (if (instance? Failed v)
-          (.deliver this nil (.-e ^Failed v))
-          (.deliver this v nil)))
-      (.failWith this e)))
+    ;; while a cancel is on its way to the server the outcome waits for it,
+    ;; holding the connection: a late cancel can never reach the next
+    ;; statement sent on it
+    (when-not (and scope (.holdIfCancelling this rs e))
+      (.finish this rs e)))
 
   Object
   (toString [_] (str "#vireo/statement " (pr-str sql))))
+
+(defn- joined
+  "st, a member of the current operation scope when it is cancellable (not
+  transaction control); dropped (never sent) when that scope was already
+  cancelled."
+  [^Statement st]
+  (when (.-scope st)
+    (when-not (.add ^vireo.impl.cancel.IScope (.-scope st) st)
+      (.drop st)))
+  st)
 
 (defn statement
   "A new Statement (see the deftype's comment); its future is a new Vireo
@@ -174,15 +321,16 @@
   ([d sql params decode info handle kind target]
    (statement d sql params decode info handle kind target (p/promise)))
   ([d ^String sql params decode info handle kind target ^CompletableFuture result]
-   (let [^List ps (cond (instance? List params) params (nil? params) [] :else (vec params))]
-     (Statement. d sql ps decode info handle kind target result nil nil false nil nil))))
+   (let [^List ps (cond (instance? List params) params (nil? params) [] :else (vec params))
+         scope (when-not (identical? kind :control) cancel/*scope*)]
+     (joined (Statement. d sql ps decode info handle kind target result nil scope nil false nil nil nil false IDLE false nil nil false)))))
 
 (defn statement-k
   "A new Statement reporting its outcome to the BiConsumer `cont` (value,
   nil) / (nil, error) instead of a future: for Vireo's own steps."
   [d sql params decode info handle kind target ^java.util.function.BiConsumer cont]
   (let [^List ps (cond (instance? List params) params (nil? params) [] :else (vec params))]
-    (Statement. d sql ps decode info handle kind target nil cont nil false nil nil)))
+    (Statement. d sql ps decode info handle kind target nil cont nil nil false nil nil nil false IDLE false nil nil false)))
 
 (defn observe!
   "Tells `o`, a BiConsumer, the outcome of statement `st` (value, nil) or
@@ -207,6 +355,13 @@
   see the Statement."
   [^Statement st client done retry?]
   (.sendOn st client done retry?))
+
+(defn send-direct!
+  "Sends statement `st` on `client` — the pipelined client, a Pool — as it
+  is, without leasing a connection of its own (so it cannot be cancelled on
+  the server); one that never reached a just-died connection is sent once more."
+  [^Statement st client]
+  (.sendDirect st client))
 
 (defn send-now!
   "Sends statement `st` on the client it was given, without asking the
@@ -239,7 +394,7 @@
   proto/Executor
   (-execute! [_ st]
     (if (read-statement? (.-sql ^Statement st))
-      (try (send! st client nil true)
+      (try (send-direct! st client)
            (catch Throwable t (fail! st t)))
       (proto/-execute! pool-ex st))))
 

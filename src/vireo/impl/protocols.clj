@@ -71,6 +71,11 @@
   (-truncate-statements [b table-sql table-name opts names]
     "Future of the [sql & params] vectors emptying a table; (names sql params)
     is a future of the first column of a query's rows.")
+  (-cancel! [b conn opts vertx]
+    "Asks the server to cancel the statement `conn` (a pooled SqlConnection
+    of this backend's pool opened with `opts`, on `vertx`) is running. Future (Vert.x or
+    CompletionStage) completing once the request has reached the server; a
+    connection running nothing is not affected.")
   (-error-info [b throwable]
     "{:type :message :sql-state … } for this driver's exceptions, else nil."))
 

@@ -53,6 +53,92 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
     return new ConveyingFuture<U>();
   }
 
+  // ------------------------------------------------------------ cancellation
+  // What cancelling this future does besides completing it: nothing (null),
+  // a Runnable run once after the cancellation (Vireo's operation scope,
+  // which cancels the statements still running on the server), FROZEN (the
+  // outcome is already on its way — a transaction's COMMIT was sent — so
+  // cancel refuses), or CANCELLED (cancel has won).
+  private static final Object FROZEN = new Object();
+  private static final Object CANCELLED = new Object();
+  @SuppressWarnings("rawtypes")
+  private static final java.util.concurrent.atomic.AtomicReferenceFieldUpdater<ConveyingFuture, Object> CANCELLER =
+      java.util.concurrent.atomic.AtomicReferenceFieldUpdater.newUpdater(ConveyingFuture.class, Object.class, "canceller");
+  private volatile Object canceller;
+
+  /**
+   * Cancels this future, as {@link CompletableFuture#cancel}, and then runs
+   * the action given to {@link #onCancel} (Vireo: the operation's running
+   * statements are cancelled on the server). Returns false without doing
+   * anything when the outcome can no longer be cancelled ({@link #freeze}:
+   * a transaction whose COMMIT was sent) — the future then completes with
+   * that outcome.
+   */
+  @Override
+  public boolean cancel(boolean mayInterruptIfRunning) {
+    Object c;
+    do {
+      c = canceller;
+      if (c == FROZEN) {
+        return false;
+      }
+      if (c == CANCELLED) {
+        return super.cancel(mayInterruptIfRunning);
+      }
+    } while (!CANCELLER.compareAndSet(this, c, CANCELLED));
+    boolean r = super.cancel(mayInterruptIfRunning);
+    if (c instanceof Runnable) {
+      try {
+        ((Runnable) c).run();
+      } catch (Throwable ignored) {
+        // the cancellation itself stands; what it triggers must not undo it
+      }
+    }
+    return r;
+  }
+
+  /**
+   * Sets what cancelling this future also does (replacing an earlier
+   * action). When it was already cancelled the action runs now; when it is
+   * frozen nothing happens.
+   *
+   * @param action run once, on the cancelling thread
+   */
+  public void onCancel(Runnable action) {
+    Object c;
+    do {
+      c = canceller;
+      if (c == FROZEN) {
+        return;
+      }
+      if (c == CANCELLED) {
+        action.run();
+        return;
+      }
+    } while (!CANCELLER.compareAndSet(this, c, action));
+  }
+
+  /**
+   * Makes this future impossible to cancel from now on: its outcome is on
+   * its way (a COMMIT was sent). Returns false, doing nothing, when it was
+   * cancelled first.
+   *
+   * @return true when frozen (or already frozen)
+   */
+  public boolean freeze() {
+    Object c;
+    do {
+      c = canceller;
+      if (c == FROZEN) {
+        return true;
+      }
+      if (c == CANCELLED || isCancelled()) {
+        return false;
+      }
+    } while (!CANCELLER.compareAndSet(this, c, FROZEN));
+    return true;
+  }
+
   /**
    * Blocking for a result that is not there yet on a Vert.x event-loop thread
    * would deadlock: the loop could never deliver it. Fail clearly instead.

@@ -133,7 +133,8 @@
     (3819 4025) :vireo/check-violation
     1213 :vireo/deadlock
     ;; lock wait timeout; MariaDB's max_statement_time, MySQL's max_execution_time
-    (1205 1969 3024) :vireo/timeout
+    ;; ER_QUERY_INTERRUPTED: KILL QUERY (a cancelled future, a :timeout)
+    (1205 1969 3024 1317) :vireo/timeout
     (1146 1054 1064 1049 1051 1060 1061 1091 1149) :vireo/programming-error
     (1264 1265 1292 1366 1406 1367 1411 3140) :vireo/data-error
     (2002 2003 2006 2013 1040 1053) :vireo/connection-error
@@ -181,6 +182,50 @@
       (p/map (fn [n] (long n)))
       (p/handle (fn [v _e] v))))
 
+;; ---------------------------------------------------------------- cancelling
+;; KILL QUERY needs the server's id of the connection, which the Vert.x client
+;; reads in the handshake and drops: every new pooled connection asks for it
+;; once (CONNECTION_ID()), kept here by its physical connection until that
+;; is garbage.
+(def ^:private connection-ids
+  (java.util.Collections/synchronizedMap (java.util.WeakHashMap.)))
+
+(defn- physical
+  "The physical connection under a pooled SqlConnection."
+  [^SqlConnection conn]
+  (.unwrap ^io.vertx.sqlclient.internal.Connection (.unwrap ^io.vertx.sqlclient.internal.SqlConnectionInternal conn)))
+
+(defn- remember-id
+  "The connect step reading a new connection's id: a Vert.x future."
+  [^SqlConnection conn]
+  (.map (.execute (.query conn "SELECT CONNECTION_ID()"))
+        (reify java.util.function.Function
+          (apply [_ rs]
+            (let [^Row row (.next (.iterator ^RowSet rs))]
+              (.put ^java.util.Map connection-ids (physical conn) (.getValue row (int 0)))
+              nil)))))
+
+(defn- kill-query
+  "KILL QUERY for the statement `conn` runs, sent from a short-lived
+  connection of its own to the same server (the pool may have none free):
+  a future of nil."
+  [^SqlConnection conn opts vertx]
+  (let [phys (physical conn)
+        id (.get ^java.util.Map connection-ids phys)
+        ^io.vertx.core.net.SocketAddress at (.server ^io.vertx.sqlclient.internal.Connection phys)]
+    (if (nil? id)
+      (p/rejected (err/error :vireo/interface-error "the connection's id is unknown: its statement cannot be cancelled" {}))
+      (p/then (backend/password-of opts)
+              (fn [pw]
+                (let [o (doto ^MySQLConnectOptions (connect-options (-> opts (dissoc :password-fn)
+                                                                       (assoc :password pw :cache-prepared-statements false)))
+                          (.setHost (.host at))
+                          (.setPort (.port at)))]
+                  (p/then (p/from-vertx (MySQLConnection/connect ^Vertx vertx ^MySQLConnectOptions o))
+                          (fn [^SqlConnection c]
+                            (p/finally (p/from-vertx (.execute (.query c (str "KILL QUERY " (long id)))))
+                                       (fn [_ _] (.close c)))))))))))
+
 (def ^:private the-backend
   (reify proto/Backend
     (-traits [_] traits)
@@ -197,11 +242,11 @@
         (p/resolved opts)))
     (-make-pool [_ opts vertx]
       (backend/build-client (MySQLBuilder/pool) (backend/pool-options opts) (connect-options opts) vertx
-                            (with-statement-timeout opts) copy
+                            (assoc (with-statement-timeout opts) ::backend/on-connect remember-id) copy
                             (backend/host-chooser :mysql opts copy (probe vertx))))
     (-make-pipelined-client [_ opts vertx]
       (backend/build-client (MySQLBuilder/client) (backend/pipelining-pool-options opts) (connect-options opts) vertx
-                            (with-statement-timeout opts) copy
+                            (assoc (with-statement-timeout opts) ::backend/on-connect remember-id) copy
                             (backend/host-chooser :mysql opts copy (probe vertx))))
     (-detect [_ pool _opts]
       (backend/first-row pool "SELECT VERSION(), @@auto_increment_increment"
@@ -221,6 +266,7 @@
       (if cascade
         (p/rejected (err/error :vireo/not-supported "TRUNCATE … CASCADE" {:backend :mysql :feature "TRUNCATE … CASCADE"}))
         (p/resolved [[table-sql]])))
+    (-cancel! [_ conn opts vertx] (kill-query conn opts vertx))
     (-error-info [_ e] (error-info e))))
 
 (defn backend

@@ -202,6 +202,10 @@
     (-stream-source [_ conn sql params] (backend/cursor-source conn sql params))
     (-truncate-statements [_ table-sql _table-name {:keys [restart-identity cascade]} _names]
       (p/resolved [[(str table-sql (when restart-identity " RESTART IDENTITY") (when cascade " CASCADE"))]]))
+    ;; the cancel request on a connection of its own (through pgbouncer
+    ;; and pgpool-II too): the server interrupts the backend running the
+    ;; statement (57014); an idle backend ignores it
+    (-cancel! [_ conn _opts _vertx] (.cancelRequest ^PgConnection conn))
     (-error-info [_ e] (error-info e))))
 
 (defn backend

@@ -312,6 +312,8 @@
       SQLiteErrorCode/SQLITE_BUSY :vireo/operational-error
       SQLiteErrorCode/SQLITE_LOCKED :vireo/operational-error
       SQLiteErrorCode/SQLITE_READONLY :vireo/read-only
+      ;; sqlite3_interrupt: the statement was cancelled (a timeout or a cancelled future)
+      SQLiteErrorCode/SQLITE_INTERRUPT :vireo/timeout
       SQLiteErrorCode/SQLITE_CANTOPEN :vireo/connection-error
       SQLiteErrorCode/SQLITE_TOOBIG :vireo/data-error
       SQLiteErrorCode/SQLITE_MISMATCH :vireo/data-error
@@ -474,6 +476,13 @@
                      (fn [found]
                        (cond-> [[table-sql]]
                          (seq found) (conj ["DELETE FROM sqlite_sequence WHERE name = ?" table-name]))))))
+    ;; sqlite3_interrupt: the statement running on the connection stops with
+    ;; SQLITE_INTERRUPT (a transaction it was in is rolled back); a
+    ;; connection running nothing is not affected
+    (-cancel! [_ conn _opts _vertx]
+      (let [^java.sql.Connection jc (.getJDBCConnection (jdbc-connection conn))]
+        (.interrupt (.getDatabase ^org.sqlite.SQLiteConnection (.unwrap jc org.sqlite.SQLiteConnection)))
+        (p/resolved nil)))
     (-error-info [_ e] (error-info e))))
 
 (defn backend

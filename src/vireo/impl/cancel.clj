@@ -1,0 +1,178 @@
+(ns ^:no-doc vireo.impl.cancel
+  "Cancelling operations on the server, and operation timeouts.
+
+  Every public operation runs in a *scope* (`run-op`): the statements it
+  sends — also those its callbacks send later, since the scope is a dynamic
+  binding that Vireo's futures convey — and the scopes of the operations it
+  starts (an aio-get inside an aio-atomic) are its members. Cancelling the
+  operation's future cancels the scope: each member still waiting is never
+  sent, and each statement running is cancelled *on the server* through its
+  backend (`vireo.impl.protocols/-cancel!`: PostgreSQL's cancel request,
+  MariaDB/MySQL's KILL QUERY from a connection of its own, SQLite's
+  sqlite3_interrupt). A statement being cancelled holds its connection —
+  neither the pool nor the next statement of its transaction gets it —
+  until the cancel has reached the server, so a late cancel can never hit
+  another statement (see vireo.impl.executor/Statement).
+
+  `{:timeout ms}` on an operation cancels it the same way when it has not
+  completed in time and fails its future with :vireo/timeout. A transaction
+  whose COMMIT was sent can no longer be cancelled
+  (vireo.promise.ConveyingFuture/freeze): its timeout then waits for the
+  COMMIT's outcome instead of reporting a failure that may be false."
+  (:require [vireo.impl.errors :as err]
+            [vireo.promise :as p])
+  (:import (java.util ArrayList)
+           (java.util.concurrent CompletableFuture ScheduledExecutorService ScheduledFuture TimeUnit)
+           (vireo.promise ConveyingFuture)))
+
+(set! *warn-on-reflection* true)
+
+(definterface Cancellable
+  (^void cancelNow [])
+  (^String describe [] "The SQL it is running (the first one found), or nil."))
+
+(definterface IScope
+  (^boolean add [m])
+  (^void remove [m])
+  (snapshot [])
+  (takeAll []))
+
+(def ^:dynamic *scope*
+  "The scope of the operation running (conveyed to its callbacks), or nil."
+  nil)
+
+(deftype Scope [parent ^ArrayList members ^:unsynchronized-mutable cancelled]
+  IScope
+  (add [this m]
+    (locking this
+      (if cancelled false (do (.add members m) true))))
+  (remove [this m]
+    (locking this
+      (let [i (.indexOf members m)]
+        (when (>= i 0) (.remove members (int i))))))
+  ;; (each method's whole body is its `locking`: in tail position a try
+  ;; needs no closure, so the mutable field can be set inside)
+  (snapshot [this]
+    (locking this (.toArray members)))
+  (takeAll [this]
+    (locking this
+      (when-not cancelled
+        (set! cancelled true)
+        (let [a (.toArray members)] (.clear members) a))))
+  Cancellable
+  (cancelNow [this]
+    (let [^objects ms (.takeAll this)]
+      (when ms
+        (dotimes [i (alength ms)]
+          (try (.cancelNow ^Cancellable (aget ms i))
+               (catch Throwable _ nil))))))
+  (describe [this]
+    (let [^objects ms (.snapshot this)]
+      (loop [i 0]
+        (when (< i (alength ms))
+          (or (.describe ^Cancellable (aget ms i)) (recur (inc i)))))))
+  Runnable
+  (run [this] (.cancelNow this))
+  java.util.function.BiConsumer
+  ;; the operation's future completed: it is no longer a member of its parent
+  (accept [this _ _] (when parent (.remove ^IScope parent this))))
+
+(defn join!
+  "Registers `m` (a Cancellable) in the current scope, if any. Returns false
+  when that scope was already cancelled (m should not start), else true."
+  [m]
+  (let [s *scope*]
+    (if (nil? s) true (.add ^IScope s m))))
+
+(defn leave!
+  "Unregisters `m` from scope `s` (nil: nothing)."
+  [s m]
+  (when s (.remove ^IScope s m)))
+
+;; ---------------------------------------------------------------- timeouts
+(def ^:private scheduler
+  (delay (doto (java.util.concurrent.ScheduledThreadPoolExecutor.
+                1 (reify java.util.concurrent.ThreadFactory
+                    (newThread [_ r] (doto (Thread. ^Runnable r "vireo-timeouts") (.setDaemon true)))))
+           (.setRemoveOnCancelPolicy true))))
+
+(defn timeout-error
+  "The :vireo/timeout error of operation `what` after `ms`, naming the
+  statement it was running (`sql`, or nil)."
+  [what ms sql]
+  (err/error :vireo/timeout
+             (str what " did not complete within its :timeout of " ms " ms"
+                  (when sql "; the statement it was running was cancelled on the server"))
+             (cond-> {:timeout-ms ms :operation what} sql (assoc :sql sql))))
+
+;; Runnable: the timer; BiConsumer: the operation's future completing.
+(definterface IDeadline (^void arm [^java.util.concurrent.ScheduledFuture t]))
+
+(deftype Deadline [^CompletableFuture op ^CompletableFuture r ^Cancellable scope what ^long ms
+                   ^:volatile-mutable ^ScheduledFuture timer
+                   ^:volatile-mutable fired]
+  IDeadline
+  (arm [_ t] (set! timer t))
+  Runnable
+  (run [_]
+    (set! fired true)
+    ;; false when the operation finished meanwhile or can no longer be
+    ;; cancelled (a COMMIT on its way): r then gets its real outcome
+    (let [sql (try (.describe scope) (catch Throwable _ nil))]
+      (when (.cancel op false)
+        (.completeExceptionally r (timeout-error what ms sql)))))
+  java.util.function.BiConsumer
+  (accept [_ v e]
+    (when-let [t timer] (.cancel ^ScheduledFuture t false))
+    (cond
+      (nil? e) (.complete r v)
+      (and fired (.isCancelled op)) nil
+      :else (.completeExceptionally r (p/unwrap e)))))
+
+(defn- with-deadline [^CompletableFuture op scope what ms]
+  (let [r (p/promise)
+        d (Deadline. op r scope what (long ms) nil false)]
+    (.onCancel ^ConveyingFuture r (reify Runnable (run [_] (.cancel op false))))
+    (.arm d (.schedule ^ScheduledExecutorService @scheduler ^Runnable d (long ms) TimeUnit/MILLISECONDS))
+    (ConveyingFuture/listen op d)
+    r))
+
+(defn check-timeout
+  "`ms` when it is a positive integer (or nil), else a :vireo/interface-error."
+  [ms]
+  (when (and (some? ms) (not (and (integer? ms) (pos? ms))))
+    (throw (err/error :vireo/interface-error
+                      (str ":timeout must be a positive number of milliseconds, got " (pr-str ms))
+                      {:option :timeout :value ms})))
+  ms)
+
+(defn run-op*
+  "Calls (f) — which starts operation `what` and returns its future — in a
+  new scope (a member of the current one), so that cancelling the returned
+  future cancels what the operation is running on the server. With
+  `timeout-ms`, the operation is cancelled when it has not completed in time
+  and the returned future fails with :vireo/timeout."
+  [what timeout-ms f]
+  (let [parent *scope*
+        s (Scope. parent (ArrayList. 2) false)]
+    (if (and parent (not (.add ^IScope parent s)))
+      (p/rejected (java.util.concurrent.CancellationException. (str what ": its enclosing operation was cancelled")))
+      (let [^CompletableFuture fut
+            (do (clojure.lang.Var/pushThreadBindings
+                 (clojure.lang.PersistentArrayMap. (object-array [#'*scope* s])))
+                (try (p/do (f))
+                     (finally (clojure.lang.Var/popThreadBindings))))]
+        (if (.isDone fut)
+          (do (when parent (.remove ^IScope parent s)) fut)
+          (do
+            (when (instance? ConveyingFuture fut) (.onCancel ^ConveyingFuture fut s))
+            (when parent (ConveyingFuture/listen fut s))
+            (if timeout-ms (with-deadline fut s what timeout-ms) fut)))))))
+
+(defn freeze!
+  "Makes `result` (a transaction's future) impossible to cancel from now on:
+  its COMMIT is about to be sent. False when it was cancelled first."
+  [^CompletableFuture result]
+  (if (instance? ConveyingFuture result)
+    (.freeze ^ConveyingFuture result)
+    (not (.isCancelled result))))

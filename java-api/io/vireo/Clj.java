@@ -450,6 +450,11 @@ final class Clj {
 
     @Override
     public boolean cancel(boolean mayInterruptIfRunning) {
+      // the source first: a transaction whose COMMIT was sent refuses, and
+      // this future then gets the COMMIT's outcome too
+      if (!src.isDone() && !src.cancel(mayInterruptIfRunning) && !src.isCancelled()) {
+        return false;
+      }
       boolean r = super.cancel(mayInterruptIfRunning);
       propagateCancel();
       return r;

@@ -321,6 +321,20 @@ public final class DatabaseOptions {
   }
 
   /**
+   * Sets the default deadline of every outermost transaction
+   * ({@code aioAtomic}, {@code aioTransaction}) of the database, as
+   * {@link TransactionOptions#timeout(Duration)} gives one transaction: when
+   * it has not committed in time, its running statement is cancelled on the
+   * server, it rolls back and fails with {@link TimeoutErrorException}.
+   *
+   * @param timeout at least 1 ms
+   * @return these options
+   */
+  public DatabaseOptions transactionTimeout(Duration timeout) {
+    return set("transaction-timeout", timeout.toMillis());
+  }
+
+  /**
    * Sets statements run on every new pooled connection, in order, before it
    * is used: session settings such as {@code "SET SESSION wsrep_sync_wait = 1"}.
    * A statement that fails closes that connection and fails the operation

@@ -23,6 +23,7 @@ public final class TransactionOptions {
   private Isolation isolation;
   private boolean readOnly;
   private int retry;
+  private long timeoutMs;
 
   private TransactionOptions() {}
 
@@ -83,11 +84,32 @@ public final class TransactionOptions {
     return this;
   }
 
+  /**
+   * A deadline for the whole transaction, enforced on the server: when it
+   * has not committed within {@code timeout}, the statement it is running is
+   * cancelled on the server, it rolls back and its future fails with
+   * {@link TimeoutErrorException}. Once its COMMIT was sent it is no longer
+   * cancelled: the future gets the COMMIT's outcome.
+   *
+   * @param timeout at least 1 ms
+   * @return these options
+   */
+  public TransactionOptions timeout(java.time.Duration timeout) {
+    java.util.Objects.requireNonNull(timeout, "Vireo: timeout needs a duration");
+    long ms = timeout.toMillis();
+    if (ms < 1) {
+      throw new IllegalArgumentException("Vireo: a transaction timeout must be at least 1 ms, got " + timeout);
+    }
+    this.timeoutMs = ms;
+    return this;
+  }
+
   Object toClojure() {
     return Clj.opts(
         "retry", retry > 0 ? (Object) (long) retry : null,
         "isolation", isolation == null ? null
             : clojure.lang.Keyword.intern(isolation.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')),
-        "read-only", readOnly ? Boolean.TRUE : null);
+        "read-only", readOnly ? Boolean.TRUE : null,
+        "timeout", timeoutMs > 0 ? (Object) timeoutMs : null);
   }
 }

@@ -108,6 +108,39 @@ public final class Vireo {
     });
   }
 
+  /**
+   * Runs {@code body} with a deadline the server enforces: when the work it
+   * starts has not completed within {@code timeout}, the statement it is
+   * running is cancelled on the server (PostgreSQL's cancel request, MariaDB's
+   * {@code KILL QUERY}, SQLite's interrupt), a transaction it opened rolls
+   * back, and the returned future fails with {@link TimeoutErrorException}
+   * naming the statement. Cancelling the returned future does the same at
+   * once. A transaction whose COMMIT was already sent is no longer cancelled:
+   * the future then completes with the COMMIT's outcome. Transactions take
+   * {@link TransactionOptions#timeout(java.time.Duration)} too.
+   *
+   * <pre>{@code
+   * Instance a = Vireo.withTimeout(Duration.ofSeconds(2), () -> Account.aioGet(7)).join();
+   * }</pre>
+   *
+   * @param timeout how long the work may take (at least 1 ms)
+   * @param body starts the work and returns its stage
+   * @param <T> the result type
+   * @return the body's stage, as a Vireo future
+   */
+  public static <T> CompletableFuture<T> withTimeout(java.time.Duration timeout, Supplier<? extends CompletionStage<T>> body) {
+    return Clj.guard(() -> {
+      java.util.Objects.requireNonNull(timeout, "Vireo: withTimeout needs a timeout");
+      java.util.Objects.requireNonNull(body, "Vireo: withTimeout needs a body");
+      long ms = timeout.toMillis();
+      if (ms < 1) {
+        throw new IllegalArgumentException("Vireo: withTimeout needs a timeout of at least 1 ms, got " + timeout);
+      }
+      AFunction f = thunk(body);
+      return Clj.aio(Database::cast, "vireo.impl.cancel/run-op*", "withTimeout", ms, f);
+    });
+  }
+
   /** A Clojure function of no arguments starting {@code body}, its stage as a Clojure future. */
   private static AFunction thunk(Supplier<? extends CompletionStage<?>> body) {
     return new AFunction() {

@@ -1132,6 +1132,40 @@ abstract class FacadeContract {
   }
 
   @Test
+  void timeoutsCancelTheStatementOnTheServer() {
+    String endless = switch (backend()) {
+      case "pg" -> "SELECT pg_sleep(60) AS s";
+      case "mysql" -> "SELECT SLEEP(60) AS s FROM (SELECT 1 AS x) t";
+      default -> "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) AS s FROM c";
+    };
+    Database one = Database.fromUrl(url(), DatabaseOptions.create().maxSize(1));
+    try {
+      CompletionException e = assertThrows(CompletionException.class,
+          () -> Vireo.withTimeout(java.time.Duration.ofMillis(300), () -> one.aioExecuteSql(endless)).join());
+      TimeoutErrorException cause = assertInstanceOf(TimeoutErrorException.class, e.getCause());
+      assertTrue(cause.getMessage().contains("cancelled on the server"), cause.getMessage());
+      // the pool's only connection is free again: the server stopped the statement
+      assertEquals(1L, ((Number) one.aioExecuteSql("SELECT 1 AS one").join().rows().get(0).get("one")).longValue());
+      // a whole transaction's deadline: it rolls back
+      one.aioExecuteSql("DROP TABLE IF EXISTS java_timeouts").join();
+      one.aioExecuteSql("CREATE TABLE java_timeouts (id INTEGER PRIMARY KEY)").join();
+      CompletionException te = assertThrows(CompletionException.class, () -> one.aioAtomic(
+          TransactionOptions.create().timeout(java.time.Duration.ofMillis(300)),
+          tx -> one.aioExecuteSql("INSERT INTO java_timeouts (id) VALUES (1)").thenCompose(r -> one.aioExecuteSql(endless))).join());
+      assertInstanceOf(TimeoutErrorException.class, te.getCause());
+      assertEquals(0L, ((Number) one.aioExecuteSql("SELECT count(*) AS n FROM java_timeouts").join().rows().get(0).get("n")).longValue());
+      // cancelling the future cancels the statement too
+      CompletableFuture<SqlResult> running = one.aioExecuteSql(endless);
+      assertTrue(running.cancel(true));
+      assertEquals(1L, ((Number) one.aioExecuteSql("SELECT 1 AS one").join().rows().get(0).get("one")).longValue());
+      assertThrows(IllegalArgumentException.class, () -> TransactionOptions.create().timeout(java.time.Duration.ZERO));
+      one.aioExecuteSql("DROP TABLE IF EXISTS java_timeouts").join();
+    } finally {
+      one.aioClose().join();
+    }
+  }
+
+  @Test
   void readReplicasTakeTheReadsAndFallBack() {
     if (backend().equals("sqlite")) {
       InterfaceErrorException e = assertThrows(InterfaceErrorException.class,

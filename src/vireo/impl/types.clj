@@ -508,11 +508,22 @@
             #(if (instance? Long %) % (long (if (instance? Numeric %) (.longValue ^Numeric %) %)))
             (:char :text) #(if (string? %) % (str %))
             :boolean #(if (boolean? %) % (not (zero? (long (if (instance? Numeric %) (.longValue ^Numeric %) %)))))
-            ;; a Float (REAL, FLOAT) becomes the Double of its shortest decimal
-            ;; form: 0.1f -> 0.1, not 0.10000000149011612
-            (:double :float) #(if (instance? Double %) %
-                                  (if (instance? Float %) (Double/parseDouble (str %))
-                                      (.doubleValue ^Number %)))
+            ;; a Float (PostgreSQL's REAL, MariaDB's FLOAT) becomes the Double
+            ;; of its shortest decimal form: 0.1f -> 0.1, not 0.10000000149011612
+            :double #(if (instance? Double %) %
+                         (if (instance? Float %) (Double/parseDouble (str %))
+                             (.doubleValue ^Number %)))
+            ;; a :float field holds single-precision values: SQLite reads its
+            ;; REAL column as the Double of the float the encoder stored
+            ;; (0.10000000149011612), which becomes the float's shortest decimal
+            ;; form too, as on the other backends; a double that is no float
+            ;; (written by other means) is kept whole
+            :float #(cond (instance? Float %) (Double/parseDouble (str %))
+                          (instance? Double %)
+                          (let [d (.doubleValue ^Double %)
+                                f (unchecked-float d)]
+                            (if (== d (double f)) (Double/parseDouble (Float/toString f)) %))
+                          :else (.doubleValue ^Number %))
             :decimal #(cond (instance? BigDecimal %) %
                             (instance? Numeric %) (.bigDecimalValue ^Numeric %)
                             (string? %) (BigDecimal. ^String %)

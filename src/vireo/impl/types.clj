@@ -254,6 +254,12 @@
 ;;   :text-nul         false when text cannot hold U+0000 (PostgreSQL)
 ;;   :boolean          :native | :integer (0/1)
 ;;   :non-finite       nil (doubles stored as they are) or {:reject :all|:nan :why "…"}
+;;   :param-non-finite nil (the driver sends every double as it is) or
+;;                     {:reject :all|:nan :why "…"}: the doubles no statement
+;;                     parameter may be, wherever it goes (a column, a
+;;                     comparison, a SELECT list), because the driver itself
+;;                     changes them (SQLite binds NaN as NULL); checked for the
+;;                     parameters no field codec encodes (vireo.impl.template)
 ;;   :decimal          :native | :text
 ;;   :uuid             :native | :text
 ;;   :temporal         :native | :text  (datetime, date, time as sortable text)
@@ -284,6 +290,20 @@
                           (str "no value codecs for dialect " (pr-str dialect)
                                ": its backend is not loaded (create a database of it first)")
                           {:dialect dialect})))))
+
+(defn param-double-problem
+  "Given a dialect keyword (or a profile), returns nil when its driver sends
+  every double as it is, else a fn [d] -> nil, or the reason double d
+  cannot be sent as a statement parameter (the profile's :param-non-finite).
+  A dialect whose backend is not loaded has no restriction: nothing can be
+  sent to it yet (and formatting for it stays possible, as before)."
+  [dialect]
+  (let [pf (if (map? dialect) dialect (get @profiles dialect))
+        {:keys [reject why]} (:param-non-finite pf)]
+    (case reject
+      :all (fn [^double d] (when-not (Double/isFinite d) why))
+      :nan (fn [^double d] (when (Double/isNaN d) why))
+      nil)))
 
 (defn- micros
   "Truncates nanoseconds to microseconds, the precision of every backend's

@@ -55,6 +55,10 @@
    :rollback-after-failed-commit true
    :codecs {:auto-64bit true :text-nul true :boolean :integer
             :non-finite {:reject :nan :why "SQLite stores NaN as NULL"}
+            ;; SQLite has no NaN: sqlite3_bind_double(NaN) binds NULL, so a NaN
+            ;; parameter would be stored as NULL, compared as NULL or read back
+            ;; as NULL wherever it goes (±Infinity it keeps)
+            :param-non-finite {:reject :nan :why "SQLite has no NaN: it would bind it as NULL"}
             :decimal :text :uuid :text :temporal :text :timestamptz :text
             :json :text :bytes :array}
    :introspection

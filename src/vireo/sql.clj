@@ -303,8 +303,10 @@
     :types {:auto-pk "INTEGER PRIMARY KEY" :big-auto-pk "INTEGER PRIMARY KEY"
             :char (sized "VARCHAR") :text "TEXT"
             :integer "INTEGER" :bigint "BIGINT" :smallint "SMALLINT"
-            ;; "DOUBLE", not "REAL": sqlite-jdbc reports a REAL column as
-            ;; java.sql.Types/REAL, which Vert.x decodes to a lossy Float
+            ;; "DOUBLE" (REAL affinity: the same 8-byte double as REAL). A
+            ;; REAL column reads back exactly too (vireo.impl.backend.sqlite
+            ;; reports it as DOUBLE to Vert.x); DOUBLE stays the name of the
+            ;; type in the tables Vireo creates
             :boolean "INTEGER" :double "DOUBLE" :float "REAL"
             :decimal (any-args "TEXT") :uuid "TEXT"
             :datetime "TEXT" :timestamptz "TEXT" :date "TEXT" :time "TEXT"

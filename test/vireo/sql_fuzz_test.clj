@@ -451,11 +451,6 @@
                             :example (if (and ex (<= (clojure.core/count (pr-str ex)) (clojure.core/count (pr-str example)))) ex example)})))
 
 (deftest live-fuzz-test
-  (if (and (= :sqlite ts/*backend*) (not (System/getenv "VIREO_FUZZ_LIVE")))
-    ;; on SQLite it finds two open bugs every run (a REAL column read back
-    ;; as a 32-bit float; NaN stored as NULL from raw/query-data
-    ;; parameters): docs/reliability.md "Fuzzing vireo.sql"; VIREO_FUZZ_LIVE=1 runs it
-    (ts/skip! "on SQLite the live fuzz finds open bugs (REAL read as float, NaN as NULL): VIREO_FUZZ_LIVE=1 runs it")
   (let [d (ts/db)
         b ts/*backend*
         double-type (if (= b :sqlite) "REAL" "DOUBLE PRECISION")
@@ -493,4 +488,4 @@
           (is (nil? (table-vs-model @model)))
           (is (canary-ok?))))
       (finally
-        (doseq [t ["fuzz_item" "fuzz_canary"]] (await! (v/aio-execute-sql d (str "DROP TABLE IF EXISTS " t)))))))))
+        (doseq [t ["fuzz_item" "fuzz_canary"]] (await! (v/aio-execute-sql d (str "DROP TABLE IF EXISTS " t))))))))

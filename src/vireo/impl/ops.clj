@@ -115,11 +115,11 @@
                               (assoc (select-base m)
                                      :where (into [:and] conds)
                                      :limit (tpl/slot n)))))]
-          (Bound. tpl (tpl/bind (:binder tpl) (java.util.Arrays/asList args)))))
+          (Bound. tpl (tpl/bind tpl (java.util.Arrays/asList args)))))
 
     (and (vector? filter) (keyword? (first filter)))
     (let [t (tpl/compile-template dialect (assoc (select-base m) :where (rewrite-expr m dialect filter) :limit 1))]
-      (Bound. t (tpl/bind (:binder t) [])))
+      (Bound. t (tpl/bind t [])))
 
     (nil? filter)
     (throw (err/error :vireo/interface-error
@@ -426,7 +426,7 @@
                                  :where (pk-where m (count cols))}))
                   args (into (mapv (fn [f] (model/encode-write-value m dialect (:key f) (get instance (:key f)))) cols)
                              (encode-pk m dialect pk-vs))]
-              (ctx/execute d (:sql tpl) (tpl/bind (:binder tpl) args) opts
+              (ctx/execute d (:sql tpl) (tpl/bind tpl args) opts
                            (fn [^RowSet rs]
                              (if (zero? (.rowCount rs))
                                (throw
@@ -453,7 +453,7 @@
       (let [tpl (tpl/cached m dialect :delete-pk
                         #(hash-map :delete-from (model/table-ident m)
                                    :where (pk-where m 0)))]
-        (ctx/execute d (:sql tpl) (tpl/bind (:binder tpl) (encode-pk m dialect pk-vs)) opts
+        (ctx/execute d (:sql tpl) (tpl/bind tpl (encode-pk m dialect pk-vs)) opts
                      (fn [^RowSet rs] (.rowCount rs))
                      (model/info m))))))
 
@@ -502,8 +502,9 @@
   "Runs a SQL string with parameters on database `d` (the operation's scope
   as ever). Future of {:rows [row maps] :row-count n :last-insert-id id}."
   [d sql params opts]
-  ;; raw parameters pass no field codec: refuse lone surrogates here
-  (when (seq params) (dorun (map-indexed (fn [i v] (tpl/checked-param v i)) params)))
+  ;; raw parameters pass no field codec: refuse here what no driver sends
+  ;; faithfully (lone surrogates, integers beyond 64 bits, SQLite's NaN)
+  (tpl/checked-params (:dialect d) params)
   (ctx/execute d sql params opts
                (fn [^RowSet rs]
                  {:rows (results/row-maps rs)
@@ -735,7 +736,7 @@
         ;; compiled with the values themselves, the binder holds only constants
         ^Compiled c (if (identical? c ::direct) (compile q) c)
         t (.-tpl c)
-        params (tpl/bind (:binder t) vals)]
+        params (tpl/bind t vals)]
     (ctx/execute d (:sql t) params opts (.-decode c) info)))
 
 (defn- compile-select-query [q dialect]
@@ -755,7 +756,8 @@
       (run-compiled d dialect q opts info #(compile-select-query % dialect))
 
       :raw
-      (ctx/execute d (:vireo/sql q) (:vireo/params q) opts (q/raw-decoder m dialect shape) info)
+      (ctx/execute d (:vireo/sql q) (tpl/checked-params dialect (:vireo/params q)) opts
+                   (q/raw-decoder m dialect shape) info)
 
       :insert
       (with-caps d (fn [caps] (run-insert m d caps q opts info)))
@@ -869,10 +871,13 @@
             dialect (:dialect d)
             c (q/compile-select query dialect opts)
             [s & params] (sql/format (:query c) {:dialect dialect})]
-        (stream/reduce-rows d s params opts (q/row-fn c dialect (or (:vireo/as query) :instances)) rf init))
+        (stream/reduce-rows d s (tpl/checked-params dialect params) opts
+                            (q/row-fn c dialect (or (:vireo/as query) :instances)) rf init))
 
       (string? query)
-      (stream/reduce-rows (database-of target) query (vec (:params opts)) (dissoc opts :params) nil rf init)
+      (let [d (database-of target)]
+        (stream/reduce-rows d query (tpl/checked-params (:dialect d) (vec (:params opts))) (dissoc opts :params)
+                            nil rf init))
 
       :else
       (let [d (database-of target)

@@ -50,13 +50,15 @@
   (EncodedSlot. (.-i s) enc))
 
 (defn checked-param
-  "Statement parameter v (the i-th, from 0) itself, or — a string holding a
-  lone UTF-16 surrogate, which every driver would send as ? — a
-  :vireo/data-error naming the parameter. Values compared with or written
-  to a model's field are checked by the field's codec instead
-  (vireo.impl.types); this covers the values of query data and model
-  queries that no field encodes."
-  [v ^long i]
+  "Statement parameter v (the i-th, from 0) itself, or a :vireo/data-error
+  naming the parameter when no driver would send it faithfully: a string
+  holding a lone UTF-16 surrogate (every driver sends it as ?), an integer
+  beyond 64 bits, or a double the backend's driver changes (`double-problem`,
+  from `param-check`: SQLite binds NaN as NULL). Values compared with or
+  written to a model's field are checked by the field's codec instead
+  (vireo.impl.types); this covers the values of query data, model queries
+  and raw SQL that no field encodes."
+  [v ^long i double-problem]
   (cond
     (string? v)
     (if-let [why (types/lone-surrogate-problem v)]
@@ -72,42 +74,72 @@
                       (str "parameter " (inc i) " (" v ") is an integer beyond 64 bits: no integer column holds it"
                            " and the PostgreSQL driver would wrap it around; for a NUMERIC/DECIMAL column give a BigDecimal")
                       {:param-index (inc i)}))
+    (and double-problem (or (instance? Double v) (instance? Float v)))
+    (if-let [why (double-problem (.doubleValue ^Number v))]
+      (throw (err/error :vireo/data-error
+                        (str "parameter " (inc i) " (" v ") cannot be sent: " why)
+                        {:param-index (inc i) :value v}))
+      v)
     :else v))
+
+(defn param-check
+  "The backend-specific part of `checked-param` for `dialect` (a keyword):
+  nil, or the fn [d] giving why double d cannot be sent."
+  [dialect]
+  (types/param-double-problem dialect))
+
+(defn checked-params
+  "The parameters `params` (a sequential collection no field encoded) of a
+  statement for `dialect`, each checked by `checked-param`; returns params."
+  [dialect params]
+  (when (seq params)
+    (let [check (param-check dialect)]
+      (loop [i 0 ps (seq params)]
+        (when ps
+          (checked-param (first ps) i check)
+          (recur (inc i) (next ps))))))
+  params)
 
 (defn compile-template
   "Formats `query` (whose varying values are Slot or EncodedSlot markers)
-  for `dialect`. Returns {:sql s :binder b :identity? bool} (see the ns
-  docstring); :identity? when the parameters are exactly the call's
+  for `dialect`. Returns {:sql s :binder b :check c :identity? bool} (see
+  the ns docstring); :check is the dialect's `param-check` (nil or a fn),
+  used by `bind`; :identity? when the parameters are exactly the call's
   arguments in order."
   [dialect query]
   (let [[s & params] (sql/format query {:dialect dialect})
+        check (param-check dialect)
         binder (into [] (map-indexed (fn [i p] (cond (instance? Slot p) (.-i ^Slot p)
                                                      (instance? EncodedSlot p) p
-                                                     :else [(checked-param p i)])))
+                                                     :else [(checked-param p i check)])))
                      params)]
     {:sql s
      :binder binder
+     :check check
      :identity? (= binder (vec (range (count binder))))}))
 
 (defn bind
-  "Given a template's binder and the call's arguments (indexed), returns
-  the statement parameters (a java.util.List)."
-  ^List [binder args]
-  (let [n (count binder)
+  "Given a template (its binder, its dialect's parameter check) and the
+  call's arguments (indexed), returns the statement parameters (a
+  java.util.List)."
+  ^List [t args]
+  (let [binder (:binder t)
+        check (:check t)
+        n (count binder)
         out (object-array n)]
     (dotimes [i n]
       (let [b (nth binder i)]
         (aset out i (cond (vector? b) (nth b 0)
                           (instance? EncodedSlot b) (let [^EncodedSlot e b] ((.-enc e) (nth args (.-i e))))
-                          :else (checked-param (nth args b) i)))))
+                          :else (checked-param (nth args b) i check)))))
     (Arrays/asList out)))
 
 (defn bind-template
   "The statement parameters of template `t` for the call's arguments `args`
-  (a java.util.List Vireo built): args itself when the template takes them
-  as they are."
+  (a java.util.List Vireo built, every value encoded by its field): args
+  itself when the template takes them as they are."
   ^List [t ^List args]
-  (if (:identity? t) args (bind (:binder t) args)))
+  (if (:identity? t) args (bind t args)))
 
 (defn params-2
   "The parameter list of a statement with the parameters a and b."
@@ -299,13 +331,14 @@
 (defn params-of
   "The statement parameters of template `t` for the query values `vals`."
   ^List [t ^ArrayList vals]
-  (bind (:binder t) vals))
+  (bind t vals))
 
 (deftype Formatted [^String sql ^List params])
 
 (defn- format-directly ^Formatted [query dialect]
   (let [[s & ps] (sql/format query {:dialect dialect})]
-    (Formatted. s (into [] (map-indexed (fn [i p] (checked-param p i))) ps))))
+    (Formatted. s (let [check (param-check dialect)]
+                    (into [] (map-indexed (fn [i p] (checked-param p i check))) ps)))))
 
 (defn format-statement
   "The SQL of query data for `dialect` and its parameters (a

@@ -254,6 +254,12 @@
 ;;   :text-nul         false when text cannot hold U+0000 (PostgreSQL)
 ;;   :boolean          :native | :integer (0/1)
 ;;   :non-finite       nil (doubles stored as they are) or {:reject :all|:nan :why "…"}
+;;   :param-non-finite nil (the driver sends every double as it is) or
+;;                     {:reject :all|:nan :why "…"}: the doubles no statement
+;;                     parameter may be, wherever it goes (a column, a
+;;                     comparison, a SELECT list), because the driver itself
+;;                     changes them (SQLite binds NaN as NULL); checked for the
+;;                     parameters no field codec encodes (vireo.impl.template)
 ;;   :decimal          :native | :text
 ;;   :uuid             :native | :text
 ;;   :temporal         :native | :text  (datetime, date, time as sortable text)
@@ -284,6 +290,20 @@
                           (str "no value codecs for dialect " (pr-str dialect)
                                ": its backend is not loaded (create a database of it first)")
                           {:dialect dialect})))))
+
+(defn param-double-problem
+  "Given a dialect keyword (or a profile), returns nil when its driver sends
+  every double as it is, else a fn [d] -> nil, or the reason double d
+  cannot be sent as a statement parameter (the profile's :param-non-finite).
+  A dialect whose backend is not loaded has no restriction: nothing can be
+  sent to it yet (and formatting for it stays possible, as before)."
+  [dialect]
+  (let [pf (if (map? dialect) dialect (get @profiles dialect))
+        {:keys [reject why]} (:param-non-finite pf)]
+    (case reject
+      :all (fn [^double d] (when-not (Double/isFinite d) why))
+      :nan (fn [^double d] (when (Double/isNaN d) why))
+      nil)))
 
 (defn- micros
   "Truncates nanoseconds to microseconds, the precision of every backend's
@@ -508,11 +528,22 @@
             #(if (instance? Long %) % (long (if (instance? Numeric %) (.longValue ^Numeric %) %)))
             (:char :text) #(if (string? %) % (str %))
             :boolean #(if (boolean? %) % (not (zero? (long (if (instance? Numeric %) (.longValue ^Numeric %) %)))))
-            ;; a Float (REAL, FLOAT) becomes the Double of its shortest decimal
-            ;; form: 0.1f -> 0.1, not 0.10000000149011612
-            (:double :float) #(if (instance? Double %) %
-                                  (if (instance? Float %) (Double/parseDouble (str %))
-                                      (.doubleValue ^Number %)))
+            ;; a Float (PostgreSQL's REAL, MariaDB's FLOAT) becomes the Double
+            ;; of its shortest decimal form: 0.1f -> 0.1, not 0.10000000149011612
+            :double #(if (instance? Double %) %
+                         (if (instance? Float %) (Double/parseDouble (str %))
+                             (.doubleValue ^Number %)))
+            ;; a :float field holds single-precision values: SQLite reads its
+            ;; REAL column as the Double of the float the encoder stored
+            ;; (0.10000000149011612), which becomes the float's shortest decimal
+            ;; form too, as on the other backends; a double that is no float
+            ;; (written by other means) is kept whole
+            :float #(cond (instance? Float %) (Double/parseDouble (str %))
+                          (instance? Double %)
+                          (let [d (.doubleValue ^Double %)
+                                f (unchecked-float d)]
+                            (if (== d (double f)) (Double/parseDouble (Float/toString f)) %))
+                          :else (.doubleValue ^Number %))
             :decimal #(cond (instance? BigDecimal %) %
                             (instance? Numeric %) (.bigDecimalValue ^Numeric %)
                             (string? %) (BigDecimal. ^String %)

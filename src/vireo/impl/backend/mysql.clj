@@ -67,6 +67,9 @@
    :rollback-after-failed-commit false
    :codecs {:auto-64bit false :text-nul true :boolean :native
             :non-finite {:reject :all :why "MariaDB/MySQL cannot store NaN or Infinity"}
+            ;; the driver sends NaN and ±Infinity as they are: SELECT ? returns
+            ;; them, a DOUBLE column refuses them (a typed "Out of range value")
+            :param-non-finite nil
             :decimal :native :uuid :text :temporal :native :timestamptz :local-utc
             :json :text :bytes :buffer}
    :introspection

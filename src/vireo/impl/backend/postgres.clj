@@ -61,7 +61,7 @@
    ;; a portal (cursor) only lives inside a transaction
    :cursor-needs-transaction true
    :rollback-after-failed-commit false
-   :codecs {:auto-64bit false :text-nul false :boolean :native :non-finite nil
+   :codecs {:auto-64bit false :text-nul false :boolean :native :non-finite nil :param-non-finite nil
             :decimal :native :uuid :native :temporal :native :timestamptz :offset
             :json :native :bytes :buffer}
    :introspection

@@ -18,7 +18,7 @@
            (io.vertx.sqlclient Row RowSet SqlConnection Tuple)
            (io.vertx.sqlclient.internal SqlConnectionInternal)
            (java.lang.reflect InvocationHandler InvocationTargetException Method Proxy)
-           (java.sql Connection DriverManager ResultSet Statement)
+           (java.sql Connection DriverManager PreparedStatement ResultSet ResultSetMetaData Statement Types)
            (java.util ArrayList List)
            (java.util.concurrent ThreadPoolExecutor)
            (java.util.concurrent.atomic AtomicBoolean)
@@ -55,6 +55,10 @@
    :rollback-after-failed-commit true
    :codecs {:auto-64bit true :text-nul true :boolean :integer
             :non-finite {:reject :nan :why "SQLite stores NaN as NULL"}
+            ;; SQLite has no NaN: sqlite3_bind_double(NaN) binds NULL, so a NaN
+            ;; parameter would be stored as NULL, compared as NULL or read back
+            ;; as NULL wherever it goes (±Infinity it keeps)
+            :param-non-finite {:reject :nan :why "SQLite has no NaN: it would bind it as NULL"}
             :decimal :text :uuid :text :temporal :text :timestamptz :text
             :json :text :bytes :array}
    :introspection
@@ -94,7 +98,7 @@
 
 ;; ---------------------------------------------------------------- connections
 ;; Vireo opens the JDBC connections of a SQLite pool itself (a DataSource
-;; given to JDBCPool) for two things the driver has no setting for.
+;; given to JDBCPool) for three things the driver has no setting for.
 ;;
 ;; 1. Double-quoted identifiers stay identifiers. SQLite takes a
 ;;    double-quoted name it cannot resolve for a string literal (its
@@ -247,19 +251,95 @@
            (do (before nm)
                (after nm (call-through target m (if (contains? sql-methods nm) (sql-first args) args))))))))))
 
-(defn- nothing [_] nil)
-(defn- result [_ r] r)
-
 (def ^:private statement-sql-methods
   #{"execute" "executeQuery" "executeUpdate" "executeLargeUpdate" "addBatch"})
 
 (def ^:private connection-sql-methods
   #{"prepareStatement" "prepareCall" "nativeSQL"})
 
+;; 3. Doubles read as doubles. sqlite-jdbc reports a column declared REAL
+;;    as java.sql.Types/REAL, one declared FLOAT, and any other float value
+;;    without a declared type (an expression, a REAL stored in a BIGINT
+;;    column), as FLOAT (JDBC3ResultSet.getColumnType). The Vert.x JDBC client
+;;    decides the Java type of every value from that: its JDBCTypeWrapper maps
+;;    REAL and FLOAT to Float, and JDBCDecoderImpl.decodeNumber reads the value
+;;    with rs.getObject(i, Float.class), i.e. getFloat — a 32-bit float, where
+;;    SQLite stores an 8-byte double (1e-300 came back 0.0, Math/PI
+;;    3.1415927, 1e308 Infinity). The decoder is not reachable (the pool makes
+;;    its own JDBCStatementHelper, whose decoder can only be named by a class
+;;    the application class loader finds), so the result sets of Vireo's
+;;    connections report REAL and FLOAT as DOUBLE in their metadata, and
+;;    Vert.x reads them with getDouble. The statements, result sets and
+;;    metadata are wrapped by `delegating`: compiled classes, no reflection
+;;    per row or value, one more interface call per driver call.
+
+(defmacro ^:private delegating
+  "A reify of the JDBC interface `iface` over `target`: each of its methods
+  calls the same method of target, compiled (no reflection), except that a
+  method named in `sql` (a set of names, or a var naming one) gets its first
+  argument, when it is a String, made strict (`strict-identifiers`), and a
+  method named in `wrap` (name -> fn symbol) returns (f result)."
+  [iface target sql wrap]
+  (let [^Class c (resolve iface)
+        sql (if (symbol? sql) @(resolve sql) sql)
+        tag (fn [^Class k] (symbol (.getName k)))
+        t (with-meta (gensym "target") {:tag (tag c)})
+        methods (->> (.getMethods c)
+                     (remove #(java.lang.reflect.Modifier/isStatic (.getModifiers ^Method %)))
+                     (map (fn [^Method m] [(.getName m) (vec (.getParameterTypes m)) (.getReturnType m)]))
+                     distinct)]
+    `(let [~t ~target]
+       (reify ~(tag c)
+         ~@(for [[nm ptypes ^Class ret] methods
+                 :let [args (mapv (fn [k i] (with-meta (symbol (str "a" i)) {:tag (tag k)})) ptypes (range))
+                       call-args (if (and (contains? sql nm) (= String (first ptypes)))
+                                   (assoc args 0 `(strict-identifiers ~(first args)))
+                                   args)
+                       call `(. ~t ~(symbol nm) ~@call-args)
+                       f (get wrap nm)]]
+             ;; fully hinted (the name with the return type), so each
+             ;; overload is matched exactly and every call compiles direct
+             `(~(with-meta (symbol nm) {:tag (tag ret)}) [~'_ ~@args]
+               ~(cond (nil? f) call
+                      ;; (int …) for an int method: f returns a long or an Object
+                      (.isPrimitive ret) `(~(symbol "clojure.core" (.getName ret)) (~f ~call))
+                      :else `(~f ~call))))))))
+
+(defn- double-type
+  "The JDBC type a value of a column of JDBC type t is read as: DOUBLE for
+  sqlite-jdbc's REAL and FLOAT (SQLite's REAL is a double)."
+  ^long [^long t]
+  (if (or (== t Types/REAL) (== t Types/FLOAT)) Types/DOUBLE t))
+
+(defn- metadata
+  "ResultSetMetaData md reporting REAL and FLOAT columns as DOUBLE (nil for nil)."
+  ^ResultSetMetaData [^ResultSetMetaData md]
+  (when md
+    (delegating ResultSetMetaData md #{} {"getColumnType" double-type})))
+
+(defn- result-set
+  "ResultSet rs whose metadata reports REAL and FLOAT columns as DOUBLE (nil for nil)."
+  ^ResultSet [^ResultSet rs]
+  (when rs
+    (delegating ResultSet rs #{} {"getMetaData" metadata})))
+
+(defn- strict-statement
+  "Statement st with its SQL made strict and its result sets' doubles read
+  as doubles."
+  ^Statement [^Statement st]
+  (delegating Statement st statement-sql-methods {"executeQuery" result-set "getResultSet" result-set}))
+
+(defn- strict-prepared
+  "PreparedStatement ps with its result sets' (and its own metadata's)
+  doubles read as doubles (its SQL was made strict when it was prepared)."
+  ^PreparedStatement [^PreparedStatement ps]
+  (delegating PreparedStatement ps statement-sql-methods
+              {"executeQuery" result-set "getResultSet" result-set "getMetaData" metadata}))
+
 (defn- strict-connection
   "A JDBC connection to SQLite as Vireo's pools use it: its SQL made strict
-  (statements it creates too) and, while it is open, one more thread in
-  `vertx`'s worker pool."
+  (statements it creates too), its doubles read as doubles and, while it is
+  open, one more thread in `vertx`'s worker pool."
   ^Connection [^Connection c vertx]
   (let [closed (AtomicBoolean.)]
     (worker-slot! vertx 1)
@@ -269,8 +349,9 @@
                 (when (and (= "close" nm) (.compareAndSet closed false true))
                   (worker-slot! vertx -1)))
               (fn [nm r]
-                (if (= "createStatement" nm)
-                  (proxy-of Statement r statement-sql-methods nothing result)
+                (case nm
+                  "createStatement" (strict-statement r)
+                  "prepareStatement" (strict-prepared r)
                   r)))))
 
 (defn- initialised

@@ -11,6 +11,7 @@
   The Java API compiles first (javac, warnings and missing Javadoc are
   errors), so it reaches the gen-class bridge by name only."
   (:require [clojure.edn]
+            [clojure.java.basis :as java-basis]
             [clojure.java.io :as io]
             [clojure.string :as str]
             [clojure.tools.build.api :as b]
@@ -31,8 +32,16 @@
 ;; https address) and gets <url>/<scm>; without it they are left out.
 (def project-url (not-empty (System/getenv "VIREO_PROJECT_URL")))
 
-;; The project basis (not the build tool's): reads ./deps.edn, so Clojars stays off.
-(def basis (delay (b/create-basis {:project "deps.edn" :user nil})))
+;; The repositories the launcher resolved this build tool from: Central and
+;; Clojars with the official CLI; where bin/clojure takes Clojars out (a
+;; machine that cannot reach it, see docs/building.md), the project basis
+;; below must not ask Clojars either. tools.build's create-basis reads only
+;; tools.deps' root deps.edn (Clojars in it), so they are passed as :extra.
+(def launcher-repos (:mvn/repos (java-basis/current-basis)))
+
+;; The project basis (not the build tool's): ./deps.edn, with the launcher's repositories.
+(def basis (delay (b/create-basis {:project "deps.edn" :user nil
+                                   :extra {:mvn/repos launcher-repos}})))
 
 ;; What AOT compiles against: the project basis plus every backend driver, so
 ;; vireo.impl.backend.postgres|mysql|sqlite (which import their driver's
@@ -40,7 +49,8 @@
 ;; drivers stay <optional> there (add-optional-drivers!). A backend
 ;; namespace's classes still load only when a database of that backend is
 ;; created (vireo.impl.backend/backend), so the drivers stay optional at run time.
-(def aot-basis (delay (b/create-basis {:project "deps.edn" :user nil :aliases [:drivers]})))
+(def aot-basis (delay (b/create-basis {:project "deps.edn" :user nil :aliases [:drivers]
+                                       :extra {:mvn/repos launcher-repos}})))
 
 (defn- vireo-nses
   "Every namespace under src/vireo, as symbols, sorted."
@@ -179,7 +189,8 @@
                 :basis @basis
                 :src-dirs ["src"]
                 :resource-dirs ["resources"]
-                ;; {"clojars" nil} from deps.edn would become an invalid <repository>
+                ;; the repositories are the build machine's business, not the pom's
+                ;; ({"clojars" nil} would become an invalid <repository>)
                 :repos {}
                 :scm (when project-url
                        {:url project-url

@@ -16,8 +16,8 @@
   transfer under a unique id, in one transaction). Every transfer's outcome
   is recorded: acknowledged (its future completed), failed (with the error),
   ambiguous (the connection was lost during COMMIT: it may or may not have
-  committed), cancelled by the harness (`.cancel` may race with COMMIT:
-  present or absent), hung (not completed within the bound).
+  committed), cancelled by the harness (a cancel is accepted only
+  before COMMIT is sent, so a cancelled transfer is absent), hung (not completed within the bound).
 
   The faults, on timers with a seeded random source:
   - session kills every few seconds (pg_terminate_backend / KILL), server
@@ -599,6 +599,10 @@
                               (str (count failed-present) " of " (count failed) " present"
                                    (when (seq failed-present)
                                      (str ", their errors: " (frequencies (map #(get (:failed-kinds st) %) failed-present))))))
+                       ;; a cancel is accepted only before COMMIT is sent (after it,
+                       ;; .cancel returns false and the transfer is acknowledged or fails)
+                       (check "cancelled transfers are absent" (not-any? ids cancelled)
+                              (str (count (filter ids cancelled)) " of " (count cancelled) " present"))
                        (check "sum of balances unchanged" (and (= n (count balances)) (= (* n initial) total))
                               (str total " (expected " (* n initial) ")"))
                        (check "every balance matches the transfers present" (empty? mismatched)

@@ -677,8 +677,11 @@
     (when-let [v (:max-wait-queue-size opts)] (.setMaxWaitQueueSize po (int v)))
     (when-let [v (:idle-timeout opts)]
       (.setIdleTimeout po (int v)) (.setIdleTimeoutUnit po TimeUnit/MILLISECONDS))
-    (when-let [v (:connection-timeout opts)]
-      (.setConnectionTimeout po (int v)) (.setConnectionTimeoutUnit po TimeUnit/MILLISECONDS))
+    ;; no acquisition timeout inside Vert.x: Vireo times the wait for a
+    ;; connection itself (vireo.impl.db/lease-k), since Vert.x 5.0.7's
+    ;; getConnection timeout races with a connection handed over at the same
+    ;; moment and can leak that connection (vertx-sql-client#1567)
+    (.setConnectionTimeout po (int 0))
     (when-let [v (:max-lifetime opts)]
       (.setMaxLifetime po (int v)) (.setMaxLifetimeUnit po TimeUnit/MILLISECONDS))
     (when-let [v (:event-loop-size opts)] (.setEventLoopSize po (int v)))
@@ -806,7 +809,12 @@
   "The PoolOptions of a pipelining client: :pipelining-max-size connections
   (default :max-size)."
   ^PoolOptions [opts]
-  (pool-options (assoc opts :max-size (or (:pipelining-max-size opts) (:max-size opts)))))
+  (let [po (pool-options (assoc opts :max-size (or (:pipelining-max-size opts) (:max-size opts))))]
+    ;; the pipelined client's queries wait for a connection inside Vert.x
+    ;; (its execute path, which gives back a connection that comes too late)
+    (.setConnectionTimeout po (int (or (:connection-timeout opts) 30000)))
+    (.setConnectionTimeoutUnit po TimeUnit/MILLISECONDS)
+    po))
 
 (defn install
   "What a backend namespace's `backend` fn does: registers the backend's

@@ -96,6 +96,12 @@
                     (newThread [_ r] (doto (Thread. ^Runnable r "vireo-timeouts") (.setDaemon true)))))
            (.setRemoveOnCancelPolicy true))))
 
+(defn schedule
+  "Runs `task` (a Runnable) after `ms` on Vireo's timer thread (daemon).
+  Returns its ScheduledFuture."
+  ^ScheduledFuture [ms ^Runnable task]
+  (.schedule ^ScheduledExecutorService @scheduler task (long ms) TimeUnit/MILLISECONDS))
+
 (defn timeout-error
   "The :vireo/timeout error of operation `what` after `ms`, naming the
   statement it was running (`sql`, or nil)."
@@ -133,7 +139,7 @@
   (let [r (p/promise)
         d (Deadline. op r scope what (long ms) nil false)]
     (.onCancel ^ConveyingFuture r (reify Runnable (run [_] (.cancel op false))))
-    (.arm d (.schedule ^ScheduledExecutorService @scheduler ^Runnable d (long ms) TimeUnit/MILLISECONDS))
+    (.arm d (schedule ms d))
     (ConveyingFuture/listen op d)
     r))
 

@@ -192,9 +192,8 @@
         (and (instance? Pool c) (not direct))
         ;; a connection of its own for the statement: what the pool does
         ;; inside preparedQuery, done here so the statement knows where it runs
-        (try (.onComplete (.getConnection ^Pool c)
-                          (reify Completable
-                            (complete [_ lc e] (.onLease this lc e))))
+        (try (db/lease-k db c (reify Completable
+                                (complete [_ lc e] (.onLease this lc e))))
              (catch Throwable t (.complete this nil t)))
         :else
         (try

@@ -111,13 +111,14 @@
                   (when sql "; the statement it was running was cancelled on the server"))
              (cond-> {:timeout-ms ms :operation what} sql (assoc :sql sql))))
 
-;; Runnable: the timer; BiConsumer: the operation's future completing.
-(definterface IDeadline (^void arm [^java.util.concurrent.ScheduledFuture t]))
+;; Runnable: the timer; BiConsumer: the operation's future completing. Unlike
+;; vireo.promise/timeout (whose timer-arming interface it shares), a cancel
+;; the operation refuses (a COMMIT on its way) is not a timeout.
 
 (deftype Deadline [^CompletableFuture op ^CompletableFuture r ^Cancellable scope what ^long ms
                    ^:volatile-mutable ^ScheduledFuture timer
                    ^:volatile-mutable fired]
-  IDeadline
+  vireo.promise.ITimeout
   (arm [_ t] (set! timer t))
   Runnable
   (run [_]

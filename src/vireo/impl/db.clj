@@ -372,15 +372,13 @@
     e))
 
 ;; ---------------------------------------------------------------- waiting for a connection
-(definterface IWaiting (^void arm [^java.util.concurrent.ScheduledFuture timer]))
-
 ;; Completable: the pool's answer; Runnable: the :connection-timeout timer.
 ;; Whichever comes first settles it; a connection handed over after the
 ;; timeout is given straight back (the race Vert.x 5.0.7's own timeout
 ;; loses, leaking the connection: vertx-sql-client#1567).
 (deftype Waiting [^Completable k ^java.util.concurrent.atomic.AtomicBoolean settled
                   ^:volatile-mutable ^java.util.concurrent.ScheduledFuture timer]
-  IWaiting
+  vireo.promise.ITimeout
   (arm [_ t] (set! timer t))
   Completable
   (complete [_ conn e]

@@ -401,22 +401,19 @@
 (defn- without-timeout [opts]
   (if (contains? opts :timeout) (dissoc opts :timeout) opts))
 
-(defn- sync-op
-  "f, a function of opts starting sync operation `fname` (run by
-  vireo.impl.sync/run-sync), with {:timeout ms} honoured as in `run-op`."
-  [fname f]
-  (fn [o] (cancel/run-op* fname (cancel/check-timeout (:timeout o)) #(f (without-timeout o)))))
+(defn- scoped
+  "Starts operation `fname` — (f opts) returns its future — in a
+  cancellation scope (vireo.impl.cancel): cancelling the returned future
+  cancels on the server what it is running, and with {:timeout ms} in
+  `opts` it is cancelled when not complete in time, its future failing
+  with :vireo/timeout. f gets opts without :timeout."
+  [fname opts f]
+  (cancel/run-op* fname (cancel/check-timeout (:timeout opts)) #(f (without-timeout opts))))
 
 (defn- run-op
-  "Starts operation `fname` — (f opts) returns its future — with `opts`
-  checked (see `op-opts`) in a cancellation scope (vireo.impl.cancel):
-  cancelling the returned future cancels on the server what it is running,
-  and with {:timeout ms} it is cancelled when not complete in time, its
-  future failing with :vireo/timeout."
+  "`scoped` for an operation whose `opts` are checked by `op-opts`."
   [fname opts extra write? f]
-  (p/do
-    (let [o (op-opts fname opts extra write?)]
-      (cancel/run-op* fname (cancel/check-timeout (:timeout o)) #(f (without-timeout o))))))
+  (p/do (scoped fname (op-opts fname opts extra write?) f)))
 
 (defn aio-create
   "Given a model and a map of field values, inserts a row. Future of the new
@@ -799,25 +796,22 @@
   "Creates the model's table and its indexes (<table>_<column>). Option
   :safe true adds IF NOT EXISTS. Future of nil."
   ([m] (aio-create-table m {}))
-  ([m opts] (run-op "aio-create-table" opts #{:safe} true (sync-op "create-table!" #(ops/create-table m %)))))
+  ([m opts] (run-op "aio-create-table" opts #{:safe} true #(ops/create-table m %))))
 
 (defn aio-drop-table
   "Drops the model's table. Option :safe true adds IF EXISTS. Future of nil."
   ([m] (aio-drop-table m {}))
-  ([m opts] (run-op "aio-drop-table" opts #{:safe} true (sync-op "drop-table!" #(ops/drop-table m %)))))
+  ([m opts] (run-op "aio-drop-table" opts #{:safe} true #(ops/drop-table m %))))
 
 ;; ---------------------------------------------------------------- connections and transactions
 (defn- block
-  "Runs block `fname` — (f opts) returns its future — in a cancellation
-  scope: cancelling its future cancels on the server the statement running
-  in it (a transaction then rolls back), and {:timeout ms} does so when the
-  whole block has not completed in time (:vireo/timeout). A transaction
-  whose COMMIT was sent is no longer cancelled: its timeout waits for the
-  COMMIT's outcome."
+  "`scoped` for a block (its options are checked where it runs): cancelling
+  its future cancels the statement running in it (a transaction then rolls
+  back), and {:timeout ms} covers the whole block. A transaction whose
+  COMMIT was sent is no longer cancelled: its timeout waits for the COMMIT's
+  outcome."
   [fname opts f]
-  (if (and (map? opts) (contains? opts :timeout))
-    (p/do (cancel/run-op* fname (cancel/check-timeout (:timeout opts)) #(f (dissoc opts :timeout))))
-    (cancel/run-op* fname nil #(f opts))))
+  (p/do (scoped fname opts f)))
 
 (defn- tx-timeout
   "opts, with the database's :transaction-timeout as :timeout when none is
@@ -927,22 +921,22 @@
 (defn create-table!
   "Synchronous `aio-create-table` (needs allow-sync). Returns nil."
   ([m] (create-table! m {}))
-  ([m opts] (sync/run-sync (ops/database-of m) "create-table!" (op-opts "create-table!" opts #{:safe} true) #(ops/create-table m %))))
+  ([m opts] (sync/run-sync (ops/database-of m) "create-table!" (op-opts "create-table!" opts #{:safe} true) #(aio-create-table m %))))
 
 (defn drop-table!
   "Synchronous `aio-drop-table` (needs allow-sync). Returns nil."
   ([m] (drop-table! m {}))
-  ([m opts] (sync/run-sync (ops/database-of m) "drop-table!" (op-opts "drop-table!" opts #{:safe} true) #(ops/drop-table m %))))
+  ([m opts] (sync/run-sync (ops/database-of m) "drop-table!" (op-opts "drop-table!" opts #{:safe} true) #(aio-drop-table m %))))
 
 (defn execute!
   "Synchronous `aio-execute` (needs allow-sync)."
   ([query] (execute! query {}))
   ([target query] (if (q/query? target)
                     (sync/run-sync (ops/database-of (:vireo/model target)) "execute!" (op-opts "execute!" query #{} false)
-                                   (sync-op "execute!" #(ops/execute nil target %)))
+                                   #(aio-execute nil target %))
                     (execute! target query {})))
   ([target query opts] (sync/run-sync (ops/database-of target) "execute!" (op-opts "execute!" opts #{} false)
-                                      (sync-op "execute!" #(ops/execute target query %)))))
+                                      #(aio-execute target query %))))
 
 (defn execute-sql!
   "Synchronous `aio-execute-sql` (needs allow-sync)."

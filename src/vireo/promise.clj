@@ -535,7 +535,10 @@
       (.setRemoveOnCancelPolicy pool true)
       pool)))
 
-(defn- schedule ^ScheduledFuture [ms ^Runnable task]
+(defn ^:no-doc schedule
+  "Runs `task` (a Runnable) after `ms` on the shared vireo-scheduler daemon
+  thread; its ScheduledFuture. (For Vireo's own timers.)"
+  ^ScheduledFuture [ms ^Runnable task]
   (.schedule ^ScheduledExecutorService @scheduler task (long ms) TimeUnit/MILLISECONDS))
 
 (definterface ^:no-doc ITimeout

@@ -805,6 +805,10 @@
         (.using ^io.vertx.core.Vertx vertx)
         (.build))))
 
+(def default-connection-timeout-ms
+  "How long an operation waits for a pooled connection without :connection-timeout."
+  30000)
+
 (defn pipelining-pool-options
   "The PoolOptions of a pipelining client: :pipelining-max-size connections
   (default :max-size)."
@@ -812,7 +816,7 @@
   (let [po (pool-options (assoc opts :max-size (or (:pipelining-max-size opts) (:max-size opts))))]
     ;; the pipelined client's queries wait for a connection inside Vert.x
     ;; (its execute path, which gives back a connection that comes too late)
-    (.setConnectionTimeout po (int (or (:connection-timeout opts) 30000)))
+    (.setConnectionTimeout po (int (or (:connection-timeout opts) default-connection-timeout-ms)))
     (.setConnectionTimeoutUnit po TimeUnit/MILLISECONDS)
     po))
 

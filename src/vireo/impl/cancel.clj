@@ -22,7 +22,7 @@
   (:require [vireo.impl.errors :as err]
             [vireo.promise :as p])
   (:import (java.util ArrayList)
-           (java.util.concurrent CompletableFuture ScheduledExecutorService ScheduledFuture TimeUnit)
+           (java.util.concurrent CompletableFuture ScheduledFuture)
            (vireo.promise ConveyingFuture)))
 
 (set! *warn-on-reflection* true)
@@ -77,31 +77,12 @@
   ;; the operation's future completed: it is no longer a member of its parent
   (accept [this _ _] (when parent (.remove ^IScope parent this))))
 
-(defn join!
-  "Registers `m` (a Cancellable) in the current scope, if any. Returns false
-  when that scope was already cancelled (m should not start), else true."
-  [m]
-  (let [s *scope*]
-    (if (nil? s) true (.add ^IScope s m))))
-
 (defn leave!
   "Unregisters `m` from scope `s` (nil: nothing)."
   [s m]
   (when s (.remove ^IScope s m)))
 
 ;; ---------------------------------------------------------------- timeouts
-(def ^:private scheduler
-  (delay (doto (java.util.concurrent.ScheduledThreadPoolExecutor.
-                1 (reify java.util.concurrent.ThreadFactory
-                    (newThread [_ r] (doto (Thread. ^Runnable r "vireo-timeouts") (.setDaemon true)))))
-           (.setRemoveOnCancelPolicy true))))
-
-(defn schedule
-  "Runs `task` (a Runnable) after `ms` on Vireo's timer thread (daemon).
-  Returns its ScheduledFuture."
-  ^ScheduledFuture [ms ^Runnable task]
-  (.schedule ^ScheduledExecutorService @scheduler task (long ms) TimeUnit/MILLISECONDS))
-
 (defn timeout-error
   "The :vireo/timeout error of operation `what` after `ms`, naming the
   statement it was running (`sql`, or nil)."
@@ -140,7 +121,7 @@
   (let [r (p/promise)
         d (Deadline. op r scope what (long ms) nil false)]
     (.onCancel ^ConveyingFuture r (reify Runnable (run [_] (.cancel op false))))
-    (.arm d (schedule ms d))
+    (.arm d (p/schedule ms d))
     (ConveyingFuture/listen op d)
     r))
 

@@ -6,7 +6,6 @@
             [clojure.tools.logging :as log]
             [clojure.tools.logging.impl :as log-impl]
             [vireo.impl.backend :as backend]
-            [vireo.impl.cancel :as cancel]
             [vireo.impl.errors :as err]
             [vireo.impl.protocols :as proto]
             [vireo.impl.types :as types]
@@ -391,8 +390,6 @@
     (when (.compareAndSet settled false true)
       (.complete k nil (io.vertx.core.impl.NoStackTraceThrowable. "Timeout")))))
 
-(def ^:private default-connection-timeout-ms 30000)
-
 (defn lease-k
   "Takes a connection from `pool` (of database `db`) for `k`, a Completable:
   (complete conn nil), or (complete nil driver-error) — a connection not
@@ -405,7 +402,7 @@
     (.onComplete f ^Completable w)
     (when-not (.isComplete f)
       ;; (a timer that fires after the connection came settles nothing)
-      (.arm w (cancel/schedule (or (:connection-timeout (options db)) default-connection-timeout-ms) w)))))
+      (.arm w (p/schedule (or (:connection-timeout (options db)) backend/default-connection-timeout-ms) w)))))
 
 (declare acquire-k)
 

@@ -51,6 +51,7 @@
   (^void sendDirect [client])
   (^void send [])
   (^void sendOnConn [conn])
+  (^void executeOn [client])
   (^void onLease [conn e])
   (^void finish [rs e])
   (^void cancelDone [attempt])
@@ -195,20 +196,19 @@
         (try (db/lease-k db c (reify Completable
                                 (complete [_ lc e] (.onLease this lc e))))
              (catch Throwable t (.complete this nil t)))
-        :else
-        (try
-          (.onComplete (.execute (.preparedQuery c sql) (tuple params)) this)
-          (catch Throwable t (.complete this nil t))))))
+        :else (.executeOn this c))))
   (sendOnConn [this c]
     (set! conn c)
     (if (and scope (not (.markRunning this)))
       (.complete this nil (java.util.concurrent.CancellationException. "the operation was cancelled before this statement was sent"))
-      (try
-        (let [^Future fut (if (identical? kind :control)
-                            (.execute (.query ^SqlConnection c sql))
-                            (.execute (.preparedQuery ^SqlConnection c sql) (tuple params)))]
-          (.onComplete fut this))
-        (catch Throwable t (.complete this nil t)))))
+      (.executeOn this c)))
+  (executeOn [this c]
+    (try
+      (let [^Future fut (if (identical? kind :control)
+                          (.execute (.query ^SqlClient c sql))
+                          (.execute (.preparedQuery ^SqlClient c sql) (tuple params)))]
+        (.onComplete fut this))
+      (catch Throwable t (.complete this nil t))))
   (onLease [this lc e]
     (if (nil? e)
       (do (set! leased true) (.sendOnConn this lc))
@@ -243,9 +243,10 @@
     ;; cancel came — and another cancel follows, later each time
     (if (.endCancel this)
       (.finish this pending-rs pending-e)
-      (p/then (p/delay (min 1000 (* 20 (bit-shift-left 1 (min 6 (long attempt))))))
-              (fn [_] (when-let [c (.startCancel this)]
-                        (cancel-on-server db c (reify Runnable (run [_] (.cancelDone this (inc (long attempt)))))))))))
+      (p/schedule (min 1000 (* 20 (bit-shift-left 1 (min 6 (long attempt)))))
+                  (reify Runnable
+                    (run [_] (when-let [c (.startCancel this)]
+                               (cancel-on-server db c (reify Runnable (run [_] (.cancelDone this (inc (long attempt))))))))))))
   (finish [this rs e]
     ;; the connection leased for this statement goes back first
     (when leased

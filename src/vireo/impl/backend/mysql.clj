@@ -171,6 +171,12 @@
     {:returning (if (and maria? (backend/at-least? v [10 5 0])) #{:insert :delete} #{})
      :server (str (if maria? "MariaDB " "MySQL ") (str/join "." v))}))
 
+(defn- side-connection-options
+  "The connect options of a short-lived connection of Vireo's own (no
+  statement cache), with the password `pw` already resolved."
+  ^MySQLConnectOptions [opts pw]
+  (connect-options (-> opts (dissoc :password-fn) (assoc :password pw :cache-prepared-statements false))))
+
 (defn- read-max-prepared-stmt-count
   "Future of the server's max_prepared_stmt_count (nil when it cannot be
   read), read on a short-lived connection of `vertx`."
@@ -178,9 +184,7 @@
   (-> (backend/password-of opts)
       (p/then (fn [pw]
                 (backend/value-on-connection
-                 (MySQLConnection/connect vertx (connect-options (-> opts
-                                                                     (dissoc :password-fn)
-                                                                     (assoc :password pw :cache-prepared-statements false))))
+                 (MySQLConnection/connect vertx (side-connection-options opts pw))
                  "SELECT @@GLOBAL.max_prepared_stmt_count")))
       (p/map (fn [n] (long n)))
       (p/handle (fn [v _e] v))))
@@ -220,8 +224,7 @@
       (p/rejected (err/error :vireo/interface-error "the connection's id is unknown: its statement cannot be cancelled" {}))
       (p/then (backend/password-of opts)
               (fn [pw]
-                (let [o (doto ^MySQLConnectOptions (connect-options (-> opts (dissoc :password-fn)
-                                                                       (assoc :password pw :cache-prepared-statements false)))
+                (let [o (doto (side-connection-options opts pw)
                           (.setHost (.host at))
                           (.setPort (.port at)))]
                   (p/then (p/from-vertx (MySQLConnection/connect ^Vertx vertx ^MySQLConnectOptions o))

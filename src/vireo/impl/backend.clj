@@ -755,7 +755,10 @@
                     (.onComplete ^io.vertx.core.Future (on-connect conn)
                                  (reify io.vertx.core.Completable
                                    (complete [_ _ e]
-                                     (if (nil? e) (.close conn) (fail "<the connection's own setup>" e)))))
+                                     (if (nil? e)
+                                       (.close conn)
+                                       (fail "the backend's own set-up step (after any :init-sql statements)"
+                                             {:setup :backend} e)))))
                     (= i n) (.close conn)          ; initialised: the pool may hand it out
                     :else
                     (let [sql (nth stmts i)]
@@ -764,12 +767,13 @@
                                      (complete [_ _ e]
                                        (if (nil? e)
                                          (run (inc i))
-                                         (fail sql e))))))))
-                (fail [sql ^Throwable e]
+                                         (fail (str "its :init-sql statement " (pr-str (err/bounded-sql sql)))
+                                               {:init-sql (err/bounded-sql sql)} e))))))))
+                (fail [what data ^Throwable e]
                   (let [err (err/error :vireo/connection-error
-                                       (str "a new connection of " describe " could not be prepared: its :init-sql"
-                                            " statement " (pr-str (err/bounded-sql sql)) " failed: " (.getMessage e))
-                                       {:init-sql (err/bounded-sql sql)} e)]
+                                       (str "a new connection of " describe " could not be prepared: "
+                                            what " failed: " (.getMessage e))
+                                       data e)]
                     (when failure (.set failure [(System/nanoTime) err]))
                     (log/log "vireo.pool" :error nil (ex-message err))
                     ;; close the connection itself: released, it would join the pool unprepared

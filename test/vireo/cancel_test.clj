@@ -210,3 +210,29 @@
         (is (zero? (count-rows d "vireo_cancel_q")) "the cancelled insert was never sent")
         (finally
           (await! (v/aio-execute-sql d "DROP TABLE IF EXISTS vireo_cancel_q")))))))
+
+(deftest a-long-block-holds-only-its-running-operations-test
+  ;; a block's scope does not keep the operations that ended (it drops them
+  ;; as it grows), and cancelling it still reaches the one running
+  (with-dbs
+    (fn [d probe]
+      (let [sizes (atom [])
+            tag "vireo-cancel-many"
+            started (promise)
+            block (v/aio-connection
+                   d (fn [_]
+                       (let [scope vireo.impl.cancel/*scope*]
+                         (letfn [(step [i]
+                                   (swap! sizes conj (alength ^objects (.snapshot ^vireo.impl.cancel.IScope scope)))
+                                   (if (< i 300)
+                                     (p/then (v/aio-execute-sql d "SELECT 1 AS one") (fn [_] (step (inc i))))
+                                     (do (deliver started true)
+                                         (v/aio-execute-sql d (long-sql tag)))))]
+                           (step 0)))))]
+        (is (deref started 60000 false) "300 operations ran in the block")
+        (is (<= (apply max @sizes) 16) (str "members held at most: " (apply max @sizes)))
+        (is (ts/wait-until #(or (nil? probe) (= 1 (running probe tag))) 20000) "the long statement runs")
+        (is (true? (.cancel ^java.util.concurrent.CompletableFuture block true)))
+        (is (ts/wait-until #(or (nil? probe) (zero? (running probe tag))) 20000)
+            "cancelling the block cancelled its running statement on the server")
+        (is (= [{:one 1}] (:rows (await! (v/aio-execute-sql d "SELECT 1 AS one")))) "the connection is reusable")))))

@@ -35,17 +35,39 @@
   (^boolean add [m])
   (^void remove [m])
   (snapshot [])
-  (takeAll []))
+  (takeAll [])
+  (^void setOp [op])
+  (opFuture []))
 
 (def ^:dynamic *scope*
   "The scope of the operation running (conveyed to its callbacks), or nil."
   nil)
 
-(deftype Scope [parent ^ArrayList members ^:unsynchronized-mutable cancelled]
+(defn- ended-scope?
+  "True when `m` is the scope of an operation that has ended."
+  [m]
+  (and (instance? IScope m)
+       (let [op (.opFuture ^IScope m)]
+         (and (some? op) (.isDone ^CompletableFuture op)))))
+
+;; members: the statements (they leave when they end) and the scopes of the
+;; operations started in it. An ended operation's scope is not removed when
+;; it ends (that would cost a listener, and a future, per operation): the
+;; ended ones are dropped when `add` finds `limit` members, the limit then
+;; growing with the members still running, so a long block running many
+;; operations holds only the running ones, in amortised constant time.
+(deftype Scope [parent ^ArrayList members ^:unsynchronized-mutable cancelled
+                ^:unsynchronized-mutable ^long limit ^:volatile-mutable op]
   IScope
   (add [this m]
     (locking this
-      (if cancelled false (do (.add members m) true))))
+      (if cancelled
+        false
+        (do (when (>= (.size members) limit)
+              (.removeIf members (reify java.util.function.Predicate (test [_ x] (ended-scope? x))))
+              (set! limit (max 16 (* 2 (.size members)))))
+            (.add members m)
+            true))))
   (remove [this m]
     (locking this
       (let [i (.indexOf members m)]
@@ -59,6 +81,8 @@
       (when-not cancelled
         (set! cancelled true)
         (let [a (.toArray members)] (.clear members) a))))
+  (setOp [_ f] (set! op f))
+  (opFuture [_] op)
   Cancellable
   (cancelNow [this]
     (let [^objects ms (.takeAll this)]
@@ -72,10 +96,7 @@
         (when (< i (alength ms))
           (or (.describe ^Cancellable (aget ms i)) (recur (inc i)))))))
   Runnable
-  (run [this] (.cancelNow this))
-  java.util.function.BiConsumer
-  ;; the operation's future completed: it is no longer a member of its parent
-  (accept [this _ _] (when parent (.remove ^IScope parent this))))
+  (run [this] (.cancelNow this)))
 
 (defn leave!
   "Unregisters `m` from scope `s` (nil: nothing)."
@@ -142,7 +163,7 @@
   and the returned future fails with :vireo/timeout."
   [what timeout-ms f]
   (let [parent *scope*
-        s (Scope. parent (ArrayList. 2) false)]
+        s (Scope. parent (ArrayList. 2) false 16 nil)]
     (if (and parent (not (.add ^IScope parent s)))
       (p/rejected (java.util.concurrent.CancellationException. (str what ": its enclosing operation was cancelled")))
       (let [^CompletableFuture fut
@@ -154,7 +175,7 @@
           (do (when parent (.remove ^IScope parent s)) fut)
           (do
             (when (instance? ConveyingFuture fut) (.onCancel ^ConveyingFuture fut s))
-            (when parent (ConveyingFuture/listen fut s))
+            (when parent (.setOp s fut))
             (if timeout-ms (with-deadline fut s what timeout-ms) fut)))))))
 
 (defn freeze!

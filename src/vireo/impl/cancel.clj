@@ -168,7 +168,7 @@
       (p/rejected (java.util.concurrent.CancellationException. (str what ": its enclosing operation was cancelled")))
       (let [^CompletableFuture fut
             (do (clojure.lang.Var/pushThreadBindings
-                 (clojure.lang.PersistentArrayMap. (object-array [#'*scope* s])))
+                 (clojure.lang.PersistentArrayMap. (doto (object-array 2) (aset 0 #'*scope*) (aset 1 s))))
                 (try (p/do (f))
                      (finally (clojure.lang.Var/popThreadBindings))))]
         (if (.isDone fut)

@@ -64,7 +64,7 @@
   bindings on every call: this runs once per scope and block)."
   [d level & body]
   `(do (clojure.lang.Var/pushThreadBindings
-        (clojure.lang.PersistentArrayMap. (object-array [(var *contexts*) (assoc *contexts* ~d ~level)])))
+        (clojure.lang.PersistentArrayMap. (doto (object-array 2) (aset 0 (var *contexts*)) (aset 1 (assoc *contexts* ~d ~level)))))
        (try ~@body
             (finally (clojure.lang.Var/popThreadBindings)))))
 

@@ -1,8 +1,8 @@
 (ns vireo.testing
   "Test helpers for code that uses Vireo.
 
-  - `with-rollback` / `aio-rollback-case`: run a test body inside a transaction
-    that is always rolled back
+  - `with-rollback` / `aio-rollback-case` / `start-rollback-case`: run a test
+    body inside a transaction that is always rolled back
   - `with-temp`: insert rows for a test, delete them afterwards
   - `inject-faults!`, `clear-faults!`, `fault-hits`, `with-faults`: fail or
     delay chosen statements (BEGIN, COMMIT, ROLLBACK, any SQL) before they
@@ -49,23 +49,43 @@
                                   (p/handle (ctx/release-root! root)
                                             (fn [_ re] (cond e (p/rejected e) re (p/rejected re) :else v))))))))))))
 
-(defn rollback-case*
-  "Synchronous `aio-rollback-case`: sets the test transaction up, calls (f)
-  on the calling thread (awaiting a future it returns), then rolls back and
-  releases the connection, also when f throws. Returns f's value."
-  [database f]
+(defn start-rollback-case
+  "Starts a rollback test case on `database` (see `aio-rollback-case`) and
+  returns, once it is in force, a function of no arguments that ends it:
+  waits for what the case's operations started, rolls everything back,
+  releases the connection and returns nil (throwing when the case itself
+  failed). For test frameworks whose set-up and tear-down are separate
+  calls (JUnit's beforeEach/afterEach: io.vireo.junit.VireoRollback).
+
+      (let [end (start-rollback-case db)]
+        (try @(aio-create PageBlock {:key \"k\"})   ; rolled back by (end)
+             (finally (end))))"
+  [database]
   (let [started (p/promise)
         finished (p/promise)
         outcome (aio-rollback-case database
                                    (fn [_]
                                      (p/resolve! started true)
                                      finished))]
-    (p/await (p/any [started (p/then outcome (fn [_] false))]))
-    (let [[v e] (try [(let [r (f)] (if (p/future? r) (p/await r) r)) nil]
-                     (catch Throwable t [nil t]))]
+    ;; a case that fails to start (one already runs, no connection, BEGIN
+    ;; failed) fails `started` too, instead of leaving it pending forever
+    (p/handle outcome (fn [_ e] (when e (p/reject! started e))))
+    (p/await started)
+    (fn end []
       (p/resolve! finished nil)
       (p/await outcome)
-      (if e (throw e) v))))
+      nil)))
+
+(defn rollback-case*
+  "Synchronous `aio-rollback-case`: sets the test transaction up, calls (f)
+  on the calling thread (awaiting a future it returns), then rolls back and
+  releases the connection, also when f throws. Returns f's value."
+  [database f]
+  (let [end (start-rollback-case database)
+        [v e] (try [(let [r (f)] (if (p/future? r) (p/await r) r)) nil]
+                   (catch Throwable t [nil t]))]
+    (end)
+    (if e (throw e) v)))
 
 (defmacro with-rollback
   "Runs body on the calling thread inside a rollback test case on `db` (see

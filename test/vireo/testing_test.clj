@@ -49,6 +49,28 @@
         (await! (v/aio-create Item {:name "y"}))
         (is (= #{"y"} (names Item)))))))
 
+(deftest start-rollback-case-test
+  (let [Item (item-model) d (ts/db)]
+    (ts/with-tables [Item]
+      (let [end (vt/start-rollback-case d)]
+        (testing "set-up and tear-down as separate calls: what runs between is in the test transaction"
+          @(v/aio-create Item {:name "set-up"})
+          @(.get (java.util.concurrent.CompletableFuture/supplyAsync
+                  (reify java.util.function.Supplier (get [_] (v/aio-create Item {:name "test-body"})))))
+          (is (= #{"set-up" "test-body"} (names Item))))
+        (testing "a second case on the same database is refused while one runs"
+          (let [e (error-of #(vt/start-rollback-case d))]
+            (is (v/error-type? e :vireo/interface-error))
+            (is (str/includes? (ex-message e) "already running"))))
+        (is (nil? (end))))
+      (is (= #{} (names Item)) "ending it rolled everything back")
+      (testing "the database is usable normally afterwards, and a new case can start"
+        (await! (v/aio-create Item {:name "after"}))
+        (let [end (vt/start-rollback-case d)]
+          @(v/aio-create Item {:name "second"})
+          (end))
+        (is (= #{"after"} (names Item)))))))
+
 (deftest with-temp-test
   (let [Item (item-model)]
     (ts/with-tables [Item]

@@ -73,14 +73,21 @@
   (b/delete {:path "target/sources"})
   (b/delete {:path sources-jar-file}))
 
+;; What the Java API compiles against: the project basis plus JUnit's API,
+;; which io.vireo.junit (the JUnit 5 extension) implements. It stays an
+;; <optional> dependency of the pom: only a user of that extension needs it,
+;; and every JUnit 5 project has it.
+(def javac-basis (delay (b/create-basis {:project "deps.edn" :user nil :aliases [:junit]
+                                         :extra {:mvn/repos launcher-repos}})))
+
 (defn javac [_]
   (b/javac {:src-dirs ["java-api" "src"]
             :class-dir class-dir
-            :basis @basis
+            :basis @javac-basis
             ;; -classfile: Vert.x class files name codegen annotations that are not on the classpath
             :javac-opts ["--release" "17" "-Xlint:all,-classfile" "-Werror"
                          ;; every public type and method of the Java API has Javadoc
-                         "-Xdoclint:all/protected" "-Xdoclint/package:io.vireo,io.vireo.spi"]}))
+                         "-Xdoclint:all/protected" "-Xdoclint/package:io.vireo,io.vireo.spi,io.vireo.junit"]}))
 
 (defn- stray-classes
   "The class files under `dir` outside vireo/ and io/vireo/."

@@ -9,6 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import clojure.java.api.Clojure;
 import clojure.lang.IFn;
 import io.vireo.AllowSync;
+import io.vireo.RollbackCase;
+import io.vireo.TempRows;
+import io.vireo.junit.VireoRollback;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import io.vireo.CallCount;
 import io.vireo.Signal;
 import io.vireo.SignalConnection;
@@ -424,6 +428,43 @@ class DocExamplesTest {
       assertEquals(0L, ((Number) db.aioExecuteSql("SELECT count(*) AS n FROM t").join().rows().get(0).get("n")).longValue());
     } finally {
       db.aioExecuteSql("DROP TABLE IF EXISTS t").join();
+    }
+  }
+
+  @Test
+  @Order(17)
+  void rollbackCaseAndTempRows() {
+    Model Author = author;
+    try (RollbackCase rollback = RollbackCase.start(db)) {
+      Author.aioCreate(Map.of("name", "rolled-back")).join();
+    }
+    try (TempRows temp = TempRows.open()) {
+      Instance tmp = temp.insert(Author, Map.of("name", "committed-for-now"));
+      assertEquals("committed-for-now", Author.aioGet(tmp.getId()).join().getString("name"));
+    }
+    assertEquals(0L, Author.select().where(Where.in("name", List.of("rolled-back", "committed-for-now"))).aioCount().join());
+  }
+
+  /** The guide's JUnit extension example: JUnit runs it as a test class of its own. */
+  static class PageBlockTest {
+    static final Database db = new SqliteDatabase("target/java-test/doc-rollback.db");
+    static final Model PageBlock = Model.builder("PageBlock").database(db)
+        .field("key", Field.charField(40).unique())
+        .field("text", Field.text().defaultValue(""))
+        .build();
+
+    @RegisterExtension
+    static final VireoRollback rollback = VireoRollback.of(db);
+
+    @BeforeAll
+    static void createTable() {
+      PageBlock.aioCreateTable(true).join();
+    }
+
+    @Test
+    void createsABlock() {
+      PageBlock.aioCreate(Map.of("key", "k", "text", "t")).join(); // undone after the test
+      assertEquals(1L, PageBlock.select().aioCount().join());
     }
   }
 }

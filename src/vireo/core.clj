@@ -184,7 +184,7 @@
 (defn init!
   "Completes a deferred database (one created without a database name or
   path), or changes its options, before it is connected. Until then, using it
-  fails with a clear :vireo/interface-error. Returns the database.
+  fails with :vireo/not-initialized (an :vireo/interface-error). Returns the database.
 
       (def db (postgresql-database {}))            ; deferred
       (init! db {:database \"app\" :host \"db\"})"

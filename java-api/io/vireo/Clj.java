@@ -576,6 +576,7 @@ final class Clj {
     CTORS.put("vireo/sync-not-allowed", SyncNotAllowedException::new);
     CTORS.put("vireo/model-error", ModelErrorException::new);
     CTORS.put("vireo/interface-error", InterfaceErrorException::new);
+    CTORS.put("vireo/not-initialized", NotInitializedException::new);
     CTORS.put("vireo/blocking-on-event-loop", BlockingOnEventLoopException::new);
   }
 

@@ -632,8 +632,13 @@
 
 (defn returning
   "Returns the insert/update/delete query yielding instances of the given
-  fields (none: all fields). Refused with :vireo/not-supported where the
-  database cannot (UPDATE … RETURNING on MariaDB)."
+  fields (none: all fields) — or the row form asked for with `as-maps` /
+  `as-vectors` (field order). Refused with :vireo/not-supported where the
+  database cannot (UPDATE … RETURNING on MariaDB). Without `returning` a
+  write query yields keys or counts, so a row form on it is refused by name,
+  as is `as-rowcount` with it.
+      (aio-execute (as-vectors (returning (where (delete PageBlock) {:key \"a\"}) :id :key)))
+      ;=> [[1 \"a\"]]"
   [query & field-keys]
   (assoc query :vireo/returning (if (seq field-keys) (vec field-keys) true)))
 

@@ -933,6 +933,74 @@ public final class Model {
   }
 
   /**
+   * Blocking {@link #aioCreate(Record)}.
+   *
+   * @param record the values, one per component
+   * @param <R> the record type
+   * @return the created row as the same record type
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public <R extends Record> R create(R record) {
+    Class<?> type = record.getClass();
+    return Clj.sync(v -> asRecord(v, type), "aio-create", m, values(Records.toMap(record), true));
+  }
+
+  /**
+   * Blocking {@link #aioGet(Class, Object)}.
+   *
+   * @param type the record or bean class to fill
+   * @param filter as {@link #get(Object)}
+   * @param <R> the type
+   * @return the matching row as {@code type}
+   * @throws DoesNotExistException when none matches
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public <R> R get(Class<R> type, Object filter) {
+    return Clj.sync(v -> asRecord(v, type), "aio-get", m, filter(filter));
+  }
+
+  /**
+   * Blocking {@link #aioGetOrNone(Class, Object)}.
+   *
+   * @param type the record or bean class to fill
+   * @param filter as {@link #get(Object)}
+   * @param <R> the type
+   * @return the matching row as {@code type}, or {@code null}
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public <R> R getOrNone(Class<R> type, Object filter) {
+    return Clj.sync(v -> asRecord(v, type), "aio-get-or-none", m, filter(filter));
+  }
+
+  /**
+   * Blocking {@link #aioSave(Record)}.
+   *
+   * @param record the values, with the primary key to update (none: insert)
+   * @param <R> the record type
+   * @return the saved row as the same record type
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public <R extends Record> R save(R record) {
+    Class<?> type = record.getClass();
+    return Clj.sync(v -> asRecord(v, type), "aio-save", m, values(Records.toMap(record), true));
+  }
+
+  /**
+   * Blocking {@link #aioSaveOnly(Instance, String...)}.
+   *
+   * @param instance the instance (it then holds the saved values)
+   * @param fields the fields to write
+   * @return the instance
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public Instance saveOnly(Instance instance, String... fields) {
+    return Clj.sync(v -> {
+      instance.replace(v);
+      return instance;
+    }, "aio-save", m, data(instance), Clj.opts("only", Clj.refs(fields)));
+  }
+
+  /**
    * Blocking {@link #aioTableExists()}.
    *
    * @return true when the model's table exists

@@ -381,6 +381,14 @@ abstract class FacadeContract {
       assertNotNull(author.getOrNone(Map.of("name", "outer")));
       assertNull(author.getOrNone(Map.of("name", "lost")));
       assertThrows(OperationalErrorException.class, () -> db.transaction(tx -> db.transaction(inner -> 1)));
+      // records
+      Author rec = author.create(new Author(null, "rec", 1901));
+      assertNotNull(rec.id());
+      assertEquals(rec, author.get(Author.class, Map.of("name", "rec")));
+      assertNull(author.getOrNone(Author.class, Map.of("name", "nobody")));
+      assertEquals(1902, author.save(new Author(rec.id(), "rec", 1902)).born());
+      Instance r = author.get(rec.id());
+      assertEquals(1903, author.saveOnly(r.set("born", 1903), "born").getInt("born"));
       // deletes, truncate
       assertEquals(1L, bob.instance().deleteInstance());
       assertEquals(1L, author.deleteInstance(a, true, false));

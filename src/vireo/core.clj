@@ -24,7 +24,8 @@
   - `insert`, `insert-many`, `insert-from`, `on-conflict`, `on-conflict-ignore`,
     `returning`, `as-rowcount`, `update`, `delete`, `raw`
   - `aio-execute`, `aio-count`, `aio-exists`, `aio-scalar`, `aio-peek`, `aio-first`
-  - `with-call-count` (statements sent by a body), `aio-stream` (cursor, back-pressure)
+  - `with-call-count` (statements sent by a body), `aio-stream` (cursor, back-pressure),
+    `aio-transduce` (a transducer over a stream, completed)
   Queries and SQL
   - `aio-execute` also runs plain query data (see vireo.sql); `aio-execute-sql` (raw SQL)
   Connections and transactions (the body is a fn of the handle; operations
@@ -37,7 +38,9 @@
     `aio-create-indexes`, `aio-drop-indexes`, `aio-truncate-table`
   Synchronous calls (only inside `with-allow-sync` or after `set-allow-sync!`)
   - `with-allow-sync`, `allow-sync*`, `set-allow-sync!`
-  - `create-table!`, `drop-table!`, `execute!`, `execute-sql!`
+  - the `vireo.sync` namespace: every aio- operation without the prefix,
+    blocking (`(sync/get PageBlock {:key \"title\"})`)
+  - `create-table!`, `drop-table!`, `execute!`, `execute-sql!` (the same mechanism)
   Errors
   - `error-type`, `error-type?` (types form a hierarchy under :vireo/error)"
   (:refer-clojure :exclude [update distinct group-by])
@@ -181,7 +184,7 @@
 (defn init!
   "Completes a deferred database (one created without a database name or
   path), or changes its options, before it is connected. Until then, using it
-  fails with a clear :vireo/interface-error. Returns the database.
+  fails with :vireo/not-initialized (an :vireo/interface-error). Returns the database.
 
       (def db (postgresql-database {}))            ; deferred
       (init! db {:database \"app\" :host \"db\"})"
@@ -629,8 +632,13 @@
 
 (defn returning
   "Returns the insert/update/delete query yielding instances of the given
-  fields (none: all fields). Refused with :vireo/not-supported where the
-  database cannot (UPDATE … RETURNING on MariaDB)."
+  fields (none: all fields) — or the row form asked for with `as-maps` /
+  `as-vectors` (field order). Refused with :vireo/not-supported where the
+  database cannot (UPDATE … RETURNING on MariaDB). Without `returning` a
+  write query yields keys or counts, so a row form on it is refused by name,
+  as is `as-rowcount` with it.
+      (aio-execute (as-vectors (returning (where (delete PageBlock) {:key \"a\"}) :id :key)))
+      ;=> [[1 \"a\"]]"
   [query & field-keys]
   (assoc query :vireo/returning (if (seq field-keys) (vec field-keys) true)))
 
@@ -959,6 +967,9 @@
   it; outside, it takes its own connection (on PostgreSQL in its own
   transaction, which cursors need). Cancelling the future, `reduced` or an
   exception in rf closes the cursor and returns the connection.
+  rf is a plain step function: it gets no completion call (arity 1), so a
+  stateful transducer's rf (`partition-all`) would lose its tail — use
+  `aio-transduce` for transducers.
       @(aio-stream (select PageBlock) (fn [n _] (inc n)) 0)"
   ([query rf init] (aio-stream nil query {} rf init))
   ([target query rf init] (if (q/query? target)
@@ -966,6 +977,24 @@
                             (aio-stream target query {} rf init)))
   ([target query opts rf init]
    (run-op "aio-stream" opts #{:fetch-size :params} false #(ops/stream-reduce target query % rf init))))
+
+(defn aio-transduce
+  "Like `clojure.core/transduce` over the rows of a select streamed as by
+  `aio-stream` (same query forms, target and options): each row goes
+  through `xform` into `rf`, starting from `init`, and the result is
+  completed — (rf acc) after the last row, or after a `reduced` stopped the
+  stream early — so stateful transducers (`partition-all`, `dedupe`…) keep
+  their tail. rf must return its accumulator directly (not a future).
+  Future of the completed result.
+      @(aio-transduce (comp (map :key) (partition-all 2)) conj [] (select PageBlock))
+      ;=> [[\"a\" \"b\"] [\"c\"]]"
+  ([xform rf init query] (aio-transduce xform rf init nil query {}))
+  ([xform rf init target query] (if (q/query? target)
+                                  (aio-transduce xform rf init nil target query)
+                                  (aio-transduce xform rf init target query {})))
+  ([xform rf init target query opts]
+   (let [xf (xform rf)]
+     (p/map (aio-stream target query opts xf init) xf))))
 
 ;; ---------------------------------------------------------------- statement counting
 (defmacro with-call-count

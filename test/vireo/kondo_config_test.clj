@@ -146,6 +146,10 @@
   '{vireo.core/with-atomic [(vireo.core/with-atomic [tx db] (vireo.core/in-transaction? tx))
                             (vireo.core/with-atomic [tx db {:isolation :serializable}] tx)]
     vireo.core/with-allow-sync [(vireo.core/with-allow-sync db (vireo.core/create-table! Model) 1)]
+    vireo.sync/atomic [(vireo.sync/atomic [tx db] (vireo.sync/create Model {:k tx}))
+                       (vireo.sync/atomic [_ db {:isolation :serializable}] 1)]
+    vireo.sync/transaction [(vireo.sync/transaction [tx db] tx)]
+    vireo.sync/connection [(vireo.sync/connection [conn db {}] (vireo.sync/get Model 1 {:connection conn}))]
     vireo.core/with-route [(vireo.core/with-route :primary (vireo.core/aio-get Model {:id 1}))]
     vireo.signals/with-receivers [(vireo.signals/with-receivers [vireo.signals/pre-save (fn [_ _ _] nil)
                                                                  vireo.signals/post-delete nil]

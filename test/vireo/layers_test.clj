@@ -101,7 +101,7 @@
 
 (defn- vireo-ns? [sym] (under? "vireo" sym))
 
-(def ^:private public-above-impl '[vireo.core vireo.signals vireo.testing])
+(def ^:private public-above-impl '[vireo.core vireo.signals vireo.testing vireo.sync])
 
 (defn violations
   "The layering rules broken by `deps` (as from `deps-of`): a vector of strings."

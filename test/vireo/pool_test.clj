@@ -8,6 +8,7 @@
             [vireo.core :as v]
             [vireo.impl.backend :as backend]
             [vireo.promise :as p]
+            [vireo.sync]
             [vireo.test-support :as ts :refer [await! error-of]]))
 
 (defn- deferred-db []
@@ -21,10 +22,14 @@
     (try
       (testing "a database without a name fails clearly until init!"
         (let [e (error-of #(v/aio-execute-sql d "SELECT 1"))]
-          (is (v/error-type? e :vireo/interface-error))
+          (is (= :vireo/not-initialized (v/error-type e)) "its own type")
+          (is (v/error-type? e :vireo/interface-error) "still an interface error")
           (is (str/includes? (ex-message e) "must be initialized"))
           (is (str/includes? (ex-message e) "init!")))
-        (is (v/error-type? (error-of #(v/aio-connect d)) :vireo/interface-error))
+        (is (= :vireo/not-initialized (v/error-type (error-of #(v/aio-connect d)))))
+        (v/with-allow-sync d
+          (is (= :vireo/not-initialized (v/error-type (error-of #(vireo.sync/execute-sql d "SELECT 1"))))
+              "a sync call gets the same error"))
         (is (not (v/connected? d))))
       (testing "init! completes it"
         (v/init! d (second (backend/parse-url (ts/url ts/*backend*))))
@@ -40,7 +45,8 @@
     (testing "a model bound to an uninitialized proxy fails clearly"
       (let [e (error-of #(v/aio-get-or-none Item {:name "x"}))]
         (is (v/error-type? e :vireo/interface-error))
-        (is (str/includes? (ex-message e) "proxy is not initialized"))))
+        (is (str/includes? (ex-message e) "proxy is not initialized"))
+        (is (= :vireo/not-initialized (v/error-type e)))))
     (testing "after initialize-proxy! the model works on the real database"
       (v/initialize-proxy! px (ts/db))
       (v/with-allow-sync px (v/drop-table! Item {:safe true}) (v/create-table! Item))

@@ -213,3 +213,78 @@
           (is (= 3 (count ids)))
           (is (apply < ids))
           (is (= 3 (await! (v/aio-count (v/select Empty))))))))))
+
+(deftest row-forms-on-returning-test
+  ;; each row form (instances, maps, vectors) on each query that returns
+  ;; rows; a kind the server cannot return is refused by capability
+  (with-db {}
+    (fn [d Author]
+      (let [can (:returning (await! (v/capabilities d)))
+            forms {:instances v/as-instances :maps v/as-maps :vectors v/as-vectors}
+            shaped (fn [form row]
+                     (case form
+                       :vectors (is (vector? row) "a vector in field order")
+                       :maps (is (and (map? row) (nil? (meta row))) "a plain map")
+                       :instances (is (and (map? row) (some? (meta row))) "a loaded instance"))
+                     (if (= form :vectors) (vec (rest row)) [(:name row) (:born row)]))
+            ph (fn [i] (if (= :postgres ts/*backend*) (str "$" i) "?"))
+            n (atom 0)
+            fresh (fn [] (str "a" (swap! n inc)))]
+        (doseq [[form as] forms]
+          (testing (str form)
+            (testing "insert and insert-many"
+              (if (contains? can :insert)
+                (let [k (fresh)
+                      [row] (await! (v/aio-execute (as (v/returning (v/insert Author {:name k :born 1})))))
+                      rows (await! (v/aio-execute (as (v/returning (v/insert-many Author [{:name (fresh) :born 2}
+                                                                                          {:name (fresh) :born 3}])))))]
+                  (is (= [k 1] (shaped form row)))
+                  (is (= [2 3] (sort (map #(second (shaped form %)) rows))))
+                  (testing "only the fields asked for"
+                    (let [[r] (await! (v/aio-execute (as (v/returning (v/insert Author {:name (fresh)}) :name :born))))]
+                      (is (= (if (= form :vectors) 2 #{:name :born})
+                             (if (= form :vectors) (count r) (set (keys r))))))))
+                (is (v/error-type? (error-of #(v/aio-execute (as (v/returning (v/insert Author {:name (fresh)})))))
+                                   :vireo/not-supported))))
+            (testing "update"
+              (let [k (fresh)]
+                (await! (v/aio-create Author {:name k :born 10}))
+                (if (contains? can :update)
+                  (let [[row] (await! (v/aio-execute (as (v/returning (v/where (v/update Author {:born 11}) {:name k})))))]
+                    (is (= [k 11] (shaped form row))))
+                  (let [e (error-of #(v/aio-execute (as (v/returning (v/where (v/update Author {:born 11}) {:name k})))))]
+                    (is (v/error-type? e :vireo/not-supported))
+                    (is (str/includes? (ex-message e) "UPDATE"))))))
+            (testing "delete"
+              (let [k (fresh)]
+                (await! (v/aio-create Author {:name k :born 20}))
+                (if (contains? can :delete)
+                  (let [[row] (await! (v/aio-execute (as (v/returning (v/where (v/delete Author) {:name k})))))]
+                    (is (= [k 20] (shaped form row)))
+                    (is (nil? (await! (v/aio-get-or-none Author {:name k})))))
+                  (is (v/error-type? (error-of #(v/aio-execute (as (v/returning (v/where (v/delete Author) {:name k})))))
+                                     :vireo/not-supported)))))
+            (testing "raw SQL with RETURNING"
+              (let [k (fresh)]
+                (await! (v/aio-create Author {:name k :born 30}))
+                (when (contains? can :delete)
+                  (let [[row] (await! (v/aio-execute (as (v/raw Author (str "DELETE FROM rauthor WHERE name = " (ph 1)
+                                                                            " RETURNING id, name, born")
+                                                                [k]))))]
+                    (is (= [k 30] (shaped form row)))))))
+            (testing "select"
+              (let [[row] (await! (v/aio-execute (as (v/limit (v/order-by (v/select Author) :id) 1))))]
+                (is (= ["a1" 1] (shaped form row)))))))
+        (testing "a row form without returning is refused by name, before anything is sent"
+          (doseq [[q what] [[(v/insert Author {:name "never"}) "insert"]
+                            [(v/update Author {:born 1}) "update"]
+                            [(v/delete Author) "delete"]]]
+            (let [e (error-of #(v/aio-execute (v/as-vectors q)))]
+              (is (v/error-type? e :vireo/interface-error) what)
+              (is (str/includes? (ex-message e) "as-vectors"))
+              (is (str/includes? (ex-message e) "returning"))))
+          (is (nil? (await! (v/aio-get-or-none Author {:name "never"})))))
+        (testing "as-rowcount with returning is refused by name"
+          (let [e (error-of #(v/aio-execute (v/as-rowcount (v/returning (v/insert Author {:name "never"})))))]
+            (is (v/error-type? e :vireo/interface-error))
+            (is (str/includes? (ex-message e) "as-rowcount"))))))))

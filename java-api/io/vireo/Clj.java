@@ -325,6 +325,21 @@ final class Clj {
     }
   }
 
+  /**
+   * The blocking form of an aio- call: calls its {@code vireo.sync} mirror (the
+   * aio- name without the prefix) with the same arguments and converts its
+   * value; the one mechanism behind every blocking method of the facade (the
+   * allow-sync and event-loop guards, the allow-sync block's connection).
+   * Errors are thrown as Vireo's exceptions.
+   */
+  static <T> T sync(Function<Object, T> conv, String aioFn, Object... args) {
+    try {
+      return conv.apply(invoke("vireo.sync/" + aioFn.substring(4), args));
+    } catch (Throwable t) {
+      throw sneaky(mapError(t));
+    }
+  }
+
   /** Calls an aio- function; the future fails with Vireo's exception itself. */
   static <T> CompletableFuture<T> aio(Function<Object, T> conv, String fn, Object... args) {
     Object r;
@@ -484,6 +499,19 @@ final class Clj {
    * yields the rows as instances of {@code model}: the shared body of the
    * insert, update and delete builders' {@code aioReturning}.
    */
+  static java.util.List<Instance> syncReturning(Model model, Object q, String[] fields) {
+    return sync(model::instances, "aio-execute", call("returning", returningArgs(q, fields)));
+  }
+
+  private static Object[] returningArgs(Object q, String[] fields) {
+    Object[] a = new Object[fields.length + 1];
+    a[0] = q;
+    for (int i = 0; i < fields.length; i++) {
+      a[i + 1] = ref(fields[i]);
+    }
+    return a;
+  }
+
   static CompletableFuture<java.util.List<Instance>> aioReturning(Model model, Object q, String[] fields) {
     return guard(() -> {
       Object[] a = new Object[fields.length + 1];
@@ -576,6 +604,7 @@ final class Clj {
     CTORS.put("vireo/sync-not-allowed", SyncNotAllowedException::new);
     CTORS.put("vireo/model-error", ModelErrorException::new);
     CTORS.put("vireo/interface-error", InterfaceErrorException::new);
+    CTORS.put("vireo/not-initialized", NotInitializedException::new);
     CTORS.put("vireo/blocking-on-event-loop", BlockingOnEventLoopException::new);
   }
 

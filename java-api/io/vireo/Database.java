@@ -407,4 +407,131 @@ public abstract class Database {
   public String toString() {
     return getClass().getSimpleName() + "[" + Clj.call("vireo.impl.db/describe", Clj.call("vireo.impl.ops/database-of", db)) + "]";
   }
+
+  // ------------------------------------------------------------ blocking
+  // Each runs its aio- counterpart through vireo.sync: needs allowSync()
+  // (or setAllowSync(true)), refused on an event loop, throws Vireo's
+  // exception itself.
+
+  /**
+   * Blocking {@link #aioConnect()}.
+   *
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public void connect() {
+    Clj.sync(v -> null, "aio-connect", db);
+  }
+
+  /**
+   * Blocking {@link #aioClose()}.
+   *
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public void close() {
+    Clj.sync(v -> null, "aio-close", db);
+  }
+
+  private <T> T syncBlock(String fn, TransactionOptions options, Function<? super Transaction, ? extends T> body) {
+    AFunction f = new AFunction() {
+      @Override
+      public Object invoke(Object handle) {
+        return body.apply(new Transaction(Database.this, handle));
+      }
+    };
+    return Clj.sync(Database::cast, fn, db,
+        options == null ? clojure.lang.PersistentArrayMap.EMPTY : options.toClojure(), f);
+  }
+
+  /**
+   * Blocking {@link #aioAtomic(Function)}: runs {@code body} on this thread in a
+   * transaction (a savepoint when one is open: it nests with {@code aioAtomic}
+   * both ways) and returns its value after COMMIT; if it throws, this block
+   * alone is rolled back and the exception propagates. Every operation inside,
+   * blocking or not, runs in the transaction.
+   * <pre>{@code
+   * try (AllowSync sync = db.allowSync()) {
+   *   db.atomic(tx -> author.create(Map.of("name", "Ann")));
+   * }
+   * }</pre>
+   *
+   * @param body the work, given the transaction
+   * @param <T> the body's value
+   * @return the body's value
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public <T> T atomic(Function<? super Transaction, ? extends T> body) {
+    return atomic(null, body);
+  }
+
+  /**
+   * Blocking {@link #aioAtomic(TransactionOptions, Function)} (see {@link #atomic(Function)};
+   * a retry option is refused: the body runs once).
+   *
+   * @param options isolation, read-only
+   * @param body the work, given the transaction
+   * @param <T> the body's value
+   * @return the body's value
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public <T> T atomic(TransactionOptions options, Function<? super Transaction, ? extends T> body) {
+    return syncBlock("aio-atomic*", options, body);
+  }
+
+  /**
+   * Blocking {@link #aioTransaction(Function)}: {@link #atomic(Function)} that
+   * refuses to nest.
+   *
+   * @param body the work, given the transaction
+   * @param <T> the body's value
+   * @return the body's value
+   * @throws OperationalErrorException when a transaction is already open
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public <T> T transaction(Function<? super Transaction, ? extends T> body) {
+    return syncBlock("aio-transaction*", null, body);
+  }
+
+  /**
+   * Blocking {@link #aioCreateTables(boolean, Model...)}.
+   *
+   * @param safe add IF NOT EXISTS
+   * @param models the models
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public void createTables(boolean safe, Model... models) {
+    Clj.sync(v -> null, "aio-create-tables", models(models), Clj.opts("safe", safe));
+  }
+
+  /**
+   * Blocking {@link #aioDropTables(boolean, Model...)}.
+   *
+   * @param safe add IF EXISTS
+   * @param models the models
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public void dropTables(boolean safe, Model... models) {
+    Clj.sync(v -> null, "aio-drop-tables", models(models), Clj.opts("safe", safe));
+  }
+
+  /**
+   * Blocking {@link #aioGetTables()}.
+   *
+   * @return the sorted table names
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  @SuppressWarnings("unchecked")
+  public List<String> getTables() {
+    return Clj.sync(v -> (List<String>) Clj.toJava(v), "aio-get-tables", db);
+  }
+
+  /**
+   * Blocking {@link #aioTableExists(String)}.
+   *
+   * @param table the table name
+   * @return true when it exists
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public boolean tableExists(String table) {
+    return Clj.sync(v -> RT.booleanCast(v), "aio-table-exists", db, table);
+  }
 }

@@ -116,4 +116,25 @@ public final class InsertQuery<R> {
   public Object toClojure() {
     return q;
   }
+
+  /**
+   * Blocking {@link #aioReturning(String...)} (needs {@link Database#allowSync()}).
+   *
+   * @param fields the fields to return (none: all)
+   * @return the rows written, as instances
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public List<Instance> returning(String... fields) {
+    return Clj.syncReturning(model, q, fields);
+  }
+
+  /**
+   * Blocking {@link #aioRowCount()} (needs {@link Database#allowSync()}).
+   *
+   * @return the number of rows inserted
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public long rowCount() {
+    return Clj.sync(Model::toLong, "aio-execute", Clj.call("as-rowcount", q));
+  }
 }

@@ -515,4 +515,35 @@ public final class Instance {
   public String toString() {
     return (model == null ? "Instance" : model.name()) + toMap();
   }
+
+  /**
+   * Blocking {@link #aioSave()} (needs {@link Database#allowSync()}).
+   *
+   * @return this instance, holding the saved values
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public Instance save() {
+    return requireModel("save").save(this);
+  }
+
+  /**
+   * Blocking {@link #aioDeleteInstance()} (needs {@link Database#allowSync()}).
+   *
+   * @return the number of rows deleted
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public long deleteInstance() {
+    return requireModel("deleteInstance").deleteInstance(this);
+  }
+
+  /**
+   * Blocking {@link #aioFetch(String)} (needs {@link Database#allowSync()}).
+   *
+   * @param foreignKey the foreign-key field
+   * @return this instance, the relation loaded
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public Instance fetch(String foreignKey) {
+    return requireModel("fetch").fetch(this, foreignKey);
+  }
 }

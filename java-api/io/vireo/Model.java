@@ -749,4 +749,273 @@ public final class Model {
   static boolean isVector(Object o) {
     return o instanceof IPersistentVector;
   }
+
+  // ------------------------------------------------------------ blocking
+  // Each method below is its aio- counterpart run synchronously through
+  // vireo.sync: it needs Database#allowSync() (or setAllowSync(true)), is
+  // refused on a Vert.x event loop with SyncNotAllowedException, and throws
+  // the Vireo exception itself instead of failing a future.
+
+  /**
+   * Blocking {@link #aioCreate(Map)} (needs {@link Database#allowSync()}).
+   *
+   * @param values field name to value
+   * @return the new instance
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public Instance create(Map<String, ?> values) {
+    return Clj.sync(toInstance, "aio-create", m, values(values, false));
+  }
+
+  /**
+   * Blocking {@link #aioGet(Object)}: {@code PageBlock.get(Map.of("key", "title"))}.
+   *
+   * @param filter a primary-key value, a map of field values or a {@link Where}
+   * @return the matching instance
+   * @throws DoesNotExistException when none matches
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public Instance get(Object filter) {
+    return Clj.sync(toInstance, "aio-get", m, filter(filter));
+  }
+
+  /**
+   * Blocking {@link #aioGetOrNone(Object)}.
+   *
+   * @param filter as {@link #get(Object)}
+   * @return the matching instance, or {@code null}
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public Instance getOrNone(Object filter) {
+    return Clj.sync(toInstance, "aio-get-or-none", m, filter(filter));
+  }
+
+  /**
+   * Blocking {@link #aioGetOrCreate(Map)}.
+   *
+   * @param filter field name to value
+   * @return the instance and whether it was created
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public GetOrCreate getOrCreate(Map<String, ?> filter) {
+    return getOrCreate(filter, Map.of());
+  }
+
+  /**
+   * Blocking {@link #aioGetOrCreate(Map, Map)}.
+   *
+   * @param filter field name to value
+   * @param defaults values for a new row, beside the filter's
+   * @return the instance and whether it was created
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public GetOrCreate getOrCreate(Map<String, ?> filter, Map<String, ?> defaults) {
+    return Clj.sync(v -> new GetOrCreate(instanceOf(RT.nth(v, 0)), RT.booleanCast(RT.nth(v, 1))),
+        "aio-get-or-create", m, values(filter, false), Clj.opts("defaults", values(defaults, false)));
+  }
+
+  /**
+   * Blocking {@link #aioSave(Instance)}.
+   *
+   * @param instance the instance (it then holds the saved values)
+   * @return the instance
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public Instance save(Instance instance) {
+    return save(instance, false);
+  }
+
+  /**
+   * Blocking {@link #aioSave(Instance, boolean)}.
+   *
+   * @param instance the instance (it then holds the saved values)
+   * @param forceInsert insert even when it has a key
+   * @return the instance
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public Instance save(Instance instance, boolean forceInsert) {
+    return Clj.sync(v -> {
+      instance.replace(v);
+      return instance;
+    }, "aio-save", m, data(instance), Clj.opts("force-insert", forceInsert ? Boolean.TRUE : null));
+  }
+
+  /**
+   * Blocking {@link #aioDeleteInstance(Instance, boolean, boolean)}.
+   *
+   * @param instance the instance
+   * @param recursive delete (or unlink) the rows that reference it first
+   * @param deleteNullable delete the nullable references too
+   * @return the number of rows deleted
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public long deleteInstance(Instance instance, boolean recursive, boolean deleteNullable) {
+    return Clj.sync(Model::toLong, "aio-delete-instance", m, data(instance),
+        Clj.opts("recursive", recursive ? Boolean.TRUE : null, "delete-nullable", deleteNullable ? Boolean.TRUE : null));
+  }
+
+  /**
+   * Blocking {@link #aioDeleteInstance(Instance)}.
+   *
+   * @param instance the instance
+   * @return the number of rows deleted
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public long deleteInstance(Instance instance) {
+    return deleteInstance(instance, false, false);
+  }
+
+  /**
+   * Blocking {@link #aioFetch(Instance, String)}.
+   *
+   * @param instance the instance (it then holds the loaded relation)
+   * @param foreignKey the foreign-key field
+   * @return the instance
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public Instance fetch(Instance instance, String foreignKey) {
+    return Clj.sync(v -> {
+      instance.replace(v);
+      return instance;
+    }, "aio-fetch", m, data(instance), Clj.key(foreignKey));
+  }
+
+  /**
+   * Blocking {@link #aioRelated(Instance, String)}.
+   *
+   * @param instance the instance
+   * @param relation the many-to-many field or backref
+   * @return the related instances, by primary key
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public List<Instance> related(Instance instance, String relation) {
+    Keyword k = Clj.key(relation);
+    return Clj.sync(v -> new Model(Clj.call("vireo.java.bridge/related-model", m, k)).instances(v),
+        "aio-related", m, data(instance), k);
+  }
+
+  /**
+   * Blocking {@link #aioAdd(Instance, String, Object...)}.
+   *
+   * @param instance the instance
+   * @param relation the many-to-many relation
+   * @param targets instances or keys
+   * @return the number of links created
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public long add(Instance instance, String relation, Object... targets) {
+    return Clj.sync(Model::toLong, "aio-add", m, data(instance), Clj.key(relation), Clj.toClj(targets));
+  }
+
+  /**
+   * Blocking {@link #aioRemove(Instance, String, Object...)}.
+   *
+   * @param instance the instance
+   * @param relation the many-to-many relation
+   * @param targets instances or keys
+   * @return the number of links removed
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public long remove(Instance instance, String relation, Object... targets) {
+    return Clj.sync(Model::toLong, "aio-remove", m, data(instance), Clj.key(relation), Clj.toClj(targets));
+  }
+
+  /**
+   * Blocking {@link #aioClear(Instance, String)}.
+   *
+   * @param instance the instance
+   * @param relation the many-to-many relation
+   * @return the number of links removed
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public long clear(Instance instance, String relation) {
+    return Clj.sync(Model::toLong, "aio-clear", m, data(instance), Clj.key(relation));
+  }
+
+  /**
+   * Blocking {@link #aioCreate(Record)}.
+   *
+   * @param record the values, one per component
+   * @param <R> the record type
+   * @return the created row as the same record type
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public <R extends Record> R create(R record) {
+    Class<?> type = record.getClass();
+    return Clj.sync(v -> asRecord(v, type), "aio-create", m, values(Records.toMap(record), true));
+  }
+
+  /**
+   * Blocking {@link #aioGet(Class, Object)}.
+   *
+   * @param type the record or bean class to fill
+   * @param filter as {@link #get(Object)}
+   * @param <R> the type
+   * @return the matching row as {@code type}
+   * @throws DoesNotExistException when none matches
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public <R> R get(Class<R> type, Object filter) {
+    return Clj.sync(v -> asRecord(v, type), "aio-get", m, filter(filter));
+  }
+
+  /**
+   * Blocking {@link #aioGetOrNone(Class, Object)}.
+   *
+   * @param type the record or bean class to fill
+   * @param filter as {@link #get(Object)}
+   * @param <R> the type
+   * @return the matching row as {@code type}, or {@code null}
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public <R> R getOrNone(Class<R> type, Object filter) {
+    return Clj.sync(v -> asRecord(v, type), "aio-get-or-none", m, filter(filter));
+  }
+
+  /**
+   * Blocking {@link #aioSave(Record)}.
+   *
+   * @param record the values, with the primary key to update (none: insert)
+   * @param <R> the record type
+   * @return the saved row as the same record type
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public <R extends Record> R save(R record) {
+    Class<?> type = record.getClass();
+    return Clj.sync(v -> asRecord(v, type), "aio-save", m, values(Records.toMap(record), true));
+  }
+
+  /**
+   * Blocking {@link #aioSaveOnly(Instance, String...)}.
+   *
+   * @param instance the instance (it then holds the saved values)
+   * @param fields the fields to write
+   * @return the instance
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public Instance saveOnly(Instance instance, String... fields) {
+    return Clj.sync(v -> {
+      instance.replace(v);
+      return instance;
+    }, "aio-save", m, data(instance), Clj.opts("only", Clj.refs(fields)));
+  }
+
+  /**
+   * Blocking {@link #aioTableExists()}.
+   *
+   * @return true when the model's table exists
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public boolean tableExists() {
+    return Clj.sync(v -> RT.booleanCast(v), "aio-table-exists", m);
+  }
+
+  /**
+   * Blocking {@link #aioTruncateTable()}.
+   *
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public void truncateTable() {
+    Clj.sync(v -> null, "aio-truncate-table", m, Clj.opts());
+  }
 }

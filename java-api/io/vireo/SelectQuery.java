@@ -645,4 +645,123 @@ public final class SelectQuery {
   public Object toClojure() {
     return q;
   }
+
+  // ------------------------------------------------------------ blocking
+  // Each runs its aio- counterpart through vireo.sync: needs
+  // Database#allowSync(), refused on an event loop, throws Vireo's exception.
+
+  /**
+   * Blocking {@link #aioCount()}.
+   *
+   * @return the number of rows the query yields
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public long count() {
+    return Clj.sync(Model::toLong, "aio-count", q, Clj.opts());
+  }
+
+  /**
+   * Blocking {@link #aioExists()}.
+   *
+   * @return true when the query yields a row
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public boolean exists() {
+    return Clj.sync(v -> RT.booleanCast(v), "aio-exists", q, Clj.opts());
+  }
+
+  /**
+   * Blocking {@link #aioScalar()}.
+   *
+   * @return the first column of the first row, or {@code null}
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public Object scalar() {
+    return Clj.sync(Clj::toJava, "aio-scalar", q, Clj.opts());
+  }
+
+  /**
+   * Blocking {@link #aioFirst()}.
+   *
+   * @return the first row, or {@code null}
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public Instance first() {
+    Nesting n = nesting();
+    return Clj.sync(v -> model.instanceOf(v, n), "aio-first", instancesQuery(), 1L, Clj.opts());
+  }
+
+  /**
+   * Blocking {@link #aioGet()}.
+   *
+   * @return the first row
+   * @throws DoesNotExistException when there is none
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public Instance get() {
+    Nesting n = nesting();
+    return Clj.sync(v -> model.instanceOf(v, n), "aio-get", instancesQuery());
+  }
+
+  /**
+   * Blocking {@link #aioGetOrNone()}.
+   *
+   * @return the first row, or {@code null}
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public Instance getOrNone() {
+    Nesting n = nesting();
+    return Clj.sync(v -> model.instanceOf(v, n), "aio-get-or-none", instancesQuery());
+  }
+
+  /**
+   * Blocking {@link #aioMaps()}.
+   *
+   * @return the rows as maps
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  @SuppressWarnings("unchecked")
+  public List<Map<String, Object>> maps() {
+    return Clj.sync(v -> {
+      List<Map<String, Object>> l = new ArrayList<>();
+      for (Object row : Clj.list(v)) {
+        l.add((Map<String, Object>) Clj.toJava(row));
+      }
+      return l;
+    }, "aio-execute", Clj.call("as-maps", q));
+  }
+
+  /**
+   * Blocking {@link #aioTuples()}.
+   *
+   * @return the rows as lists, in projection order
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  @SuppressWarnings("unchecked")
+  public List<List<Object>> tuples() {
+    return Clj.sync(v -> {
+      List<List<Object>> l = new ArrayList<>();
+      for (Object row : Clj.list(v)) {
+        l.add((List<Object>) Clj.toJava(row));
+      }
+      return l;
+    }, "aio-execute", Clj.call("as-vectors", q));
+  }
+
+  /**
+   * Blocking {@link #aioPrefetch(SelectQuery...)}.
+   *
+   * @param subqueries the related queries
+   * @return the instances with the related rows linked in
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public List<Instance> prefetch(SelectQuery... subqueries) {
+    Object[] a = new Object[subqueries.length + 1];
+    a[0] = q;
+    for (int i = 0; i < subqueries.length; i++) {
+      a[i + 1] = subqueries[i].q;
+    }
+    Nesting n = nesting();
+    return Clj.sync(v -> model.instances(v, n), "aio-prefetch", a);
+  }
 }

@@ -83,4 +83,15 @@ public final class UpdateQuery {
   public Object toClojure() {
     return q;
   }
+
+  /**
+   * Blocking {@link #aioReturning(String...)} (needs {@link Database#allowSync()}).
+   *
+   * @param fields the fields to return (none: all)
+   * @return the rows written, as instances
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public List<Instance> returning(String... fields) {
+    return Clj.syncReturning(model, q, fields);
+  }
 }

@@ -136,7 +136,7 @@
 
 (defn resolve-proxy [px]
   (or @(:target px)
-      (throw (err/error :vireo/interface-error
+      (throw (err/error :vireo/not-initialized
                         "the database proxy is not initialized; call (vireo.core/initialize-proxy! proxy db) first"
                         {}))))
 
@@ -169,7 +169,7 @@
          (let [st @(:state db)
                opts (options db)]
            (when-let [problem (missing-name db opts)]
-             (throw (err/error :vireo/interface-error
+             (throw (err/error :vireo/not-initialized
                                (str "Error, database must be initialized before creating a connection pool: "
                                     problem "; call (vireo.core/init! db {…})")
                                {:backend (:kind db)})))

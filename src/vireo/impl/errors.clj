@@ -34,6 +34,7 @@
 ;; ├── :vireo/blocking-on-event-loop
 ;; ├── :vireo/model-error                    (a bad model definition or instance)
 ;; └── :vireo/interface-error                (InterfaceError: misuse of the API)
+;;     └── :vireo/not-initialized            (a deferred database before init!, an unbound proxy)
 
 (def ^:private hierarchy-parents
   {:vireo/database-error        :vireo/error
@@ -57,7 +58,8 @@
    :vireo/sync-not-allowed      :vireo/error
    :vireo/blocking-on-event-loop :vireo/error
    :vireo/model-error           :vireo/error
-   :vireo/interface-error       :vireo/error})
+   :vireo/interface-error       :vireo/error
+   :vireo/not-initialized       :vireo/interface-error})
 
 (doseq [[child parent] hierarchy-parents] (derive child parent))
 

@@ -651,7 +651,9 @@
       ret-fields
       (if has-ret?
         (p/map (run-insert-group d q (mapv model/column-ident ret-fields) opts
-                                 (let [dec (q/instance-decoder m dialect ret-fields)] (fn [rs _] (dec rs))) info)
+                                 (let [dec (q/instance-decoder m dialect ret-fields (or (:vireo/as q) :instances))]
+                                   (fn [rs _] (dec rs)))
+                                 info)
                (fn [[_ results]] (into [] cat results)))
         (refuse-returning d caps :insert))
 
@@ -744,6 +746,27 @@
     (Compiled. (tpl/compile-template dialect (:query c))
                (q/row-decoder c dialect (or (:vireo/as q) :instances)))))
 
+(defn- check-row-form
+  "Refuses, by name, what a write query `q` of `m` cannot honour: a row form
+  (as-maps, as-vectors, as-instances) without `returning` (it yields keys
+  or counts, not rows), and as-rowcount together with `returning`."
+  [m q]
+  (let [kind (name (:vireo/query q))
+        ret? (some? (:vireo/returning q))]
+    (when (and (contains? q :vireo/as) (not ret?))
+      (throw (err/error :vireo/interface-error
+                        (str "as-" (name (:vireo/as q)) " on an " kind " of " (:name m)
+                             " without returning: it yields "
+                             (if (and (= kind "insert") (not (:vireo/rowcount q)) (not (:vireo/from q)))
+                               "the keys written" "the number of rows")
+                             ", not rows; add (returning …) for rows")
+                        {:model (:name m) :option (keyword (str "as-" (name (:vireo/as q))))})))
+    (when (and ret? (:vireo/rowcount q))
+      (throw (err/error :vireo/interface-error
+                        (str "as-rowcount and returning on the same " kind " of " (:name m)
+                             ": it yields either rows or their number; keep one")
+                        {:model (:name m) :option :as-rowcount})))))
+
 (defn- execute-model-query
   [q opts]
   (let [m (:vireo/model q)
@@ -760,16 +783,18 @@
                    (q/raw-decoder m dialect shape) info)
 
       :insert
-      (with-caps d (fn [caps] (run-insert m d caps q opts info)))
+      (do (check-row-form m q)
+          (with-caps d (fn [caps] (run-insert m d caps q opts info))))
 
       (:update :delete)
-      (let [kind (:vireo/query q)
+      (let [_ (check-row-form m q)
+            kind (:vireo/query q)
             ret-fields (returning-cols m q)
             q (cond-> q ret-fields (assoc :vireo/returning (mapv model/column-ident ret-fields)))
             compile (fn [q]
                       (let [c (if (= :update kind) (q/compile-update q dialect) (q/compile-delete q dialect))]
                         (Compiled. (tpl/compile-template dialect (:query c))
-                                   (if ret-fields (q/instance-decoder m dialect ret-fields) row-count))))
+                                   (if ret-fields (q/instance-decoder m dialect ret-fields shape) row-count))))
             run #(run-compiled d dialect q opts info compile)]
         (if ret-fields
           (with-caps d (fn [caps] (if (can-return? caps kind) (run) (refuse-returning d caps kind))))

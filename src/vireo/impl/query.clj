@@ -530,15 +530,19 @@
   (if (seq ks) (mapv #(model/field m %) ks) (:fields m)))
 
 (defn instance-decoder
-  "RowSet -> vector of instances of `m` with the given fields, by position."
-  [m dialect fields]
-  (let [build (results/model-builder m dialect fields)]
-    (fn [rs] (results/rows rs build))))
+  "RowSet -> vector of rows of `m` holding the given fields, by position:
+  instances (the default), or the row `form` the query asked for (:maps,
+  :vectors)."
+  ([m dialect fields] (instance-decoder m dialect fields :instances))
+  ([m dialect fields form]
+   (let [build (results/model-builder m dialect fields form)]
+     (fn [rs] (results/rows rs build)))))
 
 (defn raw-decoder
-  "RowSet of user SQL -> rows of `m`: as instances (and maps), columns named
-  like a field's column decode with that field's codec, others become
-  kebab-case keys of their label; as vectors, values in column order."
+  "RowSet of user SQL -> rows of `m`: as instances (loaded, as a select's)
+  and maps, columns named like a field's column decode with that field's
+  codec under its key, others become kebab-case keys of their label; as
+  vectors, values in column order."
   [m dialect form]
   (let [codecs (model/codecs m dialect)
         by-col (into {} (map (fn [f] [(:column f) f])) (:fields m))]
@@ -546,11 +550,11 @@
       (let [^List names (.columnsNames rs)
             p (results/plan (mapv (fn [label]
                                     (let [label (str label)]
-                                      (if-let [f (and (= form :instances) (by-col label))]
+                                      (if-let [f (and (not= form :vectors) (by-col label))]
                                         [(:key f) (get-in codecs [(:key f) :decode]) nil]
                                         [(results/label->key label) nil nil])))
                                   (or names [])))]
-        (results/rows rs (results/row-builder p (if (= form :vectors) :vectors :rows)))))))
+        (results/rows rs (results/row-builder p (case form :vectors :vectors :instances :instances :rows)))))))
 
 ;; ================================================================ count / exists wrappers
 (defn count-query

@@ -232,10 +232,11 @@
      (or (.get cache ::builder)
          (let [b (model-builder m dialect (:fields m))]
            (or (.putIfAbsent cache ::builder b) b)))))
-  ([m dialect fields]
+  ([m dialect fields] (model-builder m dialect fields :instances))
+  ([m dialect fields form]
    (let [codecs (model/codecs m dialect)]
      (row-builder (plan (mapv (fn [f] [(:key f) (get-in codecs [(:key f) :decode]) nil]) fields))
-                  :instances))))
+                  form))))
 
 (defn label-row-fn
   "A (fn [Row] map) keyed by each row's labels, the plan read from the first

@@ -58,12 +58,20 @@
 
 (defn set-allow-sync! [d flag] (reset! (:allow-sync d) (boolean flag)) d)
 
-(defn run-sync
-  "Runs the async operation `(f opts)` synchronously for the sync call `op`
-  when allowed, blocking the calling thread and returning its value (or
-  throwing its error). Inside an allow-sync block f receives opts with the
-  block's dedicated connection as :connection."
-  [d op opts f]
+(defn- sync-not-allowed [d op]
+  (err/error :vireo/sync-not-allowed
+             (str "Error, sync query is not allowed: " op " on " (db/describe d)
+                  " would block the calling thread. Wrap it in (vireo.core/with-allow-sync db …)"
+                  " or call (vireo.core/set-allow-sync! db true), or use the aio- variant.")
+             {:op op :database (db/describe d)}))
+
+(defn- sync-opts
+  "The opts sync call `op` on `d` runs its async operation with, when it is
+  allowed on this thread; else throws :vireo/sync-not-allowed. Inside an
+  allow-sync block an operation with no scope of its own (no :connection,
+  no transaction or connection block of the task) runs on the block's
+  dedicated connection, acquired on first use."
+  [d op opts]
   (when (Context/isOnEventLoopThread)
     (throw (err/error :vireo/sync-not-allowed
                       (str "sync query " op " refused on a Vert.x event-loop thread: blocking it would stall "
@@ -72,17 +80,85 @@
   (let [slot (get *sync* d)]
     (cond
       (and slot (identical? (:thread slot) (Thread/currentThread)))
-      (let [level-atom (:level slot)
-            level (or @level-atom
-                      (let [l (ctx/new-root d (p/await (db/acquire d)))] (reset! level-atom l) l))]
-        (p/await (f (update opts :connection #(or % level)))))
+      (if (or (not (map? opts)) (:connection opts) (get ctx/*contexts* d))
+        opts
+        (let [level-atom (:level slot)
+              level (or @level-atom
+                        (let [l (ctx/new-root d (p/await (db/acquire d)))] (reset! level-atom l) l))]
+          (assoc opts :connection level)))
 
-      @(:allow-sync d)
-      (p/await (f opts))
+      @(:allow-sync d) opts
 
-      :else
-      (throw (err/error :vireo/sync-not-allowed
-                        (str "Error, sync query is not allowed: " op " on " (db/describe d)
-                             " would block the calling thread. Wrap it in (vireo.core/with-allow-sync db …)"
-                             " or call (vireo.core/set-allow-sync! db true), or use the aio- variant.")
-                        {:op op :database (db/describe d)})))))
+      :else (throw (sync-not-allowed d op)))))
+
+(def ^:private this-ns-prefix
+  "Stack frames of this namespace's functions start with it."
+  (str (munge (str (ns-name *ns*))) "$"))
+
+(defn- with-call-site
+  "e, with the stack of the sync call `op` attached as a suppressed
+  exception when e was raised on another thread (an event loop): its own
+  trace then shows only Vert.x frames, this one shows the caller's code.
+  Added once per exception."
+  [^Throwable e op]
+  (let [ours? (some #(.startsWith (.getClassName ^StackTraceElement %) ^String this-ns-prefix) (.getStackTrace e))
+        marked? (some #(::call-site (ex-data %)) (.getSuppressed e))]
+    (when-not (or ours? marked?)
+      (.addSuppressed e (ex-info (str op " was called here (the error above was raised on another thread)")
+                                 {::call-site true})))
+    e))
+
+(defn await-op
+  "Blocks on the future of sync call `op` and returns its value, or throws
+  its error: the typed ex-info itself (no ExecutionException around it),
+  with the caller's stack attached (see `with-call-site`)."
+  [op fut]
+  (try (p/await fut)
+       (catch InterruptedException e (throw e))
+       (catch Throwable t (throw (with-call-site t op)))))
+
+(defn run-sync
+  "The one mechanism of every synchronous call: runs the async operation
+  `(f opts)` (its aio- function, returning a future) for the sync call `op`
+  on database `d` when allowed (else :vireo/sync-not-allowed, naming the
+  escape hatch; always refused on an event-loop thread), blocking the
+  calling thread and returning its value or throwing its error (see
+  `await-op`). Inside an allow-sync block f receives opts with the block's
+  dedicated connection as :connection when the task has no scope of its
+  own."
+  [d op opts f]
+  (await-op op (f (sync-opts d op opts))))
+
+(defn run-block
+  "A block run synchronously, its body on the calling thread: `start` is
+  the block's aio- function as (start opts body-fn), which calls
+  (body-fn handle) when the block's body should run and returns the block's
+  future. `body` — (body handle), an ordinary blocking function — runs on
+  this thread with the dynamic bindings the async body would have had (the
+  block's level as the task's connection context, its cancellation scope),
+  so sync and async operations inside it run in the block, and blocks nest
+  either way. The block's outcome (commit or rollback) is awaited; returns
+  body's value or throws its error."
+  [d op opts start body]
+  (let [opts (sync-opts d op opts)
+        entered (p/promise)
+        done (p/promise)
+        result (start opts (fn [h]
+                             (p/resolve! entered [h (clojure.lang.Var/getThreadBindingFrame)])
+                             done))]
+    (p/handle result (fn [_ e]
+                       (p/reject! entered (or e (err/error :vireo/internal-error
+                                                           (str op " ended before its body ran") {})))))
+    (let [[h frame] (try (await-op op entered)
+                         (catch InterruptedException e
+                           ;; the body will not run: end the block (rolled back)
+                           (p/reject! done e)
+                           (.cancel ^java.util.concurrent.CompletableFuture result true)
+                           (throw e)))
+          prev (clojure.lang.Var/getThreadBindingFrame)]
+      (clojure.lang.Var/resetThreadBindingFrame frame)
+      (try
+        (p/resolve! done (body h))
+        (catch Throwable t (p/reject! done t))
+        (finally (clojure.lang.Var/resetThreadBindingFrame prev)))
+      (await-op op result))))

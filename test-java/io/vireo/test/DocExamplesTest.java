@@ -280,6 +280,21 @@ class DocExamplesTest {
       List<Instance> all = Author.select().execute();
       assertFalse(all.isEmpty());
     }
+    try (AllowSync sync = db.allowSync()) {
+      Instance fay = Author.create(Map.of("name", "fay"));
+      String name = db.atomic(tx -> {
+        Author.save(fay.set("born", 1990));
+        try {
+          db.atomic(inner -> Author.create(Map.of("name", "fay"))); // a savepoint: unique violation
+        } catch (UniqueViolationException e) {
+          // only the savepoint rolled back
+        }
+        return Author.get(Map.of("name", "fay")).getString("name");
+      });
+      assertEquals("fay", name);
+      assertEquals(1990, Author.get(Map.of("name", "fay")).getInt("born"));
+      assertEquals(null, Author.getOrNone(Map.of("name", "nobody")));
+    }
   }
 
   @Test

@@ -302,6 +302,104 @@ abstract class FacadeContract {
   }
 
   @Test
+  void blockingMethodsMirrorTheAioOnes() {
+    assertThrows(SyncNotAllowedException.class, () -> author.get(Map.of("name", "x")));
+    assertThrows(SyncNotAllowedException.class, () -> db.atomic(tx -> 1));
+    try (AllowSync sync = db.allowSync()) {
+      db.connect();
+      assertTrue(author.tableExists());
+      assertTrue(db.tableExists("java_author"));
+      assertTrue(db.getTables().contains("java_author"));
+      Instance a = author.create(Map.of("name", "ann", "born", 1950));
+      assertEquals("ann", author.get(Map.of("name", "ann")).getString("name"));
+      assertEquals(a.getId(), author.get(a.getId()).getId());
+      assertNull(author.getOrNone(Map.of("name", "nobody")));
+      DoesNotExistException dne = assertThrows(DoesNotExistException.class, () -> author.get(Map.of("name", "nobody")));
+      assertEquals("vireo/does-not-exist", dne.getType());
+      GetOrCreate bob = author.getOrCreate(Map.of("name", "bob"), Map.of("born", 1960));
+      assertTrue(bob.created());
+      assertFalse(author.getOrCreate(Map.of("name", "bob")).created());
+      assertEquals(1951, a.set("born", 1951).save().getInt("born"));
+      assertEquals(1952, author.save(a.set("born", 1952)).getInt("born"));
+      assertEquals(1952, author.get(Map.of("name", "ann")).getInt("born"));
+      // queries
+      assertEquals(2L, author.select().count());
+      assertTrue(author.select().where(Map.of("name", "ann")).exists());
+      assertFalse(author.select().where(Map.of("name", "zz")).exists());
+      assertEquals(1952L, ((Number) author.select("born").orderBy("born").scalar()).longValue());
+      assertEquals("ann", author.select().orderBy("name").first().getString("name"));
+      assertEquals("bob", author.select().where(Map.of("name", "bob")).get().getString("name"));
+      assertNull(author.select().where(Map.of("name", "zz")).getOrNone());
+      assertEquals(List.of(List.of("ann"), List.of("bob")), author.select("name").orderBy("name").tuples());
+      assertEquals("bob", author.select("name").orderBy("name").maps().get(1).get("name"));
+      // relations
+      Instance b1 = book.create(Map.of("author", a.getId(), "title", "t1"));
+      assertEquals("ann", book.fetch(b1, "author").getInstance("author").getString("name"));
+      List<Instance> withBooks = author.select().orderBy("name").prefetch(book.select());
+      assertEquals(1, withBooks.get(0).getInstances("books").size());
+      Instance clj = tag.create(Map.of("name", "clj"));
+      Instance art = article.create(Map.of("title", "x"));
+      assertEquals(1L, article.add(art, "tags", clj));
+      assertEquals(List.of("clj"), article.related(art, "tags").stream().map(t -> t.getString("name")).toList());
+      assertEquals(1L, article.remove(art, "tags", clj));
+      article.add(art, "tags", clj);
+      assertEquals(1L, article.clear(art, "tags"));
+      // writes with RETURNING, as the server can
+      assertEquals("cy", author.insert(Map.of("name", "cy")).returning("name").get(0).getString("name"));
+      assertEquals(1L, author.insert(Map.of("name", "dee")).rowCount());
+      assertEquals("dee", author.delete().where(Map.of("name", "dee")).returning().get(0).getString("name"));
+      if (!backend().equals("mysql")) {
+        assertEquals(1999, author.update(Map.of("born", 1999)).where(Map.of("name", "cy")).returning("born")
+            .get(0).getInt("born"));
+      } else {
+        assertThrows(NotSupportedException.class,
+            () -> author.update(Map.of("born", 1999)).where(Map.of("name", "cy")).returning());
+      }
+      // transactions: the body runs on this thread, in the transaction
+      assertEquals(42, (int) db.atomic(tx -> {
+        assertTrue(db.inTransaction());
+        author.create(Map.of("name", "tx1"));
+        return 42;
+      }));
+      assertThrows(UniqueViolationException.class, () -> db.atomic(tx -> {
+        author.create(Map.of("name", "tx2"));
+        return author.create(Map.of("name", "tx1"));
+      }));
+      assertNull(author.getOrNone(Map.of("name", "tx2")), "the whole block rolled back");
+      // an aioAtomic inside a blocking one is a savepoint: its failure rolls back only it
+      db.atomic(tx -> {
+        author.create(Map.of("name", "outer"));
+        failure(db.aioAtomic(inner -> author.aioCreate(Map.of("name", "lost"))
+            .thenCompose(x -> CompletableFuture.<Object>failedFuture(new IllegalStateException("inner")))));
+        // and a blocking one inside a blocking one too
+        assertThrows(IllegalStateException.class, () -> db.atomic(inner -> {
+          author.create(Map.of("name", "lost"));
+          throw new IllegalStateException("inner");
+        }));
+        return null;
+      });
+      assertNotNull(author.getOrNone(Map.of("name", "outer")));
+      assertNull(author.getOrNone(Map.of("name", "lost")));
+      assertThrows(OperationalErrorException.class, () -> db.transaction(tx -> db.transaction(inner -> 1)));
+      // records
+      Author rec = author.create(new Author(null, "rec", 1901));
+      assertNotNull(rec.id());
+      assertEquals(rec, author.get(Author.class, Map.of("name", "rec")));
+      assertNull(author.getOrNone(Author.class, Map.of("name", "nobody")));
+      assertEquals(1902, author.save(new Author(rec.id(), "rec", 1902)).born());
+      Instance r = author.get(rec.id());
+      assertEquals(1903, author.saveOnly(r.set("born", 1903), "born").getInt("born"));
+      // deletes, truncate
+      assertEquals(1L, bob.instance().deleteInstance());
+      assertEquals(1L, author.deleteInstance(a, true, false));
+      code.create(Map.of("code", "c1", "label", "one"));
+      code.truncateTable();
+      assertEquals(0L, code.select().count());
+    }
+    assertEquals(0L, db.checkedOut());
+  }
+
+  @Test
   void allowSyncClosedOutOfOrderIsRefused() {
     AllowSync outer = db.allowSync();
     Database other = fresh();

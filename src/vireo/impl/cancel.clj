@@ -41,7 +41,17 @@
   "The scope of the operation running (conveyed to its callbacks), or nil."
   nil)
 
-(deftype Scope [parent ^ArrayList members ^:unsynchronized-mutable cancelled]
+(def ^java.util.concurrent.atomic.AtomicReference trace-capture
+  "nil, or a fn of no argument returning the caller's trace context (an
+  OpenTelemetry Context) — set once a database with :tracing exists
+  (vireo.impl.observe): each operation's scope captures it when the
+  operation is called, so its statements, sent later from other threads,
+  have the caller's span as their parent. Off, it costs one read."
+  (java.util.concurrent.atomic.AtomicReference.))
+
+;; what  the operation's name (\"aio-get\"): the operation tag of its statements
+;; trace the trace context captured when it was called (see trace-capture), or nil
+(deftype Scope [parent ^ArrayList members ^:unsynchronized-mutable cancelled what trace]
   IScope
   (add [this m]
     (locking this
@@ -76,6 +86,16 @@
   java.util.function.BiConsumer
   ;; the operation's future completed: it is no longer a member of its parent
   (accept [this _ _] (when parent (.remove ^IScope parent this))))
+
+(defn scope-operation
+  "The name of the operation scope `s` belongs to (\"aio-get\"), or nil."
+  [s]
+  (when s (.-what ^Scope s)))
+
+(defn scope-trace
+  "The trace context captured when the operation of scope `s` was called, or nil."
+  [s]
+  (when s (.-trace ^Scope s)))
 
 (defn leave!
   "Unregisters `m` from scope `s` (nil: nothing)."
@@ -142,7 +162,7 @@
   and the returned future fails with :vireo/timeout."
   [what timeout-ms f]
   (let [parent *scope*
-        s (Scope. parent (ArrayList. 2) false)]
+        s (Scope. parent (ArrayList. 2) false what (when-let [c (.get trace-capture)] (c)))]
     (if (and parent (not (.add ^IScope parent s)))
       (p/rejected (java.util.concurrent.CancellationException. (str what ": its enclosing operation was cancelled")))
       (let [^CompletableFuture fut

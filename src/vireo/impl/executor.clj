@@ -99,7 +99,8 @@
   "Gives a connection a statement leased from the pool back (Vert.x 5.0.7's
   'Promise already completed' from another waiter's timeout concerns that
   waiter: see vireo.impl.db/release-k)."
-  [^SqlConnection conn]
+  [db ^SqlConnection conn]
+  (db/returned! db)
   (try (.close conn) (catch Throwable _ nil)))
 
 (defn- cancel-on-server
@@ -251,7 +252,7 @@
     ;; the connection leased for this statement goes back first
     (when leased
       (set! leased false)
-      (give-back conn))
+      (give-back db conn))
     ;; the level's queue moves on first, as if this statement's future were
     ;; a stage after it (see vireo.impl.context/execute-at)
     (when-let [^CompletableFuture d done]
@@ -346,6 +347,20 @@
   their own target (streams)."
   [^Statement st v e]
   (.deliver st v e))
+
+(defn sql-of "The Statement's SQL." ^String [^Statement st] (.-sql st))
+(defn params-of "The Statement's parameters (a java.util.List)." ^List [^Statement st] (.-params st))
+(defn info-of "The Statement's extra data ({:model \"PageBlock\"}) or nil." [^Statement st] (.-info st))
+(defn kind-of "The Statement's kind: :query | :control | :stream." [^Statement st] (.-kind st))
+(defn db-of "The Statement's database." [^Statement st] (.-db st))
+(defn operation-of
+  "The name of the public operation the Statement is part of (\"aio-get\"), or nil."
+  [^Statement st]
+  (cancel/scope-operation (.-scope st)))
+(defn trace-of
+  "The trace context captured when the Statement's operation was called, or nil."
+  [^Statement st]
+  (cancel/scope-trace (.-scope st)))
 
 (defn result "The Statement's future (nil for one with a continuation)." ^CompletableFuture [^Statement st] (.-result st))
 

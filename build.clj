@@ -166,13 +166,25 @@
   (let [edn (clojure.edn/read-string (slurp "deps.edn"))]
     (sort-by (comp str first) (for [[lib {v :mvn/version}] (get-in edn [:aliases :drivers :extra-deps])] [lib v]))))
 
+(defn- observability-deps
+  "Micrometer and the OpenTelemetry API (the :metrics and :tracing database
+  options): the :metrics and :tracing aliases of deps.edn, as [lib version].
+  Optional like the drivers: Vireo loads them only for a database given
+  those options (docs/observability.md)."
+  []
+  (let [edn (clojure.edn/read-string (slurp "deps.edn"))]
+    (sort-by (comp str first) (for [alias [:metrics :tracing]
+                                    [lib {v :mvn/version}] (get-in edn [:aliases alias :extra-deps])]
+                                [lib v]))))
+
 (defn- add-optional-drivers!
-  "Adds every backend driver to the written pom as an <optional> dependency:
+  "Adds every backend driver (and the observability libraries) to the
+  written pom as an <optional> dependency:
   Maven users see which artifact each backend needs, and get none they did
   not ask for (a PostgreSQL-only application carries no sqlite-jdbc)."
   [pom-file]
   (let [xml (slurp pom-file)
-        deps (apply str (for [[lib v] (driver-deps)]
+        deps (apply str (for [[lib v] (concat (driver-deps) (observability-deps))]
                           (str "\n    <dependency>\n      <groupId>" (namespace lib) "</groupId>\n      <artifactId>"
                                (name lib) "</artifactId>\n      <version>" v "</version>\n      <optional>true</optional>\n    </dependency>")))]
     (when-not (str/includes? xml "</dependencies>")

@@ -49,7 +49,10 @@
 ;; drivers stay <optional> there (add-optional-drivers!). A backend
 ;; namespace's classes still load only when a database of that backend is
 ;; created (vireo.impl.backend/backend), so the drivers stay optional at run time.
-(def aot-basis (delay (b/create-basis {:project "deps.edn" :user nil :aliases [:drivers]
+;; Micrometer and the OpenTelemetry API likewise (:metrics, :tracing): only
+;; vireo.impl.observe.micrometer|otel import them, loaded for a database
+;; given that option.
+(def aot-basis (delay (b/create-basis {:project "deps.edn" :user nil :aliases [:drivers :metrics :tracing]
                                        :extra {:mvn/repos launcher-repos}})))
 
 (defn- vireo-nses

@@ -160,21 +160,24 @@
             futs (doall (for [[i ^Span s] (map-indexed vector parents)]
                           (with-open [_ (.makeCurrent s)]
                             [(v/aio-get Account {:id (inc (* 2 i))})
-                             (transfer d Account (inc (* 2 i)) (+ 2 (* 2 i)) 1)])))]
+                             (transfer d Account (inc (* 2 i)) (+ 2 (* 2 i)) 1)
+                             ;; started from the application's callback, on an event loop
+                             (p/then (v/aio-exists (v/select Account))
+                                     (fn [_] (v/aio-count (v/select Account))))])))]
         (run! await! (apply concat futs))
         (run! #(.end ^Span %) parents)
         (let [spans (vec (.getFinishedSpanItems exporter))
               by-parent (group-by #(.getParentSpanId ^SpanData %) spans)
               names-under (fn [id] (sort (map #(.getName ^SpanData %) (get by-parent id))))]
-          (is (= 700 (count spans)) "100 requests, 100 gets, 100 transactions, 400 statements in them")
+          (is (= 900 (count spans)) "100 requests, 100 gets, 100 transactions, 400 statements in them, 200 more")
           (is (every? (fn [^Span s]
                         (let [id (.getSpanId (.getSpanContext s))
                               [tx] (filter #(= "transaction" (.getName ^SpanData %)) (get by-parent id))]
-                          (and (= ["SELECT obs_account" "transaction"] (names-under id))
+                          (and (= ["SELECT obs_account" "SELECT obs_account" "SELECT obs_account" "transaction"] (names-under id))
                                (= ["SELECT obs_account" "SELECT obs_account" "UPDATE obs_account" "UPDATE obs_account"]
                                   (names-under (.getSpanId ^SpanData tx))))))
                       parents)
-              "each request's get and transaction are its children, the transaction's four statements its own")
+              "each request's statements and transaction are its children — also the count sent from its callback —, the transaction's four statements its own")
           (is (every? (fn [^Span s] (= #{(.getTraceId (.getSpanContext s))}
                                        (set (map #(.getTraceId ^SpanData %) (get by-parent (.getSpanId (.getSpanContext s)))))))
                       parents)))))))

@@ -29,6 +29,7 @@
 
 (def ^:private traits
   {:kind :sqlite
+   :db-system "sqlite"
    :label "SQLite"
    :dialect :sqlite
    :option-keys #{:path :busy-timeout :journal-mode :foreign-keys :synchronous}

@@ -12,7 +12,9 @@
   trace-capture), and Vireo's futures convey the scope to the callbacks
   that send its later statements, on whatever thread. Inside a transaction
   block the block's span is the parent (bound in *trace-parent*, conveyed
-  the same way)."
+  the same way). The application's own callbacks on Vireo's futures run
+  with the Context current where they were chained (a ConveyingFuture
+  Carrier), so an operation they start has the right parent too."
   (:require [clojure.string :as str]
             [vireo.impl.cancel :as cancel]
             [vireo.impl.db :as db]
@@ -39,15 +41,12 @@
   (or *trace-parent* (Context/current)))
 
 (defn- system-name
-  "db.system.name: postgresql, mariadb, mysql or sqlite (MariaDB told apart
-  once the server is known)."
+  "db.system.name: the backend's :db-system trait (postgresql, mysql,
+  sqlite), or mariadb once the server is known to be MariaDB."
   [d]
-  (case (:kind d)
-    :postgres "postgresql"
-    :sqlite "sqlite"
-    :mysql (if (some-> (db/capabilities-now d) :server str/lower-case (str/includes? "mariadb"))
-             "mariadb" "mysql")
-    (name (:kind d))))
+  (if (some-> (db/capabilities-now d) :server str/lower-case (str/starts-with? "mariadb"))
+    "mariadb"
+    (:db-system (db/traits d))))
 
 (defn- common! ^SpanBuilder [^SpanBuilder b d namespace]
   (let [opts (db/options d)]
@@ -111,6 +110,17 @@
               (when e (fail! span e))
               (.end span))})))
 
+(def ^:private carrier
+  "Conveys the OpenTelemetry Context with every stage of Vireo's futures
+  (vireo.promise.ConveyingFuture), as the binding frame is: a callback the
+  application chains on an operation's future runs with the Context that
+  was current where it was chained, so the operations it starts (on an event
+  loop) have the right parent span."
+  (reify vireo.promise.ConveyingFuture$Carrier
+    (current [_] (Context/current))
+    (attach [_ ctx] (.makeCurrent ^Context ctx))
+    (detach [_ scope] (.close ^io.opentelemetry.context.Scope scope))))
+
 (defn facility
   "The :tracing facility of database d: {:open-telemetry o :name s :query-parameters bool}."
   [d {:keys [open-telemetry name query-parameters]}]
@@ -120,5 +130,6 @@
         namespace (or name (some-> (or (:database opts) (:path opts)) str))]
     ;; from now on every operation captures its caller's trace context
     (.compareAndSet ^java.util.concurrent.atomic.AtomicReference cancel/trace-capture nil current-context)
+    (vireo.promise.ConveyingFuture/setCarrier carrier)
     {:wrap (fn [next] (Traced. next tracer d namespace (boolean query-parameters)))
      :tx (tx-hook tracer namespace)}))

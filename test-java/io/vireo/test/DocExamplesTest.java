@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import clojure.java.api.Clojure;
 import clojure.lang.IFn;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vireo.AllowSync;
 import io.vireo.CallCount;
 import io.vireo.Signal;
@@ -425,5 +426,23 @@ class DocExamplesTest {
     } finally {
       db.aioExecuteSql("DROP TABLE IF EXISTS t").join();
     }
+  }
+
+  @Test
+  @Order(17)
+  void observability() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    Database observed = new SqliteDatabase("target/java-test/observed.db",
+        DatabaseOptions.create().metrics(registry).slowQuery(Duration.ofMillis(500)));
+    observed.aioExecuteSql("SELECT 1").join();
+    Map<String, Object> state = observed.poolState();        // {"size" 1, "in-use" 0, "idle" 1, "waiting" 0, …}
+    long selects = registry.get("vireo.statement")
+        .tag("operation", "aio-execute-sql").tag("statement", "select").timer().count();   // 1
+    observed.aioClose().join();
+
+    assertEquals(1L, selects);
+    assertEquals(0L, ((Number) state.get("in-use")).longValue());
+    assertEquals(1L, ((Number) state.get("acquired")).longValue());
+    assertTrue(state.containsKey("acquire-ms"));
   }
 }

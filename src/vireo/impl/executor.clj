@@ -6,7 +6,7 @@
   Every statement a database sends goes through the database's chain once
   (vireo.impl.context/chain builds it):
 
-      Logging -> Counting -> [added decorators] -> Router (vireo.impl.context)
+      Logging -> Counting -> [observers] -> [added decorators] -> Router (vireo.impl.context)
                                                      |-> a connection Level (root, transaction, savepoint)
                                                      |-> the statement's own target (control, stream)
                                                      '-> the database's bottom executor:

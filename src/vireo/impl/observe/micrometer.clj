@@ -43,7 +43,7 @@
                                 (.record t dt TimeUnit/NANOSECONDS)
                                 (when e
                                   (.increment (.register (-> (Counter/builder "vireo.errors")
-                                                             (.description "Failed statements and transactions, by Vireo error type")
+                                                             (.description "Failed statements, by Vireo error type")
                                                              (.tags (tags "database" database "backend" backend "type" outcome)))
                                                          registry))))
                               (catch Throwable _ nil)))))))
@@ -77,13 +77,10 @@
                         (.increment ^Counter retries)
                         (vreset! started now))
                       (vswap! n inc)))
+         ;; (a failed statement was counted in vireo.errors already)
          :end (fn [_ e]
                 (let [^Timer t (if e rollback commit)]
-                  (.record t (- (System/nanoTime) (long @started)) TimeUnit/NANOSECONDS))
-                (when (and e (not (instance? java.util.concurrent.CancellationException e)))
-                  (.increment (.register (-> (Counter/builder "vireo.errors")
-                                             (.tags (tags "database" database "backend" backend "type" (obs/outcome e))))
-                                         registry))))}))))
+                  (.record t (- (System/nanoTime) (long @started)) TimeUnit/NANOSECONDS)))}))))
 
 (defn facility
   "The :metrics facility of database d: {:registry r :name s}."

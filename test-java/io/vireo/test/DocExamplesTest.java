@@ -53,8 +53,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The examples of docs/java.md, run on SQLite. Every ```java block of the
- * guide must appear verbatim (indentation aside) in this file, so the guide
- * only shows code that compiles and runs.
+ * guide (and of docs/observability.md) must appear verbatim (indentation
+ * aside) in this file, so the guide only shows code that compiles and runs.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -96,6 +96,15 @@ class DocExamplesTest {
     }
     assertTrue(blocks >= 10, "docs/java.md has " + blocks + " java blocks");
     assertEquals(List.of(), missing, "java blocks of docs/java.md not in DocExamplesTest.java");
+    // docs/observability.md's Java example is one of them too
+    Matcher o = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL)
+        .matcher(Files.readString(Path.of("docs/observability.md"), StandardCharsets.UTF_8));
+    int observability = 0;
+    while (o.find()) {
+      observability++;
+      assertTrue(self.contains(normalise(o.group(1))), "a java block of docs/observability.md is not in DocExamplesTest.java");
+    }
+    assertTrue(observability >= 1, "docs/observability.md has no java block");
   }
 
   static String normalise(String code) {

@@ -11,6 +11,7 @@
             [vireo.core :as v]
             [vireo.impl.observe]
             [vireo.promise :as p]
+            [vireo.testing :as vt]
             [vireo.test-support :as ts :refer [await! error-of]])
   (:import (io.micrometer.core.instrument Meter MeterRegistry Tag Timer Counter)
            (io.micrometer.core.instrument.simple SimpleMeterRegistry)
@@ -238,6 +239,37 @@
           (is (every? number? (vals (:acquire-ms s))))
           (is (<= (:p50 (:acquire-ms s)) (:p99 (:acquire-ms s)) (:max (:acquire-ms s))))))
       (finally (await! (v/aio-close d))))))
+
+(deftest retry-metrics-test
+  (with-observed-db {}
+    (fn [d ^MeterRegistry reg _ Account]
+      (await! (v/aio-create Account {:id 1 :owner "a" :balance 1}))
+      ;; the first COMMIT fails as a serialization failure would: {:retry 1} runs the block again
+      (vt/with-faults d [{:sql "COMMIT" :times 1
+                          :fail (ex-info "could not serialize access" {:type :vireo/serialization-failure})}]
+        (await! (v/aio-atomic d {:retry 1} (fn [_] (v/aio-get Account {:id 1})))))
+      (is (= 1 (timer-count reg "vireo.transaction" {"outcome" "retry"})))
+      (is (= 1 (timer-count reg "vireo.transaction" {"outcome" "commit"})))
+      (is (= 0 (timer-count reg "vireo.transaction" {"outcome" "rollback"})))
+      (is (= 1.0 (.count ^Counter (.counter (.find reg "vireo.transaction.retries")))))
+      (is (= 2 (timer-count reg "vireo.statement" {"operation" "aio-get" "outcome" "ok"})) "the body ran twice"))))
+
+(deftest replica-pool-state-test
+  (if (= :sqlite ts/*backend*)
+    (is (nil? (:replicas (v/pool-state (ts/db)))) "no replicas, no :replicas")
+    (let [dbname (second (re-find #"/([^/?]+)(\?.*)?$" (ts/url ts/*backend*)))
+          d (ts/new-db ts/*backend* {:replicas [{:database dbname}]})]
+      (try
+        (await! (v/aio-connect d))
+        (await! (v/aio-execute-sql d "SELECT 1"))
+        (let [{:keys [replicas acquired]} (v/pool-state d)
+              [r] replicas]
+          (is (= 1 (count replicas)) "one state per replica")
+          (is (= 1 (:acquired r)) "the read went to the replica")
+          (is (= 0 (:in-use r)))
+          (is (<= 1 (:size r)))
+          (is (integer? acquired)))
+        (finally (await! (v/aio-close d)))))))
 
 (deftest options-refused-by-name-test
   (doseq [[opts what] [[{:metrics {:registri 1}} ":registri"]

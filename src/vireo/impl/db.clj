@@ -467,6 +467,15 @@
       ;; (a timer that fires after the connection came settles nothing)
       (.arm w (p/schedule (or (:connection-timeout (options db)) backend/default-connection-timeout-ms) w)))))
 
+(defn pool-owner
+  "The database whose pool `pool` is: `db` itself, or one of its read
+  replicas (whose pool state counts the connections leased from it)."
+  [db pool]
+  (if (identical? pool (:pool @(:state db)))
+    db
+    (or (some (fn [r] (let [rd (:db r)] (when (identical? pool (:pool @(:state rd))) rd))) (replicas db))
+        db)))
+
 (declare acquire-k)
 
 (defn acquire

@@ -258,7 +258,8 @@
   (if (= :sqlite ts/*backend*)
     (is (nil? (:replicas (v/pool-state (ts/db)))) "no replicas, no :replicas")
     (let [dbname (second (re-find #"/([^/?]+)(\?.*)?$" (ts/url ts/*backend*)))
-          d (ts/new-db ts/*backend* {:replicas [{:database dbname}]})]
+          reg (SimpleMeterRegistry.)
+          d (ts/new-db ts/*backend* {:replicas [{:database dbname}] :metrics {:registry reg :name "rep"}})]
       (try
         (await! (v/aio-connect d))
         (await! (v/aio-execute-sql d "SELECT 1"))
@@ -268,7 +269,13 @@
           (is (= 1 (:acquired r)) "the read went to the replica")
           (is (= 0 (:in-use r)))
           (is (<= 1 (:size r)))
-          (is (integer? acquired)))
+          (is (integer? acquired))
+          (testing "the pool meters of each pool, tagged primary or by the replica"
+            (let [acq (into {} (for [m (meters reg "vireo.pool.acquired")]
+                                 [(get (tags-of m) "pool") (.count ^io.micrometer.core.instrument.FunctionCounter m)]))]
+              (is (= 2 (count acq)))
+              (is (= 1.0 (get acq (first (remove #{"primary"} (keys acq))))))
+              (is (contains? acq "primary")))))
         (finally (await! (v/aio-close d)))))))
 
 (deftest options-refused-by-name-test

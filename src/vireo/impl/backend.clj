@@ -373,9 +373,12 @@
   "The options of each replica of a database with options `opts`: the
   primary's (credentials, TLS, pool sizes, host and port…) with the
   replica's own over them; never the primary's :hosts or routing options
-  (and not its :host/:port when the replica has :hosts)."
+  (and not its :host/:port when the replica has :hosts), nor its
+  observability options (:metrics, :tracing, :slow-query)."
   [opts]
-  (let [base (apply dissoc opts replica-own-keys)]
+  (let [;; the primary observes its replicas (its reads go to their pools
+        ;; without passing their own executor chains)
+        base (apply dissoc opts :metrics :tracing :slow-query replica-own-keys)]
     (mapv #(merge (if (contains? % :hosts) (dissoc base :host :port) base) %) (:replicas opts))))
 
 ;; ---------------------------------------------------------------- TLS

@@ -82,24 +82,32 @@
                 (let [^Timer t (if e rollback commit)]
                   (.record t (- (System/nanoTime) (long @started)) TimeUnit/NANOSECONDS)))}))))
 
+(defn- pool-meters!
+  "Registers the pool gauges and counters of database `pd` (d itself, or
+  one of its read replicas) with the tags `base`."
+  [^MeterRegistry r base pd]
+  (doseq [[k n desc] [[:size "vireo.pool.size" "Connections open in the pool"]
+                      [:in-use "vireo.pool.in-use" "Connections of the pool in use"]
+                      [:idle "vireo.pool.idle" "Connections of the pool open and idle"]
+                      [:waiting "vireo.pool.waiting" "Acquirers waiting for a connection"]
+                      [:checked-out "vireo.pool.checked-out" "Connections held by explicit scopes (aio-connection, transactions, sync blocks)"]]]
+    (gauge! r n desc base pd k))
+  (doseq [[k n desc] [[:acquired "vireo.pool.acquired" "Connections handed out by the pool"]
+                      [:acquire-timeouts "vireo.pool.acquire.timeouts" "Acquisitions that timed out (:connection-timeout)"]
+                      [:connections-opened "vireo.pool.connections.opened" "Connections opened"]
+                      [:connections-closed "vireo.pool.connections.closed" "Connections closed"]
+                      [:connections-failed "vireo.pool.connections.failed" "Acquisitions failed for another reason than a timeout (connect failures)"]]]
+    (counter! r n desc base pd k)))
+
 (defn facility
   "The :metrics facility of database d: {:registry r :name s}."
   [d {:keys [registry name]}]
   (let [^MeterRegistry r (or registry Metrics/globalRegistry)
         database (or name (db/describe d))
-        backend (clojure.core/name (:kind d))
-        base (tags "database" database "backend" backend)]
-    (doseq [[k n desc] [[:size "vireo.pool.size" "Connections open in the pool"]
-                        [:in-use "vireo.pool.in-use" "Connections of the pool in use"]
-                        [:idle "vireo.pool.idle" "Connections of the pool open and idle"]
-                        [:waiting "vireo.pool.waiting" "Acquirers waiting for a connection"]
-                        [:checked-out "vireo.pool.checked-out" "Connections held by explicit scopes (aio-connection, transactions, sync blocks)"]]]
-      (gauge! r n desc base d k))
-    (doseq [[k n desc] [[:acquired "vireo.pool.acquired" "Connections handed out by the pool"]
-                        [:acquire-timeouts "vireo.pool.acquire.timeouts" "Acquisitions that timed out (:connection-timeout)"]
-                        [:connections-opened "vireo.pool.connections.opened" "Connections opened"]
-                        [:connections-closed "vireo.pool.connections.closed" "Connections closed"]
-                        [:connections-failed "vireo.pool.connections.failed" "Acquisitions failed for another reason than a timeout (connect failures)"]]]
-      (counter! r n desc base d k))
+        backend (clojure.core/name (:kind d))]
+    ;; the pool tag: "primary", or a read replica's description
+    (pool-meters! r (tags "database" database "backend" backend "pool" "primary") d)
+    (doseq [rep (db/replicas d)]
+      (pool-meters! r (tags "database" database "backend" backend "pool" (db/describe (:db rep))) (:db rep)))
     {:wrap (fn [next] (Metered. next r database backend (ConcurrentHashMap.)))
      :tx (tx-hook r database backend)}))

@@ -283,7 +283,10 @@
                        [{:metrics true} "must be a map"]
                        [{:slow-query {:threshold-ms 0}} ":threshold-ms"]
                        [{:slow-query {}} ":threshold-ms"]
-                       [{:tracing {:query-parameters "yes"}} ":query-parameters"]]]
+                       [{:tracing {:query-parameters "yes"}} ":query-parameters"]
+                       [{:metrics {:registry "prometheus"}} ":registry must be a io.micrometer.core.instrument.MeterRegistry"]
+                       [{:tracing {:open-telemetry {}}} ":open-telemetry must be a io.opentelemetry.api.OpenTelemetry"]
+                       [{:metrics {:name ""}} ":name must be a non-empty string"]]]
     (let [e (error-of #(ts/new-db ts/*backend* opts))]
       (is (v/error-type? e :vireo/interface-error) (pr-str opts))
       (is (str/includes? (str (ex-message e)) what) (ex-message e)))))

@@ -76,11 +76,16 @@
 
 (defn kinds "The known backend kinds." [] (set (keys @registry)))
 
-(defn- class-present? [^String cname]
-  (try (Class/forName cname false (.getContextClassLoader (Thread/currentThread))) true
+(defn- find-class
+  "The class named `cname`, or nil when the classpath lacks it."
+  ^Class [^String cname]
+  (try (Class/forName cname false (.getContextClassLoader (Thread/currentThread)))
        (catch ClassNotFoundException _
-         (try (Class/forName cname false (clojure.lang.RT/baseLoader)) true
-              (catch ClassNotFoundException _ false)))))
+         (try (Class/forName cname false (clojure.lang.RT/baseLoader))
+              (catch ClassNotFoundException _ nil)))))
+
+(defn- class-present? [^String cname]
+  (some? (find-class cname)))
 
 (defn missing-driver
   "Given a backend kind, nil when its driver classes are on the classpath,
@@ -210,6 +215,15 @@
           (throw (observability-error k (str ":threshold-ms must be a positive number of milliseconds, got "
                                              (pr-str ms)))))))
     (when-let [[cname g a ver] (observability-libraries k)]
+      (when (class-present? cname)
+        ;; the object given must be the library's (a typo'd registry is not
+        ;; a ClassCastException on the first statement)
+        (doseq [[vk vclass] {:registry "io.micrometer.core.instrument.MeterRegistry"
+                             :open-telemetry "io.opentelemetry.api.OpenTelemetry"}
+                :let [x (get v vk)]
+                :when (and (some? x) (contains? known vk))]
+          (when-not (instance? (find-class vclass) x)
+            (throw (observability-error k (str vk " must be a " vclass ", got a " (.getName (class x))))))))
       (when-not (class-present? cname)
         (throw (err/error :vireo/interface-error
                           (str k " needs " g ":" a ":" ver " on the classpath, which lacks it (" cname

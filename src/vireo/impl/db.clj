@@ -17,7 +17,7 @@
            (io.vertx.sqlclient Pool SqlClient SqlConnection Row RowSet Tuple)
            (java.util List)
            (java.util.concurrent CompletableFuture CompletionStage ConcurrentHashMap)
-           (java.util.concurrent.atomic AtomicLong)))
+           (java.util.concurrent.atomic AtomicLong LongAdder)))
 
 (set! *warn-on-reflection* true)
 
@@ -62,12 +62,13 @@
 ;;           the backend's connection factory: see ::vireo.impl.backend/connects)
 (def ^:private ^:const ring-size 1024)
 
-(deftype PoolStats [^AtomicLong in-use ^AtomicLong waiting ^AtomicLong acquired
-                    ^AtomicLong timeouts ^AtomicLong failed ^AtomicLong connects
+(deftype PoolStats [^LongAdder in-use ^LongAdder waiting ^LongAdder acquired
+                    ^LongAdder timeouts ^LongAdder failed ^AtomicLong connects
                     ^longs ring ^AtomicLong ring-n])
 
+;; (LongAdders: the event loops count without contending for one cache line)
 (defn- new-stats []
-  (PoolStats. (AtomicLong.) (AtomicLong.) (AtomicLong.) (AtomicLong.) (AtomicLong.) (AtomicLong.)
+  (PoolStats. (LongAdder.) (LongAdder.) (LongAdder.) (LongAdder.) (LongAdder.) (AtomicLong.)
               (long-array ring-size) (AtomicLong.)))
 
 (defn- record-acquire! [^PoolStats s ^long nanos]
@@ -77,7 +78,7 @@
 (defn returned!
   "Counts a connection Vireo took from `db`'s pool as given back."
   [db]
-  (.decrementAndGet ^AtomicLong (.-in-use ^PoolStats (:stats db))))
+  (.decrement ^LongAdder (.-in-use ^PoolStats (:stats db))))
 
 (defn- percentiles
   "{:p50 :p95 :p99 :max} in ms (doubles) of the recorded acquire times, or nil."
@@ -435,19 +436,19 @@
   (complete [_ conn e]
     (if (.compareAndSet settled false true)
       (do (when-let [t timer] (.cancel t false))
-          (.decrementAndGet ^AtomicLong (.-waiting stats))
+          (.decrement ^LongAdder (.-waiting stats))
           (if (nil? e)
-            (do (.incrementAndGet ^AtomicLong (.-in-use stats))
-                (.incrementAndGet ^AtomicLong (.-acquired stats))
+            (do (.increment ^LongAdder (.-in-use stats))
+                (.increment ^LongAdder (.-acquired stats))
                 (record-acquire! stats (- (System/nanoTime) started)))
-            (.incrementAndGet ^AtomicLong (.-failed stats)))
+            (.increment ^LongAdder (.-failed stats)))
           (.complete k conn e))
       (when conn (try (.close ^SqlConnection conn) (catch Throwable _ nil)))))
   Runnable
   (run [_]
     (when (.compareAndSet settled false true)
-      (.decrementAndGet ^AtomicLong (.-waiting stats))
-      (.incrementAndGet ^AtomicLong (.-timeouts stats))
+      (.decrement ^LongAdder (.-waiting stats))
+      (.increment ^LongAdder (.-timeouts stats))
       (.complete k nil (io.vertx.core.impl.NoStackTraceThrowable. "Timeout")))))
 
 (defn lease-k
@@ -458,10 +459,10 @@
   out: for Vireo's own short leases (one statement)."
   [db ^Pool pool ^Completable k]
   (let [^PoolStats stats (:stats db)
-        _ (.incrementAndGet ^AtomicLong (.-waiting stats))
+        _ (.increment ^LongAdder (.-waiting stats))
         w (Waiting. k (java.util.concurrent.atomic.AtomicBoolean.) stats (System/nanoTime) nil)
         ^Future f (try (.getConnection pool)
-                       (catch Throwable t (.decrementAndGet ^AtomicLong (.-waiting stats)) (throw t)))]
+                       (catch Throwable t (.decrement ^LongAdder (.-waiting stats)) (throw t)))]
     (.onComplete f ^Completable w)
     (when-not (.isComplete f)
       ;; (a timer that fires after the connection came settles nothing)
@@ -595,8 +596,8 @@
   (let [^PoolStats s (:stats db)
         st @(:state db)
         size (if (= :open (:status st)) (.size ^Pool (:pool st)) 0)
-        in-use (max 0 (.get ^AtomicLong (.-in-use s)))
-        failed (.get ^AtomicLong (.-failed s))
+        in-use (max 0 (.sum ^LongAdder (.-in-use s)))
+        failed (.sum ^LongAdder (.-failed s))
         opened (max 0 (- (.get ^AtomicLong (.-connects s)) failed))]
     {:database (describe db)
      :backend (:kind db)
@@ -605,10 +606,10 @@
      :size size
      :in-use in-use
      :idle (max 0 (- size in-use))
-     :waiting (max 0 (.get ^AtomicLong (.-waiting s)))
+     :waiting (max 0 (.sum ^LongAdder (.-waiting s)))
      :checked-out (checked-out db)
-     :acquired (.get ^AtomicLong (.-acquired s))
-     :acquire-timeouts (.get ^AtomicLong (.-timeouts s))
+     :acquired (.sum ^LongAdder (.-acquired s))
+     :acquire-timeouts (.sum ^LongAdder (.-timeouts s))
      :acquire-ms (percentiles s)
      :connections-opened opened
      :connections-closed (max 0 (- opened size))

@@ -580,13 +580,14 @@
   [db]
   (let [opts (options db)
         ^io.vertx.sqlclient.PoolOptions po (backend/pool-options opts)]
-    {:max-size (.getMaxSize po)
-     :max-wait-queue-size (.getMaxWaitQueueSize po)
+    ;; (longs, as the options are given: Java sees Long, not Integer)
+    {:max-size (long (.getMaxSize po))
+     :max-wait-queue-size (long (.getMaxWaitQueueSize po))
      :idle-timeout (.toMillis (.getIdleTimeoutUnit po) (.getIdleTimeout po))
-     :connection-timeout (or (:connection-timeout opts) backend/default-connection-timeout-ms)
+     :connection-timeout (long (or (:connection-timeout opts) backend/default-connection-timeout-ms))
      :max-lifetime (.toMillis (.getMaxLifetimeUnit po) (.getMaxLifetime po))
-     :event-loop-size (.getEventLoopSize po)
-     :pool-cleaner-period (.getPoolCleanerPeriod po)
+     :event-loop-size (long (.getEventLoopSize po))
+     :pool-cleaner-period (long (.getPoolCleanerPeriod po))
      :statement-cache-size (proto/-statement-cache-size (:backend db) opts)}))
 
 (defn pool-state

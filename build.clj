@@ -46,10 +46,13 @@
 ;; What AOT compiles against: the project basis plus every backend driver, so
 ;; vireo.impl.backend.postgres|mysql|sqlite (which import their driver's
 ;; classes) compile. Only the pom's dependencies come from `basis`: the
-;; drivers stay <optional> there (add-optional-drivers!). A backend
+;; drivers stay <optional> there (add-optional-deps!). A backend
 ;; namespace's classes still load only when a database of that backend is
 ;; created (vireo.impl.backend/backend), so the drivers stay optional at run time.
-(def aot-basis (delay (b/create-basis {:project "deps.edn" :user nil :aliases [:drivers]
+;; Micrometer and the OpenTelemetry API likewise (:metrics, :tracing): only
+;; vireo.impl.observe.micrometer|otel import them, loaded for a database
+;; given that option.
+(def aot-basis (delay (b/create-basis {:project "deps.edn" :user nil :aliases [:drivers :metrics :tracing]
                                        :extra {:mvn/repos launcher-repos}})))
 
 (defn- vireo-nses
@@ -167,19 +170,30 @@
       (when-not (.isFile (io/file init))
         (throw (ex-info (str "AOT did not compile " n " (no " init ")") {:ns n}))))))
 
-(defn- driver-deps
-  "The backends' drivers: the :drivers alias of deps.edn, as [lib version]."
+(def ^:private optional-aliases
+  "The deps.edn aliases whose libraries the pom lists as <optional>: each
+  backend's driver (:drivers), Micrometer and the OpenTelemetry API (the
+  :metrics and :tracing database options, docs/observability.md) and JUnit
+  5's API (the io.vireo.junit extension). Vireo loads each only when it is
+  used: a missing one is named, with its coordinates, when asked for."
+  [:drivers :metrics :tracing :junit])
+
+(defn- optional-deps
+  "The libraries of `optional-aliases`, as [lib version], sorted."
   []
   (let [edn (clojure.edn/read-string (slurp "deps.edn"))]
-    (sort-by (comp str first) (for [[lib {v :mvn/version}] (get-in edn [:aliases :drivers :extra-deps])] [lib v]))))
+    (sort-by (comp str first) (distinct (for [alias optional-aliases
+                                              [lib {v :mvn/version}] (get-in edn [:aliases alias :extra-deps])]
+                                          [lib v])))))
 
-(defn- add-optional-drivers!
-  "Adds every backend driver to the written pom as an <optional> dependency:
-  Maven users see which artifact each backend needs, and get none they did
-  not ask for (a PostgreSQL-only application carries no sqlite-jdbc)."
+(defn- add-optional-deps!
+  "Adds the optional libraries (`optional-deps`) to the written pom as
+  <optional> dependencies: Maven users see which artifact each backend (or
+  integration) needs, and get none they did not ask for (a PostgreSQL-only
+  application carries no sqlite-jdbc)."
   [pom-file]
   (let [xml (slurp pom-file)
-        deps (apply str (for [[lib v] (driver-deps)]
+        deps (apply str (for [[lib v] (optional-deps)]
                           (str "\n    <dependency>\n      <groupId>" (namespace lib) "</groupId>\n      <artifactId>"
                                (name lib) "</artifactId>\n      <version>" v "</version>\n      <optional>true</optional>\n    </dependency>")))]
     (when-not (str/includes? xml "</dependencies>")
@@ -214,7 +228,7 @@
                            [:developers
                             [:developer
                              [:name "The Vireo maintainers"]]]])})
-  (add-optional-drivers! (str class-dir "/META-INF/maven/" (namespace lib) "/" (name lib) "/pom.xml"))
+  (add-optional-deps! (str class-dir "/META-INF/maven/" (namespace lib) "/" (name lib) "/pom.xml"))
   ;; the sources keep their own times (copy-dir copies attributes), older
   ;; than the classes just compiled: Clojure loads the classes
   (b/copy-dir {:src-dirs ["src" "resources"] :target-dir class-dir})

@@ -7,7 +7,8 @@
   Databases
   - `postgresql-database`, `mysql-database`, `sqlite-database`, `database` (from a URL),
     `database-from-env`
-  - `aio-connect`, `aio-close`, `connected?`, `checked-out`, `pool-options`, `capabilities`
+  - `aio-connect`, `aio-close`, `connected?`, `checked-out`, `pool-options`, `pool-state`, `capabilities`
+  - observability options :metrics, :tracing, :slow-query (docs/observability.md)
   - `init!` (deferred databases), `database-proxy`, `initialize-proxy!`
   - read replicas (the :replicas option): `with-route`, `with-own-writes`, `replicas`
   Models (docs/models.md)
@@ -261,16 +262,47 @@
   [db] (db/checked-out (ops/database-of db)))
 
 (defn pool-options
-  "The pool settings the database was configured with, and
-  :statement-cache-size, the prepared statements cached per connection (0:
-  off; on MySQL/MariaDB bounded by the server's max_prepared_stmt_count, see
-  docs/backends.md)."
+  "The pool settings in force — the options in force with Vert.x's defaults
+  for those not given (-1 max-wait-queue-size: unbounded; 0 idle-timeout /
+  max-lifetime: none) — :statement-cache-size (the prepared statements
+  cached per connection, 0: off; on MySQL/MariaDB bounded by the server's
+  max_prepared_stmt_count, see docs/backends.md), and the live numbers of
+  the pool now (:size :in-use :idle :waiting, see `pool-state`).
+
+      (pool-options db)
+      ;=> {:max-size 10 :max-wait-queue-size -1 :idle-timeout 0 :connection-timeout 30000
+      ;    :max-lifetime 0 :event-loop-size 0 :pool-cleaner-period 1000
+      ;    :statement-cache-size 256 :size 2 :in-use 0 :idle 2 :waiting 0}"
+  [db]
+  (let [d (ops/database-of db)]
+    (merge (db/pool-settings d)
+           (select-keys (db/pool-state d) [:size :in-use :idle :waiting]))))
+
+(defn pool-state
+  "The live state of the database's pool, read now:
+
+      {:database \"postgresql://app@db:5432/app\" :backend :postgres :open true
+       :max-size 10
+       :size 3            ; connections open in the pool
+       :in-use 1          ; of them, handed out (a statement, a transaction, a scope)
+       :idle 2            ; open and free
+       :waiting 0         ; acquirers waiting for a connection
+       :checked-out 1     ; held by scopes (aio-connection, transactions, sync blocks): `checked-out`
+       :acquired 1520     ; connections handed out since the database was made
+       :acquire-timeouts 0
+       :acquire-ms {:p50 0.02 :p95 0.3 :p99 1.1 :max 4.0}  ; the last 1024 acquisitions (nil before any)
+       :connections-opened 3 :connections-closed 0
+       :connections-failed 0   ; acquisitions failed for another reason than a timeout
+       :replicas [{…the same for each read replica…}]}  ; with :replicas only
+
+  Vireo counts these itself as it takes and gives back connections (a few
+  atomic increments per statement); the pipelined client's connections
+  (:pipelining) are not included."
   [db]
   (let [d (ops/database-of db)
-        opts (db/options d)]
-    (assoc (select-keys opts [:max-size :max-wait-queue-size :idle-timeout :connection-timeout
-                              :max-lifetime :event-loop-size :pool-cleaner-period])
-           :statement-cache-size (proto/-statement-cache-size (:backend d) opts))))
+        reps (db/replicas d)]
+    (cond-> (db/pool-state d)
+      (seq reps) (assoc :replicas (mapv #(db/pool-state (:db %)) reps)))))
 
 (defn capabilities
   "Future of what the server behind the database can do, as Vireo detected

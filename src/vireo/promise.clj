@@ -138,11 +138,9 @@
   [^CompletionStage stage ^BiConsumer cb]
   (ConveyingFuture/listen stage cb))
 
-(defmacro ^:private conveying
-  "Runs body with the binding frame `frame` (captured when the callback was
-  registered) and restores the thread's own afterwards; nothing is reset when
-  the thread already has that frame. What ConveyingFuture's wrappers do, in
-  the callback itself, so a stage allocates no wrapper."
+(defmacro ^:private conveying-frame
+  "Runs body with the binding frame `frame` and restores the thread's own
+  afterwards; nothing is reset when the thread already has that frame."
   [frame & body]
   `(c/let [prev# (clojure.lang.Var/getThreadBindingFrame)
            f# ~frame]
@@ -152,7 +150,29 @@
            (try ~@body
                 (finally (clojure.lang.Var/resetThreadBindingFrame prev#)))))))
 
-(defn- frame [] (clojure.lang.Var/getThreadBindingFrame))
+(defmacro ^:private conveying
+  "Runs body with what the callback captured when it was registered
+  (`frame`): the binding frame, and a ConveyingFuture Carrier's state when
+  one was set (e.g. OpenTelemetry's Context). What ConveyingFuture's
+  wrappers do, in the callback itself, so a stage allocates no wrapper."
+  [frame & body]
+  `(c/let [f0# ~frame]
+     (if (instance? vireo.promise.ConveyingFuture$Carried f0#)
+       (c/let [^vireo.promise.ConveyingFuture$Carried cd# f0#
+               ^vireo.promise.ConveyingFuture$Carrier c# (.-carrier cd#)
+               t# (.attach c# (.-state cd#))]
+         (try (conveying-frame (.-frame cd#) ~@body)
+              (finally (.detach c# t#))))
+       (conveying-frame f0# ~@body))))
+
+(defn- frame
+  "What a callback conveys: the binding frame, with the ConveyingFuture
+  Carrier's state when one is set (see ConveyingFuture/setCarrier)."
+  []
+  (c/let [c (ConveyingFuture/carrier)]
+    (if (nil? c)
+      (clojure.lang.Var/getThreadBindingFrame)
+      (vireo.promise.ConveyingFuture$Carried. (clojure.lang.Var/getThreadBindingFrame) c))))
 
 (defn from-vertx
   "Given an io.vertx.core.Future, returns a CompletableFuture completed with

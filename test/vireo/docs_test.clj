@@ -27,3 +27,9 @@
   (doseq [suffix ["" "-wal" "-shm"]] (io/delete-file (str "target/queries-doc.db" suffix) true))
   (is (< 40 (doc-examples/run-file! "docs/queries.md" 'vireo.queries-examples))
       "docs/queries.md examples were found and asserted"))
+
+(deftest observability-examples
+  (.mkdirs (io/file "target" "java-test"))
+  (doseq [suffix ["" "-wal" "-shm"]] (io/delete-file (str "target/observability-doc.db" suffix) true))
+  (is (< 15 (doc-examples/run-file! "docs/observability.md" 'vireo.observability-examples))
+      "docs/observability.md examples were found and asserted"))

@@ -161,14 +161,35 @@ public abstract class Database {
   }
 
   /**
-   * Returns the pool settings the database was configured with, by Clojure
-   * name ({@code "max-size"}, {@code "connection-timeout"}, …).
+   * Returns the pool settings in force, by Clojure name ({@code "max-size"},
+   * {@code "connection-timeout"}, …), with the live numbers of the pool now
+   * ({@code "size"}, {@code "in-use"}, {@code "idle"}, {@code "waiting"}).
    *
    * @return the pool options
    */
   @SuppressWarnings("unchecked")
   public Map<String, Object> poolOptions() {
     return (Map<String, Object>) Clj.toJava(Clj.call("pool-options", db));
+  }
+
+  /**
+   * Returns the live state of the pool, read now, by Clojure name:
+   * {@code "size"}, {@code "in-use"}, {@code "idle"}, {@code "waiting"},
+   * {@code "checked-out"}, {@code "acquired"}, {@code "acquire-timeouts"},
+   * {@code "acquire-ms"} (a map of {@code "p50"}, {@code "p95"}, {@code "p99"},
+   * {@code "max"}), {@code "connections-opened"}, {@code "connections-closed"},
+   * {@code "connections-failed"}, and {@code "replicas"} (one such map per read
+   * replica) — see vireo.core/pool-state.
+   *
+   * <pre>{@code
+   * long waiting = ((Number) db.poolState().get("waiting")).longValue();
+   * }</pre>
+   *
+   * @return the pool state
+   */
+  @SuppressWarnings("unchecked")
+  public Map<String, Object> poolState() {
+    return (Map<String, Object>) Clj.toJava(Clj.call("pool-state", db));
   }
 
   /**

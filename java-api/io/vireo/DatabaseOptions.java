@@ -141,6 +141,61 @@ public final class DatabaseOptions {
   }
 
   /**
+   * Records Micrometer meters (statement and transaction timers, error
+   * counters, pool gauges) in {@code registry}, an
+   * {@code io.micrometer.core.instrument.MeterRegistry} (Micrometer is an
+   * optional dependency: without {@code io.micrometer:micrometer-core} on the
+   * classpath the database is refused with an {@link InterfaceErrorException}
+   * naming it). See docs/observability.md.
+   *
+   * <pre>{@code
+   * DatabaseOptions.create().metrics(new SimpleMeterRegistry());
+   * }</pre>
+   *
+   * @param registry a MeterRegistry (null: Micrometer's global registry)
+   * @return these options
+   */
+  public DatabaseOptions metrics(Object registry) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    if (registry != null) {
+      m.put("registry", registry);
+    }
+    return set("metrics", m);
+  }
+
+  /**
+   * Traces every statement and transaction block as OpenTelemetry spans of
+   * {@code openTelemetry}, an {@code io.opentelemetry.api.OpenTelemetry}
+   * (optional dependency {@code io.opentelemetry:opentelemetry-api}), parented
+   * to the span current when each operation is called. Parameter values are
+   * never recorded. See docs/observability.md.
+   *
+   * @param openTelemetry an OpenTelemetry (null: GlobalOpenTelemetry)
+   * @return these options
+   */
+  public DatabaseOptions tracing(Object openTelemetry) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    if (openTelemetry != null) {
+      m.put("open-telemetry", openTelemetry);
+    }
+    return set("tracing", m);
+  }
+
+  /**
+   * Logs every statement lasting at least {@code threshold} at WARN on logger
+   * {@code vireo.slow}, with its duration, operation, model and SQL
+   * (parameters redacted).
+   *
+   * @param threshold the threshold (millisecond precision, at least 1 ms)
+   * @return these options
+   */
+  public DatabaseOptions slowQuery(Duration threshold) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("threshold-ms", threshold.toMillis());
+    return set("slow-query", m);
+  }
+
+  /**
    * Sets the maximum lifetime of a pooled connection.
    *
    * @param lifetime the duration (millisecond precision)

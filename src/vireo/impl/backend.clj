@@ -76,11 +76,16 @@
 
 (defn kinds "The known backend kinds." [] (set (keys @registry)))
 
-(defn- class-present? [^String cname]
-  (try (Class/forName cname false (.getContextClassLoader (Thread/currentThread))) true
+(defn- find-class
+  "The class named `cname`, or nil when the classpath lacks it."
+  ^Class [^String cname]
+  (try (Class/forName cname false (.getContextClassLoader (Thread/currentThread)))
        (catch ClassNotFoundException _
-         (try (Class/forName cname false (clojure.lang.RT/baseLoader)) true
-              (catch ClassNotFoundException _ false)))))
+         (try (Class/forName cname false (clojure.lang.RT/baseLoader))
+              (catch ClassNotFoundException _ nil)))))
+
+(defn- class-present? [^String cname]
+  (some? (find-class cname)))
 
 (defn missing-driver
   "Given a backend kind, nil when its driver classes are on the classpath,
@@ -162,7 +167,70 @@
     :event-loop-size :pool-cleaner-period})
 
 (def ^:private common-option-keys #{:vertx :allow-sync :url :leak-detection-threshold :returning :init-sql
-                                    :transaction-timeout})
+                                    :transaction-timeout :metrics :tracing :slow-query})
+
+;; ---------------------------------------------------------------- observability options
+;; :metrics, :tracing and :slow-query (vireo.impl.observe does the work).
+;; Micrometer and OpenTelemetry are optional dependencies: the option is
+;; refused, naming the Maven coordinates, when the library is missing.
+(def observability-libraries
+  "option -> [class it needs, group, artifact, version]."
+  {:metrics ["io.micrometer.core.instrument.MeterRegistry" "io.micrometer" "micrometer-core" "1.17.2"]
+   :tracing ["io.opentelemetry.api.OpenTelemetry" "io.opentelemetry" "opentelemetry-api" "1.68.0"]})
+
+(def ^:private observability-keys
+  {:metrics {:registry "a io.micrometer.core.instrument.MeterRegistry (default: Metrics.globalRegistry)"
+             :name "the database tag's value (a string; default: the database's description)"}
+   :tracing {:open-telemetry "an io.opentelemetry.api.OpenTelemetry (default: GlobalOpenTelemetry)"
+             :name "the db.namespace attribute (a string; default: the database's name)"
+             :query-parameters "true to add the parameter values as db.query.parameter.<n> attributes (default false)"}
+   :slow-query {:threshold-ms "statements at least this long (ms, a positive integer) are logged"
+                :parameters "true to log the parameter values (default false: redacted)"}})
+
+(defn- observability-error [k msg]
+  (err/error :vireo/interface-error (str k " " msg) {:option k}))
+
+(defn- check-observability
+  "Refuses a malformed :metrics / :tracing / :slow-query option by name, and
+  :metrics / :tracing without their library on the classpath."
+  [opts]
+  (doseq [[k known] observability-keys
+          :let [v (get opts k)]
+          :when (some? v)]
+    (when-not (map? v)
+      (throw (observability-error k (str "must be a map of " (str/join ", " (map pr-str (sort (keys known))))
+                                         ", got " (if (or (string? v) (keyword? v) (number? v) (boolean? v))
+                                                    (pr-str v) (.getName (class v)))))))
+    (when-let [unknown (seq (remove known (keys v)))]
+      (throw (observability-error k (str "has unknown key(s) " (str/join ", " (map pr-str unknown))
+                                         "; known: " (str/join "; " (for [[kk why] (sort known)] (str kk " " why)))))))
+    (doseq [flag [:query-parameters :parameters]]
+      (when (and (contains? v flag) (not (boolean? (get v flag))))
+        (throw (observability-error k (str flag " must be true or false, got " (pr-str (get v flag)))))))
+    (when (and (contains? v :name) (not (and (string? (:name v)) (seq (:name v)))))
+      (throw (observability-error k (str ":name must be a non-empty string, got " (pr-str (:name v))))))
+    (when (= k :slow-query)
+      (let [ms (:threshold-ms v)]
+        (when-not (and (integer? ms) (pos? ms))
+          (throw (observability-error k (str ":threshold-ms must be a positive number of milliseconds, got "
+                                             (pr-str ms)))))))
+    (when-let [[cname g a ver] (observability-libraries k)]
+      (when (class-present? cname)
+        ;; the object given must be the library's (a typo'd registry is not
+        ;; a ClassCastException on the first statement)
+        (doseq [[vk vclass] {:registry "io.micrometer.core.instrument.MeterRegistry"
+                             :open-telemetry "io.opentelemetry.api.OpenTelemetry"}
+                :let [x (get v vk)]
+                :when (and (some? x) (contains? known vk))]
+          (when-not (instance? (find-class vclass) x)
+            (throw (observability-error k (str vk " must be a " vclass ", got a " (.getName (class x))))))))
+      (when-not (class-present? cname)
+        (throw (err/error :vireo/interface-error
+                          (str k " needs " g ":" a ":" ver " on the classpath, which lacks it (" cname
+                               "). Add to deps.edn: " g "/" a " {:mvn/version \"" ver "\"}"
+                               "; or to a Maven pom: <dependency><groupId>" g "</groupId><artifactId>" a
+                               "</artifactId><version>" ver "</version></dependency>")
+                          {:option k :missing [(str g ":" a ":" ver)]}))))))
 
 (defn- check-init-sql
   "The :init-sql option: a SQL string or a non-empty vector of them, run on
@@ -249,6 +317,7 @@
   [b opts]
   (check-options b opts)
   (check-password-fn (:kind (traits b)) opts)
+  (check-observability opts)
   (cond-> (checked-routing b (checked-hosts (:kind (traits b)) opts
                                             (merge (:defaults (traits b))
                                                    (hide-secrets (checked-tls (traits b) (dissoc opts :url))))))
@@ -318,9 +387,12 @@
   "The options of each replica of a database with options `opts`: the
   primary's (credentials, TLS, pool sizes, host and port…) with the
   replica's own over them; never the primary's :hosts or routing options
-  (and not its :host/:port when the replica has :hosts)."
+  (and not its :host/:port when the replica has :hosts), nor its
+  observability options (:metrics, :tracing, :slow-query)."
   [opts]
-  (let [base (apply dissoc opts replica-own-keys)]
+  (let [;; the primary observes its replicas (its reads go to their pools
+        ;; without passing their own executor chains)
+        base (apply dissoc opts :metrics :tracing :slow-query replica-own-keys)]
     (mapv #(merge (if (contains? % :hosts) (dissoc base :host :port) base) %) (:replicas opts))))
 
 ;; ---------------------------------------------------------------- TLS
@@ -795,15 +867,20 @@
                                                  (str (:user opts) "@" (:host opts) ":" (:port opts) "/" (:database opts))
                                                  (::on-connect opts)))
             b)
-        b (if (or (:password-fn opts) chooser)
+        ^java.util.concurrent.atomic.AtomicLong connects (::connects opts)
+        b (if (or (:password-fn opts) chooser connects)
             (.connectingTo b ^java.util.function.Supplier
                            (reify java.util.function.Supplier
                              (get [_]
-                               (p/->vertx
-                                (p/then (password-of opts)
-                                        (fn [^String pw]
-                                          (let [o (doto ^SqlConnectOptions (copy connect-opts) (.setPassword pw))]
-                                            (if chooser (chooser o) o))))))))
+                               ;; one new connection (live pool state: vireo.impl.db/pool-state)
+                               (when connects (.incrementAndGet connects))
+                               (if (or (:password-fn opts) chooser)
+                                 (p/->vertx
+                                  (p/then (password-of opts)
+                                          (fn [^String pw]
+                                            (let [o (doto ^SqlConnectOptions (copy connect-opts) (.setPassword pw))]
+                                              (if chooser (chooser o) o)))))
+                                 (io.vertx.core.Future/succeededFuture connect-opts)))))
             (.connectingTo b connect-opts))]
     (-> b
         (.using ^io.vertx.core.Vertx vertx)

@@ -43,6 +43,14 @@
   "The scope of the operation running (conveyed to its callbacks), or nil."
   nil)
 
+(def ^java.util.concurrent.atomic.AtomicReference trace-capture
+  "nil, or a fn of no argument returning the caller's trace context (an
+  OpenTelemetry Context) — set once a database with :tracing exists
+  (vireo.impl.observe): each operation's scope captures it when the
+  operation is called, so its statements, sent later from other threads,
+  have the caller's span as their parent. Off, it costs one read."
+  (java.util.concurrent.atomic.AtomicReference.))
+
 (defn- ended-scope?
   "True when `m` is the scope of an operation that has ended."
   [m]
@@ -56,8 +64,10 @@
 ;; ended ones are dropped when `add` finds `limit` members, the limit then
 ;; growing with the members still running, so a long block running many
 ;; operations holds only the running ones, in amortised constant time.
+;; what  the operation's name ("aio-get"): the operation tag of its statements
+;; trace the trace context captured when it was called (see trace-capture), or nil
 (deftype Scope [parent ^ArrayList members ^:unsynchronized-mutable cancelled
-                ^:unsynchronized-mutable ^long limit ^:volatile-mutable op]
+                ^:unsynchronized-mutable ^long limit ^:volatile-mutable op what trace]
   IScope
   (add [this m]
     (locking this
@@ -97,6 +107,16 @@
           (or (.describe ^Cancellable (aget ms i)) (recur (inc i)))))))
   Runnable
   (run [this] (.cancelNow this)))
+
+(defn scope-operation
+  "The name of the operation scope `s` belongs to (\"aio-get\"), or nil."
+  [s]
+  (when s (.-what ^Scope s)))
+
+(defn scope-trace
+  "The trace context captured when the operation of scope `s` was called, or nil."
+  [s]
+  (when s (.-trace ^Scope s)))
 
 (defn leave!
   "Unregisters `m` from scope `s` (nil: nothing)."
@@ -163,7 +183,7 @@
   and the returned future fails with :vireo/timeout."
   [what timeout-ms f]
   (let [parent *scope*
-        s (Scope. parent (ArrayList. 2) false 16 nil)]
+        s (Scope. parent (ArrayList. 2) false 16 nil what (when-let [c (.get trace-capture)] (c)))]
     (if (and parent (not (.add ^IScope parent s)))
       (p/rejected (java.util.concurrent.CancellationException. (str what ": its enclosing operation was cancelled")))
       (let [^CompletableFuture fut

@@ -19,6 +19,7 @@
             [vireo.impl.db :as db]
             [vireo.impl.errors :as err]
             [vireo.impl.executor :as ex]
+            [vireo.impl.observe :as obs]
             [vireo.impl.protocols :as proto]
             [vireo.impl.routing :as routing]
             [vireo.promise :as p])
@@ -231,7 +232,9 @@
 (defn- build-chain [d]
   (reduce (fn [next wrap] (wrap next))
           (Router. d nil)
-          (concat @(:decorators d) [ex/counting ex/logging])))
+          ;; the observers (:metrics, :tracing, :slow-query) inside logging
+          ;; and counting, outside the decorators added
+          (concat @(:decorators d) (obs/wraps d) [ex/counting ex/logging])))
 
 (defn chain
   "The executor chain of database `d`: Logging -> Counting -> the decorators
@@ -672,11 +675,18 @@
                     (begin-statements d opts) (end-statements d opts)
                     retries ACQUIRE 0 nil nil nil nil nil false false false)))
 
+(declare atomic*)
+
 (defn atomic
   "aio-atomic: a transaction at the top, a savepoint when one is open.
   `transaction?` (aio-transaction) refuses to nest. With {:retry n} an
   outermost block that fails with a serialization failure or a deadlock runs
-  again, in a new transaction, up to n more times."
+  again, in a new transaction, up to n more times. The database's
+  observers (metrics, tracing) see the block (vireo.impl.observe/around-tx)."
+  [d opts f transaction?]
+  (obs/around-tx d f #(atomic* d opts % transaction?)))
+
+(defn- atomic*
   [d opts f transaction?]
   (let [result (p/promise)
         retries (:retry opts 0)

@@ -17,7 +17,7 @@
            (io.vertx.sqlclient Pool SqlClient SqlConnection Row RowSet Tuple)
            (java.util List)
            (java.util.concurrent CompletableFuture CompletionStage ConcurrentHashMap)
-           (java.util.concurrent.atomic AtomicLong)))
+           (java.util.concurrent.atomic AtomicLong LongAdder)))
 
 (set! *warn-on-reflection* true)
 
@@ -41,9 +41,54 @@
 ;;              (made from the options; see vireo.impl.routing)
 ;; faults       AtomicReference: nil, or the fault-injection hook of a test
 ;;              (vireo.impl.faults), asked before each statement is sent
+;; stats        the PoolStats Vireo keeps of its pool (see pool-state)
+;; observers    AtomicReference: nil (no :metrics, :tracing or :slow-query),
+;;              or what vireo.impl.observe made of those options
 (defrecord Database [kind backend dialect config state ^AtomicLong checked-out allow-sync override ^ConcurrentHashMap held
                      ^java.util.concurrent.atomic.AtomicReference chain decorators routing
-                     ^java.util.concurrent.atomic.AtomicReference faults])
+                     ^java.util.concurrent.atomic.AtomicReference faults
+                     stats
+                     ^java.util.concurrent.atomic.AtomicReference observers])
+
+;; ---------------------------------------------------------------- live pool state
+;; What Vireo counts of its pool as it uses it (Vert.x 5.0.7's Pool tells
+;; only its size): every connection Vireo takes — a statement's own lease,
+;; a transaction's, an explicit one — passes lease-k and comes back through
+;; give-back (vireo.impl.executor), release-k, discard-k or release. A few
+;; atomic increments per statement; the acquire times go to a ring of the
+;; last 1024 (percentiles are computed when asked).
+;;
+;; connects  AtomicLong: connections the pool set out to open (counted by
+;;           the backend's connection factory: see ::vireo.impl.backend/connects)
+(def ^:private ^:const ring-size 1024)
+
+(deftype PoolStats [^LongAdder in-use ^LongAdder waiting ^LongAdder acquired
+                    ^LongAdder timeouts ^LongAdder failed ^AtomicLong connects
+                    ^longs ring ^AtomicLong ring-n])
+
+;; (LongAdders: the event loops count without contending for one cache line)
+(defn- new-stats []
+  (PoolStats. (LongAdder.) (LongAdder.) (LongAdder.) (LongAdder.) (LongAdder.) (AtomicLong.)
+              (long-array ring-size) (AtomicLong.)))
+
+(defn- record-acquire! [^PoolStats s ^long nanos]
+  (let [i (.getAndIncrement ^AtomicLong (.-ring-n s))]
+    (aset ^longs (.-ring s) (int (bit-and i (dec ring-size))) nanos)))
+
+(defn returned!
+  "Counts a connection Vireo took from `db`'s pool as given back."
+  [db]
+  (.decrement ^LongAdder (.-in-use ^PoolStats (:stats db))))
+
+(defn- percentiles
+  "{:p50 :p95 :p99 :max} in ms (doubles) of the recorded acquire times, or nil."
+  [^PoolStats s]
+  (let [n (min ring-size (.get ^AtomicLong (.-ring-n s)))]
+    (when (pos? n)
+      (let [^longs a (java.util.Arrays/copyOf ^longs (.-ring s) (int n))
+            _ (java.util.Arrays/sort a)
+            at (fn [q] (/ (aget a (int (min (dec n) (long (Math/floor (* q n)))))) 1e6))]
+        {:p50 (at 0.5) :p95 (at 0.95) :p99 (at 0.99) :max (/ (aget a (int (dec n))) 1e6)}))))
 
 ;; One read replica of a database: its own Database (pool, capabilities),
 ;; the statements it has in flight (what :least-busy compares) and the
@@ -107,6 +152,8 @@
     (->Database kind b (:dialect (proto/-traits b)) (atom opts) (atom {:status :new}) (AtomicLong.)
                 (atom (boolean (:allow-sync opts))) (atom nil) (ConcurrentHashMap.)
                 (java.util.concurrent.atomic.AtomicReference.) (atom []) (atom (routing-of kind opts))
+                (java.util.concurrent.atomic.AtomicReference.)
+                (new-stats)
                 (java.util.concurrent.atomic.AtomicReference.))))
 
 (defn init!
@@ -123,6 +170,10 @@
         (throw (err/error :vireo/interface-error problem {:backend (:kind db)})))
       (reset! (:config db) new-opts)
       (reset! (:routing db) (routing-of (:kind db) new-opts))
+      ;; the observers (:metrics, :tracing, :slow-query) may have changed:
+      ;; the chain is built again on its next use
+      (.set ^java.util.concurrent.atomic.AtomicReference (:observers db) nil)
+      (.set ^java.util.concurrent.atomic.AtomicReference (:chain db) nil)
       db)))
 
 (defrecord DatabaseProxy [target])
@@ -179,7 +230,8 @@
                    vertx (or user-vertx @held (vreset! held (vx/acquire!)))
                    ;; where a failing :init-sql statement is recorded (see explain)
                    init-failure (java.util.concurrent.atomic.AtomicReference.)
-                   opts (assoc opts :vireo.impl.backend/init-failure init-failure)
+                   opts (assoc opts :vireo.impl.backend/init-failure init-failure
+                               :vireo.impl.backend/connects (.-connects ^PoolStats (:stats db)))
                    pool (proto/-make-pool (:backend db) opts vertx)
                    pipelined (when (:pipelining opts) (proto/-make-pipelined-client (:backend db) opts vertx))]
                (reset! (:state db) {:status :open :pool pool :pipelined pipelined :init-failure init-failure
@@ -376,6 +428,7 @@
 ;; timeout is given straight back (the race Vert.x 5.0.7's own timeout
 ;; loses, leaking the connection: vertx-sql-client#1567).
 (deftype Waiting [^Completable k ^java.util.concurrent.atomic.AtomicBoolean settled
+                  ^PoolStats stats ^long started
                   ^:volatile-mutable ^java.util.concurrent.ScheduledFuture timer]
   vireo.promise.ITimeout
   (arm [_ t] (set! timer t))
@@ -383,11 +436,19 @@
   (complete [_ conn e]
     (if (.compareAndSet settled false true)
       (do (when-let [t timer] (.cancel t false))
+          (.decrement ^LongAdder (.-waiting stats))
+          (if (nil? e)
+            (do (.increment ^LongAdder (.-in-use stats))
+                (.increment ^LongAdder (.-acquired stats))
+                (record-acquire! stats (- (System/nanoTime) started)))
+            (.increment ^LongAdder (.-failed stats)))
           (.complete k conn e))
       (when conn (try (.close ^SqlConnection conn) (catch Throwable _ nil)))))
   Runnable
   (run [_]
     (when (.compareAndSet settled false true)
+      (.decrement ^LongAdder (.-waiting stats))
+      (.increment ^LongAdder (.-timeouts stats))
       (.complete k nil (io.vertx.core.impl.NoStackTraceThrowable. "Timeout")))))
 
 (defn lease-k
@@ -397,12 +458,24 @@
   pool's \"Timeout\" (a :vireo/timeout once mapped). Not counted as checked
   out: for Vireo's own short leases (one statement)."
   [db ^Pool pool ^Completable k]
-  (let [w (Waiting. k (java.util.concurrent.atomic.AtomicBoolean.) nil)
-        ^Future f (.getConnection pool)]
+  (let [^PoolStats stats (:stats db)
+        _ (.increment ^LongAdder (.-waiting stats))
+        w (Waiting. k (java.util.concurrent.atomic.AtomicBoolean.) stats (System/nanoTime) nil)
+        ^Future f (try (.getConnection pool)
+                       (catch Throwable t (.decrement ^LongAdder (.-waiting stats)) (throw t)))]
     (.onComplete f ^Completable w)
     (when-not (.isComplete f)
       ;; (a timer that fires after the connection came settles nothing)
       (.arm w (p/schedule (or (:connection-timeout (options db)) backend/default-connection-timeout-ms) w)))))
+
+(defn pool-owner
+  "The database whose pool `pool` is: `db` itself, or one of its read
+  replicas (whose pool state counts the connections leased from it)."
+  [db pool]
+  (if (identical? pool (:pool @(:state db)))
+    db
+    (or (some (fn [r] (let [rd (:db r)] (when (identical? pool (:pool @(:state rd))) rd))) (replicas db))
+        db)))
 
 (declare acquire-k)
 
@@ -449,6 +522,7 @@
   `k`, a Completable."
   [db ^SqlConnection conn ^Completable k]
   (.decrementAndGet ^AtomicLong (:checked-out db))
+  (returned! db)
   (.remove ^ConcurrentHashMap (:held db) conn)
   (try (.onComplete (.close conn) k)
        (catch IllegalStateException t
@@ -462,6 +536,7 @@
   one when needed. Reports to `k`, a Completable, like `release-k`."
   [db ^SqlConnection conn ^Completable k]
   (.decrementAndGet ^AtomicLong (:checked-out db))
+  (returned! db)
   (.remove ^ConcurrentHashMap (:held db) conn)
   (try
     (let [^io.vertx.sqlclient.internal.Connection pooled
@@ -490,12 +565,56 @@
   "Gives a connection back to the pool. Returns a future of nil."
   [db ^SqlConnection conn]
   (.decrementAndGet ^AtomicLong (:checked-out db))
+  (returned! db)
   (.remove ^ConcurrentHashMap (:held db) conn)
   (try (p/from-vertx (.close conn))
        (catch IllegalStateException t
          (if (others-promise? t) (p/resolved nil) (p/rejected t)))))
 
 (defn checked-out [db] (.get ^AtomicLong (:checked-out db)))
+
+(defn pool-settings
+  "The pool settings in force for `db`: its options with Vert.x's defaults
+  for those not given (the PoolOptions its pool is opened with), Vireo's own
+  acquisition timeout, and the prepared statements cached per connection."
+  [db]
+  (let [opts (options db)
+        ^io.vertx.sqlclient.PoolOptions po (backend/pool-options opts)]
+    ;; (longs, as the options are given: Java sees Long, not Integer)
+    {:max-size (long (.getMaxSize po))
+     :max-wait-queue-size (long (.getMaxWaitQueueSize po))
+     :idle-timeout (.toMillis (.getIdleTimeoutUnit po) (.getIdleTimeout po))
+     :connection-timeout (long (or (:connection-timeout opts) backend/default-connection-timeout-ms))
+     :max-lifetime (.toMillis (.getMaxLifetimeUnit po) (.getMaxLifetime po))
+     :event-loop-size (long (.getEventLoopSize po))
+     :pool-cleaner-period (long (.getPoolCleanerPeriod po))
+     :statement-cache-size (proto/-statement-cache-size (:backend db) opts)}))
+
+(defn pool-state
+  "The live state of `db`'s pool (see vireo.core/pool-state): nil-free
+  numbers read now; :size 0 while the pool is not open."
+  [db]
+  (let [^PoolStats s (:stats db)
+        st @(:state db)
+        size (if (= :open (:status st)) (.size ^Pool (:pool st)) 0)
+        in-use (max 0 (.sum ^LongAdder (.-in-use s)))
+        failed (.sum ^LongAdder (.-failed s))
+        opened (max 0 (- (.get ^AtomicLong (.-connects s)) failed))]
+    {:database (describe db)
+     :backend (:kind db)
+     :open (= :open (:status st))
+     :max-size (:max-size (options db))
+     :size size
+     :in-use in-use
+     :idle (max 0 (- size in-use))
+     :waiting (max 0 (.sum ^LongAdder (.-waiting s)))
+     :checked-out (checked-out db)
+     :acquired (.sum ^LongAdder (.-acquired s))
+     :acquire-timeouts (.sum ^LongAdder (.-timeouts s))
+     :acquire-ms (percentiles s)
+     :connections-opened opened
+     :connections-closed (max 0 (- opened size))
+     :connections-failed failed}))
 
 (defn last-insert-id
   "The id generated by the last INSERT of this result, where the driver tells."

@@ -6,7 +6,7 @@
   Every statement a database sends goes through the database's chain once
   (vireo.impl.context/chain builds it):
 
-      Logging -> Counting -> [added decorators] -> Router (vireo.impl.context)
+      Logging -> Counting -> [observers] -> [added decorators] -> Router (vireo.impl.context)
                                                      |-> a connection Level (root, transaction, savepoint)
                                                      |-> the statement's own target (control, stream)
                                                      '-> the database's bottom executor:
@@ -52,7 +52,7 @@
   (^void send [])
   (^void sendOnConn [conn])
   (^void executeOn [client])
-  (^void onLease [conn e])
+  (^void onLease [conn e owner])
   (^void finish [rs e])
   (^void cancelDone [attempt])
   (^void drop [])
@@ -99,7 +99,8 @@
   "Gives a connection a statement leased from the pool back (Vert.x 5.0.7's
   'Promise already completed' from another waiter's timeout concerns that
   waiter: see vireo.impl.db/release-k)."
-  [^SqlConnection conn]
+  [db ^SqlConnection conn]
+  (db/returned! db)
   (try (.close conn) (catch Throwable _ nil)))
 
 (defn- cancel-on-server
@@ -156,7 +157,8 @@
 ;;          gives it back before the outcome), a SqlConnection (a level's),
 ;;          or the pipelined SqlClient (direct: sent on it as it is; not
 ;;          cancellable, since it cannot say which connection a statement went to)
-;; conn     the connection it runs on; leased: true when it leased conn
+;; conn     the connection it runs on; leased: the Database whose pool it
+;;          leased conn from (its own, or a read replica's), else false
 ;; observer nil, or a BiConsumer told the outcome (value, error) first:
 ;;          what a decorator registers with `observe!`
 (deftype Statement [db ^String sql ^List params decode info handle kind target ^CompletableFuture result
@@ -193,9 +195,11 @@
         (and (instance? Pool c) (not direct))
         ;; a connection of its own for the statement: what the pool does
         ;; inside preparedQuery, done here so the statement knows where it runs
-        (try (db/lease-k db c (reify Completable
-                                (complete [_ lc e] (.onLease this lc e))))
-             (catch Throwable t (.complete this nil t)))
+        ;; (the pool of a read replica is counted in the replica's pool state)
+        (let [owner (db/pool-owner db c)]
+          (try (db/lease-k owner c (reify Completable
+                                     (complete [_ lc e] (.onLease this lc e owner))))
+               (catch Throwable t (.complete this nil t))))
         :else (.executeOn this c))))
   (sendOnConn [this c]
     (set! conn c)
@@ -209,9 +213,9 @@
                           (.execute (.preparedQuery ^SqlClient c sql) (tuple params)))]
         (.onComplete fut this))
       (catch Throwable t (.complete this nil t))))
-  (onLease [this lc e]
+  (onLease [this lc e owner]
     (if (nil? e)
-      (do (set! leased true) (.sendOnConn this lc))
+      (do (set! leased owner) (.sendOnConn this lc))
       (.complete this nil e)))
   ;; the state changes, each method's whole body its `locking` (in tail
   ;; position a try needs no closure, so mutable fields can be set inside)
@@ -250,8 +254,9 @@
   (finish [this rs e]
     ;; the connection leased for this statement goes back first
     (when leased
-      (set! leased false)
-      (give-back conn))
+      (let [owner leased]
+        (set! leased false)
+        (give-back owner conn)))
     ;; the level's queue moves on first, as if this statement's future were
     ;; a stage after it (see vireo.impl.context/execute-at)
     (when-let [^CompletableFuture d done]
@@ -346,6 +351,20 @@
   their own target (streams)."
   [^Statement st v e]
   (.deliver st v e))
+
+(defn sql-of "The Statement's SQL." ^String [^Statement st] (.-sql st))
+(defn params-of "The Statement's parameters (a java.util.List)." ^List [^Statement st] (.-params st))
+(defn info-of "The Statement's extra data ({:model \"PageBlock\"}) or nil." [^Statement st] (.-info st))
+(defn kind-of "The Statement's kind: :query | :control | :stream." [^Statement st] (.-kind st))
+(defn db-of "The Statement's database." [^Statement st] (.-db st))
+(defn operation-of
+  "The name of the public operation the Statement is part of (\"aio-get\"), or nil."
+  [^Statement st]
+  (cancel/scope-operation (.-scope st)))
+(defn trace-of
+  "The trace context captured when the Statement's operation was called, or nil."
+  [^Statement st]
+  (cancel/scope-trace (.-scope st)))
 
 (defn result "The Statement's future (nil for one with a continuation)." ^CompletableFuture [^Statement st] (.-result st))
 

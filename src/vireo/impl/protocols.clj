@@ -13,9 +13,9 @@
     (what a backend's -stream-source returns; vireo.impl.stream reduces it).
   - `Executor` — something a statement can be executed on: the pool, the
     pipelined client, a connection level (root connection, transaction,
-    savepoint), and decorators (logging, call counting; metrics and tracing
-    later) that implement the same protocol and delegate. See
-    vireo.impl.executor.
+    savepoint), and decorators (logging, call counting; metrics, tracing and
+    the slow-query log in vireo.impl.observe) that implement the same
+    protocol and delegate. See vireo.impl.executor.
 
   This namespace requires nothing: it is the bottom of impl.")
 
@@ -27,6 +27,7 @@
   (-traits [b]
     "Static facts as data:
     {:kind :postgres  :label \"PostgreSQL\"  :dialect :postgres (vireo.sql)
+     :db-system \"postgresql\" (OpenTelemetry's db.system.name)
      :option-keys #{…} (connect options it accepts)  :defaults {…}
      :ssl-modes #{…} (the :ssl-mode values it takes; network backends)
      :url-params {\"name\" [option-key :string|:int|:bool|:ssl-mode]} (URL

@@ -195,7 +195,132 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
     return Var.getThreadBindingFrame();
   }
 
-  static <A, B> Function<A, B> fn(Function<A, B> f) {
+  // ------------------------------------------------------------ carriers
+  /**
+   * Something a stage conveys besides the binding frame, from the thread that
+   * registers it to the thread that runs it — a thread-local context of
+   * another library, such as OpenTelemetry's current Context (Vireo's tracing
+   * registers one when a database has the :tracing option). None by default:
+   * then a registration pays one volatile read.
+   */
+  public interface Carrier {
+    /** The state of the registering thread, to convey. */
+    Object current();
+
+    /** Makes {@code state} current on the running thread; returns what {@link #detach} needs. */
+    Object attach(Object state);
+
+    /** Restores what {@link #attach} replaced. */
+    void detach(Object token);
+  }
+
+  private static volatile Carrier carrier;
+
+  /** The Carrier set, or null. */
+  public static Carrier carrier() {
+    return carrier;
+  }
+
+  /**
+   * A binding frame with a Carrier's state: what vireo.promise's own
+   * callbacks capture instead of the bare frame while a Carrier is set.
+   */
+  public static final class Carried {
+    /** The binding frame. */
+    public final Object frame;
+    /** The Carrier. */
+    public final Carrier carrier;
+    /** Its state on the registering thread. */
+    public final Object state;
+
+    /**
+     * Captures the current thread's frame and the Carrier's state.
+     *
+     * @param frame the binding frame
+     * @param carrier the Carrier
+     */
+    public Carried(Object frame, Carrier carrier) {
+      this.frame = frame;
+      this.carrier = carrier;
+      this.state = carrier.current();
+    }
+  }
+
+  /**
+   * Sets the one Carrier every stage registered from now on conveys (null:
+   * none). Returns false, changing nothing, when another one is set already.
+   */
+  public static synchronized boolean setCarrier(Carrier c) {
+    if (c != null && carrier != null && carrier != c) {
+      return false;
+    }
+    carrier = c;
+    return true;
+  }
+
+  private static <A, B> Function<A, B> carriedFn(Carrier c, Function<A, B> f) {
+    final Object s = c.current();
+    return a -> {
+      Object t = c.attach(s);
+      try {
+        return f.apply(a);
+      } finally {
+        c.detach(t);
+      }
+    };
+  }
+
+  private static <A, B, C> BiFunction<A, B, C> carriedBiFn(Carrier c, BiFunction<A, B, C> f) {
+    final Object s = c.current();
+    return (a, b) -> {
+      Object t = c.attach(s);
+      try {
+        return f.apply(a, b);
+      } finally {
+        c.detach(t);
+      }
+    };
+  }
+
+  private static <A> Consumer<A> carriedConsumer(Carrier c, Consumer<A> f) {
+    final Object s = c.current();
+    return a -> {
+      Object t = c.attach(s);
+      try {
+        f.accept(a);
+      } finally {
+        c.detach(t);
+      }
+    };
+  }
+
+  private static <A, B> BiConsumer<A, B> carriedBiConsumer(Carrier c, BiConsumer<A, B> f) {
+    final Object s = c.current();
+    return (a, b) -> {
+      Object t = c.attach(s);
+      try {
+        f.accept(a, b);
+      } finally {
+        c.detach(t);
+      }
+    };
+  }
+
+  private static Runnable carriedRunnable(Carrier c, Runnable f) {
+    final Object s = c.current();
+    return () -> {
+      Object t = c.attach(s);
+      try {
+        f.run();
+      } finally {
+        c.detach(t);
+      }
+    };
+  }
+
+  static <A, B> Function<A, B> fn(Function<A, B> f0) {
+    final Carrier c = carrier;
+    final Function<A, B> f = c == null ? f0 : carriedFn(c, f0);
     final Object frame = capture();
     return a -> {
       Object prev = Var.getThreadBindingFrame();
@@ -211,7 +336,9 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
     };
   }
 
-  static <A, B, C> BiFunction<A, B, C> biFn(BiFunction<A, B, C> f) {
+  static <A, B, C> BiFunction<A, B, C> biFn(BiFunction<A, B, C> f0) {
+    final Carrier c = carrier;
+    final BiFunction<A, B, C> f = c == null ? f0 : carriedBiFn(c, f0);
     final Object frame = capture();
     return (a, b) -> {
       Object prev = Var.getThreadBindingFrame();
@@ -227,7 +354,9 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
     };
   }
 
-  static <A> Consumer<A> consumer(Consumer<A> f) {
+  static <A> Consumer<A> consumer(Consumer<A> f0) {
+    final Carrier c = carrier;
+    final Consumer<A> f = c == null ? f0 : carriedConsumer(c, f0);
     final Object frame = capture();
     return a -> {
       Object prev = Var.getThreadBindingFrame();
@@ -244,7 +373,9 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
     };
   }
 
-  static <A, B> BiConsumer<A, B> biConsumer(BiConsumer<A, B> f) {
+  static <A, B> BiConsumer<A, B> biConsumer(BiConsumer<A, B> f0) {
+    final Carrier c = carrier;
+    final BiConsumer<A, B> f = c == null ? f0 : carriedBiConsumer(c, f0);
     final Object frame = capture();
     return (a, b) -> {
       Object prev = Var.getThreadBindingFrame();
@@ -261,7 +392,9 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
     };
   }
 
-  static Runnable runnable(Runnable f) {
+  static Runnable runnable(Runnable f0) {
+    final Carrier c = carrier;
+    final Runnable f = c == null ? f0 : carriedRunnable(c, f0);
     final Object frame = capture();
     return () -> {
       Object prev = Var.getThreadBindingFrame();

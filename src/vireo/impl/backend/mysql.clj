@@ -21,6 +21,7 @@
 
 (def ^:private traits
   {:kind :mysql
+   :db-system "mysql"
    :label "MariaDB/MySQL"
    :dialect :mysql
    :option-keys (into (into #{:host :port :hosts :target-server-type :database :user :password :password-fn

@@ -15,6 +15,7 @@
 
 (def ^:private traits
   {:kind :postgres
+   :db-system "postgresql"
    :label "PostgreSQL"
    :dialect :postgres
    :option-keys (into (into #{:host :port :hosts :target-server-type :database :user :password :password-fn

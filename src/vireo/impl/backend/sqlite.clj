@@ -29,6 +29,7 @@
 
 (def ^:private traits
   {:kind :sqlite
+   :db-system "sqlite"
    :label "SQLite"
    :dialect :sqlite
    :option-keys #{:path :busy-timeout :journal-mode :foreign-keys :synchronous}
@@ -372,11 +373,14 @@
 
 (defn- data-source
   "The DataSource of a SQLite pool: connections to `url`, made strict, each
-  prepared with the :init-sql statements."
-  ^DataSource [^String url vertx init-sql]
+  prepared with the :init-sql statements; each one counted in `connects`
+  (an AtomicLong or nil: the live pool state's connections opened)."
+  ^DataSource [^String url vertx init-sql ^java.util.concurrent.atomic.AtomicLong connects]
   (reify DataSource
-    (getConnection [_] (strict-connection (initialised (DriverManager/getConnection url) init-sql) vertx))
-    (getConnection [_ _ _] (strict-connection (initialised (DriverManager/getConnection url) init-sql) vertx))))
+    (getConnection [_]
+      (when connects (.incrementAndGet connects))
+      (strict-connection (initialised (DriverManager/getConnection url) init-sql) vertx))
+    (getConnection [this _ _] (.getConnection this))))
 
 (defn- code->type [^SQLiteException e]
   (let [code (.getResultCode e)]
@@ -527,7 +531,7 @@
     (-make-pool [_ opts vertx]
       (prime-file! opts)
       (JDBCPool/pool ^Vertx vertx
-                     (data-source (jdbc-url opts) vertx (:init-sql opts))
+                     (data-source (jdbc-url opts) vertx (:init-sql opts) (:vireo.impl.backend/connects opts))
                      (backend/pool-options (cond-> opts
                                              ;; every connection to :memory: is a new, empty database
                                              (= (:path opts) ":memory:") (assoc :max-size 1)))))

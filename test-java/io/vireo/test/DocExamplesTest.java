@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import clojure.java.api.Clojure;
 import clojure.lang.IFn;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vireo.AllowSync;
 import io.vireo.RollbackCase;
 import io.vireo.TempRows;
@@ -56,8 +57,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The examples of docs/java.md, run on SQLite. Every ```java block of the
- * guide must appear verbatim (indentation aside) in this file, so the guide
- * only shows code that compiles and runs.
+ * guide (and of docs/observability.md) must appear verbatim (indentation
+ * aside) in this file, so the guide only shows code that compiles and runs.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -99,6 +100,15 @@ class DocExamplesTest {
     }
     assertTrue(blocks >= 10, "docs/java.md has " + blocks + " java blocks");
     assertEquals(List.of(), missing, "java blocks of docs/java.md not in DocExamplesTest.java");
+    // docs/observability.md's Java example is one of them too
+    Matcher o = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL)
+        .matcher(Files.readString(Path.of("docs/observability.md"), StandardCharsets.UTF_8));
+    int observability = 0;
+    while (o.find()) {
+      observability++;
+      assertTrue(self.contains(normalise(o.group(1))), "a java block of docs/observability.md is not in DocExamplesTest.java");
+    }
+    assertTrue(observability >= 1, "docs/observability.md has no java block");
   }
 
   static String normalise(String code) {
@@ -448,6 +458,24 @@ class DocExamplesTest {
 
   @Test
   @Order(17)
+  void observability() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    Database observed = new SqliteDatabase("target/java-test/observed.db",
+        DatabaseOptions.create().metrics(registry).slowQuery(Duration.ofMillis(500)));
+    observed.aioExecuteSql("SELECT 1").join();
+    Map<String, Object> state = observed.poolState();        // {"size" 1, "in-use" 0, "idle" 1, "waiting" 0, …}
+    long selects = registry.get("vireo.statement")
+        .tag("operation", "aio-execute-sql").tag("statement", "select").timer().count();   // 1
+    observed.aioClose().join();
+
+    assertEquals(1L, selects);
+    assertEquals(0L, ((Number) state.get("in-use")).longValue());
+    assertEquals(1L, ((Number) state.get("acquired")).longValue());
+    assertTrue(state.containsKey("acquire-ms"));
+  }
+
+  @Test
+  @Order(18)
   void rollbackCaseAndTempRows() {
     Model Author = author;
     try (RollbackCase rollback = RollbackCase.start(db)) {

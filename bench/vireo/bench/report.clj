@@ -2,7 +2,8 @@
   "Results -> TSV files and stdout tables: one row per (system, workload,
   concurrency, repeat); medians over repeats; the ratio table, one row pair
   per pair of `ratio-systems` (vireo / vertx-raw, vireo-java, vireo-pipelined
-  and vireo-model / vertx-raw): throughput and p99, median and min–max over
+  and vireo-model / vertx-raw; vireo-observed / vireo, observability's
+  overhead): throughput and p99, median and min–max over
   repeats, each ratio taken within one repeat, where the two systems ran back
   to back."
   (:require [clojure.java.io :as io]
@@ -13,7 +14,7 @@
 (def ratio-systems
   "[numerator denominator] pairs of the ratio table."
   [["vireo" "vertx-raw"] ["vireo-java" "vertx-raw"] ["vireo-pipelined" "vertx-raw"]
-   ["vireo-model" "vertx-raw"]])
+   ["vireo-model" "vertx-raw"] ["vireo-observed" "vireo"]])
 
 (def target
   "The README's target, checked at concurrency 16 and 64 on medians."

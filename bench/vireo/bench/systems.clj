@@ -31,6 +31,8 @@
                       :open 'vireo.bench.vireo/open-pipelined}
    "vireo-model" {:doc "vireo with W4/W5 as model queries: (-> (update PageBlock {:text t}) (where [:= :id id])) and (-> (select PageBlock) (order-by :id) (limit 50) (offset o)) decoding instances"
                   :open 'vireo.bench.vireo/open-model}
+   "vireo-observed" {:doc "vireo with :metrics (Micrometer, in memory), :tracing (OpenTelemetry SDK, batch processor, spans dropped) and :slow-query (1 s) on: observability's overhead (needs the :bench-observe alias)"
+                     :open 'vireo.bench.vireo/open-observed}
    "vertx-raw" {:doc "the same SQL straight through a Vert.x 5 pg Pool, one event loop, pool N"
                 :open 'vireo.bench.vertx-raw/open}
    "jdbc-hikari" {:doc "pgjdbc + HikariCP pool N, one platform thread per client"

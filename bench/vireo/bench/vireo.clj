@@ -133,12 +133,14 @@
 (defn open
   "Given {:url :pool-size}, returns a system instance (see vireo.bench.systems).
   Needs the page_block table to exist (for the aio-atomic check). Options
-  :pipelining (see `open-pipelined`) and :model-queries (see `open-model`)."
-  [{:keys [url pool-size pipelining model-queries]}]
+  :pipelining (see `open-pipelined`), :model-queries (see `open-model`) and
+  :observe (database options merged in, see `open-observed`)."
+  [{:keys [url pool-size pipelining model-queries observe]}]
   (let [vertx (Vertx/vertx (-> (VertxOptions.) (.setEventLoopPoolSize 1)))
         db (v/postgresql-database url (cond-> {:max-size pool-size :event-loop-size 1 :vertx vertx
                                                :properties {"application_name" "vireo-bench-vireo"}}
-                                        pipelining (assoc :pipelining true :pipelining-max-size pool-size)))
+                                        pipelining (assoc :pipelining true :pipelining-max-size pool-size)
+                                        observe (merge observe)))
         PageBlock (page-block db)
         ctx (.getOrCreateContext vertx)
         close (fn []
@@ -189,3 +191,19 @@
   order-by limit offset decoding instances) instead of plain query data."
   [cfg]
   (open (assoc cfg :model-queries true)))
+
+(defn open-observed
+  "Like `open`, with everything observability offers switched on: Micrometer
+  meters in a SimpleMeterRegistry, OpenTelemetry spans through the SDK's
+  batch processor (to an exporter that drops them: the cost measured is
+  Vireo's and the SDK's, not an exporter's I/O) and the slow-query log
+  (threshold 1 s: nothing is logged, every statement is timed). Needs
+  Micrometer and the OpenTelemetry SDK on the classpath (the :bench-observe
+  alias)."
+  [cfg]
+  (let [registry ((requiring-resolve 'vireo.bench.observed/registry))
+        [otel shutdown] ((requiring-resolve 'vireo.bench.observed/open-telemetry))
+        system (open (assoc cfg :observe {:metrics {:registry registry}
+                                          :tracing {:open-telemetry otel}
+                                          :slow-query {:threshold-ms 1000}}))]
+    (update system :close (fn [close] (fn [] (try (close) (finally (shutdown))))))))

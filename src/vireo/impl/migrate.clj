@@ -60,6 +60,8 @@
 
 (defn- name? [x] (or (and (string? x) (seq x)) (keyword? x)))
 
+(declare step-queries)
+
 (defn- check-step!
   "Throws a :vireo/migration-error naming what is wrong with step `s` (the
   `i`th of migration `id`); returns s."
@@ -107,6 +109,8 @@
           (let [f (:fields s)]
             (when-not (or (map? f) (and (vector? f) (even? (count f))))
               (bad :fields "a vector (or map) of field name / spec pairs, as in a model"))))))
+    ;; the column specs and tables, as models are checked (:vireo/model-error naming the field)
+    (step-queries s)
     s))
 
 (defn check-steps!
@@ -423,19 +427,21 @@
 
 (defn- apply-steps
   "Runs the steps on handle h one after another, each planned just before it
-  runs (a rebuild reads the table as the previous steps left it). Future of
-  the SQL run, failing with :vireo/migration-failed."
-  [d h id steps transactional?]
+  runs (a rebuild reads the table as the previous steps left it), with the
+  foreign-key check after each when foreign keys are off. Future of the SQL
+  run, failing with :vireo/migration-failed."
+  [d h id steps transactional? check?]
   (let [done (atom [])]
     (p/catch
      (p/map (reduce (fn [f i]
                       (p/then f (fn [_]
                                   (p/catch
-                                   (p/then (p/do (step-statements d h (nth steps i)))
-                                           (fn [stmts]
-                                             (reduce (fn [f st] (p/then f (fn [_] (p/map (run!* d h st)
-                                                                                        (fn [_] (swap! done conj (first st)))))))
-                                                     (p/resolved nil) stmts)))
+                                   (p/then (p/then (p/do (step-statements d h (nth steps i)))
+                                                   (fn [stmts]
+                                                     (reduce (fn [f st] (p/then f (fn [_] (p/map (run!* d h st)
+                                                                                                (fn [_] (swap! done conj (first st)))))))
+                                                             (p/resolved nil) stmts)))
+                                           (fn [_] (when check? (foreign-key-check! d h))))
                                    (fn [e] (p/rejected (failed d id steps i @done e transactional?)))))))
                     (p/resolved nil) (range (count steps)))
             (fn [_] @done))
@@ -444,36 +450,39 @@
 (defn- mig-traits [d] (:migrations (db/traits d)))
 
 (defn- with-foreign-keys-off
-  "Runs (f) on root handle h with foreign keys off, where the backend
-  rebuilds tables (SQLite's steps 1 and 12: the switch is ignored inside a
-  transaction), restoring them after. Future of f's."
-  [d h f]
-  (if-let [tr (rebuild-traits d)]
-    (p/let [[[state]] (rows d h [(:foreign-keys-state tr)])
-            on? (= 1 (long (or state 0)))
-            _ (when on? (run!* d h [(:foreign-keys-off tr)]))]
-      (p/handle (p/do (f))
-                (fn [v e]
-                  (p/then (if on? (run!* d h [(:foreign-keys-on tr)]) (p/resolved nil))
-                          (fn [_] (if e (p/rejected e) v))))))
-    (f)))
+  "Runs (f check?) on root handle h with foreign keys off when a step is a
+  table rebuild (SQLite's steps 1 and 12, outside the transaction: the
+  switch is ignored inside one), restoring them after; check? tells whether
+  they were switched off (then the foreign-key check, step 10, runs after
+  each step). Future of f's."
+  [d h steps f]
+  (let [tr (rebuild-traits d)]
+    (if (and tr (some #(not (native? (:dialect d) %)) steps))
+      (p/let [[[state]] (rows d h [(:foreign-keys-state tr)])
+              on? (= 1 (long (or state 0)))
+              _ (when on? (run!* d h [(:foreign-keys-off tr)]))]
+        (p/handle (p/do (f on?))
+                  (fn [v e]
+                    (p/then (if on? (run!* d h [(:foreign-keys-on tr)]) (p/resolved nil))
+                            (fn [_] (if e (p/rejected e) v))))))
+      (f false))))
 
 (defn- in-migration-tx
-  "Runs (f tx-handle) in one transaction on root handle h where the backend
-  has transactional DDL (then the foreign-key check runs before COMMIT),
-  else (f h). Future of f's."
-  [d h f]
+  "Runs (f handle check?) in one transaction on root handle h where the
+  backend has transactional DDL, else (f h false). Future of f's."
+  [d h steps f]
   (if (:transactional-ddl (mig-traits d))
-    (with-foreign-keys-off d h
-      #(ctx/atomic d {:connection h} (fn [tx] (p/then (f tx) (fn [v] (p/map (foreign-key-check! d tx) (constantly v))))) false))
-    (f h)))
+    (with-foreign-keys-off d h steps
+      (fn [check?] (ctx/atomic d {:connection h} (fn [tx] (f tx check?)) false)))
+    (f h false)))
 
 (defn run-steps
   "Given a database, checked steps and options (:connection), applies them:
   in one transaction where DDL is transactional. Future of the SQL run."
   [d steps opts]
   (ctx/with-connection d opts
-    (fn [h] (in-migration-tx d h #(apply-steps d % nil steps (:transactional-ddl (mig-traits d)))))))
+    (fn [h] (in-migration-tx d h steps
+              (fn [th check?] (apply-steps d th nil steps (:transactional-ddl (mig-traits d)) check?))))))
 
 (defn plan
   "Given a database and checked steps, returns a future of the [sql & params]
@@ -559,14 +568,14 @@
                     (fn [f m]
                       (p/then f
                               (fn [acc]
-                                (in-migration-tx d h
-                                  (fn [th]
+                                (in-migration-tx d h (:steps m)
+                                  (fn [th check?]
                                     ;; read again inside: on SQLite the transaction is the lock
                                     (p/then (applied d th table)
                                             (fn [now]
                                               (if (contains? now (:id m))
                                                 (do (check-applied! [m] now) (update acc :skipped conj (:id m)))
-                                                (p/then (apply-steps d th (:id m) (:steps m) (:transactional-ddl (mig-traits d)))
+                                                (p/then (apply-steps d th (:id m) (:steps m) (:transactional-ddl (mig-traits d)) check?)
                                                         (fn [_]
                                                           (p/map (run!* d th (formatted d {:insert-into (sql/ident table)
                                                                                            :columns [:id :checksum :applied_at]

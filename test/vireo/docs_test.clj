@@ -27,3 +27,9 @@
   (doseq [suffix ["" "-wal" "-shm"]] (io/delete-file (str "target/queries-doc.db" suffix) true))
   (is (< 40 (doc-examples/run-file! "docs/queries.md" 'vireo.queries-examples))
       "docs/queries.md examples were found and asserted"))
+
+(deftest migrations-examples
+  (.mkdirs (io/file "target"))
+  (doseq [suffix ["" "-wal" "-shm"]] (io/delete-file (str "target/migrations-doc.db" suffix) true))
+  (is (< 15 (doc-examples/run-file! "docs/migrations.md" 'vireo.migrations-examples))
+      "docs/migrations.md examples were found and asserted"))

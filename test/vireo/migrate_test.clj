@@ -223,7 +223,7 @@
   (ts/model 'MigBlog {:table "mig_blog" :fields fields}))
 
 (deftest diff-test
-  (with-clean [d ["mig_blog"]]
+  (with-clean [d ["mig_note" "mig_blog"]]
     (let [full (blog-model [:title {:type :char :max-length 80 :index true}
                             :body {:type :text :null true}
                             :score {:type :double :default 0.0}
@@ -250,7 +250,18 @@
             (is (seq (await! (mig/aio-plan d steps))))
             (is (= (set (map :op steps)) (set (map :op (await! (mig/aio-diff changed)))))))
           (await! (mig/aio-apply d steps))
-          (is (= [] (await! (mig/aio-diff changed))) "applied, the table matches"))))))
+          (is (= [] (await! (mig/aio-diff changed))) "applied, the table matches")
+          (testing "a model with a foreign key: the table, then the constraint"
+            (let [note (ts/model 'MigNote {:table "mig_note"
+                                           :fields [:blog {:type :foreign-key :model changed :on-delete :cascade}
+                                                    :text {:type :text}]})
+                  steps (await! (mig/aio-diff note))]
+              (is (= [:create-table :add-foreign-key] (map :op steps)))
+              (await! (mig/aio-apply d steps))
+              (is (= [] (await! (mig/aio-diff note))))
+              (sql! d "INSERT INTO mig_blog (title, score, flag) VALUES ('t', 1.0, ?)" true)
+              (is (= :vireo/foreign-key-violation
+                     (type-of (error-of #(v/aio-execute-sql d (ph "INSERT INTO mig_note (blog_id, text) VALUES (?, 'x')") [999]))))))))))))
 
 (deftest bad-input-test
   (let [d (ts/db)

@@ -660,7 +660,7 @@
                                                               (:auto f) (assoc :type (:type f))
                                                               (:primary-key f) (assoc :primary-key true)
                                                               (:unique f) (assoc :unique true)
-                                                              (and (:index f) (not (:fk f))) (assoc :index true)
+                                                              (:index f) (assoc :index true)
                                                               true (dissoc (when (:auto f) :null)))])
                                          (:fields m)))}]
                   (for [f (filter :fk (:fields m))]

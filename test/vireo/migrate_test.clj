@@ -144,6 +144,18 @@
         (is (= 1 (:failed-step (ex-data e))))
         (is (= 2 (count (rows d "SELECT id FROM mig_post"))))))))
 
+(deftest rebuild-refuses-what-it-cannot-keep-test
+  (if-not (= :sqlite ts/*backend*)
+    (ts/skip! "only SQLite rebuilds tables")
+    (with-clean [d ["mig_checked"]]
+      (sql! d "CREATE TABLE mig_checked (id INTEGER PRIMARY KEY, n INTEGER CHECK (n > 0), s TEXT COLLATE NOCASE)")
+      (sql! d "INSERT INTO mig_checked (n, s) VALUES (1, 'a')")
+      (let [e (error-of #(mig/aio-apply d [{:op :drop-column :table "mig_checked" :column :s}]))]
+        (is (= :vireo/migration-failed (type-of e)))
+        (is (= :vireo/not-supported (type-of (ex-cause e))))
+        (is (str/includes? (ex-message e) "CHECK constraint")))
+      (is (= #{"id" "n" "s"} (columns d "mig_checked")) "the table is unchanged"))))
+
 (defn- migrations [n]
   (vec (cons {:id "001-create" :steps [{:op :create-table :table "mig_log"
                                        :fields [:id {:type :auto} :note {:type :char :max-length 40}]}]}

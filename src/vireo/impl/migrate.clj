@@ -280,9 +280,13 @@
                                 extras))]
       (when-not table-sql
         (throw (err/error :vireo/programming-error (str "no such table: " t " (a rebuild needs it)") {:table t})))
-      (when (re-find #"(?i)\bCHECK\s*\(" (str table-sql))
+      ;; what the rebuild reads back from the pragmas would lose these: refused, never dropped silently
+      (when-let [what (some (fn [[re label]] (when (re-find re (str table-sql)) label))
+                            [[#"(?i)\bCHECK\s*\(" "CHECK constraint"]
+                             [#"(?i)\bCOLLATE\b" "COLLATE clause"]
+                             [#"(?i)\bGENERATED\s+ALWAYS\b|\bAS\s*\(" "generated column"]])]
         (throw (err/error :vireo/not-supported
-                          (str "table " t " has a CHECK constraint, which a table rebuild cannot carry over;"
+                          (str "table " t " has a " what ", which a table rebuild cannot carry over;"
                                " change this table with :sql steps") {:table t})))
       {:table t
        :autoincrement (boolean (re-find #"(?i)\bAUTOINCREMENT\b" (str table-sql)))

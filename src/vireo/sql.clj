@@ -218,6 +218,14 @@
     :truncate          the statement prefix for {:truncate t}
     :drop-cascade      boolean: DROP TABLE … CASCADE available
     :drop-index-on     boolean: DROP INDEX needs ON table
+    :alter-table       the ALTER TABLE actions the dialect renders (#{:add-column
+                       :drop-column :rename-column :rename-to :alter-column
+                       :add-constraint :drop-foreign-key}); optional, nil: none.
+                       What a backend lacks, vireo.migrate does by rebuilding
+    :alter-column      :separate (ALTER COLUMN c TYPE …, SET/DROP NOT NULL,
+                       SET/DROP DEFAULT) or :modify (MODIFY COLUMN with the
+                       whole definition)
+    :drop-foreign-key  the ALTER TABLE words dropping a named foreign key
     :column-references :inline or :table (hoist REFERENCES to FOREIGN KEY clauses)
     :fk-set-default    boolean: ON DELETE/UPDATE SET DEFAULT available (optional)
     :cte               where a WITH clause may start: statement kinds (:select
@@ -244,6 +252,9 @@
     :limit-all nil :nulls-order :native :compound-member :parens
     :default-values "DEFAULT VALUES" :truncate "TRUNCATE TABLE"
     :drop-cascade true :drop-index-on false :column-references :inline :fk-set-default true
+    :alter-table #{:add-column :drop-column :rename-column :rename-to :alter-column
+                   :add-constraint :drop-foreign-key}
+    :alter-column :separate :drop-foreign-key "DROP CONSTRAINT"
     :cte #{:select :set-operation :insert :update :delete :set-member} :cte-dml true
     :row-locks {:update "FOR UPDATE" :no-key-update "FOR NO KEY UPDATE" :share "FOR SHARE"
                 :key-share "FOR KEY SHARE" :nowait "NOWAIT" :skip-locked "SKIP LOCKED"}
@@ -267,6 +278,9 @@
     :limit-all "18446744073709551615" :nulls-order :emulate :compound-member :parens
     :default-values "() VALUES ()" :truncate "TRUNCATE TABLE"
     :drop-cascade false :drop-index-on true :column-references :table
+    :alter-table #{:add-column :drop-column :rename-column :rename-to :alter-column
+                   :add-constraint :drop-foreign-key}
+    :alter-column :modify :drop-foreign-key "DROP FOREIGN KEY"
     ;; MariaDB 10.11: WITH only before SELECT (INSERT INTO t WITH … SELECT works
     ;; through the :select map), not before a parenthesised UNION member
     :cte #{:select :set-operation} :cte-dml false
@@ -294,6 +308,9 @@
     :limit-all "-1" :nulls-order :native :compound-member :subquery
     :default-values "DEFAULT VALUES" :truncate "DELETE FROM"
     :drop-cascade false :drop-index-on false :column-references :inline :fk-set-default true
+    ;; SQLite's ALTER TABLE: the rest is a table rebuild (vireo.migrate); its
+    ;; DROP COLUMN refuses indexed and referencing columns, so it is rebuilt too
+    :alter-table #{:add-column :rename-column :rename-to}
     :cte #{:select :set-operation :insert :update :delete :set-member} :cte-dml false
     :row-locks nil
     :frame-units #{:rows :range :groups}
@@ -1311,6 +1328,56 @@
     (str "DROP INDEX " (when if-exists "IF EXISTS ") (name-sql ctx drop-index)
          (when on? (str " ON " (name-sql ctx on))))))
 
+(def ^:private alter-actions
+  [:add-column :drop-column :rename-column :rename-to :alter-column :add-constraint :drop-foreign-key])
+
+(defn- alter-column-separate
+  "PostgreSQL's ALTER COLUMN sub-actions for a whole column definition: the
+  type (USING an explicit cast), NOT NULL and DEFAULT, set or dropped."
+  [ctx col]
+  (let [[n t & cs] col
+        c (name-sql ctx n)
+        typ (resolve-type ctx :types t)
+        default (some #(when (and (vector? %) (= :default (first %))) %) cs)]
+    (doseq [x cs]
+      (when-not (or (#{:null :not-null} x) (identical? x default))
+        (bad-form! ":alter-column takes a column's type, :null/:not-null and [:default v] only" col)))
+    (str/join ", " [(str "ALTER COLUMN " c " TYPE " typ " USING " c "::" typ)
+                    (str "ALTER COLUMN " c (if (some #{:not-null} cs) " SET NOT NULL" " DROP NOT NULL"))
+                    (if default
+                      (str "ALTER COLUMN " c " SET " (constraint-sql ctx column-constraints default))
+                      (str "ALTER COLUMN " c " DROP DEFAULT"))])))
+
+(defn- alter-action
+  [ctx q k]
+  (let [v (get q k)
+        d (dia ctx)]
+    (when-not (contains? (:alter-table d) k)
+      (not-supported! d (str "ALTER TABLE " (str/upper-case (str/replace (name k) "-" " ")))))
+    (case k
+      :add-column (let [[col fk] (column-def ctx v)]
+                    (str "ADD COLUMN " col (when fk (str ", ADD " fk))))
+      :drop-column (str "DROP COLUMN " (name-sql ctx v))
+      :rename-column (do (when-not (and (vector? v) (= 2 (count v)))
+                           (bad-form! ":rename-column takes [from to]" v))
+                         (str "RENAME COLUMN " (name-sql ctx (nth v 0)) " TO " (name-sql ctx (nth v 1))))
+      :rename-to (str "RENAME TO " (name-sql ctx v))
+      :alter-column (do (when-not (and (vector? v) (<= 2 (count v)))
+                          (bad-form! "An :alter-column column is [name type & constraints]" v))
+                        (if (= :modify (:alter-column d))
+                          (str "MODIFY COLUMN " (first (column-def ctx v)))
+                          (alter-column-separate ctx v)))
+      :add-constraint (do (when-not (vector? v) (bad-form! "A table constraint is a vector" v))
+                          (str "ADD " (constraint-sql ctx table-constraints v)))
+      :drop-foreign-key (str (:drop-foreign-key d) " " (name-sql ctx v)))))
+
+(defn- alter-table
+  [ctx q]
+  (let [present (filterv #(some? (get q %)) alter-actions)]
+    (when-not (= 1 (count present))
+      (bad-form! (str ":alter-table takes exactly one of " (str/join " " (map pr-str alter-actions))) q))
+    (str "ALTER TABLE " (name-sql ctx (:alter-table q)) " " (alter-action ctx q (first present)))))
+
 (defn- ddl [ks f] [(multi-clause ks (fn [ctx q] (f (inline-ctx ctx) q)))])
 
 ;; ============================================================== statements
@@ -1329,6 +1396,8 @@
     :clauses (ddl [:create-index :on :columns :unique :if-not-exists] create-index)}
    {:kind :drop-index :lead [:drop-index]
     :clauses (ddl [:drop-index :on :if-exists] drop-index)}
+   {:kind :alter-table :lead [:alter-table]
+    :clauses (ddl (into [:alter-table] alter-actions) alter-table)}
    {:kind :truncate :lead [:truncate]
     :clauses (ddl [:truncate] (fn [ctx q] (str (:truncate (dia ctx)) " " (name-sql ctx (:truncate q)))))}
    {:kind :set-operation :lead (vec (keys set-ops)) :clauses set-op-clauses}

@@ -33,3 +33,9 @@
   (doseq [suffix ["" "-wal" "-shm"]] (io/delete-file (str "target/observability-doc.db" suffix) true))
   (is (< 15 (doc-examples/run-file! "docs/observability.md" 'vireo.observability-examples))
       "docs/observability.md examples were found and asserted"))
+
+(deftest migrations-examples
+  (.mkdirs (io/file "target"))
+  (doseq [suffix ["" "-wal" "-shm"]] (io/delete-file (str "target/migrations-doc.db" suffix) true))
+  (is (< 15 (doc-examples/run-file! "docs/migrations.md" 'vireo.migrations-examples))
+      "docs/migrations.md examples were found and asserted"))

@@ -611,7 +611,7 @@
       (let [r (fails (pg q))]
         (is (programming-error? r) msg)
         (is (= msg (:message r)))))
-    (is (= "Query map has no statement key (one of :create-index :create-table :delete-from :drop-index :drop-table :except :insert-into :intersect :select :select-distinct :truncate :union :union-all :update): {:with [[:c {:select [1]}]]}"
+    (is (= "Query map has no statement key (one of :alter-table :create-index :create-table :delete-from :drop-index :drop-table :except :insert-into :intersect :select :select-distinct :truncate :union :union-all :update): {:with [[:c {:select [1]}]]}"
            (:message (fails (pg {:with [[:c {:select [1]}]]})))))
     (is (= "Unknown key(s) :with in create-table query: {:create-table :t, :with-columns [[:a :text]], :with [[:c {:select [1]}]]}"
            (:message (fails (pg (array-map :create-table :t :with-columns [[:a :text]] :with [[:c {:select [1]}]]))))))))
@@ -839,6 +839,40 @@
   (is (= "DROP INDEX on mysql (MariaDB) needs :on table" (:message (fails (my {:drop-index :k})))))
   (is (programming-error? (fails (pg {:create-index :k :on :t :columns []})))))
 
+(deftest alter-table
+  (is (= ["ALTER TABLE \"t\" ADD COLUMN \"a\" VARCHAR(20) NULL DEFAULT 'x'"]
+         (pg {:alter-table :t :add-column [:a [:char 20] :null [:default "x"]]})))
+  (is (= ["ALTER TABLE `t` ADD COLUMN `a` LONGTEXT NOT NULL"] (my {:alter-table :t :add-column [:a :text :not-null]})))
+  (is (= ["ALTER TABLE \"t\" ADD COLUMN \"a\" TEXT NULL"] (lite {:alter-table :t :add-column [:a :text :null]})))
+  (doseq [f [pg lite]]
+    (is (= ["ALTER TABLE \"t\" RENAME COLUMN \"a\" TO \"b\""] (f {:alter-table :t :rename-column [:a :b]})))
+    (is (= ["ALTER TABLE \"t\" RENAME TO \"u\""] (f {:alter-table :t :rename-to :u}))))
+  (is (= ["ALTER TABLE `t` RENAME COLUMN `a` TO `b`"] (my {:alter-table :t :rename-column [:a :b]})))
+  (is (= ["ALTER TABLE \"t\" DROP COLUMN \"a\""] (pg {:alter-table :t :drop-column :a})))
+  (testing "a column's type, nullability and default: separate actions, or MODIFY COLUMN"
+    (let [q {:alter-table :t :alter-column [:a [:char 20] :not-null [:default "x"]]}]
+      (is (= [(str "ALTER TABLE \"t\" ALTER COLUMN \"a\" TYPE VARCHAR(20) USING \"a\"::VARCHAR(20),"
+                   " ALTER COLUMN \"a\" SET NOT NULL, ALTER COLUMN \"a\" SET DEFAULT 'x'")]
+             (pg q)))
+      (is (= ["ALTER TABLE `t` MODIFY COLUMN `a` VARCHAR(20) NOT NULL DEFAULT 'x'"] (my q))))
+    (is (= [(str "ALTER TABLE \"t\" ALTER COLUMN \"a\" TYPE TEXT USING \"a\"::TEXT,"
+                 " ALTER COLUMN \"a\" DROP NOT NULL, ALTER COLUMN \"a\" DROP DEFAULT")]
+           (pg {:alter-table :t :alter-column [:a :text :null]})))
+    (is (programming-error? (fails (pg {:alter-table :t :alter-column [:a :text :unique]})))))
+  (testing "foreign keys"
+    (let [q {:alter-table :t :add-constraint [:constraint :t_a_fkey [:foreign-key [:a] [:references :u :id] [:on-delete :cascade]]]}]
+      (is (= ["ALTER TABLE \"t\" ADD CONSTRAINT \"t_a_fkey\" FOREIGN KEY (\"a\") REFERENCES \"u\" (\"id\") ON DELETE CASCADE"] (pg q)))
+      (is (= ["ALTER TABLE `t` ADD CONSTRAINT `t_a_fkey` FOREIGN KEY (`a`) REFERENCES `u` (`id`) ON DELETE CASCADE"] (my q))))
+    (is (= ["ALTER TABLE \"t\" DROP CONSTRAINT \"k\""] (pg {:alter-table :t :drop-foreign-key :k})))
+    (is (= ["ALTER TABLE `t` DROP FOREIGN KEY `k`"] (my {:alter-table :t :drop-foreign-key :k}))))
+  (testing "what SQLite's ALTER TABLE cannot do is refused by name (vireo.migrate rebuilds the table)"
+    (doseq [q [{:alter-table :t :drop-column :a} {:alter-table :t :alter-column [:a :text]}
+               {:alter-table :t :drop-foreign-key :k}]]
+      (is (= :vireo/not-supported (:type (fails (lite q)))))))
+  (is (= "ALTER TABLE DROP COLUMN is not supported by sqlite" (:message (fails (lite {:alter-table :t :drop-column :a})))))
+  (is (programming-error? (fails (pg {:alter-table :t}))) "one action")
+  (is (programming-error? (fails (pg {:alter-table :t :drop-column :a :rename-to :u}))) "only one action"))
+
 (deftest truncate-statement
   (is (= ["TRUNCATE TABLE \"t\""] (pg {:truncate :t})))
   (is (= ["TRUNCATE TABLE `t`"] (my {:truncate :t})))
@@ -855,7 +889,7 @@
          (:message (fails (pg {:update :t :set {:a 1} :from :u})))))
   (is (= "Unknown key(s) :select in delete query: {:delete-from :t, :select [:a]}"
          (:message (fails (pg {:delete-from :t :select [:a]})))))
-  (is (= "Query map has no statement key (one of :create-index :create-table :delete-from :drop-index :drop-table :except :insert-into :intersect :select :select-distinct :truncate :union :union-all :update): {:from :t}"
+  (is (= "Query map has no statement key (one of :alter-table :create-index :create-table :delete-from :drop-index :drop-table :except :insert-into :intersect :select :select-distinct :truncate :union :union-all :update): {:from :t}"
          (:message (fails (pg {:from :t})))))
   (is (= "Conflicting statement keys :select :select-distinct: {:select [:a], :select-distinct [:b]}"
          (:message (fails (pg {:select [:a] :select-distinct [:b]})))))

@@ -33,8 +33,10 @@
 ;; ├── :vireo/sync-not-allowed               (peewee-async's AssertionError)
 ;; ├── :vireo/blocking-on-event-loop
 ;; ├── :vireo/model-error                    (a bad model definition or instance)
+;; ├── :vireo/migration-failed               (a migration step failed: which ran, which failed)
 ;; └── :vireo/interface-error                (InterfaceError: misuse of the API)
-;;     └── :vireo/not-initialized            (a deferred database before init!, an unbound proxy)
+;;     ├── :vireo/not-initialized            (a deferred database before init!, an unbound proxy)
+;;     └── :vireo/migration-error            (bad migration data: unknown op or key, duplicate id, …)
 
 (def ^:private hierarchy-parents
   {:vireo/database-error        :vireo/error
@@ -59,7 +61,9 @@
    :vireo/blocking-on-event-loop :vireo/error
    :vireo/model-error           :vireo/error
    :vireo/interface-error       :vireo/error
-   :vireo/not-initialized       :vireo/interface-error})
+   :vireo/not-initialized       :vireo/interface-error
+   :vireo/migration-failed      :vireo/error
+   :vireo/migration-error       :vireo/interface-error})
 
 (doseq [[child parent] hierarchy-parents] (derive child parent))
 

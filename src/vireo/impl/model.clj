@@ -593,6 +593,31 @@
                   (when-let [d (db-default field)] [[:default d]])
                   constraints))))
 
+;; a column on its own (vireo.migrate): described like a model field
+(defn column-field
+  "Given a table name, a field key and a field spec as a model takes it,
+  returns the normalised field, for a column added or changed on its own
+  (`column-def` gives its column vector). A :foreign-key, :many-to-many,
+  :auto/:big-auto or :primary-key field is refused (a foreign key is a
+  constraint of its own there), and so is a :default the database cannot
+  hold (a fn, a value other than a string, integer, boolean or double): the
+  column's existing rows would not get it. Throws :vireo/model-error naming
+  the table and field."
+  [table k spec]
+  (let [what (str "(column of table " table ")")]
+    (when (and (map? spec) (contains? #{:foreign-key :many-to-many :auto :big-auto} (:type spec)))
+      (model-error what k (str "a " (pr-str (:type spec)) " column cannot be described here: "
+                               (if (= :foreign-key (:type spec))
+                                 "add an :integer (or the key's type) column, then an :add-foreign-key step"
+                                 "give it in the table's model"))))
+    (when (and (map? spec) (:primary-key spec))
+      (model-error what k "a :primary-key cannot be added or changed by a migration step"))
+    (let [f (normalise-field what [k spec])]
+      (when (and (some? (:default f)) (nil? (db-default f)))
+        (model-error what k (str ":default " (pr-str (:default f)) " is not a value the database can hold for a "
+                                 (pr-str (:type f)) " column (a string, integer, boolean or double as the type takes)")))
+      f)))
+
 ;; ---------------------------------------------------------------- generated names
 ;; Names Vireo makes up (index names, foreign-key constraint names, generated
 ;; through tables) must fit every backend, or PostgreSQL cuts them at 63 bytes

@@ -79,7 +79,22 @@
     :table-filter " AND table_name = ?"
     :index-names (str "SELECT DISTINCT index_name, table_name FROM information_schema.statistics"
                       " WHERE table_schema = DATABASE() AND table_name = ? AND index_name <> 'PRIMARY'")
-    :sequence nil}})
+    :sequence nil
+    ;; name, type, nullable, default (SQL), table name (compared exactly: see vireo.impl.schema)
+    :columns (str "SELECT column_name, column_type, is_nullable = 'YES', column_default, table_name"
+                  " FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ?"
+                  " ORDER BY ordinal_position")
+    ;; foreign-key constraint names, table name
+    :foreign-key-names (str "SELECT constraint_name, table_name FROM information_schema.referential_constraints"
+                            " WHERE constraint_schema = DATABASE() AND table_name = ?")
+    ;; type names as the columns query reports them -> the dialect's (vireo.migrate's diff)
+    :type-names {"int(11)" "INTEGER" "int" "INTEGER" "bigint(20)" "BIGINT" "smallint(6)" "SMALLINT"
+                 "tinyint(1)" "BOOLEAN" "longtext" "LONGTEXT"}}
+   ;; schema migrations (vireo.migrate): DDL commits on its own; the runners
+   ;; of one database serialise on a named lock (1: taken, 0: timed out)
+   :migrations {:transactional-ddl false
+                :lock {:sql "SELECT GET_LOCK(?, ?)" :params [:name :timeout-seconds]}
+                :unlock {:sql "SELECT RELEASE_LOCK(?)" :params [:name]}}})
 
 (defn- cache-size
   "The server limits the statements prepared at once across *all* sessions

@@ -75,7 +75,29 @@
                       " WHERE n.nspname = current_schema() AND t.relname = $1 AND NOT x.indisprimary")
     :sequence (str "SELECT c.relname FROM pg_catalog.pg_class c"
                    " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-                   " WHERE c.relkind = 'S' AND n.nspname = current_schema() AND c.relname = $1")}})
+                   " WHERE c.relkind = 'S' AND n.nspname = current_schema() AND c.relname = $1")
+    ;; name, type, nullable, default (SQL), table name
+    :columns (str "SELECT a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,"
+                  " pg_get_expr(d.adbin, d.adrelid), c.relname"
+                  " FROM pg_catalog.pg_attribute a"
+                  " JOIN pg_catalog.pg_class c ON c.oid = a.attrelid"
+                  " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                  " LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+                  " WHERE n.nspname = current_schema() AND c.relname = $1 AND c.relkind = 'r'"
+                  " AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum")
+    ;; foreign-key constraint names, table name
+    :foreign-key-names (str "SELECT o.conname, c.relname FROM pg_catalog.pg_constraint o"
+                            " JOIN pg_catalog.pg_class c ON c.oid = o.conrelid"
+                            " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                            " WHERE o.contype = 'f' AND n.nspname = current_schema() AND c.relname = $1")
+    ;; type names as the columns query reports them -> the dialect's (vireo.migrate's diff)
+    :type-names {"character varying" "VARCHAR" "timestamp without time zone" "TIMESTAMP"
+                 "timestamp with time zone" "TIMESTAMPTZ" "time without time zone" "TIME"}}
+   ;; schema migrations (vireo.migrate): DDL is transactional; the runners of
+   ;; one database serialise on a session advisory lock
+   :migrations {:transactional-ddl true
+                :lock {:sql "SELECT pg_advisory_lock(hashtext($1))" :params [:name]}
+                :unlock {:sql "SELECT pg_advisory_unlock(hashtext($1))" :params [:name]}}})
 
 (defn- cache-size [opts]
   ;; a pooler in transaction mode hands each transaction a different server

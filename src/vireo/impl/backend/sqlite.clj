@@ -67,7 +67,43 @@
     :table-filter " AND name = ?"
     :index-names (str "SELECT il.name, m.name FROM sqlite_master m JOIN pragma_index_list(m.name) il"
                       " WHERE m.type = 'table' AND m.name = ? AND il.origin <> 'pk'")
-    :sequence nil}})
+    :sequence nil
+    ;; name, type, nullable, default (SQL), table name
+    :columns (str "SELECT p.name, p.type, p.\"notnull\" = 0, p.dflt_value, m.name"
+                  " FROM sqlite_master m JOIN pragma_table_info(m.name) p"
+                  " WHERE m.type = 'table' AND m.name = ? ORDER BY p.cid")
+    ;; SQLite keeps no foreign-key names Vireo could read back (a rebuild names them again)
+    :foreign-key-names nil
+    :type-names {}}
+   ;; schema migrations (vireo.migrate): DDL is transactional, and a writing
+   ;; transaction (BEGIN IMMEDIATE) is the lock. ALTER TABLE does little, so
+   ;; the rest is SQLite's own table rebuild
+   ;; (https://www.sqlite.org/lang_altertable.html, "Making Other Kinds Of
+   ;; Table Schema Changes"): these statements read the table and switch
+   ;; foreign keys off around it
+   :migrations {:transactional-ddl true
+                :lock nil
+                :unlock nil
+                :table-rebuild
+                {:foreign-keys-state "PRAGMA foreign_keys"
+                 :foreign-keys-off "PRAGMA foreign_keys = OFF"
+                 :foreign-keys-on "PRAGMA foreign_keys = ON"
+                 :foreign-key-check "PRAGMA foreign_key_check"
+                 :table-sql "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?"
+                 ;; name, declared type, not null, default (SQL), position in the primary key (0: none)
+                 :columns "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?) ORDER BY cid"
+                 ;; id, seq, referenced table, column, referenced column, on update, on delete
+                 :foreign-keys (str "SELECT id, seq, \"table\", \"from\", \"to\", on_update, on_delete"
+                                    " FROM pragma_foreign_key_list(?) ORDER BY id, seq")
+                 ;; UNIQUE table constraints: index name, column
+                 :unique (str "SELECT il.name, ii.name FROM pragma_index_list(?) il"
+                              " JOIN pragma_index_info(il.name) ii WHERE il.origin = 'u' ORDER BY il.name, ii.seqno")
+                 ;; the table's own indexes and triggers: type, name, sql
+                 :schema-sql (str "SELECT type, name, sql FROM sqlite_master"
+                                  " WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL"
+                                  " ORDER BY type, name")
+                 ;; an index's columns
+                 :index-columns "SELECT name FROM pragma_index_info(?)"}}})
 
 (defn jdbc-url
   "The JDBC URL for a SQLite path, carrying the pragmas every pooled connection

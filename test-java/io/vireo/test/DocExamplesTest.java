@@ -29,6 +29,7 @@ import io.vireo.Faults;
 import io.vireo.Field;
 import io.vireo.GetOrCreate;
 import io.vireo.Instance;
+import io.vireo.Migrations;
 import io.vireo.IntegrityErrorException;
 import io.vireo.Model;
 import io.vireo.SqliteDatabase;
@@ -509,5 +510,25 @@ class DocExamplesTest {
       PageBlock.aioCreate(Map.of("key", "k", "text", "t")).join(); // undone after the test
       assertEquals(1L, PageBlock.select().aioCount().join());
     }
+  }
+
+  @Test
+  @Order(19)
+  void migrations() {
+    Map<String, Object> applied = Migrations.create()
+        .table("java_doc_versions")
+        .add("001-note", List.of(
+            Migrations.step("create-table", "table", "java_doc_note",
+                "fields", Map.of("text", Map.of("type", "text")))))
+        .add("002-note-stars", List.of(
+            Migrations.step("add-column", "table", "java_doc_note", "column", "stars",
+                "spec", Map.of("type", "integer", "default", 0))))
+        .aioMigrate(db).join();
+    // {"applied": ["001-note", "002-note-stars"], "skipped": []}
+    List<String> sql = Migrations.aioPlan(db, List.of(
+        Migrations.step("drop-column", "table", "java_doc_note", "column", "stars"))).join();
+
+    assertEquals(List.of("001-note", "002-note-stars"), applied.get("applied"));
+    assertTrue(sql.get(0).contains("java_doc_note"), sql.toString());
   }
 }

@@ -70,19 +70,22 @@
                            "every connection served by that loop; use the aio- variant")
                       {:op op :reason :event-loop})))
   (let [slot (get *sync* d)]
-    (cond
-      (and slot (identical? (:thread slot) (Thread/currentThread)))
-      (let [level-atom (:level slot)
-            level (or @level-atom
-                      (let [l (ctx/new-root d (p/await (db/acquire d)))] (reset! level-atom l) l))]
-        (p/await (f (update opts :connection #(or % level)))))
+    (try
+      (cond
+        (and slot (identical? (:thread slot) (Thread/currentThread)))
+        (let [level-atom (:level slot)
+              level (or @level-atom
+                        (let [l (ctx/new-root d (p/await (db/acquire d)))] (reset! level-atom l) l))]
+          (p/await (f (update opts :connection #(or % level)))))
 
-      @(:allow-sync d)
-      (p/await (f opts))
+        @(:allow-sync d)
+        (p/await (f opts))
 
-      :else
-      (throw (err/error :vireo/sync-not-allowed
-                        (str "Error, sync query is not allowed: " op " on " (db/describe d)
-                             " would block the calling thread. Wrap it in (vireo.core/with-allow-sync db …)"
-                             " or call (vireo.core/set-allow-sync! db true), or use the aio- variant.")
-                        {:op op :database (db/describe d)})))))
+        :else
+        (throw (err/error :vireo/sync-not-allowed
+                          (str "Error, sync query is not allowed: " op " on " (db/describe d)
+                               " would block the calling thread. Wrap it in (vireo.core/with-allow-sync db …)"
+                               " or call (vireo.core/set-allow-sync! db true), or use the aio- variant.")
+                          {:op op :database (db/describe d)})))
+      ;; the failure completed on another thread: point it at this caller
+      (catch clojure.lang.ExceptionInfo e (throw (err/at-caller e))))))

@@ -6,7 +6,7 @@
 
 (deftest guide-examples
   (.mkdirs (io/file "target"))
-  (doseq [suffix ["" "-wal" "-shm"]] (io/delete-file (str "target/guide.db" suffix) true))
+  (doseq [db ["target/guide.db" "target/guide-lifecycle.db"] suffix ["" "-wal" "-shm"]] (io/delete-file (str db suffix) true))
   (is (< 30 (doc-examples/run-file! "docs/guide.md" 'vireo.guide-examples))
       "docs/guide.md examples were found and asserted"))
 

@@ -58,6 +58,15 @@
 
 (defn set-allow-sync! [d flag] (reset! (:allow-sync d) (boolean flag)) d)
 
+(defn allowed?
+  "True when a sync call on `d` would run here: this thread opened a
+  `with-allow-sync` block for it, or `set-allow-sync!` allowed it, and this
+  is not an event loop."
+  [d]
+  (and (not (Context/isOnEventLoopThread))
+       (or (identical? (:thread (get *sync* d)) (Thread/currentThread))
+           (boolean @(:allow-sync d)))))
+
 (defn run-sync
   "Runs the async operation `(f opts)` synchronously for the sync call `op`
   when allowed, blocking the calling thread and returning its value (or

@@ -135,7 +135,7 @@
   ([type msg] (error type msg nil nil))
   ([type msg data] (error type msg data nil))
   ([type msg data cause]
-   (let [e (ex-info msg (assoc data :type type) cause)]
+   (let [^Throwable e (ex-info msg (assoc data :type type) cause)]
      (when-let [frames (caller-frames (.getStackTrace e))]
        (.setStackTrace e ^"[Ljava.lang.StackTraceElement;" frames))
      e)))

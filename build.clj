@@ -1,5 +1,7 @@
 (ns build
-  "Builds Vireo's jar: `bin/clojure -T:build jar`, `install` (into ~/.m2), `clean`.
+  "Builds Vireo's jar: `bin/clojure -T:build jar`, `install` (into ~/.m2), `clean`;
+  `prep` compiles the Java class under src/ into target/prep (deps.edn's
+  :deps/prep-lib: what `clojure -X:deps prep` runs for a git dependency).
 
   The jar holds the compiled Java API (java-api/), the Java sources under
   src/ compiled (vireo.promise.ConveyingFuture), AOT classes of every
@@ -82,6 +84,28 @@
 ;; and every JUnit 5 project has it.
 (def javac-basis (delay (b/create-basis {:project "deps.edn" :user nil :aliases [:junit]
                                          :extra {:mvn/repos launcher-repos}})))
+
+(def prep-dir
+  "Where `prep` puts the compiled Java classes of src/: on deps.edn's :paths."
+  "target/prep")
+
+(defn prep
+  "Compiles the Java sources under src/ (vireo.promise.ConveyingFuture) into
+  target/prep, the :ensure directory of deps.edn's :deps/prep-lib, so that a
+  git or :local/root dependency on Vireo loads the class instead of compiling
+  it at run time (which needs a JDK). Run by `clojure -X:deps prep` in the
+  depending project (against the project basis: the class extends Clojure
+  and uses Vert.x); the directory appears only complete."
+  [_]
+  (let [tmp (str prep-dir ".tmp")]
+    (b/delete {:path tmp})
+    (b/javac {:src-dirs ["src"]
+              :class-dir tmp
+              :basis @basis
+              :javac-opts ["--release" "17" "-proc:none" "-Xlint:all,-classfile" "-Werror"]})
+    (b/delete {:path prep-dir})
+    (.renameTo (io/file tmp) (io/file prep-dir))
+    (println "Prepared" prep-dir)))
 
 (defn javac [_]
   (b/javac {:src-dirs ["java-api" "src"]

@@ -13,7 +13,7 @@
   - read replicas (the :replicas option): `with-route`, `with-own-writes`, `replicas`
   Models (docs/models.md)
   - `defmodel`, `model`, `register-model!`, `model?`, `table-name`, `fields`, `bind-database`,
-    `instance`, `get-id`
+    `instance`, `get-id`, `datafiable` (REPL data tools: datafy/nav; a model's datafy is its data)
   Instance operations (take the model explicitly)
   - `aio-create`, `aio-get`, `aio-get-or-none`, `aio-get-or-create`, `aio-save`, `aio-delete-instance`
   Relations
@@ -48,6 +48,7 @@
   (:require [vireo.impl.protocols :as proto]
             [vireo.impl.cancel :as cancel]
             [vireo.impl.context :as ctx]
+            [vireo.impl.datafy :as datafy]
             [vireo.impl.db :as db]
             [vireo.impl.errors :as err]
             [vireo.impl.executor :as ex]
@@ -547,6 +548,26 @@
   `vireo.signals/pre-init` signal."
   [m values]
   (instance/build m values))
+
+(defn datafiable
+  "Given a model and an instance of it (or a collection of instances, or
+  nil), returns it ready for REPL data tools (`clojure.datafy/nav`, Portal,
+  Morse, Reveal): `nav` on a foreign-key field fetches the row it
+  references — only where a sync call on the model's database is allowed
+  (inside `with-allow-sync`, or after `set-allow-sync!`: the REPL switch);
+  anywhere else nav gives the key's value and sends nothing, so a
+  production path never queries through nav. The fetched row (nil when
+  none has that key) is navigable in turn. The values are unchanged and
+  aio-save still sees what was loaded. (`clojure.datafy/datafy` of a model
+  gives its name, table, fields, indexes … as data.)
+
+    (require '[clojure.datafy :refer [datafy nav]])
+    (def pet (datafiable Pet @(aio-get Pet {:name \"Rex\"})))
+    (nav pet :owner (:owner pet))                          ;=> 1 (the key)
+    (with-allow-sync db (nav pet :owner (:owner pet)))     ;=> {:id 1 :name \"Ann\"}
+    (:table (datafy Pet))                                  ;=> \"pet\""
+  [m x]
+  (datafy/navigable m x))
 
 ;; ---------------------------------------------------------------- model queries
 (defn get-id

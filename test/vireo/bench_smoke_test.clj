@@ -35,7 +35,7 @@
         (is (nil? unreachable) (str "PostgreSQL must be reachable under CI: " unreachable))
         (when-not unreachable (f))))))
 
-(deftest harness-smoke-test
+(deftest ^:vireo/stress harness-smoke-test
   (with-postgres "harness-smoke-test"
     (fn []
       (let [system-names (vec (keys systems/registry))

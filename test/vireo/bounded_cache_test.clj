@@ -40,7 +40,7 @@
           (swap! sizes conj (:labels (results/cache-sizes)))))
       (is (every? #(<= % limit) @sizes) (str "label cache sizes " @sizes)))))
 
-(deftest query-shapes-test
+(deftest ^:vireo/stress query-shapes-test
   (testing "20,000 distinct query shapes (and label lists): the shape and builder caches stay bounded"
     (let [d (ts/db)
           dialect ts/*backend*
@@ -64,7 +64,7 @@
   (ts/model 'CacheWide {:table "cache_wide"
                         :fields (into [] (mapcat (fn [k] [k {:type :integer :default 0}])) filter-fields)}))
 
-(deftest model-templates-test
+(deftest ^:vireo/stress model-templates-test
   (testing "20,000 gets by distinct sets of fields (a template each): the model's cache stays bounded"
     (let [M (wide-model)]
       (ts/with-tables [M]

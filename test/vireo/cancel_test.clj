@@ -130,10 +130,13 @@
             (gone! probe d "vireo-cancel-d")
             (is (zero? (count-rows d "vireo_cancel_t")) "nothing was committed")))
         (testing "a body waiting on something else: its later statements never run"
-          (let [e (error-of #(v/aio-transaction d {:timeout 300}
+          ;; what it waits on completes only after the timeout failed it
+          (let [gate (p/promise)
+                e (error-of #(v/aio-transaction d {:timeout 300}
                                                 (fn [_]
-                                                  (p/then (p/delay 1500)
+                                                  (p/then gate
                                                           (fn [_] (v/aio-execute-sql d "INSERT INTO vireo_cancel_t (id) VALUES (2)"))))))]
+            (p/resolve! gate true)
             (is (v/error-type? e :vireo/timeout) (pr-str e))
             (is (ts/wait-until #(zero? (v/checked-out d)) 20000) "the transaction ended and gave its connection back")
             (is (zero? (count-rows d "vireo_cancel_t")))))

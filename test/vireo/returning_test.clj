@@ -197,10 +197,10 @@
             (is (= (set (map :code (wide-rows 20000))) (set (map :code rows)))))))
       (finally (v/with-allow-sync d (v/drop-table! Wide {:safe true}))))))
 
-(deftest large-insert-many-test
+(deftest ^:vireo/stress large-insert-many-test
   (check-large-batch (ts/db)))
 
-(deftest ^{:backends #{:mysql :sqlite}} large-insert-many-without-returning-test
+(deftest ^{:vireo/stress true :backends #{:mysql :sqlite}} large-insert-many-without-returning-test
   (let [d (ts/new-db ts/*backend* {:returning #{}})]
     (try (check-large-batch d)
          (finally (await! (v/aio-close d))))))

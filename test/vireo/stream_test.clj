@@ -481,7 +481,7 @@
                         "clojure.main" "-m" "vireo.stream-main" (str million)]
                        (mapcat (fn [b] [({:postgres "pg"} b (name b)) (ts/url b)]) backends))))))
 
-(deftest million-rows-small-heap-test
+(deftest ^:vireo/stress million-rows-small-heap-test
   (let [{:keys [exit out]} @memory-child
         backend ({:postgres "pg"} ts/*backend* (name ts/*backend*))
         [_ rows sum chars insts checked-out status]

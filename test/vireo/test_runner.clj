@@ -11,7 +11,10 @@
   once per backend (VIREO_TEST_BACKENDS, default pg,mysql,sqlite), through
   `vireo.test-support/around-case`; a var with `:backends #{:sqlite}` metadata
   runs on those backends only. A test case is one var (on one backend);
-  it passes when it reported no failure and no error. The last line printed
+  it passes when it reported no failure and no error. A var marked
+  `^:vireo/stress` (a million rows, 20,000-row batches: stress-sized) runs
+  only when VIREO_TEST_STRESS=1, and then only such vars run (bin/test's
+  stress sub-run); a var named on the command line runs either way. The last line printed
   is `N passed, N failed` (`, N skipped` when a backend was unavailable
   outside CI, or a case called `vireo.test-support/skip!` and did not fail).
   A full run first loads every src/ namespace and counts a
@@ -78,10 +81,16 @@
         (swap! failures conj (str label " (backend unavailable: " reason ")")))
     (swap! counters update :skipped inc)))
 
+(defn- stress?
+  "True in the stress sub-run: VIREO_TEST_STRESS=1."
+  []
+  (= "1" (System/getenv "VIREO_TEST_STRESS")))
+
 (defn- run-ns [ns selected-vars]
   (let [nsobj (the-ns ns)
-        vars (cond->> (test-vars nsobj)
-               selected-vars (filter #(contains? selected-vars (symbol (name ns) (name (.sym ^clojure.lang.Var %))))))
+        vars (if selected-vars
+               (filter #(contains? selected-vars (symbol (name ns) (name (.sym ^clojure.lang.Var %)))) (test-vars nsobj))
+               (filter #(= (stress?) (boolean (:vireo/stress (meta %)))) (test-vars nsobj)))
         once (t/join-fixtures (::t/once-fixtures (meta nsobj)))
         each (t/join-fixtures (::t/each-fixtures (meta nsobj)))]
     (when (seq vars)
@@ -139,7 +148,9 @@
         nses (if (seq sels) (sort ns-sels) (find-test-nses [dir]))
         start (System/nanoTime)]
     ;; the reflection check belongs to the default run only (once per suite)
-    (when (and (empty? sels) (= dir "test")) (load-src-checking-reflection))
+    (println (str "Clojure " (clojure-version) " on Java " (System/getProperty "java.version")
+                  (when (stress?) ", stress-sized tests only (VIREO_TEST_STRESS=1)")))
+    (when (and (empty? sels) (= dir "test") (not (stress?))) (load-src-checking-reflection))
     (doseq [ns nses] (require ns))
     (binding [t/*test-out* *out*]
       (doseq [ns nses]

@@ -136,13 +136,21 @@
 
 (defn wait-until
   "Polls (pred) every 250 ms until it holds or `ms` pass; true when it held.
-  (250 ms because MariaDB refreshes information_schema.innodb_trx only when
-  it was not read for 100 ms.)"
+  `ms` is a generous bound (a loaded machine is slow, not wrong): when the
+  wait took over a second, the time it took is printed, so a slowdown shows
+  without failing. (250 ms because MariaDB refreshes
+  information_schema.innodb_trx only when it was not read for 100 ms.)"
   [pred ms]
-  (let [deadline (+ (System/currentTimeMillis) ms)]
+  (let [start (System/currentTimeMillis)
+        deadline (+ start ms)
+        report #(let [took (- (System/currentTimeMillis) start)]
+                  (when (> took 1000)
+                    (println (format "  (waited %.1f s of at most %.0f s for a condition: %s)"
+                                     (/ took 1e3) (/ ms 1e3) (if % "it held" "it did not hold"))))
+                  %)]
     (loop []
-      (cond (pred) true
-            (> (System/currentTimeMillis) deadline) false
+      (cond (pred) (report true)
+            (> (System/currentTimeMillis) deadline) (report false)
             :else (do (Thread/sleep 250) (recur))))))
 
 (defn capturing-logger-factory

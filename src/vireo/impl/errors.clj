@@ -78,11 +78,73 @@
   [e k]
   (boolean (some-> (error-type e) (isa? k))))
 
+;; ---------------------------------------------------------------- the caller's frame
+;; An error Vireo throws at its caller should point at the caller, as the
+;; REPL's "Execution error … at user/eval… (REPL:1)" line and an editor's
+;; jump-to-error take the top frame: not at vireo.impl.errors/error.
+
+(def ^:private internal-prefixes
+  "Class-name prefixes of Vireo's own code (its library namespaces, not
+  user code in a `vireo.` namespace of its own, nor Vireo's tests) and of
+  the Clojure plumbing between it and its caller."
+  ["vireo.core$" "vireo.impl." "vireo.promise$" "vireo.promise." "vireo.sql$" "vireo.signals$"
+   "vireo.jvm$" "vireo.testing$" "vireo.java." "io.vireo."
+   ;; ex-info, apply, mapv, reduce, a lazy seq … between Vireo's own calls
+   "clojure.lang." "clojure.core$" "clojure.core.protocols$" "java.lang.Thread.getStackTrace"])
+
+(def ^:private machinery-prefixes
+  "Frames that say the code above them ran as a callback (an event loop, a
+  pool thread, a future's completion), not as a call from user code."
+  ["io.vertx." "io.netty." "java.util.concurrent." "java.lang.Thread" "java.lang.VirtualThread"
+   "jdk.internal."])
+
+(defn- frame-name ^String [^StackTraceElement f]
+  (str (.getClassName f) "." (.getMethodName f)))
+
+(defn- internal-frame? [^StackTraceElement f]
+  (let [n (frame-name f)] (boolean (some #(.startsWith n ^String %) internal-prefixes))))
+
+(defn caller-frames
+  "The frames of `frames` from the first one that is not Vireo's (nor the
+  Clojure calls between Vireo's functions), or nil when there is none or
+  the first such frame is thread machinery (an event loop, a pool, a
+  future's callback): then the code that called Vireo is not on this stack."
+  [frames]
+  (let [fs (drop-while internal-frame? frames)]
+    (when-let [^StackTraceElement f (first fs)]
+      (when-not (some #(.startsWith (frame-name f) ^String %) machinery-prefixes)
+        (into-array StackTraceElement fs)))))
+
+(defn at-caller
+  "Given an error about to be thrown synchronously to Vireo's caller (a sync
+  call's failure, completed on another thread), returns it with its stack
+  trace replaced by the calling thread's, from the caller's frame on; the
+  frames where it was raised are kept as a suppressed
+  Throwable with the message \"vireo: raised at\" (added once). Unchanged when the
+  calling stack has no caller frame (a callback) or e is not an ex-info."
+  [^Throwable e]
+  (when-let [frames (and (instance? clojure.lang.ExceptionInfo e)
+                         (caller-frames (.getStackTrace (Thread/currentThread))))]
+    (let [own (.getStackTrace e)]
+      (when-not (= (seq own) (seq frames))
+        (when-not (some #(= "vireo: raised at" (.getMessage ^Throwable %)) (.getSuppressed e))
+          (.addSuppressed e (doto (Throwable. "vireo: raised at") (.setStackTrace own))))
+        (.setStackTrace e ^"[Ljava.lang.StackTraceElement;" frames))))
+  e)
+
 (defn error
-  "Builds an ex-info of `type` with message `msg` and data `data` (and `cause`)."
+  "Builds an ex-info of `type` with message `msg` and data `data` (and
+  `cause`). Built on the caller's thread (a refused argument, a validation
+  error), its stack trace starts at the frame that called Vireo, not in
+  Vireo; built in a callback (an event loop, a completion), it keeps every
+  frame."
   ([type msg] (error type msg nil nil))
   ([type msg data] (error type msg data nil))
-  ([type msg data cause] (ex-info msg (assoc data :type type) cause)))
+  ([type msg data cause]
+   (let [^Throwable e (ex-info msg (assoc data :type type) cause)]
+     (when-let [frames (caller-frames (.getStackTrace e))]
+       (.setStackTrace e ^"[Ljava.lang.StackTraceElement;" frames))
+     e)))
 
 ;; ---------------------------------------------------------------- bounded values
 ;; An error's message and data carry the statement's values so that a

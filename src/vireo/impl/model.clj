@@ -320,6 +320,42 @@
   [m]
   (if (own-dialects m) m (attach-cache m (ConcurrentHashMap.))))
 
+(defn- names-model
+  "A model, var or fn naming a model, as the model's name (for data)."
+  [x]
+  (cond (model? x) (:name x)
+        (var? x) (str (symbol x))
+        (nil? x) nil
+        :else (str x)))
+
+(defn model-data
+  "What `clojure.datafy/datafy` gives for a model (its metadata extends
+  Datafiable): its name, table, primary key, fields (what each one is, a
+  foreign key's target by name, a function default as the symbol fn),
+  indexes, constraints, many-to-many fields and database, as plain data
+  that REPL tools (Portal, Morse, Reveal) show and navigate."
+  [m]
+  (cond-> {:name (:name m)
+           :table (:table m)
+           :primary-key (:primary-key m)
+           :fields (mapv (fn [f]
+                           (cond-> (dissoc f :default :fk)
+                             (contains? f :default) (assoc :default (let [d (:default f)] (if (fn? d) 'fn d)))
+                             (:fk f) (assoc :references (-> (:fk f)
+                                                            (dissoc :target :self?)
+                                                            (assoc :model (if (get-in f [:fk :self?])
+                                                                            (:name m)
+                                                                            (names-model (get-in f [:fk :target]))))))))
+                         (:fields m))
+           :indexes (vec (:indexes m))}
+    (seq (:constraints m)) (assoc :constraints (:constraints m))
+    (seq (:m2m m)) (assoc :many-to-many (into (sorted-map)
+                                              (map (fn [[k spec]]
+                                                     [k (cond-> (assoc (dissoc spec :model :through) :model (names-model (:model spec)))
+                                                          (:through spec) (assoc :through (names-model (:through spec))))]))
+                                              (:m2m m)))
+    (some? (:database m)) (assoc :database (pr-str (:database m)))))
+
 (defn make-model
   "Given a model name (symbol or string) and its definition map, returns the
   model: a map with `:vireo/model true`, `:name`, `:table`, `:fields` (a vector
@@ -377,7 +413,7 @@
                 (model-error model-name nil (str "two fields use the column " (pr-str (first dups))))))
           pk (when-not composite (first (filter :primary-key fields)))
           by-key (into {} (map (juxt :key identity)) fields)
-          model ^{:type ::model} {:vireo/model true
+          model ^{:type ::model `clojure.core.protocols/datafy model-data} {:vireo/model true
                  :name model-name
                  :table (or table (str/lower-case model-name))
                  :database database

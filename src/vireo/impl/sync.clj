@@ -58,6 +58,15 @@
 
 (defn set-allow-sync! [d flag] (reset! (:allow-sync d) (boolean flag)) d)
 
+(defn allowed?
+  "True when a sync call on `d` would run here: this thread opened a
+  `with-allow-sync` block for it, or `set-allow-sync!` allowed it, and this
+  is not an event loop."
+  [d]
+  (and (not (Context/isOnEventLoopThread))
+       (or (identical? (:thread (get *sync* d)) (Thread/currentThread))
+           (boolean @(:allow-sync d)))))
+
 (defn- sync-not-allowed [d op]
   (err/error :vireo/sync-not-allowed
              (str "Error, sync query is not allowed: " op " on " (db/describe d)
@@ -91,31 +100,16 @@
 
       :else (throw (sync-not-allowed d op)))))
 
-(def ^:private this-ns-prefix
-  "Stack frames of this namespace's functions start with it."
-  (str (munge (str (ns-name *ns*))) "$"))
-
-(defn- with-call-site
-  "e, with the stack of the sync call `op` attached as a suppressed
-  exception when e was raised on another thread (an event loop): its own
-  trace then shows only Vert.x frames, this one shows the caller's code.
-  Added once per exception."
-  [^Throwable e op]
-  (let [ours? (some #(.startsWith (.getClassName ^StackTraceElement %) ^String this-ns-prefix) (.getStackTrace e))
-        marked? (some #(::call-site (ex-data %)) (.getSuppressed e))]
-    (when-not (or ours? marked?)
-      (.addSuppressed e (ex-info (str op " was called here (the error above was raised on another thread)")
-                                 {::call-site true})))
-    e))
-
 (defn await-op
   "Blocks on the future of sync call `op` and returns its value, or throws
   its error: the typed ex-info itself (no ExecutionException around it),
-  with the caller's stack attached (see `with-call-site`)."
+  pointing at the caller's frame when it was raised on another thread (the
+  frames where it was raised kept as a suppressed throwable, see
+  vireo.impl.errors/at-caller)."
   [op fut]
   (try (p/await fut)
        (catch InterruptedException e (throw e))
-       (catch Throwable t (throw (with-call-site t op)))))
+       (catch Throwable t (throw (err/at-caller t)))))
 
 (defn run-sync
   "The one mechanism of every synchronous call: runs the async operation

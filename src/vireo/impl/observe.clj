@@ -22,6 +22,7 @@
     wraps         - the decorators to add to the chain (outermost last)
     around-tx     - runs a transaction block with the tx hooks around it
     verb, outcome, model-name, table-name - bounded names for tags and attributes
+    sql-facts     - verb, span operation, table and span name of a SQL string, cached
     slow-log      - the slow-query log's decorator"
   (:require [clojure.tools.logging :as log]
             [vireo.impl.db :as db]
@@ -74,6 +75,27 @@
   [^String sql]
   (let [m (.matcher table-pattern sql)]
     (when (.find m) (.group m 1))))
+
+;; What a decorator derives from a statement's SQL, once per SQL string (a
+;; model's statements are the same strings every time): its verb (the
+;; `statement` tag), the span's operation name, the table and the span name.
+(deftype SqlFacts [^String verb ^String op ^String table ^String span-name])
+
+(def ^:private ^java.util.concurrent.ConcurrentHashMap facts-cache
+  ;; bounded: SQL with inline values would otherwise grow it without end
+  (java.util.concurrent.ConcurrentHashMap.))
+
+(defn sql-facts
+  "The SqlFacts of `sql` (cached)."
+  ^vireo.impl.observe.SqlFacts [^String sql]
+  (or (.get facts-cache sql)
+      (let [v (verb sql)
+            op (.toUpperCase v)
+            t (table-name sql)
+            f (SqlFacts. v op t (if t (str op " " t) op))]
+        (when (>= (.size facts-cache) 4096) (.clear facts-cache))
+        (.putIfAbsent facts-cache sql f)
+        f)))
 
 ;; ---------------------------------------------------------------- the slow-query log
 (deftype SlowLog [next ^long threshold-ns parameters?]

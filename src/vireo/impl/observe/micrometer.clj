@@ -29,7 +29,7 @@
                             (try
                               (let [dt (- (System/nanoTime) t0)
                                     outcome (obs/outcome e)
-                                    k [(or (ex/operation-of st) "none") (obs/verb (ex/sql-of st))
+                                    k [(or (ex/operation-of st) "none") (.-verb ^vireo.impl.observe.SqlFacts (obs/sql-facts (ex/sql-of st)))
                                        (or (obs/model-name st) "none") outcome]
                                     ^Timer t (or (.get timers k)
                                                  (let [[op verb model out] k

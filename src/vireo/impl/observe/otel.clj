@@ -22,7 +22,7 @@
             [vireo.impl.observe :as obs]
             [vireo.impl.protocols :as proto])
   (:import (io.opentelemetry.api GlobalOpenTelemetry OpenTelemetry)
-           (io.opentelemetry.api.common AttributeKey)
+           (io.opentelemetry.api.common AttributeKey Attributes)
            (io.opentelemetry.api.trace Span SpanBuilder SpanKind StatusCode Tracer)
            (io.opentelemetry.context Context)
            (java.util List)
@@ -48,13 +48,28 @@
     "mariadb"
     (:db-system (db/traits d))))
 
+(defn- common-attributes
+  "The attributes every span of database d carries."
+  ^Attributes [d namespace]
+  (let [opts (db/options d)
+        b (Attributes/builder)]
+    (.put b "db.system.name" ^String (system-name d))
+    (when namespace (.put b "db.namespace" ^String namespace))
+    (when-let [h (:host opts)] (.put b "server.address" (str h)))
+    (when-let [port (:port opts)] (.put b (AttributeKey/longKey "server.port") (Long/valueOf (long port))))
+    (.build b)))
+
 (defn- common! ^SpanBuilder [^SpanBuilder b d namespace]
-  (let [opts (db/options d)]
-    (.setAttribute b "db.system.name" ^String (system-name d))
-    (when namespace (.setAttribute b "db.namespace" ^String namespace))
-    (when-let [h (:host opts)] (.setAttribute b "server.address" (str h)))
-    (when-let [port (:port opts)] (.setAttribute b (AttributeKey/longKey "server.port") (Long/valueOf (long port))))
-    b))
+  (.setAllAttributes b (common-attributes d namespace)))
+
+(defn- cached-common
+  "d's common attributes, computed once its server is known (before, the
+  system name may still turn from mysql to mariadb) and kept in `ref`."
+  ^Attributes [^java.util.concurrent.atomic.AtomicReference ref d namespace]
+  (or (.get ref)
+      (let [a (common-attributes d namespace)]
+        (when (db/capabilities-now d) (.set ref a))
+        a)))
 
 (defn- fail! [^Span span e]
   ;; the error type only: a driver's message can quote the values (a
@@ -63,19 +78,19 @@
     (.setAttribute span "error.type" t)
     (.setStatus span StatusCode/ERROR t)))
 
-(deftype Traced [next ^Tracer tracer d namespace parameters?]
+(deftype Traced [next ^Tracer tracer d namespace parameters? common]
   proto/Executor
   (-execute! [_ st]
     (when-not (identical? :control (ex/kind-of st))
       (let [sql (ex/sql-of st)
-            op (.toUpperCase (obs/verb sql))
-            table (obs/table-name sql)
+            ^vireo.impl.observe.SqlFacts facts (obs/sql-facts sql)
+            ^String table (.-table facts)
             ^Context parent (or (ex/trace-of st) (current-context))
-            b (-> (.spanBuilder tracer (if table (str op " " table) op))
+            ^SpanBuilder b (-> (.spanBuilder tracer ^String (.-span-name facts))
                   (.setParent parent)
                   (.setSpanKind SpanKind/CLIENT)
-                  (common! d namespace)
-                  (.setAttribute "db.operation.name" op)
+                  (.setAllAttributes (cached-common common d namespace))
+                  (.setAttribute "db.operation.name" ^String (.-op facts))
                   (.setAttribute "db.query.text" ^String sql))]
         (when table (.setAttribute b "db.collection.name" ^String table))
         (when-let [o (ex/operation-of st)] (.setAttribute b "vireo.operation" ^String o))
@@ -131,5 +146,6 @@
     ;; from now on every operation captures its caller's trace context
     (.compareAndSet ^java.util.concurrent.atomic.AtomicReference cancel/trace-capture nil current-context)
     (vireo.promise.ConveyingFuture/setCarrier carrier)
-    {:wrap (fn [next] (Traced. next tracer d namespace (boolean query-parameters)))
+    {:wrap (fn [next] (Traced. next tracer d namespace (boolean query-parameters)
+                               (java.util.concurrent.atomic.AtomicReference.)))
      :tx (tx-hook tracer namespace)}))

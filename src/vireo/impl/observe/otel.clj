@@ -35,6 +35,16 @@
   parent of the spans its operations make."
   nil)
 
+;; the attribute keys, made once (a String key is made anew on every call)
+(def ^:private ^AttributeKey k-operation (AttributeKey/stringKey "db.operation.name"))
+(def ^:private ^AttributeKey k-query-text (AttributeKey/stringKey "db.query.text"))
+(def ^:private ^AttributeKey k-collection (AttributeKey/stringKey "db.collection.name"))
+(def ^:private ^AttributeKey k-vireo-operation (AttributeKey/stringKey "vireo.operation"))
+(def ^:private ^AttributeKey k-vireo-model (AttributeKey/stringKey "vireo.model"))
+(def ^:private ^AttributeKey k-error-type (AttributeKey/stringKey "error.type"))
+(def ^:private ^AttributeKey k-tx-outcome (AttributeKey/stringKey "vireo.transaction.outcome"))
+(def ^:private ^AttributeKey k-tx-attempts (AttributeKey/longKey "vireo.transaction.attempts"))
+
 (defn current-context
   "The trace context an operation called now belongs to."
   ^Context []
@@ -59,9 +69,6 @@
     (when-let [port (:port opts)] (.put b (AttributeKey/longKey "server.port") (Long/valueOf (long port))))
     (.build b)))
 
-(defn- common! ^SpanBuilder [^SpanBuilder b d namespace]
-  (.setAllAttributes b (common-attributes d namespace)))
-
 (defn- cached-common
   "d's common attributes, computed once its server is known (before, the
   system name may still turn from mysql to mariadb) and kept in `ref`."
@@ -75,7 +82,7 @@
   ;; the error type only: a driver's message can quote the values (a
   ;; duplicate key's), so neither it nor the exception is recorded
   (let [t (obs/outcome e)]
-    (.setAttribute span "error.type" t)
+    (.setAttribute span k-error-type t)
     (.setStatus span StatusCode/ERROR t)))
 
 (deftype Traced [next ^Tracer tracer d namespace parameters? common]
@@ -90,11 +97,11 @@
                   (.setParent parent)
                   (.setSpanKind SpanKind/CLIENT)
                   (.setAllAttributes (cached-common common d namespace))
-                  (.setAttribute "db.operation.name" ^String (.-op facts))
-                  (.setAttribute "db.query.text" ^String sql))]
-        (when table (.setAttribute b "db.collection.name" ^String table))
-        (when-let [o (ex/operation-of st)] (.setAttribute b "vireo.operation" ^String o))
-        (when-let [m (obs/model-name st)] (.setAttribute b "vireo.model" ^String m))
+                  (.setAttribute k-operation ^String (.-op facts))
+                  (.setAttribute k-query-text ^String sql))]
+        (when table (.setAttribute b k-collection ^String table))
+        (when-let [o (ex/operation-of st)] (.setAttribute b k-vireo-operation ^String o))
+        (when-let [m (obs/model-name st)] (.setAttribute b k-vireo-model ^String m))
         (when parameters?
           (let [^List ps (ex/params-of st)]
             (dotimes [i (.size ps)]
@@ -107,21 +114,21 @@
                                    (catch Throwable _ nil))))))))
     (proto/-execute! next st)))
 
-(defn- tx-hook [^Tracer tracer namespace]
+(defn- tx-hook [^Tracer tracer namespace common]
   (fn [d]
     (let [^Context parent (or (cancel/scope-trace cancel/*scope*) (current-context))
           span (-> (.spanBuilder tracer "transaction")
                    (.setParent parent)
                    (.setSpanKind SpanKind/CLIENT)
-                   (common! d namespace)
-                   (.setAttribute "db.operation.name" "TRANSACTION")
+                   (.setAllAttributes (cached-common common d namespace))
+                   (.setAttribute k-operation "TRANSACTION")
                    (.startSpan))
           attempts (volatile! 0)]
       {:bind {#'*trace-parent* (.with parent span)}
        :attempt (fn [] (vswap! attempts inc))
        :end (fn [_ e]
-              (.setAttribute span (AttributeKey/longKey "vireo.transaction.attempts") (Long/valueOf (long @attempts)))
-              (.setAttribute span "vireo.transaction.outcome" (if e "rollback" "commit"))
+              (.setAttribute span k-tx-attempts (Long/valueOf (long @attempts)))
+              (.setAttribute span k-tx-outcome (if e "rollback" "commit"))
               (when e (fail! span e))
               (.end span))})))
 
@@ -146,6 +153,6 @@
     ;; from now on every operation captures its caller's trace context
     (.compareAndSet ^java.util.concurrent.atomic.AtomicReference cancel/trace-capture nil current-context)
     (vireo.promise.ConveyingFuture/setCarrier carrier)
-    {:wrap (fn [next] (Traced. next tracer d namespace (boolean query-parameters)
-                               (java.util.concurrent.atomic.AtomicReference.)))
-     :tx (tx-hook tracer namespace)}))
+    (let [common (java.util.concurrent.atomic.AtomicReference.)]
+      {:wrap (fn [next] (Traced. next tracer d namespace (boolean query-parameters) common))
+       :tx (tx-hook tracer namespace common)})))

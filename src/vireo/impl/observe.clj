@@ -23,6 +23,7 @@
     around-tx     - runs a transaction block with the tx hooks around it
     verb, outcome, model-name, table-name - bounded names for tags and attributes
     sql-facts     - verb, span operation, table and span name of a SQL string, cached
+    time-statement!, Timed - a statement's duration and outcome, told to a decorator
     slow-log      - the slow-query log's decorator"
   (:require [clojure.tools.logging :as log]
             [vireo.impl.db :as db]
@@ -97,29 +98,45 @@
         (.putIfAbsent facts-cache sql f)
         f)))
 
+;; ---------------------------------------------------------------- timing a statement
+;; What a decorator that times statements implements: told each one's
+;; duration and outcome (error, or nil) when it ends.
+(definterface Timed
+  (^void ended [st ^long duration-ns e]))
+
+(deftype TimedOutcome [st ^long t0 ^Timed f]
+  BiConsumer
+  (accept [_ _ e]
+    (try (.ended f st (- (System/nanoTime) t0) e)
+         (catch Throwable _ nil))))
+
+(defn time-statement!
+  "Has `f` (a Timed) told how long statement `st` took and how it ended
+  (never failing it); transaction control is not timed (its transaction
+  is). Call it in -execute!, before handing the statement on."
+  [st ^Timed f]
+  (when-not (identical? :control (ex/kind-of st))
+    (ex/observe! st (TimedOutcome. st (System/nanoTime) f))))
+
 ;; ---------------------------------------------------------------- the slow-query log
 (deftype SlowLog [next ^long threshold-ns parameters?]
   proto/Executor
-  (-execute! [_ st]
-    (when-not (identical? :control (ex/kind-of st))
-      (let [t0 (System/nanoTime)]
-        (ex/observe! st (reify BiConsumer
-                          (accept [_ _ e]
-                            (let [dt (- (System/nanoTime) t0)]
-                              (when (>= dt threshold-ns)
-                                (try
-                                  (log/log "vireo.slow" :warn nil
-                                           (str "slow statement: " (format "%.1f" (/ dt 1e6)) " ms"
-                                                " operation=" (or (ex/operation-of st) "none")
-                                                " model=" (or (model-name st) "none")
-                                                " outcome=" (outcome e)
-                                                " database=" (db/describe (ex/db-of st))
-                                                " sql=" (pr-str (err/bounded-sql (ex/sql-of st)))
-                                                " params=" (if parameters?
-                                                             (pr-str (err/bounded-params (vec (ex/params-of st))))
-                                                             (str "<" (.size (ex/params-of st)) " redacted>"))))
-                                  (catch Throwable _ nil)))))))))
-    (proto/-execute! next st)))
+  (-execute! [this st]
+    (time-statement! st this)
+    (proto/-execute! next st))
+  Timed
+  (ended [_ st dt e]
+    (when (>= dt threshold-ns)
+      (log/log "vireo.slow" :warn nil
+               (str "slow statement: " (format "%.1f" (/ dt 1e6)) " ms"
+                    " operation=" (or (ex/operation-of st) "none")
+                    " model=" (or (model-name st) "none")
+                    " outcome=" (outcome e)
+                    " database=" (db/describe (ex/db-of st))
+                    " sql=" (pr-str (err/bounded-sql (ex/sql-of st)))
+                    " params=" (if parameters?
+                                 (pr-str (err/bounded-params (vec (ex/params-of st))))
+                                 (str "<" (.size ^java.util.List (ex/params-of st)) " redacted>")))))))
 
 (defn slow-log
   "The facility logging statements that took at least :threshold-ms at WARN

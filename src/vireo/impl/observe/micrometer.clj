@@ -21,33 +21,29 @@
 
 (deftype Metered [next ^MeterRegistry registry ^String database ^String backend ^ConcurrentHashMap timers]
   proto/Executor
-  (-execute! [_ st]
-    (when-not (identical? :control (ex/kind-of st))
-      (let [t0 (System/nanoTime)]
-        (ex/observe! st (reify BiConsumer
-                          (accept [_ _ e]
-                            (try
-                              (let [dt (- (System/nanoTime) t0)
-                                    outcome (obs/outcome e)
-                                    k [(or (ex/operation-of st) "none") (.-verb ^vireo.impl.observe.SqlFacts (obs/sql-facts (ex/sql-of st)))
-                                       (or (obs/model-name st) "none") outcome]
-                                    ^Timer t (or (.get timers k)
-                                                 (let [[op verb model out] k
-                                                       t (-> (Timer/builder "vireo.statement")
-                                                             (.description "Statements sent, by operation, statement kind, model and outcome")
-                                                             (.tags (tags "database" database "backend" backend "operation" op
-                                                                          "statement" verb "model" model "outcome" out))
-                                                             (.register registry))]
-                                                   (.putIfAbsent timers k t)
-                                                   t))]
-                                (.record t dt TimeUnit/NANOSECONDS)
-                                (when e
-                                  (.increment (.register (-> (Counter/builder "vireo.errors")
-                                                             (.description "Failed statements, by Vireo error type")
-                                                             (.tags (tags "database" database "backend" backend "type" outcome)))
-                                                         registry))))
-                              (catch Throwable _ nil)))))))
-    (proto/-execute! next st)))
+  (-execute! [this st]
+    (obs/time-statement! st this)
+    (proto/-execute! next st))
+  vireo.impl.observe.Timed
+  (ended [_ st dt e]
+    (let [outcome (obs/outcome e)
+          k [(or (ex/operation-of st) "none") (.-verb ^vireo.impl.observe.SqlFacts (obs/sql-facts (ex/sql-of st)))
+             (or (obs/model-name st) "none") outcome]
+          ^Timer t (or (.get timers k)
+                       (let [[op verb model out] k
+                             t (-> (Timer/builder "vireo.statement")
+                                   (.description "Statements sent, by operation, statement kind, model and outcome")
+                                   (.tags (tags "database" database "backend" backend "operation" op
+                                                "statement" verb "model" model "outcome" out))
+                                   (.register registry))]
+                         (.putIfAbsent timers k t)
+                         t))]
+      (.record t dt TimeUnit/NANOSECONDS)
+      (when e
+        (.increment (.register (-> (Counter/builder "vireo.errors")
+                                   (.description "Failed statements, by Vireo error type")
+                                   (.tags (tags "database" database "backend" backend "type" outcome)))
+                               registry))))))
 
 (defn- gauge! [^MeterRegistry r ^String name ^String desc base d k]
   (-> (Gauge/builder name d (reify ToDoubleFunction (applyAsDouble [_ d] (double (or (get (db/pool-state d) k) 0)))))

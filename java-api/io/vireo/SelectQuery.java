@@ -554,8 +554,34 @@ public final class SelectQuery {
   }
 
   private <A> CompletableFuture<A> stream(clojure.lang.IFn rf, Object init) {
-    Object opts = fetchSize > 0 ? Clj.opts("fetch-size", (long) fetchSize) : Clj.opts();
-    return Clj.aio(Database::cast, "aio-stream", null, instancesQuery(), opts, rf, init);
+    return Clj.aio(Database::cast, "aio-stream", null, instancesQuery(), streamOpts(), rf, init);
+  }
+
+  private Object streamOpts() {
+    return fetchSize > 0 ? Clj.opts("fetch-size", (long) fetchSize) : Clj.opts();
+  }
+
+  /** The counting reducing function of forEach: (count, row) -> count + 1, after action. */
+  private clojure.lang.IFn eachRow(java.util.function.Consumer<? super Instance> action, Nesting n) {
+    return new clojure.lang.AFunction() {
+      @Override
+      public Object invoke(Object count, Object row) {
+        action.accept(model.instanceOf(row, n));
+        return (Long) count + 1;
+      }
+    };
+  }
+
+  /** The reducing function of reduce: (acc, row) -> f(acc, row). */
+  private <A> clojure.lang.IFn reducing(java.util.function.BiFunction<? super A, ? super Instance, ? extends A> f,
+      Nesting n) {
+    return new clojure.lang.AFunction() {
+      @Override
+      @SuppressWarnings("unchecked")
+      public Object invoke(Object acc, Object row) {
+        return f.apply((A) acc, model.instanceOf(row, n));
+      }
+    };
   }
 
   /**
@@ -572,14 +598,7 @@ public final class SelectQuery {
   public CompletableFuture<Long> aioForEach(java.util.function.Consumer<? super Instance> action) {
     return Clj.guard(() -> {
       java.util.Objects.requireNonNull(action, "Vireo: aioForEach needs an action");
-      Nesting n = nesting();
-      return stream(new clojure.lang.AFunction() {
-        @Override
-        public Object invoke(Object count, Object row) {
-          action.accept(model.instanceOf(row, n));
-          return (Long) count + 1;
-        }
-      }, 0L);
+      return stream(eachRow(action, nesting()), 0L);
     });
   }
 
@@ -626,14 +645,7 @@ public final class SelectQuery {
       java.util.function.BiFunction<? super A, ? super Instance, ? extends A> f) {
     return Clj.guard(() -> {
       java.util.Objects.requireNonNull(f, "Vireo: aioReduce needs a function");
-      Nesting n = nesting();
-      return stream(new clojure.lang.AFunction() {
-        @Override
-        @SuppressWarnings("unchecked")
-        public Object invoke(Object acc, Object row) {
-          return f.apply((A) acc, model.instanceOf(row, n));
-        }
-      }, init);
+      return stream(reducing(f, nesting()), init);
     });
   }
 
@@ -649,6 +661,52 @@ public final class SelectQuery {
   // ------------------------------------------------------------ blocking
   // Each runs its aio- counterpart through vireo.sync: needs
   // Database#allowSync(), refused on an event loop, throws Vireo's exception.
+
+  /**
+   * Blocking {@link #aioExecute(Class)}: each row as a record or POJO.
+   *
+   * @param type the record or POJO class
+   * @param <R> the type
+   * @return the rows
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public <R> List<R> execute(Class<R> type) {
+    Nesting n = nesting();
+    return Clj.sync(v -> {
+      List<R> l = new ArrayList<>();
+      for (Instance i : model.instances(v, n)) {
+        l.add(i.as(type));
+      }
+      return l;
+    }, "aio-execute", instancesQuery(), Clj.opts());
+  }
+
+  /**
+   * Blocking {@link #aioForEach}: streams the rows over a cursor, calling
+   * {@code action} on each on the calling thread's behalf.
+   *
+   * @param action called with each row
+   * @return the number of rows seen
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public long forEach(java.util.function.Consumer<? super Instance> action) {
+    java.util.Objects.requireNonNull(action, "Vireo: forEach needs an action");
+    return Clj.sync(Model::toLong, "aio-stream", null, instancesQuery(), streamOpts(), eachRow(action, nesting()), 0L);
+  }
+
+  /**
+   * Blocking {@link #aioReduce}.
+   *
+   * @param init the initial accumulator
+   * @param f the next accumulator from the current one and a row
+   * @param <A> the accumulator type
+   * @return the final accumulator
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public <A> A reduce(A init, java.util.function.BiFunction<? super A, ? super Instance, ? extends A> f) {
+    java.util.Objects.requireNonNull(f, "Vireo: reduce needs a function");
+    return Clj.sync(Database::cast, "aio-stream", null, instancesQuery(), streamOpts(), reducing(f, nesting()), init);
+  }
 
   /**
    * Blocking {@link #aioCount()}.

@@ -50,6 +50,19 @@ public final class Transaction {
   }
 
   /**
+   * Blocking {@link #aioAtomic}: a savepoint of this transaction whose body
+   * runs on the calling thread (see {@link Database#atomic(Function)}).
+   *
+   * @param body the work, given the savepoint's handle
+   * @param <T> the body's value
+   * @return the body's value, after RELEASE
+   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   */
+  public <T> T atomic(Function<? super Transaction, ? extends T> body) {
+    return run(() -> database.atomic(body));
+  }
+
+  /**
    * Calls {@code action} with this transaction as the current context, on the
    * calling thread: the operations it starts use the transaction even when
    * the thread is not one Vireo conveyed the context to.

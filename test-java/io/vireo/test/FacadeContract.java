@@ -381,6 +381,26 @@ abstract class FacadeContract {
       assertNotNull(author.getOrNone(Map.of("name", "outer")));
       assertNull(author.getOrNone(Map.of("name", "lost")));
       assertThrows(OperationalErrorException.class, () -> db.transaction(tx -> db.transaction(inner -> 1)));
+      // a blocking savepoint of the transaction handle
+      db.atomic(tx -> {
+        author.create(Map.of("name", "tx-outer"));
+        assertThrows(IllegalStateException.class, () -> tx.atomic(sp -> {
+          author.create(Map.of("name", "sp-lost"));
+          throw new IllegalStateException("savepoint");
+        }));
+        assertEquals("kept", tx.atomic(sp -> author.create(Map.of("name", "sp-kept")).getString("name")).replace("sp-", ""));
+        return null;
+      });
+      assertNotNull(author.getOrNone(Map.of("name", "sp-kept")));
+      assertNull(author.getOrNone(Map.of("name", "sp-lost")));
+      // streaming and records, blocking
+      List<String> seen = new java.util.ArrayList<>();
+      long n = author.select().orderBy("name").forEach(i -> seen.add(i.getString("name")));
+      assertEquals(author.select().count(), n);
+      assertEquals(seen, author.select().orderBy("name").execute().stream().map(i -> i.getString("name")).toList());
+      assertEquals(seen.stream().mapToInt(String::length).sum(),
+          (int) author.select().reduce(0, (acc, i) -> acc + i.getString("name").length()));
+      assertEquals(seen, author.select().orderBy("name").execute(Author.class).stream().map(Author::name).toList());
       // records
       Author rec = author.create(new Author(null, "rec", 1901));
       assertNotNull(rec.id());

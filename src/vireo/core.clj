@@ -149,14 +149,19 @@
    (server-database :mysql "MySQL" url-or-opts opts)))
 
 (defn sqlite-database
-  "Given a file path (or \":memory:\") and options, returns a SQLite database.
+  "Given a file path (a string, File or Path; or \":memory:\") and options,
+  returns a SQLite database.
   Every pooled connection gets WAL journaling, a busy timeout and foreign keys
   on. Options: :max-size (4), :busy-timeout (5000 ms), :journal-mode (\"WAL\"),
   :foreign-keys (true), :synchronous (\"NORMAL\"), :vertx, :allow-sync.
 
       (sqlite-database \"app.db\")"
   ([path] (sqlite-database path {}))
-  ([path opts] (db/make-database :sqlite (cond-> opts path (assoc :path path)))))
+  ([path opts] (db/make-database :sqlite (cond-> opts
+                                           path (assoc :path (if (or (instance? java.io.File path)
+                                                                     (instance? java.nio.file.Path path))
+                                                               (str path)
+                                                               path))))))
 
 (defn database
   "Given a URL (postgresql://…, postgres://…, mysql://…, mariadb://…,

@@ -64,6 +64,16 @@
       (is (= :vireo/interface-error (v/error-type e)))
       (is (str/includes? (ex-message e) ":min-size"))
       (is (str/includes? (ex-message e) "no minimum size"))))
+  (testing "the option naming the database is a string (a File or Path for SQLite's path)"
+    (let [e (try (v/sqlite-database {}) (catch Exception e e))]
+      (is (= :vireo/interface-error (v/error-type e)))
+      (is (str/includes? (ex-message e) ":path must be a string, got {}") (ex-message e))
+      (is (str/includes? (ex-message e) "second argument") (ex-message e)))
+    (let [e (try (v/postgresql-database {:database 42}) (catch Exception e e))]
+      (is (= :vireo/interface-error (v/error-type e)))
+      (is (str/includes? (ex-message e) ":database must be a string, got 42") (ex-message e)))
+    (is (= "x/y.db" (:path (vireo.impl.db/options (v/sqlite-database (java.io.File. "x/y.db"))))))
+    (is (= "x/y.db" (:path (vireo.impl.db/options (v/sqlite-database (java.nio.file.Path/of "x/y.db" (make-array String 0))))))))
   (testing "URLs"
     ;; the password is kept as a secret (printed as ***): reveal reads it back
     (is (= {:host "db.local" :port 5433 :database "app" :user "me" :password "p@ss"}

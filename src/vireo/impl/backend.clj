@@ -282,6 +282,14 @@
                              "; known: " (str/join ", " (map pr-str (sort known))))
                         {:backend kind :options (vec unknown)})))
     (check-returning kind dialect (:returning opts))
+    ;; the option naming the database (:database, SQLite's :path) is a string
+    (let [n (:name-option (traits b))
+          v (get opts n)]
+      (when-not (or (nil? v) (string? v))
+        (throw (err/error :vireo/interface-error
+                          (str n " must be a string, got " (pr-str v)
+                               (when (map? v) " (options go in the second argument)"))
+                          {:backend kind :option n}))))
     (doseq [k [:statement-timeout :transaction-timeout]]
       (when-let [t (get opts k)]
         (when-not (and (integer? t) (pos? t))

@@ -55,3 +55,12 @@
           (is (v/error-type? e :vireo/unique-violation) (str e))
           (is (not (str/starts-with? (top-class e) "vireo.caller_frame_test$"))
               "an aio- failure is not rewritten: it completed a future, nobody called it"))))))
+
+(deftest every-public-namespace-is-vireo-s-own-frame-test
+  ;; a new public namespace missing from the list would become "the caller"
+  (let [prefixes @#'vireo.impl.errors/internal-prefixes]
+    (doseq [^java.io.File f (.listFiles (java.io.File. "src/vireo"))
+            :when (str/ends-with? (.getName f) ".clj")
+            :let [class-prefix (str "vireo." (str/replace (subs (.getName f) 0 (- (count (.getName f)) 4)) "-" "_") "$")]]
+      (is (some #(str/starts-with? class-prefix %) prefixes)
+          (str class-prefix " is not among vireo.impl.errors/internal-prefixes")))))

@@ -88,7 +88,7 @@
   user code in a `vireo.` namespace of its own, nor Vireo's tests) and of
   the Clojure plumbing between it and its caller."
   ["vireo.core$" "vireo.impl." "vireo.promise$" "vireo.promise." "vireo.sql$" "vireo.signals$"
-   "vireo.jvm$" "vireo.testing$" "vireo.java." "io.vireo."
+   "vireo.jvm$" "vireo.testing$" "vireo.sync$" "vireo.migrate$" "vireo.java." "io.vireo."
    ;; ex-info, apply, mapv, reduce, a lazy seq … between Vireo's own calls
    "clojure.lang." "clojure.core$" "clojure.core.protocols$" "java.lang.Thread.getStackTrace"])
 
@@ -123,10 +123,15 @@
   Throwable with the message \"vireo: raised at\" (added once). Unchanged when the
   calling stack has no caller frame (a callback) or e is not an ex-info."
   [^Throwable e]
-  (when-let [frames (and (instance? clojure.lang.ExceptionInfo e)
-                         (caller-frames (.getStackTrace (Thread/currentThread))))]
-    (let [own (.getStackTrace e)]
-      (when-not (= (seq own) (seq frames))
+  (when-let [^objects frames (and (instance? clojure.lang.ExceptionInfo e)
+                                  (caller-frames (.getStackTrace (Thread/currentThread))))]
+    (let [^objects own (.getStackTrace e)
+          n (alength frames)
+          from (- (alength own) n)]
+      ;; raised on this thread, within this call: the caller's frames are
+      ;; already the end of its own (and err/error trimmed Vireo's off the top)
+      (when-not (and (>= from 0)
+                     (java.util.Arrays/equals own (int from) (alength own) frames 0 n))
         (when-not (some #(= "vireo: raised at" (.getMessage ^Throwable %)) (.getSuppressed e))
           (.addSuppressed e (doto (Throwable. "vireo: raised at") (.setStackTrace own))))
         (.setStackTrace e ^"[Ljava.lang.StackTraceElement;" frames))))

@@ -209,8 +209,10 @@
   :create-table (and :add-foreign-key steps) when the table is missing;
   else :add-column for fields without a column, :alter-column for columns
   whose type or nullability differ, :drop-column for columns no field has,
-  :add-index for the model's missing indexes and :drop-index for others.
-  Foreign keys and defaults of existing columns are not compared. Pass the
+  :add-index for the model's missing indexes and :drop-index for others,
+  :add-foreign-key / :drop-foreign-key for foreign keys missing, not
+  declared or changed (target, ON DELETE, ON UPDATE). The defaults of
+  existing columns are not compared. Pass the
   steps to `aio-plan` to see the SQL, or to `aio-apply`.
 
       @(aio-diff Page) ;=> [{:op :add-column :table \"page\" :column \"title\" :spec {:type :text :null true}}]"

@@ -273,7 +273,26 @@
               (is (= [] (await! (mig/aio-diff note))))
               (sql! d "INSERT INTO mig_blog (title, score, flag) VALUES ('t', 1.0, ?)" true)
               (is (= :vireo/foreign-key-violation
-                     (type-of (error-of #(v/aio-execute-sql d (ph "INSERT INTO mig_note (blog_id, text) VALUES (?, 'x')") [999]))))))))))))
+                     (type-of (error-of #(v/aio-execute-sql d (ph "INSERT INTO mig_note (blog_id, text) VALUES (?, 'x')") [999])))))
+              (testing "a foreign key's action changed: it is replaced"
+                (let [note2 (ts/model 'MigNote {:table "mig_note"
+                                                :fields [:blog {:type :foreign-key :model changed :on-delete :set-null :null true}
+                                                         :text {:type :text}]})
+                      steps (await! (mig/aio-diff note2))]
+                  (is (= [[:drop-foreign-key "blog_id"] [:alter-column "blog_id"] [:add-foreign-key "blog_id"]]
+                         (mapv (juxt :op :column) steps)))
+                  (await! (mig/aio-apply d steps))
+                  (is (= [] (await! (mig/aio-diff note2))) "applied, the table matches")
+                  (testing "and one the model no longer declares is dropped"
+                    (let [plain (ts/model 'MigNote {:table "mig_note"
+                                                    :fields [:blog-id {:type :integer :null true :index true}
+                                                             :text {:type :text}]})
+                          steps (await! (mig/aio-diff plain))]
+                      (is (= [[:drop-foreign-key "blog_id"]] (mapv (juxt :op :column) steps)))
+                      (await! (mig/aio-apply d steps))
+                      (is (= [] (await! (mig/aio-diff plain))))
+                      (is (some? (sql! d "INSERT INTO mig_note (blog_id, text) VALUES (?, 'x')" 999))
+                          "the constraint is gone"))))))))))))
 
 (deftest bad-input-test
   (let [d (ts/db)

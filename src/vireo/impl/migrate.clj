@@ -647,11 +647,49 @@
         canon (str/upper-case (or (get names lt) (some-> (get names base) (str args)) lt))]
     (= (str/replace (type-sql d f) #"\s+" " ") (str/replace canon #"\s+" " "))))
 
+(defn- action-name
+  "An ON DELETE / ON UPDATE action as the backends report it (\"SET NULL\");
+  none given, NO ACTION and RESTRICT are the same default (the backends
+  differ in which of them they report for a constraint created without one)."
+  [a]
+  (let [s (some-> a name (str/replace "-" " ") str/trim str/upper-case)]
+    (if (or (nil? s) (= s "NO ACTION") (= s "RESTRICT")) "NO ACTION" s)))
+
+(defn- fk-step
+  "The :add-foreign-key step of foreign-key field f of table t."
+  [t f]
+  (let [fk (:fk f)]
+    (cond-> {:op :add-foreign-key :table t :column (:column f)
+             :references [(:target-table fk) (:target-column fk)]}
+      (:on-delete fk) (assoc :on-delete (:on-delete fk))
+      (:on-update fk) (assoc :on-update (:on-update fk)))))
+
+(defn- live-foreign-keys
+  "Future of table t's single-column foreign keys, by column:
+  {column {:name :table :column :on-delete :on-update}} (:name nil on SQLite)."
+  [d h t]
+  (if-let [q (get-in (db/traits d) [:introspection :foreign-keys])]
+    (p/map (rows d h [q t])
+           (fn [rs] (into {} (for [[n c rt rc del upd] rs]
+                               [(str c) {:name (some-> n str) :table (str rt) :column (some-> rc str)
+                                         :on-delete (action-name del) :on-update (action-name upd)}]))))
+    (p/resolved {})))
+
+(defn- same-fk?
+  "Whether live foreign key l is what field f declares."
+  [f l]
+  (let [fk (:fk f)]
+    (and (= (str (:target-table fk)) (:table l))
+         (or (nil? (:column l)) (= (str (:target-column fk)) (:column l)))
+         (= (action-name (:on-delete fk)) (:on-delete l))
+         (= (action-name (:on-update fk)) (:on-update l)))))
+
 (defn diff
   "Given a model and options (:connection), returns a future of the steps
   that would make its live table match it: the table created when missing;
   else columns added, dropped, or altered (type, nullability), the model's
-  indexes added and other indexes dropped."
+  indexes added and other indexes dropped, and its foreign keys added,
+  dropped, or replaced (another target, ON DELETE or ON UPDATE)."
   [m opts]
   (let [d (ops/database-of m)
         t (:table m)]
@@ -667,12 +705,9 @@
                                                               (:index f) (assoc :index true)
                                                               true (dissoc (when (:auto f) :null)))])
                                          (:fields m)))}]
-                  (for [f (filter :fk (:fields m))]
-                    (cond-> {:op :add-foreign-key :table t :column (:column f)
-                             :references [(get-in f [:fk :target-table]) (get-in f [:fk :target-column])]}
-                      (get-in f [:fk :on-delete]) (assoc :on-delete (get-in f [:fk :on-delete]))
-                      (get-in f [:fk :on-update]) (assoc :on-update (get-in f [:fk :on-update])))))
+                  (for [f (filter :fk (:fields m))] (fk-step t f)))
             (p/let [live (live-columns d h t)
+                    live-fks (live-foreign-keys d h t)
                     indexes (schema/index-names d t {:connection h})
                     fk-names (if-let [q (get-in (db/traits d) [:introspection :foreign-key-names])]
                                (p/map (rows d h [q t]) #(set (map (comp str first) %)))
@@ -681,8 +716,18 @@
                     fields (:fields m)
                     model-cols (set (map :column fields))
                     wanted-ix (into {} (map (fn [q] [(ident-name (:create-index q)) q]))
-                                    (model/index-queries m {}))]
+                                    (model/index-queries m {}))
+                    fk-fields (into {} (map (juxt :column identity)) (filter :fk fields))
+                    ;; live foreign keys that go: not the model's, or not as it declares them
+                    stale-fks (for [[c l] live-fks
+                                    :let [f (fk-fields c)]
+                                    :when (or (nil? f) (not (same-fk? f l)))]
+                                (cond-> {:op :drop-foreign-key :table t :column c}
+                                  (:name l) (assoc :name (:name l))))
+                    stale (set (map :column stale-fks))]
                 (vec (concat
+                      ;; first: a column may not be dropped or changed under its foreign key
+                      stale-fks
                       (for [f fields :when (not (by-name (:column f)))]
                         {:op :add-column :table t :column (:column f) :spec (dissoc (field-spec f) :column)})
                       (for [f fields
@@ -697,4 +742,8 @@
                                  :columns (mapv #(ident-name %) (:columns q))}
                           (:unique q) (assoc :unique true)))
                       (for [n indexes :when (and (not (contains? wanted-ix n)) (not (contains? fk-names n)))]
-                        {:op :drop-index :table t :name n})))))))))))
+                        {:op :drop-index :table t :name n})
+                      ;; last: the columns they name exist by then
+                      (for [f (vals fk-fields)
+                            :when (or (not (contains? live-fks (:column f))) (stale (:column f)))]
+                        (fk-step t f))))))))))))

@@ -87,6 +87,18 @@
     ;; foreign-key constraint names, table name
     :foreign-key-names (str "SELECT constraint_name, table_name FROM information_schema.referential_constraints"
                             " WHERE constraint_schema = DATABASE() AND table_name = ?")
+    ;; single-column foreign keys: name, column, referenced table and column,
+    ;; ON DELETE, ON UPDATE (vireo.migrate's diff)
+    :foreign-keys (str "SELECT k.constraint_name, k.column_name, k.referenced_table_name, k.referenced_column_name,"
+                       " r.delete_rule, r.update_rule"
+                       " FROM information_schema.key_column_usage k"
+                       " JOIN information_schema.referential_constraints r"
+                       " ON r.constraint_schema = k.constraint_schema AND r.constraint_name = k.constraint_name"
+                       " AND r.table_name = k.table_name"
+                       " WHERE k.table_schema = DATABASE() AND k.table_name = ? AND k.referenced_table_name IS NOT NULL"
+                       " AND (SELECT count(*) FROM information_schema.key_column_usage k2"
+                       " WHERE k2.constraint_schema = k.constraint_schema AND k2.constraint_name = k.constraint_name"
+                       " AND k2.table_name = k.table_name) = 1")
     ;; type names as the columns query reports them -> the dialect's (vireo.migrate's diff)
     :type-names {"int(11)" "INTEGER" "int" "INTEGER" "bigint(20)" "BIGINT" "smallint(6)" "SMALLINT"
                  "tinyint(1)" "BOOLEAN" "longtext" "LONGTEXT"}}

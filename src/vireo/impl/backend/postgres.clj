@@ -90,6 +90,21 @@
                             " JOIN pg_catalog.pg_class c ON c.oid = o.conrelid"
                             " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
                             " WHERE o.contype = 'f' AND n.nspname = current_schema() AND c.relname = $1")
+    ;; single-column foreign keys: name, column, referenced table and column,
+    ;; ON DELETE, ON UPDATE (vireo.migrate's diff)
+    :foreign-keys (str "SELECT o.conname, a.attname, rc.relname, ra.attname,"
+                       " CASE o.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT'"
+                       " WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END,"
+                       " CASE o.confupdtype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT'"
+                       " WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END"
+                       " FROM pg_catalog.pg_constraint o"
+                       " JOIN pg_catalog.pg_class c ON c.oid = o.conrelid"
+                       " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                       " JOIN pg_catalog.pg_class rc ON rc.oid = o.confrelid"
+                       " JOIN pg_catalog.pg_attribute a ON a.attrelid = o.conrelid AND a.attnum = o.conkey[1]"
+                       " JOIN pg_catalog.pg_attribute ra ON ra.attrelid = o.confrelid AND ra.attnum = o.confkey[1]"
+                       " WHERE o.contype = 'f' AND cardinality(o.conkey) = 1"
+                       " AND n.nspname = current_schema() AND c.relname = $1")
     ;; type names as the columns query reports them -> the dialect's (vireo.migrate's diff)
     :type-names {"character varying" "VARCHAR" "timestamp without time zone" "TIMESTAMP"
                  "timestamp with time zone" "TIMESTAMPTZ" "time without time zone" "TIME"}}

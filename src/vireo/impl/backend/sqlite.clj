@@ -74,6 +74,11 @@
                   " WHERE m.type = 'table' AND m.name = ? ORDER BY p.cid")
     ;; SQLite keeps no foreign-key names Vireo could read back (a rebuild names them again)
     :foreign-key-names nil
+    ;; single-column foreign keys: name (SQLite keeps none), column,
+    ;; referenced table and column, ON DELETE, ON UPDATE (vireo.migrate's diff)
+    :foreign-keys (str "WITH f AS (SELECT * FROM pragma_foreign_key_list(?))"
+                       " SELECT NULL, f.\"from\", f.\"table\", f.\"to\", f.on_delete, f.on_update FROM f"
+                       " WHERE (SELECT count(*) FROM f g WHERE g.id = f.id) = 1")
     :type-names {}}
    ;; schema migrations (vireo.migrate): DDL is transactional, and a writing
    ;; transaction (BEGIN IMMEDIATE) is the lock. ALTER TABLE does little, so

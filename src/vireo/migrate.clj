@@ -208,11 +208,11 @@
   future of the steps that would make its live table match it: a
   :create-table (and :add-foreign-key steps) when the table is missing;
   else :add-column for fields without a column, :alter-column for columns
-  whose type or nullability differ, :drop-column for columns no field has,
+  whose type, nullability or constant default differ, :drop-column for
+  columns no field has,
   :add-index for the model's missing indexes and :drop-index for others,
   :add-foreign-key / :drop-foreign-key for foreign keys missing, not
-  declared or changed (target, ON DELETE, ON UPDATE). The defaults of
-  existing columns are not compared. Pass the
+  declared or changed (target, ON DELETE, ON UPDATE). Pass the
   steps to `aio-plan` to see the SQL, or to `aio-apply`.
 
       @(aio-diff Page) ;=> [{:op :add-column :table \"page\" :column \"title\" :spec {:type :text :null true}}]"

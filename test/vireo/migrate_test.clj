@@ -263,6 +263,20 @@
             (is (= (set (map :op steps)) (set (map :op (await! (mig/aio-diff changed)))))))
           (await! (mig/aio-apply d steps))
           (is (= [] (await! (mig/aio-diff changed))) "applied, the table matches")
+          (testing "a default changed: the column is altered"
+            (let [redefault (blog-model [:title {:type :text :null true}
+                                         :body {:type :text :null true :default "none"}
+                                         :score {:type :double :default 1.5}
+                                         :stamp {:type :datetime :null true}
+                                         :flag {:type :boolean :default true}
+                                         :subtitle {:type :char :max-length 40 :null true :index true}])
+                  steps (await! (mig/aio-diff redefault))]
+              (is (= #{"body" "score" "flag"} (set (map :column steps))))
+              (is (every? #(= :alter-column (:op %)) steps))
+              (await! (mig/aio-apply d steps))
+              (is (= [] (await! (mig/aio-diff redefault))) "applied, the defaults match")
+              (await! (mig/aio-apply d (await! (mig/aio-diff changed))))
+              (is (= [] (await! (mig/aio-diff changed))) "and back")))
           (testing "a model with a foreign key: the table, then the constraint"
             (let [note (ts/model 'MigNote {:table "mig_note"
                                            :fields [:blog {:type :foreign-key :model changed :on-delete :cascade}

@@ -647,6 +647,44 @@
         canon (str/upper-case (or (get names lt) (some-> (get names base) (str args)) lt))]
     (= (str/replace (type-sql d f) #"\s+" " ") (str/replace canon #"\s+" " "))))
 
+(defn- live-default
+  "A live column's default as the backend reports it, read back:
+  [:literal s] for a quoted string or a number or boolean as written (its
+  casts and parentheses taken off: PostgreSQL's 'x'::character varying),
+  [:expr s] for anything else (a function call), nil for none or NULL."
+  [x]
+  (when (some? x)
+    (let [s (loop [s (str/trim (str x))]
+              (if-let [[_ inner] (re-matches #"(?s)(.*)::[A-Za-z][A-Za-z ]*(\(\d+(,\d+)?\))?" s)]
+                (recur (str/trim inner))
+                s))
+          s (loop [s s]
+              (if (and (str/starts-with? s "(") (str/ends-with? s ")"))
+                (recur (str/trim (subs s 1 (dec (count s)))))
+                s))]
+      (cond
+        (or (= "" s) (= "NULL" (str/upper-case s))) nil
+        (re-matches #"(?s)'.*'" s) [:literal (str/replace (subs s 1 (dec (count s))) "''" "'")]
+        (re-matches #"(?i)[+-]?[0-9][0-9.eE+-]*|true|false" s) [:literal s]
+        :else [:expr s]))))
+
+(defn- same-default?
+  "Whether field f's constant default (none when it has no default the
+  database holds) is what live column l's reported default reads as."
+  [f l]
+  (let [d (model/db-default f)
+        [kind v] (live-default (:default l))]
+    (cond
+      (nil? d) (not= kind :literal)
+      (not= kind :literal) false
+      (string? d) (= d v)
+      (boolean? d) (let [v (str/lower-case v)]
+                     (cond (#{"true" "1" "t"} v) (true? d)
+                           (#{"false" "0" "f"} v) (false? d)
+                           :else false))
+      (number? d) (try (zero? (.compareTo (bigdec d) (bigdec v))) (catch Exception _ false))
+      :else true)))
+
 (defn- action-name
   "An ON DELETE / ON UPDATE action as the backends report it (\"SET NULL\");
   none given, NO ACTION and RESTRICT are the same default (the backends
@@ -687,7 +725,8 @@
 (defn diff
   "Given a model and options (:connection), returns a future of the steps
   that would make its live table match it: the table created when missing;
-  else columns added, dropped, or altered (type, nullability), the model's
+  else columns added, dropped, or altered (type, nullability, constant
+  default), the model's
   indexes added and other indexes dropped, and its foreign keys added,
   dropped, or replaced (another target, ON DELETE or ON UPDATE)."
   [m opts]
@@ -733,7 +772,8 @@
                       (for [f fields
                             :let [l (by-name (:column f))]
                             :when (and l (not (:primary-key f))
-                                       (or (not= (boolean (:null f)) (:null l)) (not (same-type? d f l))))]
+                                       (or (not= (boolean (:null f)) (:null l)) (not (same-type? d f l))
+                                           (not (same-default? f l))))]
                         {:op :alter-column :table t :column (:column f) :spec (dissoc (field-spec f) :column)})
                       (for [l live :when (not (model-cols (:name l)))]
                         {:op :drop-column :table t :column (:name l)})

@@ -602,7 +602,7 @@
           values (:fields model)))
 
 ;; ---------------------------------------------------------------- DDL
-(defn- db-default
+(defn db-default
   "A constant default the database can hold too (so INSERT … SELECT and
   plain SQL inserts get it): strings, integers, booleans and doubles."
   [{:keys [type default fk value-type] :as field}]
@@ -626,7 +626,8 @@
     (into [(column-ident field) col-type]
           (concat (when-not auto (if null [:null] [:not-null]))
                   (when (and (:primary-key field) (not auto)) [:primary-key])
-                  (when-let [d (db-default field)] [[:default d]])
+                  ;; (some?: a false default is written too)
+                  (let [d (db-default field)] (when (some? d) [[:default d]]))
                   constraints))))
 
 ;; a column on its own (vireo.migrate): described like a model field

@@ -144,17 +144,33 @@
         (is (= 1 (:failed-step (ex-data e))))
         (is (= 2 (count (rows d "SELECT id FROM mig_post"))))))))
 
-(deftest rebuild-refuses-what-it-cannot-keep-test
+(deftest rebuild-keeps-check-constraints-and-refuses-what-it-cannot-keep-test
   (if-not (= :sqlite ts/*backend*)
     (ts/skip! "only SQLite rebuilds tables")
-    (with-clean [d ["mig_checked"]]
-      (sql! d "CREATE TABLE mig_checked (id INTEGER PRIMARY KEY, n INTEGER CHECK (n > 0), s TEXT COLLATE NOCASE)")
-      (sql! d "INSERT INTO mig_checked (n, s) VALUES (1, 'a')")
-      (let [e (error-of #(mig/aio-apply d [{:op :drop-column :table "mig_checked" :column :s}]))]
-        (is (= :vireo/migration-failed (type-of e)))
-        (is (= :vireo/not-supported (type-of (ex-cause e))))
-        (is (str/includes? (ex-message e) "CHECK constraint")))
-      (is (= #{"id" "n" "s"} (columns d "mig_checked")) "the table is unchanged"))))
+    (with-clean [d ["mig_checked" "mig_collated"]]
+      (sql! d (str "CREATE TABLE mig_checked (id INTEGER PRIMARY KEY, n INTEGER CHECK (n > 0), s TEXT,"
+                   " t TEXT, CONSTRAINT short_s CHECK (length(\"s\") < 10 OR s = 'it''s (long) enough'))"))
+      (sql! d "INSERT INTO mig_checked (n, s, t) VALUES (1, 'a', 'x')")
+      (testing "a rebuild keeps the table's CHECK constraints, its column's and its own"
+        (await! (mig/aio-apply d [{:op :drop-column :table "mig_checked" :column :t}]))
+        (is (= #{"id" "n" "s"} (columns d "mig_checked")))
+        (is (= [[1 "a"]] (mapv (juxt :n :s) (:rows (await! (v/aio-execute-sql d "SELECT n, s FROM mig_checked"))))))
+        (is (= :vireo/check-violation (type-of (error-of #(v/aio-execute-sql d "INSERT INTO mig_checked (n, s) VALUES (0, 'b')")))))
+        (is (= :vireo/check-violation (type-of (error-of #(v/aio-execute-sql d "INSERT INTO mig_checked (n, s) VALUES (2, 'far too long a text')")))))
+        (sql! d "INSERT INTO mig_checked (n, s) VALUES (3, 'it''s (long) enough')"))
+      (testing "a column a CHECK names is not dropped under it"
+        (let [e (error-of #(mig/aio-apply d [{:op :drop-column :table "mig_checked" :column :n}]))]
+          (is (= :vireo/migration-failed (type-of e)))
+          (is (= :vireo/not-supported (type-of (ex-cause e))))
+          (is (str/includes? (ex-message e) "CHECK constraint (n > 0)") (ex-message e)))
+        (is (= #{"id" "n" "s"} (columns d "mig_checked")) "the table is unchanged"))
+      (testing "what the pragmas cannot read back is refused, never dropped"
+        (sql! d "CREATE TABLE mig_collated (id INTEGER PRIMARY KEY, s TEXT COLLATE NOCASE, u TEXT)")
+        (let [e (error-of #(mig/aio-apply d [{:op :drop-column :table "mig_collated" :column :u}]))]
+          (is (= :vireo/migration-failed (type-of e)))
+          (is (= :vireo/not-supported (type-of (ex-cause e))))
+          (is (str/includes? (ex-message e) "COLLATE clause")))
+        (is (= #{"id" "s" "u"} (columns d "mig_collated")))))))
 
 (defn- migrations [n]
   (vec (cons {:id "001-create" :steps [{:op :create-table :table "mig_log"

@@ -263,6 +263,62 @@
 ;; ---------------------------------------------------------------- the table rebuild
 (defn- rebuild-traits [d] (get-in (db/traits d) [:migrations :table-rebuild]))
 
+(defn- skip-quoted
+  "The index after the quoted text (string, identifier) opening at i in s."
+  ^long [^String s ^long i]
+  (let [open (.charAt s i)
+        close (if (= open \[) \] open)
+        n (.length s)]
+    (loop [j (inc i)]
+      (cond
+        (>= j n) n
+        (= close (.charAt s j)) (if (and (not= open \[) (< (inc j) n) (= close (.charAt s (inc j))))
+                                  (recur (+ j 2))           ; a doubled quote inside
+                                  (inc j))
+        :else (recur (inc j))))))
+
+(defn- closing-paren
+  "The index of the parenthesis closing the one at i in s (quotes skipped)."
+  ^long [^String s ^long i]
+  (let [n (.length s)]
+    (loop [j (inc i) depth 1]
+      (if (>= j n)
+        n
+        (let [c (.charAt s j)]
+          (cond
+            (#{\' \" \` \[} c) (recur (skip-quoted s j) depth)
+            (= c \() (recur (inc j) (inc depth))
+            (= c \)) (if (= depth 1) j (recur (inc j) (dec depth)))
+            :else (recur (inc j) depth)))))))
+
+(defn- word-char? [^String s ^long i]
+  (and (< -1 i (.length s))
+       (let [c (.charAt s i)] (or (Character/isLetterOrDigit c) (= c \_)))))
+
+(defn- check-expressions
+  "The expressions of the CHECK constraints in a CREATE TABLE statement's
+  text (a column's or the table's), in order."
+  [^String s]
+  (let [n (.length s)]
+    (loop [i 0 out []]
+      (if (>= i n)
+        out
+        (let [c (.charAt s i)]
+          (cond
+            (#{\' \" \` \[} c) (recur (skip-quoted s i) out)
+            (and (not (word-char? s (dec i))) (.regionMatches s true i "CHECK" 0 5) (not (word-char? s (+ i 5))))
+            (let [p (loop [p (+ i 5)] (if (and (< p n) (Character/isWhitespace (.charAt s p))) (recur (inc p)) p))]
+              (if (and (< p n) (= \( (.charAt s p)))
+                (let [e (closing-paren s p)]
+                  (recur (inc e) (conj out (subs s (inc p) (min e n)))))
+                (recur (+ i 5) out)))
+            :else (recur (inc i) out)))))))
+
+(defn- names-column?
+  "Whether SQL expression e may name column c (quoted or as a word)."
+  [^String e ^String c]
+  (boolean (re-find (re-pattern (str "(?i)(?<![A-Za-z0-9_])(\\Q\"" c "\"\\E|\\Q" c "\\E)(?![A-Za-z0-9_])")) e)))
+
 (defn- read-table
   "Future of the description of table `t` the rebuild works from."
   [d h t]
@@ -282,8 +338,7 @@
         (throw (err/error :vireo/programming-error (str "no such table: " t " (a rebuild needs it)") {:table t})))
       ;; what the rebuild reads back from the pragmas would lose these: refused, never dropped silently
       (when-let [what (some (fn [[re label]] (when (re-find re (str table-sql)) label))
-                            [[#"(?i)\bCHECK\s*\(" "CHECK constraint"]
-                             [#"(?i)\bCOLLATE\b" "COLLATE clause"]
+                            [[#"(?i)\bCOLLATE\b" "COLLATE clause"]
                              [#"(?i)\bGENERATED\s+ALWAYS\b|\bAS\s*\(" "generated column"]])]
         (throw (err/error :vireo/not-supported
                           (str "table " t " has a " what ", which a table rebuild cannot carry over;"
@@ -299,6 +354,10 @@
                        :on-update on-update :on-delete on-delete}))
                   (vals (group-by first fks)))
        :uniques (mapv #(mapv second %) (vals (group-by first uniques)))
+       ;; CHECK constraints, carried over as the table's: each with the columns it may name
+       :checks (let [names (mapv (comp str first) cols)]
+                 (mapv (fn [e] {:sql e :columns (set (filter #(names-column? e %) names))})
+                       (check-expressions (str table-sql))))
        :extras (vec extras)})))
 
 (def ^:private fk-action-words
@@ -314,6 +373,11 @@
             (throw (err/error :vireo/programming-error (str "no such column: " (:table desc) "." c) {:column c})))
           (when (pos? (long (:pk (first (filter #(= c (:name %)) (:columns desc))))))
             (throw (err/error :vireo/not-supported (str "column " (:table desc) "." c " is (part of) the primary key; it cannot be dropped")
+                              {:column c})))
+          (when-let [chk (first (filter #(contains? (:columns %) c) (:checks desc)))]
+            (throw (err/error :vireo/not-supported
+                              (str "column " (:table desc) "." c " is named by the CHECK constraint (" (:sql chk)
+                                   "); drop or change that constraint with :sql steps first")
                               {:column c})))
           (-> desc
               (update :columns (fn [cs] (filterv #(not= c (:name %)) cs)))
@@ -356,6 +420,7 @@
      :constraints (-> []
                       (cond-> (< 1 (count pks)) (conj (into [:primary-key] (map #(sql/ident (:name %)) pks))))
                       (into (map (fn [u] (into [:unique] (map sql/ident u)))) (:uniques desc))
+                      (into (map (fn [{e :sql}] [:check [:raw e]])) (:checks desc))
                       (into (map (fn [{:keys [columns table to on-delete on-update]}]
                                    [:constraint (sql/ident (model/short-name (str (:table desc) "_" (str/join "_" columns) "_fkey")))
                                     (cond-> [:foreign-key (mapv sql/ident columns)

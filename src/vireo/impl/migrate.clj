@@ -267,7 +267,7 @@
   "The index after the quoted text (string, identifier) opening at i in s."
   ^long [^String s ^long i]
   (let [open (.charAt s i)
-        close (if (= open \[) \] open)
+        close (char (if (= open \[) \] open))
         n (.length s)]
     (loop [j (inc i)]
       (cond

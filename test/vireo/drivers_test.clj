@@ -8,8 +8,7 @@
             [clojure.string :as str]
             [clojure.test :refer [deftest is testing]]
             [vireo.impl.backend :as backend]
-            [vireo.test-support :as ts])
-  (:import (java.util.concurrent TimeUnit)))
+            [vireo.test-support :as ts]))
 
 (set! *warn-on-reflection* true)
 
@@ -22,23 +21,7 @@
 (defn- classpath-without
   "The test classpath without the jars of the drivers of `kinds`."
   [kinds]
-  (let [drop-res (mapcat driver-jars kinds)]
-    (->> (str/split (System/getProperty "java.class.path") #":")
-         (remove (fn [entry] (some #(re-find % entry) drop-res)))
-         (str/join ":"))))
-
-(defn- run-child
-  "Runs `code` in a child JVM on `cp`; {:exit n :out s} (waits for it to end)."
-  [cp code]
-  (let [java (str (io/file (System/getProperty "java.home") "bin" "java"))
-        ^java.util.List args [java "-cp" cp "clojure.main" "-e" code]
-        proc (-> (ProcessBuilder. args)
-                 (.redirectErrorStream true)
-                 (.start))
-        out (future (slurp (.getInputStream proc)))]
-    (if (.waitFor proc 180 TimeUnit/SECONDS)
-      {:exit (.exitValue proc) :out @out}
-      (do (.destroyForcibly proc) {:exit :timeout :out (deref out 5000 "")}))))
+  (ts/classpath-without (mapcat driver-jars kinds)))
 
 (defn- result-of
   "The EDN the child printed after the marker line."
@@ -70,7 +53,7 @@
     (testing "without the SQLite and MySQL drivers: PostgreSQL works, the others name their coordinates"
       (let [urls (cond-> {:sqlite sqlite-url :mysql "mysql://root@127.0.0.1:3306/none"}
                    (some #{:postgres} (ts/backends)) (assoc :postgres (ts/url :postgres)))
-            r (run-child (classpath-without [:sqlite :mysql]) (str/replace probe "URLS" (pr-str urls)))
+            r (ts/run-child (classpath-without [:sqlite :mysql]) (str/replace probe "URLS" (pr-str urls)))
             {:keys [result loaded]} (result-of r)]
         (is (= 0 (:exit r)) (:out r))
         (when (:postgres urls)
@@ -88,7 +71,7 @@
         (is (not-any? #{'vireo.impl.backend.sqlite 'vireo.impl.backend.mysql} loaded)
             "a backend whose driver is missing is never loaded")))
     (testing "only the SQLite driver: the quickstart's default works, PostgreSQL names its artifact"
-      (let [r (run-child (classpath-without [:postgres :mysql])
+      (let [r (ts/run-child (classpath-without [:postgres :mysql])
                          (str/replace probe "URLS" (pr-str {:sqlite sqlite-url :postgres "postgresql://postgres@127.0.0.1:5432/none"})))
             {:keys [result loaded]} (result-of r)]
         (is (= 0 (:exit r)) (:out r))

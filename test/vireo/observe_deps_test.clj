@@ -8,26 +8,9 @@
             [clojure.string :as str]
             [clojure.test :refer [deftest is testing]]
             [vireo.impl.backend :as backend]
-            [vireo.test-support :as ts])
-  (:import (java.util.concurrent TimeUnit)))
+            [vireo.test-support :as ts]))
 
 (set! *warn-on-reflection* true)
-
-(defn- classpath-without-observability []
-  (->> (str/split (System/getProperty "java.class.path") #":")
-       (remove #(re-find #"micrometer|opentelemetry|prometheus" %))
-       (str/join ":")))
-
-(defn- run-child
-  "Runs `code` in a child JVM on `cp`; {:exit n :out s}."
-  [cp code]
-  (let [java (str (io/file (System/getProperty "java.home") "bin" "java"))
-        ^java.util.List args [java "-cp" cp "clojure.main" "-e" code]
-        proc (-> (ProcessBuilder. args) (.redirectErrorStream true) (.start))
-        out (future (slurp (.getInputStream proc)))]
-    (if (.waitFor proc 180 TimeUnit/SECONDS)
-      {:exit (.exitValue proc) :out @out}
-      (do (.destroyForcibly proc) {:exit :timeout :out (deref out 5000 "")}))))
 
 (def ^:private probe
   "(do (require 'vireo.core) (require 'vireo.promise)
@@ -55,7 +38,7 @@
 (deftest without-micrometer-and-opentelemetry-test
   (.mkdirs ^java.io.File ts/sqlite-dir)
   (let [url (str "sqlite:" (.getPath (io/file ts/sqlite-dir "observe-deps-test.db")))
-        r (run-child (classpath-without-observability) (str/replace probe "URL" (pr-str url)))
+        r (ts/run-child (ts/classpath-without [#"micrometer|opentelemetry|prometheus"]) (str/replace probe "URL" (pr-str url)))
         {:keys [result classes loaded]} (some->> (str/split-lines (:out r)) (drop-while #(not= % "VIREO-RESULT"))
                                                  second edn/read-string)]
     (is (= 0 (:exit r)) (:out r))

@@ -163,3 +163,24 @@
       (reify clojure.tools.logging.impl/Logger
         (enabled? [_ l] (and (= logger-name (str ns)) (= level l)))
         (write! [_ l e msg] (swap! sink conj [(str ns) l e msg]))))))
+
+;; ---------------------------------------------------------------- child JVMs
+(defn classpath-without
+  "This JVM's classpath without the entries any of the regexes `res` finds
+  (a child JVM lacking an optional library)."
+  [res]
+  (->> (str/split (System/getProperty "java.class.path") #":")
+       (remove (fn [entry] (some #(re-find % entry) res)))
+       (str/join ":")))
+
+(defn run-child
+  "Runs `code` in a child JVM on classpath `cp`; {:exit n :out s} (waits
+  for it to end, 180 s at most: then {:exit :timeout})."
+  [cp code]
+  (let [java (str (io/file (System/getProperty "java.home") "bin" "java"))
+        ^java.util.List args [java "-cp" cp "clojure.main" "-e" code]
+        proc (-> (ProcessBuilder. args) (.redirectErrorStream true) (.start))
+        out (future (slurp (.getInputStream proc)))]
+    (if (.waitFor proc 180 java.util.concurrent.TimeUnit/SECONDS)
+      {:exit (.exitValue proc) :out @out}
+      (do (.destroyForcibly proc) {:exit :timeout :out (deref out 5000 "")}))))

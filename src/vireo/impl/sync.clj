@@ -101,12 +101,12 @@
       :else (throw (sync-not-allowed d op)))))
 
 (defn await-op
-  "Blocks on the future of sync call `op` and returns its value, or throws
+  "Blocks on the future `fut` of a sync call and returns its value, or throws
   its error: the typed ex-info itself (no ExecutionException around it),
   pointing at the caller's frame when it was raised on another thread (the
   frames where it was raised kept as a suppressed throwable, see
   vireo.impl.errors/at-caller)."
-  [op fut]
+  [fut]
   (try (p/await fut)
        (catch InterruptedException e (throw e))
        (catch Throwable t (throw (err/at-caller t)))))
@@ -121,7 +121,7 @@
   dedicated connection as :connection when the task has no scope of its
   own."
   [d op opts f]
-  (await-op op (f (sync-opts d op opts))))
+  (await-op (f (sync-opts d op opts))))
 
 (defn run-block
   "A block run synchronously, its body on the calling thread: `start` is
@@ -143,7 +143,7 @@
     (p/handle result (fn [_ e]
                        (p/reject! entered (or e (err/error :vireo/internal-error
                                                            (str op " ended before its body ran") {})))))
-    (let [[h frame] (try (await-op op entered)
+    (let [[h frame] (try (await-op entered)
                          (catch InterruptedException e
                            ;; the body will not run: end the block (rolled back)
                            (p/reject! done e)
@@ -155,4 +155,4 @@
         (p/resolve! done (body h))
         (catch Throwable t (p/reject! done t))
         (finally (clojure.lang.Var/resetThreadBindingFrame prev)))
-      (await-op op result))))
+      (await-op result))))

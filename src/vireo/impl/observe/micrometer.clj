@@ -13,7 +13,7 @@
             [vireo.impl.protocols :as proto])
   (:import (io.micrometer.core.instrument Counter FunctionCounter Gauge MeterRegistry Metrics Tags Timer)
            (java.util.concurrent ConcurrentHashMap TimeUnit)
-           (java.util.function BiConsumer ToDoubleFunction)))
+           (java.util.function ToDoubleFunction)))
 
 (set! *warn-on-reflection* true)
 

@@ -180,6 +180,12 @@
         t0 (System/nanoTime)]
     (is (wait-until server start-secs #(listening? port)) (str "no socket REPL on " port ":\n" (log-tail server)))
     (println (format "  socket REPL listening after %.1f s" (/ (- (System/nanoTime) t0) 1e9)))
+    ;; and the child's main done starting: a REPL session's init (which
+    ;; refers clojure.pprint/pp) racing nREPL loading clojure.pprint on the
+    ;; main thread can find the namespace without its vars yet
+    (when-not (:no-nrepl server)
+      (is (wait-until server start-secs #(some->> (slurp (:log server)) (re-find #"nREPL server started on port")))
+          (str "no nREPL server started:\n" (log-tail server))))
     (with-open [s (connect port)]
       (let [out (.getOutputStream s)]
         (.write out (.getBytes "(require 'vireo.core)\n(+ 1 2)\n:repl/quit\n" StandardCharsets/UTF_8))

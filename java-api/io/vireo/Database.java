@@ -18,15 +18,15 @@ import java.util.function.Function;
  * {@link #fromUrl(String)}; no connection is opened until the first query.
  *
  * <pre>{@code
- * Database db = Database.fromUrl("sqlite:app.db");
- * db.aioAtomic(tx -> PageBlock.aioCreate(Map.of("key", "a"))).join();
- * db.aioClose().join();
+ * try (Database db = Database.fromUrl("sqlite:app.db")) {
+ *   db.aioAtomic(tx -> PageBlock.aioCreate(Map.of("key", "a"))).join();
+ * } // close(): the pool is closed
  * }</pre>
  *
  * <p>The same database value is usable from Clojure: {@link #toClojure()}
  * returns it, and {@link #of(Object)} wraps one made in Clojure.
  */
-public abstract class Database {
+public abstract class Database implements AutoCloseable {
   private final Object db;
 
   Database(Object clojureDatabase) {
@@ -446,12 +446,27 @@ public abstract class Database {
   }
 
   /**
-   * Blocking {@link #aioClose()}.
+   * Closes the pool and waits until it is closed (idempotent), so a
+   * database can be a try-with-resources resource. Unlike the other
+   * blocking methods it needs no {@link #allowSync()}: closing a pool is a
+   * step of the application's lifecycle, not a query. On a Vert.x
+   * event-loop thread, where waiting would deadlock the loop, it starts
+   * closing and returns at once (use {@link #aioClose()} there to know when
+   * it is done).
    *
-   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
+   * @throws VireoException when the pool fails to close
    */
+  @Override
   public void close() {
-    Clj.sync(v -> null, "aio-close", db);
+    CompletableFuture<Void> closing = aioClose();
+    if (io.vertx.core.Context.isOnEventLoopThread()) {
+      return;
+    }
+    try {
+      closing.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      throw Clj.sneaky(VireoException.unwrap(e));
+    }
   }
 
   private <T> T syncBlock(String fn, TransactionOptions options, Function<? super Transaction, ? extends T> body) {

@@ -140,10 +140,13 @@ final class Clj {
       return ((Expr) v).form();
     }
     if (v instanceof SelectQuery) {
-      return ((SelectQuery) v).form();
+      return ((SelectQuery<?>) v).form();
     }
     if (v instanceof Model) {
-      return ((Model) v).toClojure();
+      return ((Model<?>) v).toClojure();
+    }
+    if (v instanceof Enum) {
+      return ((Enum<?>) v).name(); // an enum component is stored as its constant's name
     }
     if (v instanceof Database) {
       return ((Database) v).toClojure();
@@ -499,7 +502,7 @@ final class Clj {
    * yields the rows as instances of {@code model}: the shared body of the
    * insert, update and delete builders' {@code aioReturning}.
    */
-  static java.util.List<Instance> syncReturning(Model model, Object q, String[] fields) {
+  static java.util.List<Instance> syncReturning(Model<?> model, Object q, String[] fields) {
     return sync(model::instances, "aio-execute", call("returning", returningArgs(q, fields)));
   }
 
@@ -512,7 +515,7 @@ final class Clj {
     return a;
   }
 
-  static CompletableFuture<java.util.List<Instance>> aioReturning(Model model, Object q, String[] fields) {
+  static CompletableFuture<java.util.List<Instance>> aioReturning(Model<?> model, Object q, String[] fields) {
     return guard(() -> {
       Object[] a = new Object[fields.length + 1];
       a[0] = q;

@@ -368,7 +368,7 @@ public abstract class Database {
     return new SqlResult(rows, n == null ? 0 : ((Number) n).longValue(), Clj.toJava(Clj.get(r, "last-insert-id")));
   }
 
-  private static Object models(Model... models) {
+  private static Object models(Model<?>... models) {
     Object[] ms = new Object[models.length];
     for (int i = 0; i < models.length; i++) {
       ms[i] = models[i].toClojure();
@@ -384,7 +384,7 @@ public abstract class Database {
    * @param models the models
    * @return a future completing when done
    */
-  public CompletableFuture<Void> aioCreateTables(boolean safe, Model... models) {
+  public CompletableFuture<Void> aioCreateTables(boolean safe, Model<?>... models) {
     return Clj.guard(() -> Clj.aio(v -> null, "aio-create-tables", models(models), Clj.opts("safe", safe)));
   }
 
@@ -395,7 +395,7 @@ public abstract class Database {
    * @param models the models
    * @return a future completing when done
    */
-  public CompletableFuture<Void> aioDropTables(boolean safe, Model... models) {
+  public CompletableFuture<Void> aioDropTables(boolean safe, Model<?>... models) {
     return Clj.guard(() -> Clj.aio(v -> null, "aio-drop-tables", models(models), Clj.opts("safe", safe)));
   }
 
@@ -519,7 +519,7 @@ public abstract class Database {
    * @param models the models
    * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
    */
-  public void createTables(boolean safe, Model... models) {
+  public void createTables(boolean safe, Model<?>... models) {
     Clj.sync(v -> null, "aio-create-tables", models(models), Clj.opts("safe", safe));
   }
 
@@ -530,7 +530,7 @@ public abstract class Database {
    * @param models the models
    * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
    */
-  public void dropTables(boolean safe, Model... models) {
+  public void dropTables(boolean safe, Model<?>... models) {
     Clj.sync(v -> null, "aio-drop-tables", models(models), Clj.opts("safe", safe));
   }
 

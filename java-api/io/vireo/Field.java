@@ -210,7 +210,7 @@ public final class Field {
    * @param target the referenced model
    * @return the field
    */
-  public static Field foreignKey(Model target) {
+  public static Field foreignKey(Model<?> target) {
     return new Field("foreign-key").option("model", target.toClojure());
   }
 
@@ -230,7 +230,7 @@ public final class Field {
    * @param target the related model
    * @return the field
    */
-  public static Field manyToMany(Model target) {
+  public static Field manyToMany(Model<?> target) {
     return new Field("many-to-many").option("model", target.toClojure());
   }
 
@@ -382,6 +382,10 @@ public final class Field {
     clojure.lang.IPersistentVector cs = prev instanceof clojure.lang.IPersistentVector
         ? (clojure.lang.IPersistentVector) prev : clojure.lang.PersistentVector.EMPTY;
     return option("constraints", cs.cons(clojure.lang.PersistentVector.create(Keyword.intern("check"), condition.form())));
+  }
+
+  boolean isPrimaryKey() {
+    return Boolean.TRUE.equals(spec.get("primary-key"));
   }
 
   Object toClojure() {

@@ -18,6 +18,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A row of a model: field values by name, with typed getters, a fluent
@@ -44,15 +45,15 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class Instance {
   private volatile IPersistentMap data;
-  private final Model model;
+  private final @Nullable Model<Instance> model;
   /** The models of the instances joined into this one by its query, or null. */
   private final Nesting nesting;
 
-  Instance(Model model, Object data) {
+  Instance(@Nullable Model<Instance> model, Object data) {
     this(model, data, null);
   }
 
-  Instance(Model model, Object data, Nesting nesting) {
+  Instance(@Nullable Model<Instance> model, @Nullable Object data, @Nullable Nesting nesting) {
     this.model = model;
     this.data = data == null ? PersistentArrayMap.EMPTY : (IPersistentMap) data;
     this.nesting = nesting;
@@ -95,11 +96,11 @@ public final class Instance {
    *     or {@link #from(Object)}; a related instance (joined, fetched,
    *     prefetched, from {@link Model#aioRelated}) has the related model
    */
-  public Model model() {
+  public @Nullable Model<Instance> model() {
     return model;
   }
 
-  private Model requireModel(String op) {
+  private Model<Instance> requireModel(String op) {
     if (model == null) {
       throw new IllegalStateException("Vireo: " + op + " needs the instance's model, and this instance has none"
           + " (made with Instance.of or Instance.from); use Model." + op + "(instance)");
@@ -146,7 +147,7 @@ public final class Instance {
     boolean json = model != null && "json".equals(model.fieldType(key));
     if (!json && raw instanceof IPersistentMap) {
       Nesting joined = nesting == null ? null : nesting.child(key);
-      Model related = joined != null ? joined.model : model == null ? null : model.relatedModel(key);
+      Model<Instance> related = joined != null ? joined.model : model == null ? null : model.relatedModel(key);
       return new Instance(related, raw, joined);
     }
     if (!json && raw instanceof IPersistentVector && isVectorOfMaps(raw)) {
@@ -193,7 +194,7 @@ public final class Instance {
     if (v instanceof Instance && isKeyType(type)) {
       // a loaded relation read as a key: the related instance's primary key
       Instance rel = (Instance) v;
-      v = rel.model != null ? rel.model.getId(rel) : rel.get("id");
+      v = rel.key();
       if (v == null || type.isInstance(v)) {
         return type.cast(v);
       }
@@ -374,7 +375,7 @@ public final class Instance {
 
   /** A prefetched backref's rows, as instances of the model declaring it. */
   private List<Instance> instances(Object raw, String key) {
-    Model related = model == null ? null : model.backrefModel(key);
+    Model<Instance> related = model == null ? null : model.backrefModel(key);
     List<Instance> l = new ArrayList<>();
     for (Object x : (Iterable<?>) raw) {
       l.add(new Instance(related, x));
@@ -384,7 +385,7 @@ public final class Instance {
 
   /**
    * Sets a field's value and returns this instance (the change is saved by
-   * {@link #aioSave()} or {@link Model#aioSave(Instance)}). A value can be
+   * {@link #aioSave()} or {@link Model#aioSave(Object)}). A value can be
    * another instance, for a foreign key.
    *
    * @param key the field name
@@ -434,6 +435,11 @@ public final class Instance {
     return Records.fromInstance(this, type);
   }
 
+  /** The primary key, also of an instance of no model (its {@code "id"}): a loaded relation read as a key. */
+  @Nullable Object key() {
+    return model != null ? model.getId(this) : get("id");
+  }
+
   /**
    * Returns the primary-key value (a {@code List} for a composite key).
    *
@@ -445,7 +451,7 @@ public final class Instance {
   }
 
   /**
-   * Saves this instance through its model (see {@link Model#aioSave(Instance)}):
+   * Saves this instance through its model (see {@link Model#aioSave(Object)}):
    * an update of the changed fields, or an insert when it has no key yet. The
    * instance then holds the saved values (and the new key). For an instance
    * of no model the future fails with {@link IllegalStateException}.
@@ -457,7 +463,7 @@ public final class Instance {
   }
 
   /**
-   * Deletes this instance's row (see {@link Model#aioDeleteInstance(Instance)}).
+   * Deletes this instance's row (see {@link Model#aioDeleteInstance(Object)}).
    *
    * @return a future of the number of rows deleted
    */
@@ -466,7 +472,7 @@ public final class Instance {
   }
 
   /**
-   * Loads a foreign-key relation into this instance (see {@link Model#aioFetch(Instance, String)}).
+   * Loads a foreign-key relation into this instance (see {@link Model#aioFetch(Object, String)}).
    *
    * @param foreignKey the foreign-key field
    * @return a future of this instance, the relation loaded

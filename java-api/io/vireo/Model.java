@@ -47,6 +47,7 @@ public final class Model<R> {
   private static final Keyword TYPE = Keyword.intern("type");
   private static final Keyword FK = Keyword.intern("fk");
   private static final Keyword PRIMARY_KEY = Keyword.intern("primary-key");
+  private static final Keyword DEFAULT = Keyword.intern("default");
 
   private final Object m;
   private final RowType<R> rows;
@@ -108,6 +109,22 @@ public final class Model<R> {
   public static <T> ModelBuilder<T> builder(Class<T> rowClass) {
     java.util.Objects.requireNonNull(rowClass, "Vireo: Model.builder needs a class");
     return new ModelBuilder<>(rowClass.getSimpleName(), rowClass);
+  }
+
+  /**
+   * Returns this model with its rows read as (and written from) a record or
+   * POJO class, by component name: a model defined in Clojure
+   * ({@code Model.of(clojureModel).as(Block.class)}) or built field by field,
+   * used with typed rows. {@code as(Instance.class)} is the dynamic form.
+   * The definition is the same value; the models are equal only when their
+   * row classes are too.
+   *
+   * @param rowClass the record or POJO class
+   * @param <T> the row type
+   * @return the model typed by {@code rowClass}
+   */
+  public <T> Model<T> as(Class<T> rowClass) {
+    return new Model<>(m, RowType.of(rowClass));
   }
 
   /**
@@ -257,10 +274,29 @@ public final class Model<R> {
     return rows.readAll(this, v, nesting);
   }
 
+  /** {@code values} without the null values of fields that have a default. */
+  IPersistentMap withoutNullDefaults(IPersistentMap values) {
+    Object index = RT.get(m, FIELD_INDEX);
+    IPersistentMap out = values;
+    for (Object o : values) {
+      Map.Entry<?, ?> e = (Map.Entry<?, ?>) o;
+      if (e.getValue() == null && RT.get(RT.get(index, e.getKey()), DEFAULT) != null) {
+        out = out.without(e.getKey());
+      }
+    }
+    return out;
+  }
+
   /** A row's data for an operation on it. */
   IPersistentMap data(R row) {
     java.util.Objects.requireNonNull(row, "Vireo: the row is null");
     return rows.write(this, row);
+  }
+
+  /** A row's values for an INSERT. */
+  IPersistentMap newData(R row) {
+    java.util.Objects.requireNonNull(row, "Vireo: the row is null");
+    return rows.writeNew(this, row);
   }
 
   private GetOrCreate<R> getOrCreateResult(Object v) {
@@ -341,14 +377,15 @@ public final class Model<R> {
   /**
    * Inserts a row from a record's components (a POJO's properties; an
    * {@link Instance}'s values): a {@code null} primary key is left to the
-   * database. Records are immutable: the created row, its generated key
+   * database, and a {@code null} component whose field has a default takes
+   * the default. Records are immutable: the created row, its generated key
    * filled in, is a new record.
    *
    * @param row the values
    * @return a future of the created row
    */
   public CompletableFuture<R> aioCreate(R row) {
-    return Clj.guard(() -> Clj.aio(toRow, "aio-create", m, data(row)));
+    return Clj.guard(() -> Clj.aio(toRow, "aio-create", m, newData(row)));
   }
 
   /**
@@ -814,7 +851,7 @@ public final class Model<R> {
    * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
    */
   public R create(R row) {
-    return Clj.sync(toRow, "aio-create", m, data(row));
+    return Clj.sync(toRow, "aio-create", m, newData(row));
   }
 
   /**

@@ -30,6 +30,11 @@ abstract class RowType<R> {
   /** The instance data an operation on {@code row} takes. */
   abstract IPersistentMap write(Model<?> model, R row);
 
+  /** The values an INSERT of {@code row} takes ({@link #write} but where a record says otherwise). */
+  IPersistentMap writeNew(Model<?> model, R row) {
+    return write(model, row);
+  }
+
   /** After a save or fetch of {@code row}: the row holding {@code data} (an Instance in place, a new record). */
   abstract R updated(Model<?> model, R row, Object data);
 
@@ -80,6 +85,13 @@ abstract class RowType<R> {
         java.util.Objects.requireNonNull(row, "Vireo: the row is null");
         // a null primary key is left to the database (an insert)
         return model.values(Records.toMap(row), true);
+      }
+
+      @Override
+      IPersistentMap writeNew(Model<?> model, R row) {
+        // a record cannot leave a component out: null where the field has a
+        // default means the default, as a null primary key means a generated one
+        return model.withoutNullDefaults(write(model, row));
       }
 
       @Override

@@ -68,9 +68,9 @@ class DocExamplesTest {
   public record Block(Long id, String key, String text) {}
 
   Database db;
-  Model pageBlock;
-  Model author;
-  Model book;
+  Model<Instance> pageBlock;
+  Model<Instance> author;
+  Model<Instance> book;
 
   @BeforeAll
   void open() {
@@ -126,7 +126,7 @@ class DocExamplesTest {
   @Test
   @Order(1)
   void quickstart() {
-    Model PageBlock = Model.builder("PageBlock")
+    Model<Instance> PageBlock = Model.builder("PageBlock")
         .database(db)
         .field("key", Field.charField(40).unique())
         .field("text", Field.text().defaultValue(""))
@@ -167,13 +167,13 @@ class DocExamplesTest {
   @Test
   @Order(3)
   void models() {
-    Model Author = Model.builder("Author")
+    Model<Instance> Author = Model.builder("Author")
         .database(db)
         .table("java_doc_author")
         .field("name", Field.charField(40).unique())
         .field("born", Field.integer().nullable())
         .build();
-    Model Book = Model.builder("Book")
+    Model<Instance> Book = Model.builder("Book")
         .database(db)
         .table("java_doc_book")
         .field("author", Field.foreignKey(Author).backref("books").onDelete("cascade"))
@@ -192,14 +192,14 @@ class DocExamplesTest {
   @Test
   @Order(4)
   void instancesAndRecords() {
-    Model PageBlock = pageBlock;
+    Model<Instance> PageBlock = pageBlock;
     Instance block = PageBlock.aioGet(Map.of("key", "title")).join();
     String text = block.getString("text");
     Long id = block.getLong("id");
     Map<String, Object> values = block.toMap();
 
-    Block record = PageBlock.aioGet(Block.class, Map.of("key", "title")).join();
-    Block copy = PageBlock.aioCreate(new Block(null, "copy", record.text())).join();
+    Block record = PageBlock.as(Block.class).aioGet(Map.of("key", "title")).join();
+    Block copy = PageBlock.as(Block.class).aioCreate(new Block(null, "copy", record.text())).join();
 
     assertEquals(text, values.get("text"));
     assertEquals(id, record.id());
@@ -209,13 +209,13 @@ class DocExamplesTest {
   @Test
   @Order(5)
   void operations() {
-    Model Author = author;
+    Model<Instance> Author = author;
     Instance ann = Author.aioCreate(Map.of("name", "ann", "born", 1950)).join();
     Instance same = Author.aioGet(ann.getId()).join();                         // by primary key
     Instance byMap = Author.aioGet(Map.of("name", "ann")).join();              // by field values
     Instance byWhere = Author.aioGet(Where.gt("born", 1900)).join();           // by condition
     Instance none = Author.aioGetOrNone(Map.of("name", "bob")).join();         // null
-    GetOrCreate bob = Author.aioGetOrCreate(Map.of("name", "bob"), Map.of("born", 1970)).join();
+    GetOrCreate<Instance> bob = Author.aioGetOrCreate(Map.of("name", "bob"), Map.of("born", 1970)).join();
 
     ann.set("born", 1951).aioSave().join();          // UPDATE of the changed field only
     long deleted = bob.instance().aioDeleteInstance().join();
@@ -230,8 +230,8 @@ class DocExamplesTest {
   @Test
   @Order(6)
   void queries() {
-    Model Author = author;
-    Model Book = book;
+    Model<Instance> Author = author;
+    Model<Instance> Book = book;
     Object annId = Author.aioGet(Map.of("name", "ann")).join().getId();
     List<Object> ids = Book.insertMany(List.of(
         Map.of("author", annId, "title", "A1", "pages", 10),
@@ -264,7 +264,7 @@ class DocExamplesTest {
   @Test
   @Order(7)
   void transactions() {
-    Model Author = author;
+    Model<Instance> Author = author;
     String result = db.aioAtomic(tx -> Author.aioCreate(Map.of("name", "cat"))
         .thenCompose(cat -> db.aioAtomic(savepoint -> Author.aioCreate(Map.of("name", "dan"))
                 .thenApply(dan -> {
@@ -285,7 +285,7 @@ class DocExamplesTest {
   @Test
   @Order(8)
   void allowSync() {
-    Model Author = author;
+    Model<Instance> Author = author;
     try (AllowSync sync = db.allowSync()) {
       Author.createTable(true);
       List<Instance> all = Author.select().execute();
@@ -311,7 +311,7 @@ class DocExamplesTest {
   @Test
   @Order(9)
   void exceptions() {
-    Model Author = author;
+    Model<Instance> Author = author;
     CompletableFuture<Instance> dup = Author.aioCreate(Map.of("name", "ann"));
 
     dup.whenComplete((value, error) -> {
@@ -354,7 +354,7 @@ class DocExamplesTest {
   @Test
   @Order(11)
   void clojureInterop() {
-    Model Author = author;
+    Model<Instance> Author = author;
     // a model built in Java, used from Clojure: the same value
     IFn aioGet = Clojure.var("vireo.core", "aio-get");
     Instance ann = Author.aioGet(Map.of("name", "ann")).join();
@@ -363,13 +363,13 @@ class DocExamplesTest {
     // a model defined in Clojure, used from Java
     IFn readString = Clojure.var("clojure.core", "read-string");
     Object tagDef = readString.invoke("{:table \"java_doc_tag\" :fields {:label {:type :char :max-length 20}}}");
-    Model Tag = Model.of(Clojure.var("vireo.core", "model").invoke("Tag", tagDef)).bind(db);
+    Model<Instance> Tag = Model.of(Clojure.var("vireo.core", "model").invoke("Tag", tagDef)).bind(db);
     Tag.aioCreateTable(true).join();
     Instance jvm = Tag.aioCreate(Map.of("label", "jvm")).join();
 
     // a Clojure database proxy, bound to a database later
     Object proxy = Clojure.var("vireo.core", "database-proxy").invoke();
-    Model Late = Model.builder("Late").database(Database.of(proxy)).table("java_doc_author")
+    Model<Instance> Late = Model.builder("Late").database(Database.of(proxy)).table("java_doc_author")
         .field("name", Field.charField(40).unique())
         .field("born", Field.integer().nullable())
         .build();
@@ -384,7 +384,7 @@ class DocExamplesTest {
   @Test
   @Order(12)
   void streams() {
-    Model Book = book;
+    Model<Instance> Book = book;
     long pages = Book.select().aioReduce(0L, (sum, b) -> sum + b.getLong("pages")).join();
     long seen = Book.select().orderBy("id").fetchSize(500)
         .aioForEach(b -> System.out.println(b.getString("title"))).join();
@@ -396,8 +396,8 @@ class DocExamplesTest {
   @Test
   @Order(13)
   void signalsAndCallCounts() {
-    Model Author = author;
-    Model Book = book;
+    Model<Instance> Author = author;
+    Model<Instance> Book = book;
     List<String> audit = new CopyOnWriteArrayList<>();
     try (SignalConnection connection = Signal.POST_SAVE.connect(Author, (model, saved, created) -> {
       audit.add((created ? "created " : "updated ") + saved.getString("name"));
@@ -416,7 +416,7 @@ class DocExamplesTest {
   @Test
   @Order(14)
   void errorTypesAndRetries() {
-    Model Author = author;
+    Model<Instance> Author = author;
     VireoException e = (VireoException) Author.aioCreate(Map.of("name", "ann")).handle((v, x) -> x).join();
     boolean constraint = e.isA("integrity-error");          // true: a unique violation is one
     List<String> types = e.getTypes();                       // [vireo/unique-violation, vireo/integrity-error, …]
@@ -478,7 +478,7 @@ class DocExamplesTest {
   @Test
   @Order(18)
   void rollbackCaseAndTempRows() {
-    Model Author = author;
+    Model<Instance> Author = author;
     try (RollbackCase rollback = RollbackCase.start(db)) {
       Author.aioCreate(Map.of("name", "rolled-back")).join();
     }
@@ -492,7 +492,7 @@ class DocExamplesTest {
   /** The guide's JUnit extension example: JUnit runs it as a test class of its own. */
   static class PageBlockTest {
     static final Database db = new SqliteDatabase("target/java-test/doc-rollback.db");
-    static final Model PageBlock = Model.builder("PageBlock").database(db)
+    static final Model<Instance> PageBlock = Model.builder("PageBlock").database(db)
         .field("key", Field.charField(40).unique())
         .field("text", Field.text().defaultValue(""))
         .build();

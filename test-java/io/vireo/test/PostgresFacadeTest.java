@@ -3,6 +3,7 @@ package io.vireo.test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
+import io.vireo.Instance;
 import io.vireo.Database;
 import io.vireo.DatabaseOptions;
 import io.vireo.PostgresqlDatabase;
@@ -129,7 +130,7 @@ class PostgresFacadeTest extends FacadeContract {
             return gate;
           }));
       locked.join(); // ann's row is locked by the transaction above
-      io.vireo.Model otherAuthor = author.bind(other);
+      io.vireo.Model<Instance> otherAuthor = author.bind(other);
       assertEquals(java.util.List.of("bob"), other.aioAtomic(tx -> otherAuthor.select().orderBy("name")
           .forUpdate("update", "skip-locked").aioExecute()).join().stream().map(i -> i.getString("name")).toList());
       assertInstanceOf(io.vireo.OperationalErrorException.class, failure(other.aioAtomic(tx -> otherAuthor.select()

@@ -84,6 +84,16 @@ final class Clj {
   }
 
   /** A field reference: "author.name" or "author/name" -> :author/name. */
+  /**
+   * The Clojure keyword of a Java enum constant, the one mapping of every
+   * enum of the API ({@link FieldType}, {@link ForeignKeyAction},
+   * {@link JoinType}, {@link LockMode}, {@link LockWait}, …): the name
+   * lower-cased, {@code _} as {@code -} ({@code SET_NULL} is {@code :set-null}).
+   */
+  static Keyword keyword(Enum<?> constant) {
+    return Keyword.intern(constant.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+  }
+
   static Keyword ref(String name) {
     Keyword k = REFS.get(name);
     return k != null ? k : remember(REFS, name, parseRef(name));

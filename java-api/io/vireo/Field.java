@@ -22,7 +22,11 @@ public final class Field {
   private final Map<String, Object> spec = new LinkedHashMap<>();
 
   private Field(String type) {
-    spec.put("type", Keyword.intern(type));
+    this(Keyword.intern(type));
+  }
+
+  private Field(Keyword type) {
+    spec.put("type", type);
   }
 
   /**
@@ -33,6 +37,16 @@ public final class Field {
    */
   public static Field ofType(String type) {
     return new Field(type);
+  }
+
+  /**
+   * Returns a field of a built-in type.
+   *
+   * @param type the type
+   * @return the field
+   */
+  public static Field ofType(FieldType type) {
+    return new Field(Clj.keyword(type));
   }
 
   /**
@@ -338,22 +352,21 @@ public final class Field {
   /**
    * Sets a foreign key's ON DELETE action.
    *
-   * @param action {@code "cascade"}, {@code "set-null"}, {@code "set-default"},
-   *     {@code "restrict"} or {@code "no-action"}
+   * @param action the action
    * @return this field
    */
-  public Field onDelete(String action) {
-    return option("on-delete", Keyword.intern(action));
+  public Field onDelete(ForeignKeyAction action) {
+    return option("on-delete", Clj.keyword(action));
   }
 
   /**
    * Sets a foreign key's ON UPDATE action.
    *
-   * @param action as for {@link #onDelete(String)}
+   * @param action the action
    * @return this field
    */
-  public Field onUpdate(String action) {
-    return option("on-update", Keyword.intern(action));
+  public Field onUpdate(ForeignKeyAction action) {
+    return option("on-update", Clj.keyword(action));
   }
 
   /**

@@ -270,29 +270,29 @@ public final class SelectQuery<R> {
   }
 
   /**
-   * Locks the selected rows in a mode: {@code "share"}, {@code "no-key-update"},
-   * {@code "key-share"} (PostgreSQL).
+   * Locks the selected rows in a mode: {@link LockMode#SHARE},
+   * {@link LockMode#NO_KEY_UPDATE}, {@link LockMode#KEY_SHARE} (PostgreSQL).
    *
    * @param mode the lock mode
    * @return the new query
    */
-  public SelectQuery<R> forUpdate(String mode) {
-    return with(Clj.call("for-update", q, Keyword.intern(mode)));
+  public SelectQuery<R> forUpdate(LockMode mode) {
+    return with(Clj.call("for-update", q, Clj.keyword(mode)));
   }
 
   /**
    * Locks the selected rows in a mode, not waiting for rows other
-   * transactions hold: {@code option} {@code "nowait"} fails at once
-   * (PostgreSQL, MySQL 8, MariaDB 10.6), {@code "skip-locked"} leaves them
-   * out of the result (the usual way to take jobs from a queue table).
+   * transactions hold: {@link LockWait#NOWAIT} fails at once (PostgreSQL,
+   * MySQL 8, MariaDB 10.6), {@link LockWait#SKIP_LOCKED} leaves them out of
+   * the result (the usual way to take jobs from a queue table).
    *
-   * @param mode {@code "update"}, {@code "share"}, {@code "no-key-update"} or {@code "key-share"}
-   * @param option {@code "nowait"} or {@code "skip-locked"}
+   * @param mode the lock mode
+   * @param wait what to do about locked rows
    * @return the new query
    */
-  public SelectQuery<R> forUpdate(String mode, String option) {
+  public SelectQuery<R> forUpdate(LockMode mode, LockWait wait) {
     return with(Clj.call("for-update", q,
-        clojure.lang.PersistentVector.create(Keyword.intern(mode), Keyword.intern(option))));
+        clojure.lang.PersistentVector.create(Clj.keyword(mode), Clj.keyword(wait))));
   }
 
   /**

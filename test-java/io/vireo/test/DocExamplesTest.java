@@ -10,16 +10,7 @@ import clojure.java.api.Clojure;
 import clojure.lang.IFn;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vireo.AllowSync;
-import io.vireo.RollbackCase;
-import io.vireo.TempRows;
-import io.vireo.junit.VireoRollback;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import io.vireo.CallCount;
-import io.vireo.Signal;
-import io.vireo.SignalConnection;
-import io.vireo.UniqueViolationException;
-import io.vireo.Vireo;
-import java.util.concurrent.CopyOnWriteArrayList;
 import io.vireo.Database;
 import io.vireo.DatabaseOptions;
 import io.vireo.DoesNotExistException;
@@ -27,15 +18,23 @@ import io.vireo.Expr;
 import io.vireo.Fault;
 import io.vireo.Faults;
 import io.vireo.Field;
+import io.vireo.ForeignKeyAction;
 import io.vireo.GetOrCreate;
 import io.vireo.Instance;
-import io.vireo.Migrations;
 import io.vireo.IntegrityErrorException;
+import io.vireo.Migrations;
 import io.vireo.Model;
+import io.vireo.RollbackCase;
+import io.vireo.Signal;
+import io.vireo.SignalConnection;
 import io.vireo.SqliteDatabase;
+import io.vireo.TempRows;
 import io.vireo.TransactionOptions;
+import io.vireo.UniqueViolationException;
+import io.vireo.Vireo;
 import io.vireo.VireoException;
 import io.vireo.Where;
+import io.vireo.junit.VireoRollback;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,6 +45,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -55,6 +55,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The examples of docs/java.md, run on SQLite. Every ```java block of the
@@ -176,7 +177,7 @@ class DocExamplesTest {
     Model<Instance> Book = Model.builder("Book")
         .database(db)
         .table("java_doc_book")
-        .field("author", Field.foreignKey(Author).backref("books").onDelete("cascade"))
+        .field("author", Field.foreignKey(Author).backref("books").onDelete(ForeignKeyAction.CASCADE))
         .field("title", Field.text())
         .field("pages", Field.integer().defaultValue(100))
         .index(false, "title", "pages")

@@ -16,51 +16,50 @@ import clojure.lang.IFn;
 import clojure.lang.Keyword;
 import clojure.lang.PersistentVector;
 import clojure.lang.RT;
+import io.vertx.core.Vertx;
 import io.vireo.AllowSync;
 import io.vireo.BlockingOnEventLoopException;
 import io.vireo.CallCount;
 import io.vireo.CheckViolationException;
 import io.vireo.ConnectionErrorException;
-import io.vireo.DatabaseOptions;
-import io.vireo.ForeignKeyViolationException;
-import io.vireo.NotNullViolationException;
-import io.vireo.NotSupportedException;
-import io.vireo.PoolClosedException;
-import io.vireo.ProgrammingErrorException;
-import io.vireo.Route;
-import io.vireo.SelectQuery;
-import io.vireo.Signal;
-import io.vireo.SignalConnection;
-import io.vireo.TimeoutErrorException;
-import io.vireo.Vireo;
-import io.vertx.core.Vertx;
-import java.time.Duration;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import io.vireo.DataErrorException;
 import io.vireo.Database;
+import io.vireo.DatabaseOptions;
 import io.vireo.DoesNotExistException;
 import io.vireo.Expr;
 import io.vireo.Fault;
 import io.vireo.Faults;
 import io.vireo.Field;
+import io.vireo.ForeignKeyAction;
+import io.vireo.ForeignKeyViolationException;
 import io.vireo.GetOrCreate;
 import io.vireo.Instance;
 import io.vireo.IntegrityErrorException;
 import io.vireo.InterfaceErrorException;
-import io.vireo.ReadOnlyException;
 import io.vireo.Join;
 import io.vireo.Model;
 import io.vireo.ModelErrorException;
+import io.vireo.NotNullViolationException;
+import io.vireo.NotSupportedException;
 import io.vireo.OperationalErrorException;
+import io.vireo.PoolClosedException;
+import io.vireo.ProgrammingErrorException;
+import io.vireo.ReadOnlyException;
+import io.vireo.Route;
+import io.vireo.SelectQuery;
+import io.vireo.Signal;
+import io.vireo.SignalConnection;
 import io.vireo.SqlResult;
 import io.vireo.SyncNotAllowedException;
+import io.vireo.TimeoutErrorException;
 import io.vireo.Transaction;
 import io.vireo.TransactionOptions;
 import io.vireo.UniqueViolationException;
+import io.vireo.Vireo;
 import io.vireo.VireoException;
 import io.vireo.Where;
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.LocalTime;
@@ -73,8 +72,10 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -147,7 +148,7 @@ abstract class FacadeContract {
         .field("born", Field.integer().nullable())
         .build();
     book = Model.builder("JavaBook").database(db).table("java_book")
-        .field("author", Field.foreignKey(author).backref("books").onDelete("cascade"))
+        .field("author", Field.foreignKey(author).backref("books").onDelete(ForeignKeyAction.CASCADE))
         .field("title", Field.charField(100)) // indexed: MariaDB cannot index a LONGTEXT
         .field("pages", Field.integer().defaultValue(100))
         .field("editor", Field.foreignKey(author).nullable().backref("edited"))
@@ -198,7 +199,7 @@ abstract class FacadeContract {
         .build();
     badge = Model.builder("JavaBadge").database(db).table("java_badge")
         .field("bid", Field.bigAuto())
-        .field("holder", Field.foreignKey(author).toField("name").onUpdate("cascade").onDelete("cascade"))
+        .field("holder", Field.foreignKey(author).toField("name").onUpdate(ForeignKeyAction.CASCADE).onDelete(ForeignKeyAction.CASCADE))
         .field("rank", Field.integer().check(Where.gt("rank", 0)))
         .field("note", Field.text().set("null", true))
         .build();

@@ -3,12 +3,14 @@ package io.vireo.test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
-import io.vireo.Instance;
+import io.vertx.core.Vertx;
 import io.vireo.Database;
 import io.vireo.DatabaseOptions;
+import io.vireo.Instance;
+import io.vireo.LockMode;
+import io.vireo.LockWait;
 import io.vireo.PostgresqlDatabase;
 import io.vireo.Where;
-import io.vertx.core.Vertx;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -47,7 +49,7 @@ class PostgresFacadeTest extends FacadeContract {
   void forUpdateAndIlike() {
     ann();
     assertEquals(1, db.aioAtomic(tx -> author.select().where(Where.ilike("name", "ANN")).forUpdate().aioExecute()
-        .thenCombine(author.select().forUpdate("share").aioExecute(), (a, b) -> a.size())).join());
+        .thenCombine(author.select().forUpdate(LockMode.SHARE).aioExecute(), (a, b) -> a.size())).join());
   }
 
   @Test
@@ -132,9 +134,9 @@ class PostgresFacadeTest extends FacadeContract {
       locked.join(); // ann's row is locked by the transaction above
       io.vireo.Model<Instance> otherAuthor = author.bind(other);
       assertEquals(java.util.List.of("bob"), other.aioAtomic(tx -> otherAuthor.select().orderBy("name")
-          .forUpdate("update", "skip-locked").aioExecute()).join().stream().map(i -> i.getString("name")).toList());
+          .forUpdate(LockMode.UPDATE, LockWait.SKIP_LOCKED).aioExecute()).join().stream().map(i -> i.getString("name")).toList());
       assertInstanceOf(io.vireo.OperationalErrorException.class, failure(other.aioAtomic(tx -> otherAuthor.select()
-          .where(Where.eq("name", "ann")).forUpdate("update", "nowait").aioExecute())));
+          .where(Where.eq("name", "ann")).forUpdate(LockMode.UPDATE, LockWait.NOWAIT).aioExecute())));
       gate.complete("done");
       assertEquals("done", holder.join());
     } finally {

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.vireo.Instance;
 import io.vireo.Database;
 import io.vireo.Field;
+import io.vireo.Instance;
 import io.vireo.InterfaceErrorException;
 import io.vireo.Model;
 import io.vireo.RollbackCase;

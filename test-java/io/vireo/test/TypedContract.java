@@ -15,8 +15,12 @@ import io.vireo.Database;
 import io.vireo.DoesNotExistException;
 import io.vireo.Expr;
 import io.vireo.Field;
+import io.vireo.FieldType;
+import io.vireo.ForeignKeyAction;
 import io.vireo.GetOrCreate;
 import io.vireo.Instance;
+import io.vireo.Join;
+import io.vireo.JoinType;
 import io.vireo.Model;
 import io.vireo.ModelErrorException;
 import io.vireo.NotNullViolationException;
@@ -125,6 +129,7 @@ abstract class TypedContract {
   Model<Page> pages;
   Model<Label> labels;
   Model<Instance> postLabels;
+  Model<Instance> memo;
 
   abstract Database open();
 
@@ -142,7 +147,7 @@ abstract class TypedContract {
         .field(Writer::name, Field.charField(40).unique())
         .build();
     posts = Model.builder(Post.class).database(db).table("java_typed_post")
-        .field(Post::writer, Field.foreignKey(writers).backref("posts").onDelete("cascade"))
+        .field(Post::writer, Field.foreignKey(writers).backref("posts").onDelete(ForeignKeyAction.CASCADE))
         .field(Post::title, Field.charField(60))
         .build();
     pages = Model.builder(Page.class).database(db).table("java_typed_page").build();
@@ -153,14 +158,20 @@ abstract class TypedContract {
         .field("post", Field.foreignKey(posts).backref("labelling"))
         .field("labels", Field.manyToMany(labels).backref("labelled"))
         .build();
-    db.aioDropTables(true, postLabels, labels, posts, writers, kinds, blocks, pages).join();
-    db.aioCreateTables(false, kinds, blocks, writers, posts, pages, labels, postLabels).join();
+    // a dynamic model built with the enums where strings were
+    memo = Model.builder("JavaTypedMemo").database(db).table("java_typed_memo")
+        .field("body", Field.ofType(FieldType.TEXT))
+        .field("writer", Field.foreignKey(writers).nullable().onDelete(ForeignKeyAction.SET_NULL)
+            .onUpdate(ForeignKeyAction.CASCADE))
+        .build();
+    db.aioDropTables(true, memo, postLabels, labels, posts, writers, kinds, blocks, pages).join();
+    db.aioCreateTables(false, kinds, blocks, writers, posts, pages, labels, postLabels, memo).join();
   }
 
   @AfterAll
   void tearDown() {
     if (db != null) {
-      db.aioDropTables(true, postLabels, labels, posts, writers, kinds, blocks, pages).join();
+      db.aioDropTables(true, memo, postLabels, labels, posts, writers, kinds, blocks, pages).join();
       db.aioClose().join();
     }
   }
@@ -168,7 +179,7 @@ abstract class TypedContract {
   @BeforeEach
   void clean() {
     db.aioExecuteSql("DELETE FROM java_typed_post_labels_java_typed_label_through").join();
-    for (Model<?> m : List.of(postLabels, labels, posts, writers, kinds, blocks, pages)) {
+    for (Model<?> m : List.of(memo, postLabels, labels, posts, writers, kinds, blocks, pages)) {
       m.delete().aioExecute().join();
     }
   }
@@ -512,5 +523,19 @@ abstract class TypedContract {
         .field("born", Field.integer().nullable())
         .build(Writer.class);
     assertEquals(ann, explicit.aioGet(Where.eq(Writer::name, "ann")).join());
+  }
+
+  @Test
+  void enumsWhereStringsWere() {
+    Writer ann = writers.aioCreate(new Writer(null, "ann", null)).join();
+    Instance m = memo.aioCreate(Map.of("body", "b", "writer", ann.id())).join();
+    writers.aioDeleteInstance(ann).join();
+    assertNull(memo.aioGet(m.getId()).join().get("writer"));   // ON DELETE SET NULL
+    List<Map<String, Object>> left = memo.select("body", "writer.name").join(writers, Join.of(JoinType.LEFT))
+        .aioMaps().join();
+    assertEquals(1, left.size());
+    assertEquals(0, memo.select().join(writers, Join.of(JoinType.INNER)).aioExecute().join().size());
+    assertInstanceOf(ModelErrorException.class, assertThrows(VireoException.class,
+        () -> Model.builder("JavaTypedBad").field("x", Field.ofType("no-such-type")).build()));
   }
 }

@@ -139,7 +139,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public Object get(String key) {
+  public @Nullable Object get(String key) {
     Object raw = data.valAt(Clj.key(key));
     if (raw == null) {
       return null;
@@ -186,7 +186,7 @@ public final class Instance {
    * @param <T> the wanted type
    * @return the value, or {@code null}
    */
-  public <T> T get(String key, Class<T> type) {
+  public <T> @Nullable T get(String key, Class<T> type) {
     Object v = get(key);
     if (v == null || type.isInstance(v)) {
       return type.cast(v);
@@ -234,7 +234,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public String getString(String key) {
+  public @Nullable String getString(String key) {
     return get(key, String.class);
   }
 
@@ -244,7 +244,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public Long getLong(String key) {
+  public @Nullable Long getLong(String key) {
     return get(key, Long.class);
   }
 
@@ -255,7 +255,7 @@ public final class Instance {
    * @return the value, or {@code null}
    * @throws ArithmeticException when the value does not fit an int
    */
-  public Integer getInt(String key) {
+  public @Nullable Integer getInt(String key) {
     return get(key, Integer.class);
   }
 
@@ -265,7 +265,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public Double getDouble(String key) {
+  public @Nullable Double getDouble(String key) {
     return get(key, Double.class);
   }
 
@@ -275,7 +275,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public Boolean getBoolean(String key) {
+  public @Nullable Boolean getBoolean(String key) {
     return get(key, Boolean.class);
   }
 
@@ -285,7 +285,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public BigDecimal getBigDecimal(String key) {
+  public @Nullable BigDecimal getBigDecimal(String key) {
     return get(key, BigDecimal.class);
   }
 
@@ -295,7 +295,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public UUID getUuid(String key) {
+  public @Nullable UUID getUuid(String key) {
     return get(key, UUID.class);
   }
 
@@ -305,7 +305,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public byte[] getBytes(String key) {
+  public byte @Nullable [] getBytes(String key) {
     return get(key, byte[].class);
   }
 
@@ -315,7 +315,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public LocalDate getLocalDate(String key) {
+  public @Nullable LocalDate getLocalDate(String key) {
     return get(key, LocalDate.class);
   }
 
@@ -325,7 +325,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public LocalTime getLocalTime(String key) {
+  public @Nullable LocalTime getLocalTime(String key) {
     return get(key, LocalTime.class);
   }
 
@@ -335,7 +335,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public LocalDateTime getLocalDateTime(String key) {
+  public @Nullable LocalDateTime getLocalDateTime(String key) {
     return get(key, LocalDateTime.class);
   }
 
@@ -345,7 +345,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public OffsetDateTime getOffsetDateTime(String key) {
+  public @Nullable OffsetDateTime getOffsetDateTime(String key) {
     return get(key, OffsetDateTime.class);
   }
 
@@ -358,7 +358,7 @@ public final class Instance {
    * @return the related instance, or {@code null}
    * @throws ClassCastException when the relation is not loaded
    */
-  public Instance getInstance(String key) {
+  public @Nullable Instance getInstance(String key) {
     return get(key, Instance.class);
   }
 
@@ -446,7 +446,7 @@ public final class Instance {
    * @return the key, or {@code null} before the instance is saved
    * @throws IllegalStateException for an instance of no model ({@link #of(Map)})
    */
-  public Object getId() {
+  public @Nullable Object getId() {
     return requireModel("getId").getId(this);
   }
 

@@ -115,7 +115,7 @@
             ;; -proc:none: no annotation processing (JSpecify's annotations claim no processor)
             :javac-opts ["--release" "17" "-proc:none" "-Xlint:all,-classfile" "-Werror"
                          ;; every public type and method of the Java API has Javadoc
-                         "-Xdoclint:all/protected" "-Xdoclint/package:io.vireo,io.vireo.spi,io.vireo.junit"]}))
+                         "-Xdoclint:all/protected" "-Xdoclint/package:io.vireo,io.vireo.exception,io.vireo.spi,io.vireo.junit"]}))
 
 (defn- stray-classes
   "The class files under `dir` outside vireo/ and io/vireo/."

@@ -4,6 +4,10 @@ import clojure.lang.IPersistentMap;
 import clojure.lang.IPersistentVector;
 import clojure.lang.Keyword;
 import clojure.lang.RT;
+import io.vireo.exception.DoesNotExistException;
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.IntegrityErrorException;
+import io.vireo.exception.VireoException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -753,7 +757,7 @@ public final class Model<R> {
    * table's auto-increment counter (PostgreSQL's RESTART IDENTITY; SQLite
    * forgets its AUTOINCREMENT sequence; MariaDB's TRUNCATE always restarts
    * it), {@code cascade} also empties the tables referencing it (PostgreSQL
-   * only: elsewhere the future fails with {@link NotSupportedException}). On
+   * only: elsewhere the future fails with {@link VireoException} ({@link ErrorType#NOT_SUPPORTED})). On
    * MariaDB TRUNCATE commits an open transaction.
    *
    * @param restartIdentity true to restart the key counter
@@ -769,7 +773,7 @@ public final class Model<R> {
    * Synchronous {@link #aioCreateTable(boolean)}: needs {@link Database#allowSync()}.
    *
    * @param safe true to add IF NOT EXISTS
-   * @throws SyncNotAllowedException outside an allow-sync block
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block
    */
   public void createTable(boolean safe) {
     Clj.call("create-table!", m, Clj.opts("safe", safe));
@@ -779,7 +783,7 @@ public final class Model<R> {
    * Synchronous {@link #aioDropTable(boolean)}: needs {@link Database#allowSync()}.
    *
    * @param safe true to add IF EXISTS
-   * @throws SyncNotAllowedException outside an allow-sync block
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block
    */
   public void dropTable(boolean safe) {
     Clj.call("drop-table!", m, Clj.opts("safe", safe));
@@ -829,7 +833,7 @@ public final class Model<R> {
   // ------------------------------------------------------------ blocking
   // Each method below is its aio- counterpart run synchronously through
   // vireo.sync: it needs Database#allowSync() (or setAllowSync(true)), is
-  // refused on a Vert.x event loop with SyncNotAllowedException, and throws
+  // refused on a Vert.x event loop (a VireoException of type SYNC_NOT_ALLOWED), and throws
   // the Vireo exception itself instead of failing a future.
 
   /**
@@ -837,7 +841,7 @@ public final class Model<R> {
    *
    * @param values field name to value
    * @return the new row
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public R create(Map<String, ?> values) {
     return Clj.sync(toRow, "aio-create", m, values(values, false));
@@ -848,7 +852,7 @@ public final class Model<R> {
    *
    * @param row the values
    * @return the created row (a new record, its key filled in)
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public R create(R row) {
     return Clj.sync(toRow, "aio-create", m, newData(row));
@@ -860,7 +864,7 @@ public final class Model<R> {
    * @param filter a primary-key value, a map of field values or a {@link Where}
    * @return the matching row
    * @throws DoesNotExistException when none matches
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public R get(Object filter) {
     return Clj.sync(toRow, "aio-get", m, filter(filter));
@@ -871,7 +875,7 @@ public final class Model<R> {
    *
    * @param filter as {@link #get(Object)}
    * @return the matching row, or {@code null}
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public @Nullable R getOrNone(Object filter) {
     return Clj.sync(toRow, "aio-get-or-none", m, filter(filter));
@@ -882,7 +886,7 @@ public final class Model<R> {
    *
    * @param filter field name to value
    * @return the row and whether it was created
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public GetOrCreate<R> getOrCreate(Map<String, ?> filter) {
     return getOrCreate(filter, Map.of());
@@ -894,7 +898,7 @@ public final class Model<R> {
    * @param filter field name to value
    * @param defaults values for a new row, beside the filter's
    * @return the row and whether it was created
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public GetOrCreate<R> getOrCreate(Map<String, ?> filter, Map<String, ?> defaults) {
     return Clj.sync(this::getOrCreateResult,
@@ -906,7 +910,7 @@ public final class Model<R> {
    *
    * @param row the row (an {@code Instance} then holds the saved values)
    * @return the saved row (the same {@code Instance}; a new record)
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public R save(R row) {
     return save(row, false);
@@ -918,7 +922,7 @@ public final class Model<R> {
    * @param row the row
    * @param forceInsert insert even when it has a key
    * @return the saved row
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public R save(R row, boolean forceInsert) {
     return Clj.sync(v -> rows.updated(this, row, v), "aio-save", m, data(row),
@@ -931,7 +935,7 @@ public final class Model<R> {
    * @param row the row
    * @param fields the fields to write
    * @return the saved row
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public R saveOnly(R row, String... fields) {
     return Clj.sync(v -> rows.updated(this, row, v), "aio-save", m, data(row), Clj.opts("only", Clj.refs(fields)));
@@ -943,7 +947,7 @@ public final class Model<R> {
    * @param row the row
    * @param fields the fields to write
    * @return the saved row
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   @SafeVarargs
   public final R saveOnly(R row, Property<R, ?>... fields) {
@@ -957,7 +961,7 @@ public final class Model<R> {
    * @param recursive delete (or unlink) the rows that reference it first
    * @param deleteNullable delete the nullable references too
    * @return the number of rows deleted
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public long deleteInstance(R row, boolean recursive, boolean deleteNullable) {
     return Clj.sync(Model::toLong, "aio-delete-instance", m, data(row),
@@ -969,7 +973,7 @@ public final class Model<R> {
    *
    * @param row the row
    * @return the number of rows deleted
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public long deleteInstance(R row) {
     return deleteInstance(row, false, false);
@@ -981,7 +985,7 @@ public final class Model<R> {
    * @param row the row (an {@code Instance} then holds the loaded relation)
    * @param foreignKey the foreign-key field
    * @return the row holding the relation
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public R fetch(R row, String foreignKey) {
     return Clj.sync(v -> rows.updated(this, row, v), "aio-fetch", m, data(row), Clj.key(foreignKey));
@@ -993,7 +997,7 @@ public final class Model<R> {
    * @param row the row
    * @param relation the many-to-many field or backref
    * @return the related instances, by primary key
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public List<Instance> related(R row, String relation) {
     Keyword k = Clj.key(relation);
@@ -1008,7 +1012,7 @@ public final class Model<R> {
    * @param relation the many-to-many relation
    * @param targets instances, records or keys
    * @return the number of links created
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public long add(R row, String relation, Object... targets) {
     return Clj.sync(Model::toLong, "aio-add", m, data(row), Clj.key(relation), Clj.toClj(targets));
@@ -1021,7 +1025,7 @@ public final class Model<R> {
    * @param relation the many-to-many relation
    * @param targets instances, records or keys
    * @return the number of links removed
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public long remove(R row, String relation, Object... targets) {
     return Clj.sync(Model::toLong, "aio-remove", m, data(row), Clj.key(relation), Clj.toClj(targets));
@@ -1033,7 +1037,7 @@ public final class Model<R> {
    * @param row the row
    * @param relation the many-to-many relation
    * @return the number of links removed
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public long clear(R row, String relation) {
     return Clj.sync(Model::toLong, "aio-clear", m, data(row), Clj.key(relation));
@@ -1043,7 +1047,7 @@ public final class Model<R> {
    * Blocking {@link #aioTableExists()}.
    *
    * @return true when the model's table exists
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public boolean tableExists() {
     return Clj.sync(v -> RT.booleanCast(v), "aio-table-exists", m);
@@ -1052,7 +1056,7 @@ public final class Model<R> {
   /**
    * Blocking {@link #aioTruncateTable()}.
    *
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public void truncateTable() {
     Clj.sync(v -> null, "aio-truncate-table", m, Clj.opts());

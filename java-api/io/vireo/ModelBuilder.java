@@ -1,6 +1,8 @@
 package io.vireo;
 
 import clojure.lang.PersistentVector;
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.VireoException;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.RecordComponent;
 import java.math.BigDecimal;
@@ -51,7 +53,7 @@ import org.jspecify.annotations.Nullable;
  * auto-increment primary key when no other field is one. {@code BigDecimal}
  * has no inferred precision: give it with {@link #field(Property, Field)}
  * ({@code Field.decimal(12, 2)}). Another type fails in {@link #build()} with
- * {@link ModelErrorException} naming the component. An override replaces the
+ * a {@link VireoException} of type {@link ErrorType#MODEL_ERROR} naming the component. An override replaces the
  * inferred field whole (say {@code nullable()} there when it should be).
  *
  * <pre>{@code
@@ -177,8 +179,8 @@ public final class ModelBuilder<R> {
    * model of the same name replaces it there.
    *
    * @return the model
-   * @throws ModelErrorException for a bad definition (an unsupported component
-   *     type among them), naming the model and field
+   * @throws VireoException ({@link ErrorType#MODEL_ERROR}) for a bad definition (an
+   *     unsupported component type among them), naming the model and field
    */
   public Model<R> build() {
     return rowClass == null ? build0(RowType.of(castInstance())) : build0(RowType.of(rowClass));
@@ -199,7 +201,7 @@ public final class ModelBuilder<R> {
    * @param type the record or POJO class
    * @param <T> the row type
    * @return the model
-   * @throws ModelErrorException for a bad definition
+   * @throws VireoException ({@link ErrorType#MODEL_ERROR}) for a bad definition
    */
   public <T> Model<T> build(Class<T> type) {
     return build0(RowType.of(type));
@@ -357,13 +359,13 @@ public final class ModelBuilder<R> {
     return rowClass == null ? name : rowClass.getSimpleName();
   }
 
-  private ModelErrorException error(@Nullable String field, String message) {
+  private VireoException error(@Nullable String field, String message) {
     Map<String, Object> data = new LinkedHashMap<>();
     data.put("model", name);
     if (field != null) {
       data.put("field", field);
     }
-    return new ModelErrorException("vireo/model-error",
+    return VireoException.of(ErrorType.MODEL_ERROR,
         "Model " + name + (field == null ? "" : ", field " + field) + ": " + message, null, null, data, null);
   }
 }

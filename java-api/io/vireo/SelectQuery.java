@@ -2,6 +2,9 @@ package io.vireo;
 
 import clojure.lang.Keyword;
 import clojure.lang.RT;
+import io.vireo.exception.DoesNotExistException;
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.VireoException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -701,7 +704,7 @@ public final class SelectQuery<R> {
    * Blocking {@link #aioExecute()}: needs {@link Database#allowSync()}.
    *
    * @return the rows
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public List<R> execute() {
     Nesting n = nesting();
@@ -714,7 +717,7 @@ public final class SelectQuery<R> {
    *
    * @param action called with each row
    * @return the number of rows seen
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public long forEach(java.util.function.Consumer<? super R> action) {
     java.util.Objects.requireNonNull(action, "Vireo: forEach needs an action");
@@ -728,7 +731,7 @@ public final class SelectQuery<R> {
    * @param f the next accumulator from the current one and a row
    * @param <A> the accumulator type
    * @return the final accumulator
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public <A> A reduce(A init, java.util.function.BiFunction<? super A, ? super R, ? extends A> f) {
     java.util.Objects.requireNonNull(f, "Vireo: reduce needs a function");
@@ -739,7 +742,7 @@ public final class SelectQuery<R> {
    * Blocking {@link #aioCount()}.
    *
    * @return the number of rows the query yields
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public long count() {
     return Clj.sync(Model::toLong, "aio-count", q, Clj.opts());
@@ -749,7 +752,7 @@ public final class SelectQuery<R> {
    * Blocking {@link #aioExists()}.
    *
    * @return true when the query yields a row
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public boolean exists() {
     return Clj.sync(v -> RT.booleanCast(v), "aio-exists", q, Clj.opts());
@@ -759,7 +762,7 @@ public final class SelectQuery<R> {
    * Blocking {@link #aioScalar()}.
    *
    * @return the first column of the first row, or {@code null}
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public @Nullable Object scalar() {
     return Clj.sync(Clj::toJava, "aio-scalar", q, Clj.opts());
@@ -769,7 +772,7 @@ public final class SelectQuery<R> {
    * Blocking {@link #aioFirst()}.
    *
    * @return the first row, or {@code null}
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public @Nullable R first() {
     Nesting n = nesting();
@@ -781,7 +784,7 @@ public final class SelectQuery<R> {
    *
    * @return the first row
    * @throws DoesNotExistException when there is none
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public R get() {
     Nesting n = nesting();
@@ -792,7 +795,7 @@ public final class SelectQuery<R> {
    * Blocking {@link #aioGetOrNone()}.
    *
    * @return the first row, or {@code null}
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public @Nullable R getOrNone() {
     Nesting n = nesting();
@@ -803,7 +806,7 @@ public final class SelectQuery<R> {
    * Blocking {@link #aioMaps()}.
    *
    * @return the rows as maps
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public List<Map<String, Object>> maps() {
     return Clj.sync(SelectQuery::maps, "aio-execute", Clj.call("as-maps", q));
@@ -813,7 +816,7 @@ public final class SelectQuery<R> {
    * Blocking {@link #aioTuples()}.
    *
    * @return the rows as lists, in projection order
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public List<List<Object>> tuples() {
     return Clj.sync(SelectQuery::tuples, "aio-execute", Clj.call("as-vectors", q));
@@ -824,7 +827,7 @@ public final class SelectQuery<R> {
    *
    * @param subqueries the related queries
    * @return the rows with the related rows linked in
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public List<R> prefetch(SelectQuery<?>... subqueries) {
     Object[] a = prefetchArgs(subqueries, 1);

@@ -12,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vireo.AllowSync;
 import io.vireo.Database;
-import io.vireo.DoesNotExistException;
 import io.vireo.Expr;
 import io.vireo.Field;
 import io.vireo.FieldType;
@@ -22,12 +21,13 @@ import io.vireo.Instance;
 import io.vireo.Join;
 import io.vireo.JoinType;
 import io.vireo.Model;
-import io.vireo.ModelErrorException;
-import io.vireo.NotNullViolationException;
 import io.vireo.Property;
-import io.vireo.UniqueViolationException;
-import io.vireo.VireoException;
 import io.vireo.Where;
+import io.vireo.exception.DoesNotExistException;
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.NotNullViolationException;
+import io.vireo.exception.UniqueViolationException;
+import io.vireo.exception.VireoException;
 import java.math.BigDecimal;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -274,12 +274,14 @@ abstract class TypedContract {
 
   @Test
   void badDefinitionsFailInBuildNamingTheComponent() {
-    ModelErrorException unsupported = assertThrows(ModelErrorException.class,
+    VireoException unsupported = assertThrows(VireoException.class,
         () -> Model.builder(Unsupported.class).build());
+    assertEquals(ErrorType.MODEL_ERROR, unsupported.getType());
     assertTrue(unsupported.getMessage().contains("where"), unsupported.getMessage());
     assertTrue(unsupported.getMessage().contains("java.net.URI"), unsupported.getMessage());
     assertEquals("where", unsupported.getData().get("field"));
-    ModelErrorException money = assertThrows(ModelErrorException.class, () -> Model.builder(Money.class).build());
+    VireoException money = assertThrows(VireoException.class, () -> Model.builder(Money.class).build());
+    assertEquals(ErrorType.MODEL_ERROR, money.getType());
     assertTrue(money.getMessage().contains("amount") && money.getMessage().contains("Field.decimal"),
         money.getMessage());
     Model<Money> ok = Model.builder(Money.class).table("java_typed_money")
@@ -535,7 +537,7 @@ abstract class TypedContract {
         .aioMaps().join();
     assertEquals(1, left.size());
     assertEquals(0, memo.select().join(writers, Join.of(JoinType.INNER)).aioExecute().join().size());
-    assertInstanceOf(ModelErrorException.class, assertThrows(VireoException.class,
-        () -> Model.builder("JavaTypedBad").field("x", Field.ofType("no-such-type")).build()));
+    assertEquals(ErrorType.MODEL_ERROR, assertThrows(VireoException.class,
+        () -> Model.builder("JavaTypedBad").field("x", Field.ofType("no-such-type")).build()).getType());
   }
 }

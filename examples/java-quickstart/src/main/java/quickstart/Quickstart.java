@@ -58,11 +58,9 @@ public final class Quickstart {
    */
   public static void main(String[] args) {
     String url = args.length > 0 ? args[0] : System.getenv("VIREO_DATABASE_URL");
-    Database db = url != null && !url.isEmpty() ? Database.fromUrl(url) : new SqliteDatabase("vireo-quickstart.db");
-    try {
+    // Database is AutoCloseable: close() closes the pool (the JVM would exit without it too)
+    try (Database db = url != null && !url.isEmpty() ? Database.fromUrl(url) : new SqliteDatabase("vireo-quickstart.db")) {
       run(db);
-    } finally {
-      db.aioClose().join(); // closes the pool (the JVM would exit without it too)
     }
   }
 }

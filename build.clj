@@ -112,7 +112,8 @@
             :class-dir class-dir
             :basis @javac-basis
             ;; -classfile: Vert.x class files name codegen annotations that are not on the classpath
-            :javac-opts ["--release" "17" "-Xlint:all,-classfile" "-Werror"
+            ;; -proc:none: no annotation processing (JSpecify's annotations claim no processor)
+            :javac-opts ["--release" "17" "-proc:none" "-Xlint:all,-classfile" "-Werror"
                          ;; every public type and method of the Java API has Javadoc
                          "-Xdoclint:all/protected" "-Xdoclint/package:io.vireo,io.vireo.exception,io.vireo.spi,io.vireo.junit"]}))
 

@@ -370,7 +370,7 @@ public abstract class Database implements AutoCloseable {
     return new SqlResult(rows, n == null ? 0 : ((Number) n).longValue(), Clj.toJava(Clj.get(r, "last-insert-id")));
   }
 
-  private static Object models(Model... models) {
+  private static Object models(Model<?>... models) {
     Object[] ms = new Object[models.length];
     for (int i = 0; i < models.length; i++) {
       ms[i] = models[i].toClojure();
@@ -386,7 +386,7 @@ public abstract class Database implements AutoCloseable {
    * @param models the models
    * @return a future completing when done
    */
-  public CompletableFuture<Void> aioCreateTables(boolean safe, Model... models) {
+  public CompletableFuture<Void> aioCreateTables(boolean safe, Model<?>... models) {
     return Clj.guard(() -> Clj.aio(v -> null, "aio-create-tables", models(models), Clj.opts("safe", safe)));
   }
 
@@ -397,7 +397,7 @@ public abstract class Database implements AutoCloseable {
    * @param models the models
    * @return a future completing when done
    */
-  public CompletableFuture<Void> aioDropTables(boolean safe, Model... models) {
+  public CompletableFuture<Void> aioDropTables(boolean safe, Model<?>... models) {
     return Clj.guard(() -> Clj.aio(v -> null, "aio-drop-tables", models(models), Clj.opts("safe", safe)));
   }
 
@@ -536,7 +536,7 @@ public abstract class Database implements AutoCloseable {
    * @param models the models
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public void createTables(boolean safe, Model... models) {
+  public void createTables(boolean safe, Model<?>... models) {
     Clj.sync(v -> null, "aio-create-tables", models(models), Clj.opts("safe", safe));
   }
 
@@ -547,7 +547,7 @@ public abstract class Database implements AutoCloseable {
    * @param models the models
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public void dropTables(boolean safe, Model... models) {
+  public void dropTables(boolean safe, Model<?>... models) {
     Clj.sync(v -> null, "aio-drop-tables", models(models), Clj.opts("safe", safe));
   }
 

@@ -52,7 +52,7 @@ public enum Signal {
    * @param receiver the receiver
    * @return the connection, to {@link SignalConnection#disconnect()} (or close)
    */
-  public SignalConnection connect(Model sender, SignalReceiver receiver) {
+  public SignalConnection connect(Model<?> sender, SignalReceiver receiver) {
     Objects.requireNonNull(sender, "Vireo: connect needs a sender model (or use connect(receiver))");
     return connect0(sender.toClojure(), receiver);
   }
@@ -72,7 +72,7 @@ public enum Signal {
     AFunction f = new AFunction() {
       @Override
       public Object invoke(Object model, Object instance, Object kw) {
-        Model m = new Model(model);
+        Model<Instance> m = Model.wrap(model);
         CompletionStage<?> st = receiver.receive(m, m.instanceOf(instance), RT.booleanCast(RT.get(kw, CREATED)));
         return st == null ? null : Clj.toClojureFuture(st);
       }

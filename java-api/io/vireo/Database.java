@@ -680,7 +680,8 @@ public abstract class Database {
    * @return a future of the result
    */
   public CompletableFuture<Object> aioExecute(Query query) {
-    return Clj.guard(() -> Clj.aio(v -> v instanceof java.util.List ? rows(v) : Clj.toJava(v), "aio-execute", db,
+    return Clj.guard(() -> Clj.aio(v -> v instanceof java.util.List ? rows(v)
+        : v instanceof Integer || v instanceof Short ? (Object) ((Number) v).longValue() : Clj.toJava(v), "aio-execute", db,
         java.util.Objects.requireNonNull(query, "Vireo: aioExecute needs a query").form()));
   }
 

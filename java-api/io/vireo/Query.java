@@ -46,6 +46,17 @@ public final class Query {
     return a;
   }
 
+  /** Projection items: an unaliased call is named after its function, as in a model select. */
+  private static Object[] selectItems(Object[] xs) {
+    Object[] a = items(xs);
+    for (int i = 0; i < xs.length; i++) {
+      if (xs[i] instanceof Expr) {
+        a[i] = ((Expr) xs[i]).selectForm();
+      }
+    }
+    return a;
+  }
+
   private static Keyword table(String name) {
     Objects.requireNonNull(name, "Vireo: a table name is null");
     return Clj.ref(name);
@@ -59,7 +70,7 @@ public final class Query {
    * @return the query
    */
   public static Query select(Object... items) {
-    Object sel = items.length == 0 ? Clj.vec(Clj.keyword("*")) : Clj.vec(items(items));
+    Object sel = items.length == 0 ? Clj.vec(Clj.keyword("*")) : Clj.vec(selectItems(items));
     return new Query(PersistentArrayMap.EMPTY.assoc(Clj.key("select"), sel));
   }
 

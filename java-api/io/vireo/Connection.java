@@ -85,7 +85,7 @@ public final class Connection {
    * makes savepoints and {@code aioTransaction} refuses.
    *
    * @return a future of the transaction's handle; fails with
-   *     {@link OperationalErrorException} when a transaction is already open here
+   *     {@link io.vireo.exception.VireoException} of type {@link io.vireo.exception.ErrorType#OPERATIONAL_ERROR} when a transaction is already open here
    */
   public CompletableFuture<ManualTransaction> aioBegin() {
     return ManualTransaction.begin(database, level, null);
@@ -110,7 +110,7 @@ public final class Connection {
    *
    * @return a future of the savepoint's handle ({@link ManualTransaction#aioCommit()}
    *     releases it, {@link ManualTransaction#aioRollback()} rolls back to it); fails with
-   *     {@link OperationalErrorException} when no transaction is open
+   *     {@link io.vireo.exception.VireoException} of type {@link io.vireo.exception.ErrorType#OPERATIONAL_ERROR} when no transaction is open
    */
   public CompletableFuture<ManualTransaction> aioSavepoint() {
     return ManualTransaction.savepoint(database, level);

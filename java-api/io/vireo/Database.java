@@ -3,6 +3,8 @@ package io.vireo;
 import clojure.lang.AFunction;
 import clojure.lang.Keyword;
 import clojure.lang.RT;
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.VireoException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +40,7 @@ public abstract class Database {
    *
    * @param url the URL
    * @return a {@link PostgresqlDatabase}, {@link MySQLDatabase} or {@link SqliteDatabase}
-   * @throws InterfaceErrorException for a URL of no known backend
+   * @throws VireoException ({@link ErrorType#INTERFACE_ERROR}) for a URL of no known backend
    */
   public static Database fromUrl(String url) {
     return fromUrl(url, DatabaseOptions.create());
@@ -50,7 +52,7 @@ public abstract class Database {
    * @param url the URL
    * @param options the options
    * @return a {@link PostgresqlDatabase}, {@link MySQLDatabase} or {@link SqliteDatabase}
-   * @throws InterfaceErrorException for a URL of no known backend or an unknown option
+   * @throws VireoException ({@link ErrorType#INTERFACE_ERROR}) for a URL of no known backend or an unknown option
    */
   public static Database fromUrl(String url, DatabaseOptions options) {
     return of(Clj.call("database", url, options.toClojure()));
@@ -65,7 +67,7 @@ public abstract class Database {
    * {@code PGSSLCERT}, {@code PGSSLKEY}, {@code PGAPPNAME}).
    *
    * @return the database
-   * @throws InterfaceErrorException naming the variables when none is set
+   * @throws VireoException ({@link ErrorType#INTERFACE_ERROR}) naming the variables when none is set
    */
   public static Database fromEnv() {
     return fromEnv(DatabaseOptions.create());
@@ -76,7 +78,7 @@ public abstract class Database {
    *
    * @param options the options
    * @return the database
-   * @throws InterfaceErrorException naming the variables when none is set, or for a bad option
+   * @throws VireoException ({@link ErrorType#INTERFACE_ERROR}) naming the variables when none is set, or for a bad option
    */
   public static Database fromEnv(DatabaseOptions options) {
     return of(Clj.call("database-from-env", options.toClojure()));
@@ -122,7 +124,7 @@ public abstract class Database {
   }
 
   /**
-   * Closes the pool (idempotent). Queries then fail with {@link PoolClosedException}
+   * Closes the pool (idempotent). Queries then fail with {@link VireoException} ({@link ErrorType#POOL_CLOSED})
    * until {@link #aioConnect()}. Databases share one Vert.x instance per JVM, closed
    * with the last open pool; its threads are daemon threads, so a program that
    * forgets this call still exits. A Vert.x given with
@@ -278,7 +280,7 @@ public abstract class Database {
 
   /**
    * Like {@link #aioAtomic(Function)}, but refuses to nest: inside an open
-   * transaction it fails with {@link OperationalErrorException} ("Transaction
+   * transaction it fails with {@link VireoException} ({@link ErrorType#OPERATIONAL_ERROR}) ("Transaction
    * already opened") before sending any SQL.
    *
    * @param body a function of the transaction handle returning a stage
@@ -345,7 +347,7 @@ public abstract class Database {
    * @param sql the statement
    * @param params its parameters
    * @return the rows, row count and generated key
-   * @throws SyncNotAllowedException outside an allow-sync block
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block
    */
   public SqlResult executeSql(String sql, Object... params) {
     return sqlResult(Clj.call("execute-sql!", db, sql, Clj.toClj(params)));
@@ -430,7 +432,7 @@ public abstract class Database {
   /**
    * Blocking {@link #aioConnect()}.
    *
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public void connect() {
     Clj.sync(v -> null, "aio-connect", db);
@@ -439,7 +441,7 @@ public abstract class Database {
   /**
    * Blocking {@link #aioClose()}.
    *
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public void close() {
     Clj.sync(v -> null, "aio-close", db);
@@ -471,7 +473,7 @@ public abstract class Database {
    * @param body the work, given the transaction
    * @param <T> the body's value
    * @return the body's value
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public <T> T atomic(Function<? super Transaction, ? extends T> body) {
     return atomic(null, body);
@@ -485,7 +487,7 @@ public abstract class Database {
    * @param body the work, given the transaction
    * @param <T> the body's value
    * @return the body's value
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public <T> T atomic(TransactionOptions options, Function<? super Transaction, ? extends T> body) {
     return syncBlock("aio-atomic*", options, body);
@@ -498,8 +500,8 @@ public abstract class Database {
    * @param body the work, given the transaction
    * @param <T> the body's value
    * @return the body's value
-   * @throws OperationalErrorException when a transaction is already open
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#OPERATIONAL_ERROR}) when a transaction is already open
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public <T> T transaction(Function<? super Transaction, ? extends T> body) {
     return syncBlock("aio-transaction*", null, body);
@@ -510,7 +512,7 @@ public abstract class Database {
    *
    * @param safe add IF NOT EXISTS
    * @param models the models
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public void createTables(boolean safe, Model... models) {
     Clj.sync(v -> null, "aio-create-tables", models(models), Clj.opts("safe", safe));
@@ -521,7 +523,7 @@ public abstract class Database {
    *
    * @param safe add IF EXISTS
    * @param models the models
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public void dropTables(boolean safe, Model... models) {
     Clj.sync(v -> null, "aio-drop-tables", models(models), Clj.opts("safe", safe));
@@ -531,7 +533,7 @@ public abstract class Database {
    * Blocking {@link #aioGetTables()}.
    *
    * @return the sorted table names
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   @SuppressWarnings("unchecked")
   public List<String> getTables() {
@@ -543,7 +545,7 @@ public abstract class Database {
    *
    * @param table the table name
    * @return true when it exists
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public boolean tableExists(String table) {
     return Clj.sync(v -> RT.booleanCast(v), "aio-table-exists", db, table);
@@ -554,7 +556,7 @@ public abstract class Database {
   /**
    * Returns a deferred database of a backend: made now (models can name it),
    * told where it is later with {@link #init(DatabaseOptions)}; until then
-   * every operation fails with {@link NotInitializedException}.
+   * every operation fails with {@link io.vireo.exception.VireoException} of type {@link io.vireo.exception.ErrorType#NOT_INITIALIZED}.
    *
    * @param backend the backend
    * @return the database, not yet usable
@@ -572,7 +574,7 @@ public abstract class Database {
    *
    * @param options the options, over those the database has
    * @return this database
-   * @throws InterfaceErrorException while it is connected, when the options
+   * @throws io.vireo.exception.VireoException (INTERFACE_ERROR) while it is connected, when the options
    *     still name no database, or for an unknown option
    */
   public Database init(DatabaseOptions options) {
@@ -613,7 +615,7 @@ public abstract class Database {
    * {@code aio-begin}); see {@link Connection#aioBegin()}.
    *
    * @return a future of the handle to commit or roll back; fails with
-   *     {@link OperationalErrorException} outside an {@code aioConnection} scope
+   *     {@link io.vireo.exception.VireoException} of type {@link io.vireo.exception.ErrorType#OPERATIONAL_ERROR} outside an {@code aioConnection} scope
    */
   public CompletableFuture<ManualTransaction> aioBegin() {
     return ManualTransaction.begin(this, null, null);
@@ -646,7 +648,7 @@ public abstract class Database {
    * {@link Query#returning(String...)}. Column names are kebab-cased.
    *
    * @param query the query
-   * @return a future of the rows; fails with {@link InterfaceErrorException}
+   * @return a future of the rows; fails with {@link io.vireo.exception.VireoException} of type {@link io.vireo.exception.ErrorType#INTERFACE_ERROR}
    *     for a query that yields no rows (use {@link #aioExecute(Query)})
    */
   public CompletableFuture<List<Map<String, Object>>> aioQuery(Query query) {
@@ -731,7 +733,7 @@ public abstract class Database {
    * What the server can do, as detected when the pool opened (opening it if
    * needed): its name and version and the statements that may carry RETURNING.
    *
-   * @return a future of the capabilities; fails with {@link PoolClosedException} after {@link #aioClose()}
+   * @return a future of the capabilities; fails with {@link io.vireo.exception.VireoException} of type {@link io.vireo.exception.ErrorType#POOL_CLOSED} after {@link #aioClose()}
    */
   public CompletableFuture<Capabilities> aioCapabilities() {
     return Clj.guard(() -> Clj.aio(Capabilities::of, "capabilities", db));

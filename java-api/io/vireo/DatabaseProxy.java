@@ -4,7 +4,7 @@ package io.vireo;
  * A database named before it is known, peewee's {@code Proxy} (Clojure's
  * {@code database-proxy}): models can be built with it as their database and
  * used once {@link #initialize(Database)} bound it to a real one. Until then
- * every operation fails with {@link NotInitializedException}.
+ * every operation fails with {@link io.vireo.exception.VireoException} of type {@link io.vireo.exception.ErrorType#NOT_INITIALIZED}.
  *
  * <pre>{@code
  * DatabaseProxy proxy = Database.proxy();
@@ -24,7 +24,7 @@ public final class DatabaseProxy extends Database {
    *
    * @param database the database, not a proxy
    * @return this proxy
-   * @throws InterfaceErrorException when {@code database} is a proxy or null
+   * @throws io.vireo.exception.VireoException (INTERFACE_ERROR) when {@code database} is a proxy or null
    */
   public DatabaseProxy initialize(Database database) {
     Clj.call("initialize-proxy!", toClojure(), database == null ? null : database.toClojure());

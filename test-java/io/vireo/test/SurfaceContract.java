@@ -17,16 +17,14 @@ import io.vireo.DatabaseProxy;
 import io.vireo.Expr;
 import io.vireo.Field;
 import io.vireo.Instance;
-import io.vireo.InterfaceErrorException;
 import io.vireo.ManualTransaction;
 import io.vireo.Model;
-import io.vireo.NotInitializedException;
-import io.vireo.OperationalErrorException;
 import io.vireo.Query;
 import io.vireo.Signal;
 import io.vireo.SignalConnection;
 import io.vireo.SignalReceiver;
-import io.vireo.VireoException;
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.VireoException;
 import io.vireo.Where;
 import io.vireo.Window;
 import java.util.ArrayList;
@@ -106,6 +104,13 @@ abstract class SurfaceContract {
         Map.of("name", "e", "grp", 2, "n", 5))).aioExecute().join();
   }
 
+  /** The Vireo exception of that type (or a descendant), returned for more checks. */
+  static VireoException assertType(ErrorType type, Throwable e) {
+    VireoException v = assertInstanceOf(VireoException.class, e);
+    assertTrue(v.isA(type), "expected " + type + ", got " + v.getType() + ": " + v.getMessage());
+    return v;
+  }
+
   static Throwable failure(CompletableFuture<?> f) {
     Throwable e = f.handle((v, x) -> x).join();
     assertNotNull(e, "the future did not fail");
@@ -178,13 +183,13 @@ abstract class SurfaceContract {
 
   @Test
   void manualTransactionsRefuseMisuse() {
-    assertInstanceOf(OperationalErrorException.class, failure(db.aioBegin()));
-    assertInstanceOf(OperationalErrorException.class,
+    assertType(ErrorType.OPERATIONAL_ERROR, failure(db.aioBegin()));
+    assertType(ErrorType.OPERATIONAL_ERROR,
         failure(db.aioConnection(conn -> conn.aioSavepoint())));
-    InterfaceErrorException retry = assertInstanceOf(InterfaceErrorException.class,
+    VireoException retry = assertType(ErrorType.INTERFACE_ERROR,
         failure(db.aioConnection(conn -> conn.aioBegin(io.vireo.TransactionOptions.create().retry(2)))));
     assertTrue(retry.getMessage().contains("retry"), retry.getMessage());
-    assertInstanceOf(OperationalErrorException.class, failure(db.aioConnection(conn -> conn.aioBegin()
+    assertType(ErrorType.OPERATIONAL_ERROR, failure(db.aioConnection(conn -> conn.aioBegin()
         .thenCompose(tx -> conn.aioBegin()))));
     waitUntil("the connections are released", () -> db.checkedOut() == 0);
   }
@@ -322,7 +327,7 @@ abstract class SurfaceContract {
     Probe<Map<String, Object>> bad = new Probe<>(1);
     db.publisher("SELECT * FROM java_s_no_such_table").subscribe(bad);
     Throwable e = VireoException.unwrap(assertThrowsCompletion(bad.done));
-    assertTrue(e instanceof VireoException && ((VireoException) e).isA("database-error"), String.valueOf(e));
+    assertTrue(e instanceof VireoException && ((VireoException) e).isA(ErrorType.DATABASE_ERROR), String.valueOf(e));
 
     IllegalStateException boom = new IllegalStateException("subscriber failed");
     Probe<Instance> throwing = new Probe<>(10, row -> {
@@ -381,7 +386,7 @@ abstract class SurfaceContract {
         .map(i -> i.getLong("n")).toList());
     db.aioExecute(Query.insertInto("java_s_item", List.of(Map.of("name", "f", "grp", 3, "n", 6)))).join();
     assertEquals(1L, db.aioExecute(Query.deleteFrom("java_s_item").where(Where.eq("name", "f"))).join());
-    assertInstanceOf(InterfaceErrorException.class,
+    assertType(ErrorType.INTERFACE_ERROR,
         failure(db.aioQuery(Query.deleteFrom("java_s_item").where(Where.eq("name", "zzz")))));
     if (db.aioCapabilities().join().canReturn("delete")) {
       assertEquals(List.of(Map.of("name", "e")),
@@ -435,12 +440,12 @@ abstract class SurfaceContract {
   @Test
   void deferredDatabase() {
     Database later = Database.deferred(backendKind());
-    assertInstanceOf(NotInitializedException.class, failure(later.aioExecuteSql("SELECT 1")));
+    assertType(ErrorType.NOT_INITIALIZED, failure(later.aioExecuteSql("SELECT 1")));
     later.init(where());
     try {
       assertEquals(5L, ((Number) later.aioExecuteSql("SELECT COUNT(*) AS c FROM java_s_item").join()
           .rows().get(0).get("c")).longValue());
-      InterfaceErrorException connected = assertInstanceOf(InterfaceErrorException.class,
+      VireoException connected = assertType(ErrorType.INTERFACE_ERROR,
           assertThrowsSync(() -> later.init(where())));
       assertTrue(connected.getMessage().contains("connected"), connected.getMessage());
     } finally {
@@ -466,11 +471,11 @@ abstract class SurfaceContract {
         .field("grp", Field.integer())
         .field("n", Field.integer())
         .build();
-    assertInstanceOf(NotInitializedException.class, failure(late.select().aioCount()));
+    assertType(ErrorType.NOT_INITIALIZED, failure(late.select().aioCount()));
     assertSame(proxy, proxy.initialize(db));
     assertTrue(proxy.isInitialized());
     assertEquals(5L, late.select().aioCount().join());
-    assertInstanceOf(InterfaceErrorException.class, assertThrowsSync(() -> proxy.initialize(null)));
+    assertType(ErrorType.INTERFACE_ERROR, assertThrowsSync(() -> proxy.initialize(null)));
     assertInstanceOf(DatabaseProxy.class, Database.of(proxy.toClojure()));
   }
 

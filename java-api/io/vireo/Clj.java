@@ -154,6 +154,9 @@ final class Clj {
     if (v instanceof SelectQuery) {
       return ((SelectQuery<?>) v).form();
     }
+    if (v instanceof Query) {
+      return ((Query) v).form();
+    }
     if (v instanceof Model) {
       return ((Model<?>) v).toClojure();
     }

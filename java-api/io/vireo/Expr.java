@@ -243,6 +243,30 @@ public final class Expr {
   }
 
   /**
+   * This function call as a window function over {@code window}:
+   * {@code call("row_number").over(Window.partitionBy("author").orderBy("pages"))}
+   * is {@code ROW_NUMBER() OVER (PARTITION BY author ORDER BY pages)}.
+   *
+   * @param window the window
+   * @return the expression
+   */
+  public Expr over(Window window) {
+    java.util.Objects.requireNonNull(window, "Vireo: over needs a window");
+    return new Expr(PersistentVector.create(Keyword.intern("over"), form, window.form()), function);
+  }
+
+  /**
+   * This function call over a window the query names ({@link Query#window(String, Window)}).
+   *
+   * @param windowName the window's name
+   * @return the expression
+   */
+  public Expr over(String windowName) {
+    java.util.Objects.requireNonNull(windowName, "Vireo: over needs a window name");
+    return new Expr(PersistentVector.create(Keyword.intern("over"), form, Clj.key(windowName)), function);
+  }
+
+  /**
    * Returns the Clojure form.
    *
    * @return the printed form

@@ -1061,4 +1061,47 @@ public final class Model<R> {
   public void truncateTable() {
     Clj.sync(v -> null, "aio-truncate-table", m, Clj.opts());
   }
+
+  // ------------------------------------------------------------ INSERT … SELECT, indexes
+
+  /**
+   * Starts an INSERT … SELECT: the named fields are filled, in order, by the
+   * columns of {@code select}; {@link InsertQuery#aioExecute()} yields the
+   * number of rows inserted.
+   *
+   * <pre>{@code
+   * long copied = Archive.insertFrom(List.of("title", "pages"),
+   *     Book.select("title", "pages").where(Where.gt("pages", 100))).aioExecute().join();
+   * }</pre>
+   *
+   * @param fields the fields to fill
+   * @param select a select of as many columns
+   * @return the query
+   */
+  public InsertQuery<Long> insertFrom(List<String> fields, SelectQuery<?> select) {
+    java.util.Objects.requireNonNull(select, "Vireo: insertFrom needs a select");
+    return new InsertQuery<>(this, Clj.call("insert-from", m, Clj.refs(fields.toArray(new String[0])), select.form()),
+        Model::toLong);
+  }
+
+  /**
+   * Creates the model's indexes (those of its indexed fields and
+   * {@code index(…)}); {@link #aioCreateTable(boolean)} already does.
+   *
+   * @param safe true to add IF NOT EXISTS
+   * @return a future completing when done
+   */
+  public CompletableFuture<Void> aioCreateIndexes(boolean safe) {
+    return Clj.guard(() -> Clj.aio(v -> null, "aio-create-indexes", m, Clj.opts("safe", safe)));
+  }
+
+  /**
+   * Drops the model's indexes.
+   *
+   * @param safe true to add IF EXISTS
+   * @return a future completing when done
+   */
+  public CompletableFuture<Void> aioDropIndexes(boolean safe) {
+    return Clj.guard(() -> Clj.aio(v -> null, "aio-drop-indexes", m, Clj.opts("safe", safe)));
+  }
 }

@@ -688,6 +688,44 @@ public final class SelectQuery<R> {
   }
 
   /**
+   * Returns the rows as a {@link java.util.concurrent.Flow.Publisher}, streamed
+   * over a cursor with back-pressure (see {@link #aioForEachAsync}): a row is
+   * fetched and handed to {@code onNext} only against demand, {@code cancel()}
+   * closes the cursor and returns the connection, a failure goes to
+   * {@code onError}. Each subscription runs the query in the scope current
+   * here (made inside {@link Database#aioAtomic}, it reads in that
+   * transaction). Works with any Reactive Streams library through
+   * {@code FlowAdapters} (Reactor's {@code JdkFlowAdapter}, Mutiny's {@code Multi.createFrom().publisher}).
+   *
+   * @return the publisher
+   */
+  public java.util.concurrent.Flow.Publisher<R> publisher() {
+    Nesting n = nesting();
+    return new RowPublisher<R>(null, instancesQuery(), streamOpts(), row -> row(row, n));
+  }
+
+  /**
+   * Returns this query with common table expressions (WITH), which its
+   * conditions can read by name ({@code Where.in("id", Query.select("id").from("cte"))}).
+   *
+   * @param ctes the CTEs, in order
+   * @return the new query
+   */
+  public SelectQuery<R> with(Cte... ctes) {
+    return with(Clj.call("with-cte", q, Cte.forms(ctes)));
+  }
+
+  /**
+   * Returns this query with recursive common table expressions (WITH RECURSIVE).
+   *
+   * @param ctes the CTEs, in order
+   * @return the new query
+   */
+  public SelectQuery<R> withRecursive(Cte... ctes) {
+    return with(Clj.call("with-cte", q, Cte.forms(ctes), Clj.opts("recursive", Boolean.TRUE)));
+  }
+
+  /**
    * Returns the Clojure query data, for Clojure code.
    *
    * @return the query map

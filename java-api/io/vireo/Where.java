@@ -136,6 +136,17 @@ public final class Where {
   }
 
   /**
+   * {@code field IN (subquery)} over a plain query (a CTE's rows, another table's).
+   *
+   * @param field the field
+   * @param subquery a select of one column
+   * @return the condition
+   */
+  public static Where in(String field, Query subquery) {
+    return op("in", field, subquery);
+  }
+
+  /**
    * {@code field NOT IN (values)}; an empty collection matches everything.
    *
    * @param field the field

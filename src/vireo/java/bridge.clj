@@ -145,20 +145,3 @@
                              (java.util.Arrays/asList (object-array [(:model e) (tree (:alias e))]))))
                      m))]
         (tree (:alias (first entries)))))))
-
-;; ---------------------------------------------------------------- signals
-
-(defn connect-signal
-  "Connects receiver `f` to vireo.signals/<signal-name> for `sender` (a
-  model, or nil for every model) under a fresh name; returns that name."
-  [^String signal-name sender f]
-  (let [s @(resolve-var (str "vireo.signals/" signal-name))
-        nm (keyword "vireo.java" (str "receiver-" (java.util.UUID/randomUUID)))]
-    (call "vireo.signals/connect!" s f (cond-> {:name nm} sender (assoc :sender sender)))
-    nm))
-
-(defn disconnect-signal
-  "Disconnects what connect-signal connected."
-  [^String signal-name sender nm]
-  (call "vireo.signals/disconnect!" @(resolve-var (str "vireo.signals/" signal-name))
-        (cond-> {:name nm} sender (assoc :sender sender))))

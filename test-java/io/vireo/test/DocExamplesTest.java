@@ -37,6 +37,16 @@ import io.vireo.TransactionOptions;
 import io.vireo.Vireo;
 import io.vireo.Where;
 import io.vireo.junit.VireoRollback;
+import io.vireo.Backend;
+import io.vireo.Capabilities;
+import io.vireo.Cte;
+import io.vireo.CustomSignal;
+import io.vireo.DatabaseProxy;
+import io.vireo.Query;
+import io.vireo.Window;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Flow;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -571,5 +581,151 @@ class DocExamplesTest {
 
     assertEquals(List.of("001-note", "002-note-stars"), applied.get("applied"));
     assertTrue(sql.get(0).contains("java_doc_note"), sql.toString());
+  }
+
+  // ------------------------------------------------------------ the Java forms of the former "Not in Java yet"
+
+  @Test
+  @Order(20)
+  void connectionsAndManualTransactions() {
+    Model<Instance> Author = author;
+    String committed = db.aioConnection(conn -> conn.aioBegin()
+        .thenCompose(tx -> Author.aioCreate(Map.of("name", "manual"))
+            .thenCompose(created -> db.aioSavepoint())
+            .thenCompose(sp -> Author.aioCreate(Map.of("name", "undone")).thenCompose(x -> sp.aioRollback()))
+            .thenCompose(x -> tx.aioCommit())
+            .thenApply(x -> "manual committed, undone rolled back")))
+        .join();
+
+    ExecutorService mine = Executors.newSingleThreadExecutor();
+    Instance onConn = db.aioConnection(conn -> CompletableFuture.supplyAsync(() -> 1, mine)
+        .thenCompose(x -> conn.run(() -> Author.aioGet(Map.of("name", "manual"))))).join();   // on conn
+    mine.shutdown();
+
+    assertEquals("manual committed, undone rolled back", committed);
+    assertEquals("manual", onConn.getString("name"));
+    assertEquals(null, Author.aioGetOrNone(Map.of("name", "undone")).join());
+  }
+
+  @Test
+  @Order(21)
+  void plainQueriesCtesWindows() {
+    Model<Instance> Book = book;
+    Query thick = Query.select("title", "pages").from("java_doc_book")
+        .where(Where.gt("pages", 10)).orderBy(Expr.field("pages").desc()).limit(10);
+    List<Map<String, Object>> rows = db.aioQuery(thick).join();
+    long changed = (Long) db.aioExecute(Query.update("java_doc_book", Map.of("pages", Expr.call("+", Expr.field("pages"), 1)))
+        .where(Where.eq("title", "no such title"))).join();
+
+    List<Instance> small = Book.select()
+        .with(Cte.of("small", Book.select("id").where(Where.lt("pages", 50))))
+        .where(Where.in("id", Query.select("id").from("small")))
+        .aioExecute().join();
+
+    List<Map<String, Object>> ranked = Book.select("title",
+            Expr.call("row_number").over(Window.partitionBy("author").orderBy(Expr.field("pages").desc())).as("rank"))
+        .aioMaps().join();
+
+    long copied = Book.insertFrom(List.of("author", "title", "pages"),
+        Book.select("author", "title", "pages").where(Where.eq("title", "A1"))).aioExecute().join();
+
+    assertEquals(0L, changed);
+    assertEquals(Book.select().where(Where.lt("pages", 50)).aioCount().join() - copied, (long) small.size());
+    assertTrue(ranked.stream().allMatch(r -> ((Number) r.get("rank")).longValue() >= 1));
+    assertTrue(rows.size() <= 10);
+    assertTrue(copied >= 0);
+  }
+
+  @Test
+  @Order(22)
+  void publishers() {
+    Model<Instance> Book = book;
+    List<String> titles = new CopyOnWriteArrayList<>();
+    CompletableFuture<Integer> done = new CompletableFuture<>();
+    Flow.Publisher<Instance> books = Book.select().orderBy("id").fetchSize(100).publisher();
+    books.subscribe(new Flow.Subscriber<>() {
+      Flow.Subscription subscription;
+
+      @Override
+      public void onSubscribe(Flow.Subscription s) {
+        subscription = s;
+        s.request(10);                 // ten rows at a time
+      }
+
+      @Override
+      public void onNext(Instance book) {
+        titles.add(book.getString("title"));
+        if (titles.size() % 10 == 0) {
+          subscription.request(10);
+        }
+      }
+
+      @Override
+      public void onError(Throwable e) {
+        done.completeExceptionally(e);
+      }
+
+      @Override
+      public void onComplete() {
+        done.complete(titles.size());
+      }
+    });
+    int seen = done.join();
+    Flow.Publisher<Map<String, Object>> rows = db.publisher("SELECT name FROM java_doc_author WHERE born > ?", 1900);
+
+    assertEquals(Book.select().aioCount().join(), (long) seen);
+    assertTrue(rows != null);
+  }
+
+  @Test
+  @Order(23)
+  void deferredDatabasesAndProxies() {
+    Database later = Database.deferred(Backend.SQLITE);          // models can name it now
+    later.init(DatabaseOptions.create().path("target/java-test/later.db"));
+    later.aioExecuteSql("SELECT 1").join();
+    later.aioClose().join();
+
+    DatabaseProxy proxy = Database.proxy();
+    Model<Instance> Note = Model.builder("Note").database(proxy).table("java_doc_proxy_note").field("text", Field.text()).build();
+    proxy.initialize(db);                                         // at startup
+    Note.aioCreateTable(true).join();
+
+    assertEquals(0L, Note.select().aioCount().join());
+  }
+
+  @Test
+  @Order(24)
+  void schemaHelpersAndCapabilities() {
+    Model<Instance> Book = book;
+    boolean seq = db.aioSequenceExists("java_doc_author_id_seq").join();   // false: not PostgreSQL
+    Book.aioDropIndexes(true).join();
+    Book.aioCreateIndexes(true).join();
+    Capabilities caps = db.aioCapabilities().join();
+    // Capabilities[server=SQLite 3.50.3, returning=[delete, insert, update], returningSource=detected]
+    boolean canReturn = caps.canReturn("update");
+
+    assertFalse(seq);
+    assertTrue(canReturn, caps.toString());
+  }
+
+  @Test
+  @Order(25)
+  void customSignalsAndReceivers() {
+    Model<Instance> Author = author;
+    CustomSignal published = CustomSignal.create("published");
+    Instance annToo = Author.aioGet(Map.of("name", "ann")).join();
+    try (SignalConnection c = published.connect(Author, (model, who, kw) -> {
+      System.out.println(who.getString("name") + " published by " + kw.get("by"));
+      return null;                     // or a value, or a CompletionStage to wait for
+    })) {
+      List<Object> results = published.aioSend(Author, annToo, Map.of("by", "bob")).join();
+    }
+    try (SignalConnection c = Signal.PRE_INIT.connect(Author, (model, built, created) -> null)) {
+      boolean heard = Signal.PRE_INIT.hasReceivers(Author);                  // true
+      Instance draft = Author.instance(Map.of("name", "draft"));              // sends PRE_INIT
+    }
+    String quiet = Signal.POST_SAVE.withReceivers(List.of(), () -> "no post-save receiver in here");
+
+    assertEquals("no post-save receiver in here", quiet);
   }
 }

@@ -12,6 +12,9 @@ import io.vireo.Model;
 import io.vireo.PostgresqlDatabase;
 import io.vireo.SqliteDatabase;
 import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,6 +27,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import jdk.jfr.Event;
 import jdk.jfr.Name;
 import jdk.jfr.consumer.RecordedEvent;
@@ -62,14 +67,7 @@ class VirtualThreadsTest {
   @Test
   void sqlite() throws Exception {
     assumeBackend("sqlite");
-    File dir = new File("target/java-test");
-    dir.mkdirs();
-    for (String suffix : new String[] {"", "-wal", "-shm"}) {
-      new File(dir, "vthreads.db" + suffix).delete();
-    }
-    // a generous busy timeout: thousands of writers take turns for SQLite's one write lock
-    exercise(new SqliteDatabase("target/java-test/vthreads.db",
-        DatabaseOptions.create().busyTimeout(Duration.ofMinutes(2))));
+    exercise(sqliteDatabase("vthreads"));
   }
 
   @Test
@@ -94,6 +92,64 @@ class VirtualThreadsTest {
       }
     }
     return b.toString();
+  }
+
+  static String normalise(String code) {
+    StringBuilder b = new StringBuilder();
+    for (String line : code.split("\n")) {
+      String t = line.strip();
+      if (!t.isEmpty()) {
+        b.append(t).append('\n');
+      }
+    }
+    return b.toString();
+  }
+
+  /** docs/java.md's virtual-thread example (Java 21, so here and not in DocExamplesTest), run on SQLite. */
+  @Test
+  void guideExample() throws Exception {
+    assumeBackend("sqlite");
+    String guide = Files.readString(Path.of("docs/java.md"), StandardCharsets.UTF_8);
+    Matcher block = Pattern.compile("```\\n(.*?)```", Pattern.DOTALL).matcher(guide);
+    assertTrue(block.find(guide.indexOf("\n## Virtual threads\n")), "no code block under docs/java.md's Virtual threads");
+    String self = Files.readString(Path.of("test-java/vthreads/io/vireo/vthreads/VirtualThreadsTest.java"),
+        StandardCharsets.UTF_8);
+    assertTrue(normalise(self).contains(normalise(block.group(1))),
+        "docs/java.md's virtual-thread example is not in VirtualThreadsTest.java:\n" + block.group(1));
+
+    Database db = sqliteDatabase("vthreads-guide");
+    try {
+      Model Author = Model.builder("Author").database(db).table("java_vthread_author")
+          .field("name", Field.charField(40))
+          .build();
+      Author.aioCreateTable(true).join();
+
+      try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+        Future<Instance> found = threads.submit(() -> {
+          Instance made = Author.aioCreate(Map.of("name", "vt")).join();   // parks the virtual thread
+          try (AllowSync sync = db.allowSync()) {
+            return Author.get(made.getId());                                // blocking, allowed here
+          }
+        });
+        System.out.println(found.get().getString("name"));
+      }
+
+      assertEquals(List.of("vt"), Author.select().aioExecute().join().stream().map(a -> a.getString("name")).toList());
+    } finally {
+      db.aioClose().join();
+    }
+  }
+
+  /** A fresh SQLite file under target/java-test. */
+  static Database sqliteDatabase(String name) {
+    File dir = new File("target/java-test");
+    dir.mkdirs();
+    for (String suffix : new String[] {"", "-wal", "-shm"}) {
+      new File(dir, name + ".db" + suffix).delete();
+    }
+    // a generous busy timeout: thousands of writers take turns for SQLite's one write lock
+    return new SqliteDatabase(new File(dir, name + ".db").getPath(),
+        DatabaseOptions.create().busyTimeout(Duration.ofMinutes(2)));
   }
 
   /** One virtual thread's task (one call site, so the warm-up loads its class too). */

@@ -8,8 +8,10 @@ import io.vireo.Field;
 import io.vireo.Instance;
 import io.vireo.Model;
 import io.vireo.SqliteDatabase;
-import io.vireo.VireoException;
 import io.vireo.Where;
+import io.vireo.exception.DoesNotExistException;
+import io.vireo.exception.UniqueViolationException;
+import io.vireo.exception.VireoException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -321,9 +323,9 @@ public final class HttpService implements AutoCloseable {
       return new Response(h.status, Map.of("error", h.getMessage()));
     } else if (e instanceof Json.BadJson) {
       return new Response(400, Map.of("error", e.getMessage()));
-    } else if (e instanceof VireoException v && v.isA("unique-violation")) {
+    } else if (e instanceof UniqueViolationException) {
       return new Response(409, Map.of("error", "an account with that name exists"));
-    } else if (e instanceof VireoException v && v.isA("does-not-exist")) {
+    } else if (e instanceof DoesNotExistException) {
       return new Response(404, Map.of("error", "not found"));
     }
     // not the client's fault: log it, answer without internals

@@ -46,21 +46,21 @@ abstract class ReactiveInteropTest {
 
   abstract Database open();
 
-  static final class Sqlite extends ReactiveInteropTest {
+  static final class SqliteTest extends ReactiveInteropTest {
     @Override
     Database open() {
       return Backends.sqlite("java-reactive");
     }
   }
 
-  static final class Postgres extends ReactiveInteropTest {
+  static final class PostgresTest extends ReactiveInteropTest {
     @Override
     Database open() {
       return Backends.pg();
     }
   }
 
-  static final class Mysql extends ReactiveInteropTest {
+  static final class MysqlTest extends ReactiveInteropTest {
     @Override
     Database open() {
       return Backends.mysql();

@@ -19,12 +19,22 @@ public final class Json {
   public static final class BadJson extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * An error naming what is wrong and where.
+     *
+     * @param message the problem
+     */
     BadJson(String message) {
       super(message);
     }
   }
 
-  /** Encodes maps, lists, strings, numbers, booleans and null. */
+  /**
+   * Encodes maps, lists, strings, numbers, booleans and null (anything else as its string).
+   *
+   * @param value the value
+   * @return its JSON text
+   */
   public static String write(Object value) {
     StringBuilder out = new StringBuilder();
     write(out, value);
@@ -87,7 +97,13 @@ public final class Json {
     out.append('"');
   }
 
-  /** Parses one JSON value: objects become maps, arrays lists, integers Longs, other numbers BigDecimals. */
+  /**
+   * Parses one JSON value: objects become maps, arrays lists, integers Longs, other numbers BigDecimals.
+   *
+   * @param text the JSON text
+   * @return the value
+   * @throws BadJson when the text is not one JSON value
+   */
   public static Object read(String text) {
     Json.Parser p = new Json.Parser(text);
     p.space();
@@ -99,7 +115,13 @@ public final class Json {
     return value;
   }
 
-  /** Parses a JSON object. */
+  /**
+   * Parses a JSON object.
+   *
+   * @param text the JSON text
+   * @return the object as a map, in the text's key order
+   * @throws BadJson when the text is not one JSON object
+   */
   public static Map<String, Object> readObject(String text) {
     Object value = read(text);
     if (!(value instanceof Map)) {

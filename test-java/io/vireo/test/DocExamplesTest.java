@@ -68,6 +68,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import io.smallrye.mutiny.Uni;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * The examples of docs/java.md, run on SQLite. Every ```java block of the
@@ -727,5 +731,30 @@ class DocExamplesTest {
     String quiet = Signal.POST_SAVE.withReceivers(List.of(), () -> "no post-save receiver in here");
 
     assertEquals("no post-save receiver in here", quiet);
+  }
+
+  @Test
+  @Order(100)
+  void reactorAndMutiny() {
+    Model<Instance> Author = author;
+    List<Instance> made = db.aioAtomic(tx -> Flux.just("reactor-1", "reactor-2")
+        .concatMap(name -> Mono.fromFuture(() -> Author.aioCreate(Map.of("name", name))))
+        .collectList()
+        .toFuture()).join();
+
+    Instance viaMutiny = db.aioAtomic(tx -> Uni.createFrom().completionStage(() -> Author.aioCreate(Map.of("name", "mutiny-1")))
+        .onItem().transformToUni(a -> Uni.createFrom().completionStage(() -> Author.aioGet(a.getId())))
+        .subscribeAsCompletionStage()).join();
+
+    Instance afterHop = db.aioAtomic(tx -> Mono.just("reactor-3")
+        .publishOn(Schedulers.boundedElastic())
+        .flatMap(name -> Mono.fromFuture(tx.run(() -> Author.aioCreate(Map.of("name", name)))))
+        .toFuture()).join();
+
+    assertEquals(2, made.size());
+    assertEquals("mutiny-1", viaMutiny.getString("name"));
+    assertEquals("reactor-3", afterHop.getString("name"));
+    assertEquals(4L, Author.select().where(Where.in("name", List.of("reactor-1", "reactor-2", "mutiny-1", "reactor-3")))
+        .aioCount().join());
   }
 }

@@ -5,7 +5,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.vireo.Database;
 import io.vireo.Expr;
 import io.vireo.Field;
-import io.vireo.Instance;
+import io.vireo.ForeignKeyAction;
 import io.vireo.Model;
 import io.vireo.SqliteDatabase;
 import io.vireo.Where;
@@ -18,6 +18,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.lang.reflect.RecordComponent;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,14 +43,24 @@ import java.util.concurrent.atomic.AtomicInteger;
  *                                   account, 409 when the payer cannot afford it: nothing changes
  * </pre>
  *
+ * <p>Rows are records, read and written through typed models
+ * ({@code Model<Account>}, {@code Model<Transfer>}); field references are
+ * method references the compiler checks ({@code Account::balance}).
+ *
  * <p>Handlers never block: each request builds a chain of Vireo futures, and
  * the response is written on the service's executor once it completes (not
  * on the Vert.x event loop that completes Vireo's futures).
  */
 public final class HttpService implements AutoCloseable {
+  /** An account: its id is the auto-increment key (null until created). */
+  public record Account(Long id, String name, long balance) {}
+
+  /** A transfer of {@code amount} from account {@code payer} to account {@code payee}. */
+  public record Transfer(Long id, long payer, long payee, long amount) {}
+
   private final Database db;
-  private final Model<Instance> account;
-  private final Model<Instance> transfer;
+  private final Model<Account> account;
+  private final Model<Transfer> transfer;
   private final HttpServer server;
   private final ExecutorService executor;
 
@@ -57,16 +68,14 @@ public final class HttpService implements AutoCloseable {
     this.db = db;
     this.server = server;
     this.executor = executor;
-    account = Model.builder("Account")
+    account = Model.builder(Account.class)
         .database(db)
-        .field("name", Field.charField(60).unique())
-        .field("balance", Field.bigint().defaultValue(0))
+        .field(Account::name, Field.charField(60).unique())
         .build();
-    transfer = Model.builder("Transfer")
+    transfer = Model.builder(Transfer.class)
         .database(db)
-        .field("payer", Field.foreignKey(account).backref("payments").onDelete("cascade"))
-        .field("payee", Field.foreignKey(account).backref("receipts").onDelete("cascade"))
-        .field("amount", Field.bigint())
+        .field(Transfer::payer, Field.foreignKey(account).backref("payments").onDelete(ForeignKeyAction.CASCADE))
+        .field(Transfer::payee, Field.foreignKey(account).backref("receipts").onDelete(ForeignKeyAction.CASCADE))
         .build();
   }
 
@@ -161,7 +170,7 @@ public final class HttpService implements AutoCloseable {
     String[] parts = path.replaceAll("^/+|/+$", "").split("/");
     if (parts.length == 1 && parts[0].equals("accounts")) {
       return switch (method) {
-        case "GET" -> account.select().orderBy("id").aioExecute()
+        case "GET" -> account.select().orderBy(Account::id).aioExecute()
             .thenApply(rows -> new Response(200, rows.stream().map(HttpService::json).toList()));
         case "POST" -> createAccount(Json.readObject(body));
         default -> notAllowed(method, path);
@@ -181,8 +190,8 @@ public final class HttpService implements AutoCloseable {
       long id = id(parts[1]);
       return getAccount(id)
           .thenCompose(a -> transfer.select()
-              .where(Where.or(Where.eq("payer", id), Where.eq("payee", id)))
-              .orderBy("id")
+              .where(Where.or(Where.eq(Transfer::payer, id), Where.eq(Transfer::payee, id)))
+              .orderBy(Transfer::id)
               .aioExecute())
           .thenApply(rows -> new Response(200, rows.stream().map(HttpService::json).toList()));
     }
@@ -193,26 +202,17 @@ public final class HttpService implements AutoCloseable {
   }
 
   private CompletableFuture<Response> createAccount(Map<String, Object> body) {
-    Map<String, Object> values = new LinkedHashMap<>();
-    values.put("name", string(body, "name"));
-    if (body.containsKey("balance")) {
-      values.put("balance", number(body, "balance"));
-    }
     checkKeys(body, List.of("name", "balance"));
-    return account.aioCreate(values).thenApply(a -> new Response(201, json(a)));
+    Account created = new Account(null, string(body, "name"), body.containsKey("balance") ? number(body, "balance") : 0);
+    return account.aioCreate(created).thenApply(a -> new Response(201, json(a)));
   }
 
   private CompletableFuture<Response> updateAccount(long id, Map<String, Object> body) {
     checkKeys(body, List.of("name", "balance"));
-    return getAccount(id).thenCompose(a -> {
-      if (body.containsKey("name")) {
-        a.set("name", string(body, "name"));
-      }
-      if (body.containsKey("balance")) {
-        a.set("balance", number(body, "balance"));
-      }
-      return account.aioSave(a);   // writes only the fields that changed
-    }).thenApply(a -> new Response(200, json(a)));
+    return getAccount(id).thenCompose(a -> account.aioSave(new Account(a.id(),
+            body.containsKey("name") ? string(body, "name") : a.name(),
+            body.containsKey("balance") ? number(body, "balance") : a.balance())))
+        .thenApply(a -> new Response(200, json(a)));
   }
 
   /**
@@ -233,9 +233,9 @@ public final class HttpService implements AutoCloseable {
     }
     return db.aioAtomic(tx -> addToBalance(from, -amount)
             .thenCompose(n -> addToBalance(to, amount))
-            .thenCompose(n -> transfer.aioCreate(Map.of("payer", from, "payee", to, "amount", amount)))
+            .thenCompose(n -> transfer.aioCreate(new Transfer(null, from, to, amount)))
             .thenCompose(t -> account.aioGet(from).thenApply(payer -> {
-              long balance = payer.getLong("balance");
+              long balance = payer.balance();
               if (balance < 0) {
                 throw new HttpError(409, "insufficient funds: account " + from + " has " + (balance + amount)
                     + ", the transfer needs " + amount);
@@ -246,8 +246,8 @@ public final class HttpService implements AutoCloseable {
   }
 
   private CompletableFuture<Long> addToBalance(long id, long delta) {
-    return account.update(Map.of("balance", Expr.call("+", Expr.field("balance"), delta)))
-        .where(Where.eq("id", id))
+    return account.update(Map.of("balance", Expr.call("+", Expr.field(Account::balance), delta)))
+        .where(Where.eq(Account::id, id))
         .aioExecute()
         .thenApply(n -> {
           if (n == 0) {
@@ -257,7 +257,7 @@ public final class HttpService implements AutoCloseable {
         });
   }
 
-  private CompletableFuture<Instance> getAccount(long id) {
+  private CompletableFuture<Account> getAccount(long id) {
     return account.aioGetOrNone(id).thenApply(a -> {
       if (a == null) {
         throw new HttpError(404, "no account " + id);
@@ -272,11 +272,14 @@ public final class HttpService implements AutoCloseable {
     throw new HttpError(405, method + " is not allowed on " + path);
   }
 
-  private static Map<String, Object> json(Instance instance) {
+  private static Map<String, Object> json(Record row) {
     Map<String, Object> out = new LinkedHashMap<>();
-    for (String key : instance.keys()) {
-      Object v = instance.get(key);
-      out.put(key, v instanceof Instance related ? related.getId() : v);
+    for (RecordComponent c : row.getClass().getRecordComponents()) {
+      try {
+        out.put(c.getName(), c.getAccessor().invoke(row));
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException(e);
+      }
     }
     return out;
   }

@@ -114,16 +114,35 @@ class DocExamplesTest {
     String guide = Files.readString(Path.of("docs/java.md"), StandardCharsets.UTF_8);
     String self = normalise(Files.readString(Path.of("test-java/io/vireo/test/DocExamplesTest.java"),
         StandardCharsets.UTF_8));
+    List<String> imports = imports(self);
     Matcher m = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL).matcher(guide);
     List<String> missing = new ArrayList<>();
     int blocks = 0;
+    int withImports = 0;
     while (m.find()) {
       blocks++;
-      if (!self.contains(normalise(m.group(1)))) {
-        missing.add(m.group(1));
+      String[] block = m.group(1).split("\n", -1);
+      int i = 0;
+      while (i < block.length && block[i].startsWith("import ")) {
+        String line = block[i].strip();
+        if (!importable(line, imports)) {
+          missing.add("the import \"" + line + "\" is not one of DocExamplesTest.java's: " + m.group(1));
+        }
+        i++;
+      }
+      if (i > 0) {
+        withImports++;
+        if (i >= block.length || !block[i].isBlank()) {
+          missing.add("the imports of a block are not followed by a blank line: " + m.group(1));
+        }
+      }
+      String code = String.join("\n", java.util.Arrays.copyOfRange(block, i, block.length));
+      if (!self.contains(normalise(code))) {
+        missing.add(code);
       }
     }
     assertTrue(blocks >= 10, "docs/java.md has " + blocks + " java blocks");
+    assertTrue(withImports >= 8, "docs/java.md has " + withImports + " java blocks with their imports");
     assertEquals(List.of(), missing, "java blocks of docs/java.md not in DocExamplesTest.java");
     // docs/observability.md's Java example is one of them too
     Matcher o = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL)
@@ -134,6 +153,40 @@ class DocExamplesTest {
       assertTrue(self.contains(normalise(o.group(1))), "a java block of docs/observability.md is not in DocExamplesTest.java");
     }
     assertTrue(observability >= 1, "docs/observability.md has no java block");
+  }
+
+  /** The import lines at the top of this file, as written. */
+  static List<String> imports(String normalisedSource) {
+    List<String> imports = new ArrayList<>();
+    for (String line : normalisedSource.split("\n")) {
+      if (line.startsWith("import ")) {
+        imports.add(line);
+      }
+    }
+    return imports;
+  }
+
+  /**
+   * Whether a guide's import line is one of this file's imports, or a static
+   * import of a member of a class this file imports.
+   */
+  static boolean importable(String line, List<String> imports) {
+    if (imports.contains(line)) {
+      return true;
+    }
+    Matcher s = Pattern.compile("import static ([\\w.]+)\\.(\\w+|\\*);").matcher(line);
+    return s.matches() && imports.contains("import " + s.group(1) + ";");
+  }
+
+  @Test
+  @Order(0)
+  void guideImportsAreChecked() {
+    List<String> own = List.of("import io.vireo.Model;", "import java.util.Map;");
+    assertTrue(importable("import io.vireo.Model;", own));
+    assertTrue(importable("import static io.vireo.Model.builder;", own));
+    assertFalse(importable("import io.vireo.Nesting;", own));
+    assertFalse(importable("import static io.vireo.Where.eq;", own));
+    assertFalse(importable("import io.vireo.*;", own));
   }
 
   static String normalise(String code) {

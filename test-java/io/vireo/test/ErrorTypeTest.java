@@ -11,9 +11,21 @@ import clojure.java.api.Clojure;
 import clojure.lang.IFn;
 import clojure.lang.Keyword;
 import io.vireo.Database;
+import io.vireo.exception.CheckViolationException;
+import io.vireo.exception.ConnectionErrorException;
+import io.vireo.exception.DeadlockException;
+import io.vireo.exception.DoesNotExistException;
+import io.vireo.exception.ForeignKeyViolationException;
+import io.vireo.exception.IntegrityErrorException;
+import io.vireo.exception.NotNullViolationException;
+import io.vireo.exception.ReadOnlyException;
+import io.vireo.exception.SerializationFailureException;
+import io.vireo.exception.TimeoutErrorException;
+import io.vireo.exception.UniqueViolationException;
 import io.vireo.exception.ErrorType;
 import io.vireo.exception.VireoException;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
@@ -49,6 +61,9 @@ class ErrorTypeTest {
     assertNull(ErrorType.fromName("vireo/no-such-type"));
     assertTrue(ErrorType.DEADLOCK.isA(ErrorType.DATABASE_ERROR));
     assertFalse(ErrorType.DEADLOCK.isA(ErrorType.INTEGRITY_ERROR));
+    assertEquals(List.of(ErrorType.UNIQUE_VIOLATION, ErrorType.INTEGRITY_ERROR, ErrorType.DATABASE_ERROR,
+        ErrorType.ERROR), ErrorType.UNIQUE_VIOLATION.lineage());
+    assertEquals(List.of(ErrorType.ERROR), ErrorType.ERROR.lineage());
   }
 
   @Test
@@ -68,5 +83,39 @@ class ErrorTypeTest {
     } finally {
       db.aioClose().join();
     }
+  }
+
+  @Test
+  void exceptionsCarryWhatTheyAreMadeWith() {
+    List<Object> params = List.of(1L, "x");
+    Map<String, Object> data = Map.of("table", "t");
+    RuntimeException cause = new RuntimeException("driver");
+    List<VireoException> made = List.of(
+        new VireoException(ErrorType.PROGRAMMING_ERROR, "m", "SELECT ?", params, data, cause),
+        new IntegrityErrorException(ErrorType.INTEGRITY_ERROR, "m", "SELECT ?", params, data, cause),
+        new UniqueViolationException(ErrorType.UNIQUE_VIOLATION, "m", "SELECT ?", params, data, cause),
+        new ForeignKeyViolationException(ErrorType.FOREIGN_KEY_VIOLATION, "m", "SELECT ?", params, data, cause),
+        new NotNullViolationException(ErrorType.NOT_NULL_VIOLATION, "m", "SELECT ?", params, data, cause),
+        new CheckViolationException(ErrorType.CHECK_VIOLATION, "m", "SELECT ?", params, data, cause),
+        new SerializationFailureException(ErrorType.SERIALIZATION_FAILURE, "m", "SELECT ?", params, data, cause),
+        new DeadlockException(ErrorType.DEADLOCK, "m", "SELECT ?", params, data, cause),
+        new ConnectionErrorException(ErrorType.CONNECTION_ERROR, "m", "SELECT ?", params, data, cause),
+        new ReadOnlyException(ErrorType.READ_ONLY, "m", "SELECT ?", params, data, cause),
+        new TimeoutErrorException(ErrorType.TIMEOUT, "m", "SELECT ?", params, data, cause),
+        new DoesNotExistException(ErrorType.DOES_NOT_EXIST, "m", "SELECT ?", params, data, cause));
+    for (VireoException e : made) {
+      assertEquals("m", e.getMessage());
+      assertEquals("SELECT ?", e.getSql());
+      assertEquals(params, e.getParameters());
+      assertEquals(data, e.getData());
+      assertSame(cause, e.getCause());
+      assertEquals(e.getType().lineage(), e.getTypes());
+      assertSame(e, VireoException.unwrap(new java.util.concurrent.CompletionException(e)));
+    }
+    // the class follows the type: each is the one Vireo raises for it
+    assertSame(UniqueViolationException.class, made.get(2).getClass());
+    assertTrue(made.get(2).isA(ErrorType.INTEGRITY_ERROR));
+    // a null type is the root
+    assertEquals(ErrorType.ERROR, new VireoException(null, "m", null, null, null, null).getType());
   }
 }

@@ -76,10 +76,59 @@ class MigrationsTest {
       try (AllowSync s = db.allowSync()) {
         assertEquals(List.of(), migrations().migrate(db).get("applied"));
       }
+
+      // a model whose table is missing: the diff creates it; once created, nothing differs
+      io.vireo.Model<io.vireo.Instance> diffed = io.vireo.Model.builder("JmigDiff").database(db).table("jmig_diff")
+          .field("title", io.vireo.Field.charField(40))
+          .build();
+      List<Map<String, Object>> diff = Migrations.aioDiff(diffed).join();
+      assertEquals("create-table", String.valueOf(diff.get(0).get("op")).replace(":", ""), diff.toString());
+      diffed.aioCreateTable(false).join();
+      assertEquals(List.of(), Migrations.aioDiff(diffed).join());
+      diffed.aioDropTable(false).join();
+
+      // migrations from an EDN resource of the thread's context class loader, with a lock timeout
+      resourceMigrations(db);
+
     } finally {
       db.aioExecuteSql("DROP TABLE IF EXISTS jmig_page").join();
       db.aioExecuteSql("DROP TABLE IF EXISTS jmig_versions").join();
       db.aioClose().join();
+    }
+  }
+
+  private static void resourceMigrations(Database db) {
+    java.nio.file.Path dir;
+    try {
+      dir = java.nio.file.Files.createTempDirectory("jmig");
+      java.nio.file.Files.createDirectories(dir.resolve("jmig"));
+      java.nio.file.Files.writeString(dir.resolve("jmig/res.edn"),
+          "[{:id \"001-res\" :steps [{:op :create-table :table \"jmig_res\""
+          + " :fields [:id {:type :auto} :name {:type :char :max-length 40}]}]}]");
+      java.nio.file.Files.writeString(dir.resolve("jmig/bad.edn"), "[{:id");
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    Thread t = Thread.currentThread();
+    ClassLoader before = t.getContextClassLoader();
+    try (java.net.URLClassLoader loader = new java.net.URLClassLoader(new java.net.URL[] {dir.toUri().toURL()}, before)) {
+      t.setContextClassLoader(loader);
+      db.aioExecuteSql("DROP TABLE IF EXISTS jmig_res").join();
+      db.aioExecuteSql("DROP TABLE IF EXISTS jmig_res_versions").join();
+      Migrations fromResource = Migrations.create().table("jmig_res_versions").lockTimeout(5_000).addResource("jmig/res.edn");
+      assertEquals(List.of("001-res"), fromResource.aioMigrate(db).join().get("applied"));
+      db.aioExecuteSql("INSERT INTO jmig_res (name) VALUES ('x')").join();
+      assertEquals(List.of("001-res"), fromResource.aioApplied(db).join().stream().map(m -> m.get("id")).toList());
+      VireoException missing = assertVireo(ErrorType.MIGRATION_ERROR, () -> Migrations.create().addResource("jmig/none.edn"));
+      assertTrue(missing.getMessage().contains("jmig/none.edn"), missing.getMessage());
+      VireoException notEdn = assertVireo(ErrorType.MIGRATION_ERROR, () -> Migrations.create().addResource("jmig/bad.edn"));
+      assertTrue(notEdn.getMessage().contains("not EDN"), notEdn.getMessage());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } finally {
+      t.setContextClassLoader(before);
+      db.aioExecuteSql("DROP TABLE IF EXISTS jmig_res").join();
+      db.aioExecuteSql("DROP TABLE IF EXISTS jmig_res_versions").join();
     }
   }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vireo.Backend;
@@ -431,6 +432,16 @@ abstract class SurfaceContract {
     List<Map<String, Object>> named = db.aioQuery(Query.select("name", Expr.call("rank").over("w").as("r"))
         .from("java_s_item").window("w", Window.partitionBy("grp").orderBy("n")).orderBy("name")).join();
     assertEquals(List.of(1L, 2L, 1L, 2L, 3L), named.stream().map(r -> ((Number) r.get("r")).longValue()).toList());
+    // a window naming the query's window "w", and a frame of one row either side
+    List<Map<String, Object>> framed = db.aioQuery(Query.select("name",
+            Expr.sum("n").over(Window.named("w")).as("r"),   // the running sum of w
+            Expr.sum("n").over(Window.partitionBy("grp").orderBy("n")
+                .frame(Window.Unit.ROWS, Window.preceding(1), Window.following(1))).as("near"))
+        .from("java_s_item").window("w", Window.partitionBy("grp").orderBy("n")).orderBy("name")).join();
+    assertEquals(List.of("a:1:3", "b:3:3", "c:3:7", "d:7:12", "e:12:9"), framed.stream()
+        .map(r -> r.get("name") + ":" + ((Number) r.get("r")).longValue() + ":" + ((Number) r.get("near")).longValue())
+        .toList());
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> Window.preceding(-1)).getMessage().contains("at least 0"));
     assertEquals(5L, ((Number) db.aioQuery(Query.select(Expr.count("*").over(Window.create()).as("total"))
         .from("java_s_item").limit(1)).join().get(0).get("total")).longValue());
   }
@@ -502,6 +513,11 @@ abstract class SurfaceContract {
     };
     assertTrue(caps.server().startsWith(expected), caps.server());
     assertTrue(caps.returning().stream().allMatch(s -> List.of("insert", "update", "delete").contains(s)));
+    java.util.Set<String> returning = switch (backendKind()) {
+      case POSTGRESQL, SQLITE -> java.util.Set.of("insert", "update", "delete");
+      case MYSQL -> java.util.Set.of("insert", "delete");   // MariaDB has no UPDATE … RETURNING
+    };
+    assertEquals(new Capabilities(caps.server(), returning, "detected"), caps);
   }
 
   // ------------------------------------------------------------ signals

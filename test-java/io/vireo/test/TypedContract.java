@@ -320,6 +320,7 @@ abstract class TypedContract {
     GetOrCreate<Writer> again = writers.aioGetOrCreate(Map.of("name", "cat")).join();
     assertFalse(again.created());
     assertEquals(cat.instance(), again.instance());
+    assertEquals(new GetOrCreate<>(cat.instance(), false), again);
     // a record is immutable: a save returns the saved row
     Writer older = writers.aioSave(new Writer(ann.id(), "ann", 1940)).join();
     assertEquals(new Writer(ann.id(), "ann", 1940), older);

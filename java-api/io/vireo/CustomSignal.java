@@ -7,6 +7,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A signal of your own (Clojure's {@code vireo.signals/signal}): receivers
@@ -37,7 +38,7 @@ public final class CustomSignal {
      * @param kw the sender's arguments, by name
      * @return {@code null}, a value, or a stage the sending waits for
      */
-    Object receive(Model<Instance> model, Instance instance, Map<String, Object> kw);
+    @Nullable Object receive(Model<Instance> model, @Nullable Instance instance, Map<String, Object> kw);
   }
 
   private final Object signal;
@@ -122,7 +123,7 @@ public final class CustomSignal {
    * @return a future of the receivers' results, in order; fails with the
    *     first receiver's failure (the later ones are not called)
    */
-  public CompletableFuture<List<Object>> aioSend(Model<?> model, Instance instance, Map<String, ?> kw) {
+  public CompletableFuture<List<Object>> aioSend(Model<?> model, @Nullable Instance instance, @Nullable Map<String, ?> kw) {
     return Clj.guard(() -> {
       Objects.requireNonNull(model, "Vireo: aioSend needs a model");
       return Clj.aio(SignalSupport::results, "vireo.signals/send", Clj.array(signal, model.toClojure(),
@@ -140,7 +141,7 @@ public final class CustomSignal {
    * @param kw arguments for the receivers (or null)
    * @return the receivers' results, in order
    */
-  public List<Object> sendSync(Model<?> model, Instance instance, Map<String, ?> kw) {
+  public List<Object> sendSync(Model<?> model, @Nullable Instance instance, @Nullable Map<String, ?> kw) {
     Objects.requireNonNull(model, "Vireo: sendSync needs a model");
     return SignalSupport.results(Clj.call("vireo.signals/send-sync", Clj.array(signal, model.toClojure(),
         instance == null ? null : Clj.toClj(instance), kw(kw))));

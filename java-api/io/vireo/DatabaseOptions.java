@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Options for a database: connection settings, pool settings, a Vert.x
@@ -170,7 +171,7 @@ public final class DatabaseOptions {
    * @param registry a MeterRegistry (null: Micrometer's global registry)
    * @return these options
    */
-  public DatabaseOptions metrics(Object registry) {
+  public DatabaseOptions metrics(@Nullable Object registry) {
     Map<String, Object> m = new LinkedHashMap<>();
     if (registry != null) {
       m.put("registry", registry);
@@ -188,7 +189,7 @@ public final class DatabaseOptions {
    * @param openTelemetry an OpenTelemetry (null: GlobalOpenTelemetry)
    * @return these options
    */
-  public DatabaseOptions tracing(Object openTelemetry) {
+  public DatabaseOptions tracing(@Nullable Object openTelemetry) {
     Map<String, Object> m = new LinkedHashMap<>();
     if (openTelemetry != null) {
       m.put("open-telemetry", openTelemetry);
@@ -361,7 +362,7 @@ public final class DatabaseOptions {
    * @param password its password, or {@code null}
    * @return these options
    */
-  public DatabaseOptions sslTrustStore(Path store, String password) {
+  public DatabaseOptions sslTrustStore(Path store, @Nullable String password) {
     set("ssl-trust-store", store.toString());
     return password == null ? this : set("ssl-trust-store-password", password);
   }

@@ -6,6 +6,7 @@ import io.vireo.exception.CheckViolationException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A field specification for {@link ModelBuilder#field(String, Field)}: a type
@@ -310,7 +311,7 @@ public final class Field {
    * @param value the default
    * @return this field
    */
-  public Field defaultValue(Object value) {
+  public Field defaultValue(@Nullable Object value) {
     return option("default", Clj.toClj(value));
   }
 

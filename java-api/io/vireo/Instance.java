@@ -394,7 +394,7 @@ public final class Instance {
    * @param value the value (Java types as for {@link #get(String)})
    * @return this instance
    */
-  public Instance set(String key, Object value) {
+  public Instance set(String key, @Nullable Object value) {
     Keyword k = Clj.key(key);
     IPersistentMap d;
     Object v = Clj.toClj(value);

@@ -1,6 +1,7 @@
 package io.vireo;
 
 import java.util.concurrent.CompletionStage;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A receiver of a {@link Signal}.
@@ -16,5 +17,5 @@ public interface SignalReceiver {
    *     false for the delete signals
    * @return {@code null}, or a stage the operation waits for before going on
    */
-  CompletionStage<?> receive(Model<Instance> model, Instance instance, boolean created);
+  @Nullable CompletionStage<?> receive(Model<Instance> model, Instance instance, boolean created);
 }

@@ -2,6 +2,7 @@ package io.vireo;
 
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The result of a raw SQL statement ({@link Database#aioExecuteSql(String, Object...)}).
@@ -10,5 +11,5 @@ import java.util.Map;
  * @param rowCount the number of rows returned or affected
  * @param lastInsertId the generated key where the driver reports one (MySQL, SQLite), else {@code null}
  */
-public record SqlResult(List<Map<String, Object>> rows, long rowCount, Object lastInsertId) {
+public record SqlResult(List<Map<String, Object>> rows, long rowCount, @Nullable Object lastInsertId) {
 }

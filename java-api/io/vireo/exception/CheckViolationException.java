@@ -2,6 +2,7 @@ package io.vireo.exception;
 
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A CHECK constraint was violated.
@@ -21,8 +22,8 @@ public class CheckViolationException extends IntegrityErrorException {
    * @param data the whole error data, or {@code null}
    * @param cause the underlying error, or {@code null}
    */
-  public CheckViolationException(ErrorType type, String message, String sql, List<Object> parameters,
-      Map<String, Object> data, Throwable cause) {
+  public CheckViolationException(@Nullable ErrorType type, @Nullable String message, @Nullable String sql,
+      @Nullable List<Object> parameters, @Nullable Map<String, Object> data, @Nullable Throwable cause) {
     super(type, message, sql, parameters, data, cause);
   }
 }

@@ -2,6 +2,7 @@ package io.vireo.exception;
 
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The connection to the database failed, was refused or was lost.
@@ -21,8 +22,8 @@ public class ConnectionErrorException extends VireoException {
    * @param data the whole error data, or {@code null}
    * @param cause the underlying error, or {@code null}
    */
-  public ConnectionErrorException(ErrorType type, String message, String sql, List<Object> parameters,
-      Map<String, Object> data, Throwable cause) {
+  public ConnectionErrorException(@Nullable ErrorType type, @Nullable String message, @Nullable String sql,
+      @Nullable List<Object> parameters, @Nullable Map<String, Object> data, @Nullable Throwable cause) {
     super(type, message, sql, parameters, data, cause);
   }
 }

@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The type of a Vireo error: one constant per type of the single hierarchy
@@ -90,9 +91,9 @@ public enum ErrorType {
   }
 
   private final String typeName;
-  private final ErrorType parent;
+  private final @Nullable ErrorType parent;
 
-  ErrorType(String name, ErrorType parent) {
+  ErrorType(String name, @Nullable ErrorType parent) {
     this.typeName = "vireo/" + name;
     this.parent = parent;
   }
@@ -112,7 +113,7 @@ public enum ErrorType {
    *
    * @return the parent
    */
-  public ErrorType parent() {
+  public @Nullable ErrorType parent() {
     return parent;
   }
 
@@ -152,7 +153,7 @@ public enum ErrorType {
    * @param name a type name
    * @return the type, or {@code null} when Vireo has none of that name
    */
-  public static ErrorType fromName(String name) {
+  public static @Nullable ErrorType fromName(@Nullable String name) {
     if (name == null) {
       return null;
     }

@@ -2,6 +2,7 @@ package io.vireo.exception;
 
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A serializable transaction could not be serialized; running it again may succeed ({@code TransactionOptions.retry} does).
@@ -21,8 +22,8 @@ public class SerializationFailureException extends VireoException {
    * @param data the whole error data, or {@code null}
    * @param cause the underlying error, or {@code null}
    */
-  public SerializationFailureException(ErrorType type, String message, String sql, List<Object> parameters,
-      Map<String, Object> data, Throwable cause) {
+  public SerializationFailureException(@Nullable ErrorType type, @Nullable String message, @Nullable String sql,
+      @Nullable List<Object> parameters, @Nullable Map<String, Object> data, @Nullable Throwable cause) {
     super(type, message, sql, parameters, data, cause);
   }
 }

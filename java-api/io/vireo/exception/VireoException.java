@@ -3,6 +3,7 @@ package io.vireo.exception;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The root of Vireo's exceptions. Every error Vireo raises has an
@@ -34,7 +35,7 @@ public class VireoException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   private final ErrorType type;
-  private final String sql;
+  private final @Nullable String sql;
   private final transient List<Object> parameters;
   private final transient Map<String, Object> data;
 
@@ -49,8 +50,8 @@ public class VireoException extends RuntimeException {
    * @param data the whole error data (string keys), or {@code null}
    * @param cause the underlying error, or {@code null}
    */
-  public VireoException(ErrorType type, String message, String sql, List<Object> parameters,
-      Map<String, Object> data, Throwable cause) {
+  public VireoException(@Nullable ErrorType type, @Nullable String message, @Nullable String sql,
+      @Nullable List<Object> parameters, @Nullable Map<String, Object> data, @Nullable Throwable cause) {
     super(message, cause);
     this.type = type == null ? ErrorType.ERROR : type;
     this.sql = sql;
@@ -72,8 +73,8 @@ public class VireoException extends RuntimeException {
    * @param cause the underlying error, or {@code null}
    * @return the exception
    */
-  public static VireoException of(ErrorType type, String message, String sql, List<Object> parameters,
-      Map<String, Object> data, Throwable cause) {
+  public static VireoException of(@Nullable ErrorType type, @Nullable String message, @Nullable String sql,
+      @Nullable List<Object> parameters, @Nullable Map<String, Object> data, @Nullable Throwable cause) {
     ErrorType t = type == null ? ErrorType.ERROR : type;
     for (ErrorType k = t; k != null; k = k.parent()) {
       switch (k) {
@@ -146,7 +147,7 @@ public class VireoException extends RuntimeException {
    *
    * @return the SQL, or {@code null}
    */
-  public String getSql() {
+  public @Nullable String getSql() {
     return sql;
   }
 

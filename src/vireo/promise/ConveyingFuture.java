@@ -354,7 +354,7 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
     final Function<A, B> f = c == null ? f0 : carriedFn(c, f0);
     final Object frame = capture();
     return a -> {
-      Object prev = Var.getThreadBindingFrame();
+      Object prev = currentFrame();
       if (prev == frame) {
         return f.apply(a);
       }
@@ -372,7 +372,7 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
     final BiFunction<A, B, C> f = c == null ? f0 : carriedBiFn(c, f0);
     final Object frame = capture();
     return (a, b) -> {
-      Object prev = Var.getThreadBindingFrame();
+      Object prev = currentFrame();
       if (prev == frame) {
         return f.apply(a, b);
       }
@@ -390,7 +390,7 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
     final Consumer<A> f = c == null ? f0 : carriedConsumer(c, f0);
     final Object frame = capture();
     return a -> {
-      Object prev = Var.getThreadBindingFrame();
+      Object prev = currentFrame();
       if (prev == frame) {
         f.accept(a);
         return;
@@ -409,7 +409,7 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
     final BiConsumer<A, B> f = c == null ? f0 : carriedBiConsumer(c, f0);
     final Object frame = capture();
     return (a, b) -> {
-      Object prev = Var.getThreadBindingFrame();
+      Object prev = currentFrame();
       if (prev == frame) {
         f.accept(a, b);
         return;
@@ -428,7 +428,7 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
     final Runnable f = c == null ? f0 : carriedRunnable(c, f0);
     final Object frame = capture();
     return () -> {
-      Object prev = Var.getThreadBindingFrame();
+      Object prev = currentFrame();
       if (prev == frame) {
         f.run();
         return;

@@ -517,8 +517,9 @@ final class Clj {
    * yields the rows as instances of {@code model}: the shared body of the
    * insert, update and delete builders' {@code aioReturning}.
    */
-  static java.util.List<Instance> syncReturning(Model<?> model, Object q, String[] fields) {
-    return sync(model::instances, "aio-execute", call("returning", returningArgs(q, fields)));
+  static <T> java.util.List<T> syncReturning(java.util.function.Function<Object, java.util.List<T>> rows, Object q,
+      String[] fields) {
+    return sync(rows, "aio-execute", call("returning", returningArgs(q, fields)));
   }
 
   private static Object[] returningArgs(Object q, String[] fields) {
@@ -530,15 +531,9 @@ final class Clj {
     return a;
   }
 
-  static CompletableFuture<java.util.List<Instance>> aioReturning(Model<?> model, Object q, String[] fields) {
-    return guard(() -> {
-      Object[] a = new Object[fields.length + 1];
-      a[0] = q;
-      for (int i = 0; i < fields.length; i++) {
-        a[i + 1] = ref(fields[i]);
-      }
-      return aio(model::instances, "aio-execute", call("returning", a));
-    });
+  static <T> CompletableFuture<java.util.List<T>> aioReturning(java.util.function.Function<Object, java.util.List<T>> rows,
+      Object q, String[] fields) {
+    return guard(() -> aio(rows, "aio-execute", call("returning", returningArgs(q, fields))));
   }
 
   /**

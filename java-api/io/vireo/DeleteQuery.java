@@ -13,12 +13,14 @@ import java.util.concurrent.CompletableFuture;
  * <pre>{@code
  * long n = Book.delete().where(Where.lt("pages", 10)).aioExecute().join();
  * }</pre>
+ *
+ * @param <R> the model's row type
  */
-public final class DeleteQuery {
-  private final Model<?> model;
+public final class DeleteQuery<R> {
+  private final Model<R> model;
   private final Object q;
 
-  DeleteQuery(Model<?> model, Object q) {
+  DeleteQuery(Model<R> model, Object q) {
     this.model = model;
     this.q = q;
   }
@@ -33,8 +35,8 @@ public final class DeleteQuery {
    * @param condition the condition
    * @return the new query
    */
-  public DeleteQuery where(Where condition) {
-    return new DeleteQuery(model, Clj.call("where", q, condition.form()));
+  public DeleteQuery<R> where(Where condition) {
+    return new DeleteQuery<>(model, Clj.call("where", q, condition.form()));
   }
 
   /**
@@ -43,8 +45,8 @@ public final class DeleteQuery {
    * @param filter field (with optional {@code __lookup}) to value
    * @return the new query
    */
-  public DeleteQuery where(Map<String, ?> filter) {
-    return new DeleteQuery(model, Clj.call("where", q, Clj.filterMap(filter)));
+  public DeleteQuery<R> where(Map<String, ?> filter) {
+    return new DeleteQuery<>(model, Clj.call("where", q, Clj.filterMap(filter)));
   }
 
   /**
@@ -61,10 +63,10 @@ public final class DeleteQuery {
    * where the database cannot, e.g. UPDATE on MariaDB).
    *
    * @param fields the fields to return (none: all)
-   * @return a future of the affected rows as instances
+   * @return a future of the affected rows, as the model's rows (records for a typed model)
    */
-  public CompletableFuture<List<Instance>> aioReturning(String... fields) {
-    return Clj.aioReturning(model, q, fields);
+  public CompletableFuture<List<R>> aioReturning(String... fields) {
+    return Clj.aioReturning(model::rowsOf, q, fields);
   }
 
   /**
@@ -90,10 +92,10 @@ public final class DeleteQuery {
    * Blocking {@link #aioReturning(String...)} (needs {@link Database#allowSync()}).
    *
    * @param fields the fields to return (none: all)
-   * @return the rows written, as instances
+   * @return the rows written, as the model's rows (records for a typed model)
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public List<Instance> returning(String... fields) {
-    return Clj.syncReturning(model, q, fields);
+  public List<R> returning(String... fields) {
+    return Clj.syncReturning(model::rowsOf, q, fields);
   }
 }

@@ -88,7 +88,7 @@ public final class InsertQuery<R> {
    * @return a future of the inserted rows as instances
    */
   public CompletableFuture<List<Instance>> aioReturning(String... fields) {
-    return Clj.aioReturning(model, q, fields);
+    return Clj.aioReturning(model::instances, q, fields);
   }
 
   /**
@@ -127,7 +127,7 @@ public final class InsertQuery<R> {
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public List<Instance> returning(String... fields) {
-    return Clj.syncReturning(model, q, fields);
+    return Clj.syncReturning(model::instances, q, fields);
   }
 
   /**

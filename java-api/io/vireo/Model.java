@@ -269,6 +269,11 @@ public final class Model<R> {
     return RowType.INSTANCE.readAll(this, v, null);
   }
 
+  /** Rows of this model's type (RETURNING rows of an update or delete). */
+  List<R> rowsOf(@Nullable Object v) {
+    return rows.readAll(this, v, null);
+  }
+
   /** A row of this model's type, or null. */
   @Nullable R row(@Nullable Object v, @Nullable Nesting nesting) {
     return rows.read(this, v, nesting);
@@ -699,8 +704,23 @@ public final class Model<R> {
    * @param values the new values
    * @return the query
    */
-  public UpdateQuery update(Map<String, ?> values) {
-    return new UpdateQuery(this, Clj.call("update", m, values(values, false)));
+  public UpdateQuery<R> update(Map<String, ?> values) {
+    return new UpdateQuery<>(this, Clj.call("update", m, values(values, false)));
+  }
+
+  /**
+   * Starts an update setting one field, typed by a {@link Property}
+   * ({@code Books.update(Book::pages, 0).set(Book::title, "x")}). Add a {@code where}.
+   *
+   * @param field the field, a method reference such as {@code Book::pages}
+   * @param value its new value, of the field's type ({@code null}: NULL)
+   * @param <T> the field's type
+   * @return the query
+   * @throws IllegalArgumentException when {@code field} is a lambda, not a method reference
+   */
+  public <T> UpdateQuery<R> update(Property<R, T> field, @Nullable T value) {
+    return new UpdateQuery<>(this, Clj.call("update", m,
+        values(java.util.Collections.singletonMap(Properties.of(field), value), false)));
   }
 
   /**
@@ -708,8 +728,8 @@ public final class Model<R> {
    *
    * @return the query
    */
-  public DeleteQuery delete() {
-    return new DeleteQuery(this, Clj.call("delete", m));
+  public DeleteQuery<R> delete() {
+    return new DeleteQuery<>(this, Clj.call("delete", m));
   }
 
   // ------------------------------------------------------------ schema

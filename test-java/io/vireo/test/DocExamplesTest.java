@@ -336,6 +336,8 @@ class DocExamplesTest {
 
     long updated = Books.update(Map.of("pages", Expr.call("+", Expr.field(Book::pages), 1)))
         .where(Where.eq(Book::title, "A1")).aioExecute().join();
+    long typed = Books.update(Book::pages, 12).set(Book::author, ann.id())   // values of the fields' types
+        .where(Where.eq(Book::title, "A1")).aioExecute().join();
     long removed = Books.delete().where(Where.eq(Book::title, "A2")).aioExecute().join();
 
     assertEquals(2, ids.size());
@@ -346,6 +348,8 @@ class DocExamplesTest {
     assertEquals(ann, withAuthor.get(0).author());
     assertEquals(2, authors.get(0).books().size());
     assertEquals(1L, updated);
+    assertEquals(1L, typed);
+    assertEquals(12, Books.aioGet(Where.eq(Book::title, "A1")).join().pages());
     assertEquals(1L, removed);
   }
 
@@ -497,7 +501,7 @@ class DocExamplesTest {
     long seen = Book.select().orderBy("id").fetchSize(500)
         .aioForEach(b -> System.out.println(b.getString("title"))).join();
 
-    assertEquals(11L, pages);
+    assertEquals(12L, pages);   // A1: 10, +1, then set to 12 (queries())
     assertEquals(1L, seen);
   }
 

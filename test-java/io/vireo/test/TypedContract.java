@@ -190,6 +190,53 @@ abstract class TypedContract {
     return e;
   }
 
+  // ------------------------------------------------------------ typed updates, RETURNING as records
+
+  @Test
+  void typedSetAndReturningRecords() {
+    Writer w = writers.aioCreate(new Writer(null, "upd", 1900)).join();
+    Writer other = writers.aioCreate(new Writer(null, "other", 1800)).join();
+    assertEquals(1L, writers.update(Writer::born, 1901).where(Where.eq(Writer::name, "upd")).aioExecute().join());
+    assertEquals(new Writer(w.id(), "upd", 1901), writers.aioGet(w.id()).join());
+    // set() adds fields to any update; a later value for a field wins
+    assertEquals(1L, writers.update(Map.of("born", 1)).set(Writer::born, 1902).set(Writer::name, "upd2")
+        .where(Where.eq(Writer::id, w.id())).aioExecute().join());
+    assertEquals(new Writer(w.id(), "upd2", 1902), writers.aioGet(w.id()).join());
+    writers.update(Writer::born, null).where(Where.eq(Writer::id, w.id())).aioExecute().join();
+    assertNull(writers.aioGet(w.id()).join().born());
+    assertEquals(new Writer(other.id(), "other", 1800), writers.aioGet(other.id()).join());   // untouched
+    // a lambda names no field: refused before any SQL
+    assertInstanceOf(IllegalArgumentException.class,
+        assertThrows(IllegalArgumentException.class, () -> writers.update(x -> x.born(), 1)));
+    assertThrows(IllegalArgumentException.class, () -> writers.update(Map.of("born", 1)).set(x -> x.name(), "n"));
+
+    // RETURNING rows are the model's records
+    if (db.aioCapabilities().join().canReturn("update")) {
+      List<Writer> updated = writers.update(Writer::born, 1903).where(Where.eq(Writer::id, w.id())).aioReturning().join();
+      assertEquals(List.of(new Writer(w.id(), "upd2", 1903)), updated);
+      try (AllowSync sync = db.allowSync()) {
+        List<Writer> again = writers.update(Writer::born, 1904).where(Where.eq(Writer::id, w.id())).returning();
+        assertEquals(List.of(new Writer(w.id(), "upd2", 1904)), again);
+      }
+    } else {
+      VireoException e = assertInstanceOf(VireoException.class, VireoException.unwrap(
+          failure(writers.update(Writer::born, 1903).where(Where.eq(Writer::id, w.id())).aioReturning())));
+      assertTrue(e.isA(ErrorType.NOT_SUPPORTED), e.getType() + ": " + e.getMessage());
+    }
+    Writer before = writers.aioGet(w.id()).join();
+    List<Writer> deleted = writers.delete().where(Where.eq(Writer::id, w.id())).aioReturning().join();
+    assertEquals(List.of(before), deleted);
+    try (AllowSync sync = db.allowSync()) {
+      assertEquals(List.of(new Writer(other.id(), "other", 1800)),
+          writers.delete().where(Where.eq(Writer::id, other.id())).returning());
+    }
+    assertEquals(0L, writers.select().aioCount().join());
+    // a dynamic model's RETURNING rows are still Instances
+    Writer again = writers.aioCreate(new Writer(null, "dyn", 1)).join();
+    List<Instance> dynamic = writers.as(Instance.class).delete().where(Where.eq("id", again.id())).aioReturning("name").join();
+    assertEquals("dyn", dynamic.get(0).getString("name"));
+  }
+
   // ------------------------------------------------------------ inference
 
   @Test

@@ -114,7 +114,7 @@
             ;; -classfile: Vert.x class files name codegen annotations that are not on the classpath
             :javac-opts ["--release" "17" "-Xlint:all,-classfile" "-Werror"
                          ;; every public type and method of the Java API has Javadoc
-                         "-Xdoclint:all/protected" "-Xdoclint/package:io.vireo,io.vireo.spi,io.vireo.junit"]}))
+                         "-Xdoclint:all/protected" "-Xdoclint/package:io.vireo,io.vireo.exception,io.vireo.spi,io.vireo.junit"]}))
 
 (defn- stray-classes
   "The class files under `dir` outside vireo/ and io/vireo/."

@@ -28,11 +28,13 @@
   (every? #(.contains msg ^String %) coords))
 
 ;; 1. the Java facade first: it loads Vireo by itself, as for a Java user
-(check "Java: new SqliteDatabase(…) throws InterfaceErrorException naming the SQLite driver's coordinates"
+(check "Java: new SqliteDatabase(…) throws an INTERFACE_ERROR naming the SQLite driver's coordinates"
   (try (io.vireo.SqliteDatabase. "/nonexistent/vireo-no-driver.db")
        :no-exception
-       (catch io.vireo.InterfaceErrorException e
-         (or (names-coordinates? (.getMessage e) sqlite-missing) (.getMessage e)))))
+       (catch io.vireo.exception.VireoException e
+         (or (and (= io.vireo.exception.ErrorType/INTERFACE_ERROR (.getType e))
+                  (names-coordinates? (.getMessage e) sqlite-missing))
+             (.getMessage e)))))
 
 (require 'vireo.core 'vireo.promise 'vireo.impl.executor)
 

@@ -11,6 +11,8 @@ import clojure.lang.LazilyPersistentVector;
 import clojure.lang.PersistentArrayMap;
 import clojure.lang.PersistentHashMap;
 import clojure.lang.Symbol;
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.VireoException;
 import io.vireo.spi.Bridge;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -573,41 +575,6 @@ final class Clj {
 
   // ------------------------------------------------------------------ errors
 
-  @FunctionalInterface
-  interface Ctor {
-    VireoException make(String type, String message, String sql, List<Object> params,
-        Map<String, Object> data, Throwable cause);
-  }
-
-  private static final Map<String, Ctor> CTORS = new HashMap<>();
-
-  static {
-    CTORS.put("vireo/error", VireoException::new);
-    CTORS.put("vireo/database-error", DatabaseErrorException::new);
-    CTORS.put("vireo/integrity-error", IntegrityErrorException::new);
-    CTORS.put("vireo/unique-violation", UniqueViolationException::new);
-    CTORS.put("vireo/foreign-key-violation", ForeignKeyViolationException::new);
-    CTORS.put("vireo/not-null-violation", NotNullViolationException::new);
-    CTORS.put("vireo/check-violation", CheckViolationException::new);
-    CTORS.put("vireo/operational-error", OperationalErrorException::new);
-    CTORS.put("vireo/serialization-failure", SerializationFailureException::new);
-    CTORS.put("vireo/deadlock", DeadlockException::new);
-    CTORS.put("vireo/connection-error", ConnectionErrorException::new);
-    CTORS.put("vireo/read-only", ReadOnlyException::new);
-    CTORS.put("vireo/pool-closed", PoolClosedException::new);
-    CTORS.put("vireo/timeout", TimeoutErrorException::new);
-    CTORS.put("vireo/programming-error", ProgrammingErrorException::new);
-    CTORS.put("vireo/data-error", DataErrorException::new);
-    CTORS.put("vireo/not-supported", NotSupportedException::new);
-    CTORS.put("vireo/internal-error", InternalErrorException::new);
-    CTORS.put("vireo/does-not-exist", DoesNotExistException::new);
-    CTORS.put("vireo/sync-not-allowed", SyncNotAllowedException::new);
-    CTORS.put("vireo/model-error", ModelErrorException::new);
-    CTORS.put("vireo/interface-error", InterfaceErrorException::new);
-    CTORS.put("vireo/not-initialized", NotInitializedException::new);
-    CTORS.put("vireo/blocking-on-event-loop", BlockingOnEventLoopException::new);
-  }
-
   /** Any failure -> the Vireo exception it stands for (other throwables unwrapped, unchanged). */
   @SuppressWarnings("unchecked")
   static Throwable mapError(Throwable t) {
@@ -624,20 +591,17 @@ final class Clj {
     if (info == null) {
       return e;
     }
-    Ctor ctor = VireoException::new;
-    for (Object type : (List<Object>) info.get("types")) {
-      Ctor c = CTORS.get(type);
-      if (c != null) {
-        ctor = c;
+    ErrorType type = null;
+    for (Object name : (List<Object>) info.get("types")) {
+      type = ErrorType.fromName((String) name);
+      if (type != null) {
         break;
       }
     }
     Object params = info.get("params");
-    VireoException ve = ctor.make((String) info.get("type"), (String) info.get("message"), (String) info.get("sql"),
+    return VireoException.of(type, (String) info.get("message"), (String) info.get("sql"),
         params instanceof List ? (List<Object>) params : null,
         (Map<String, Object>) info.get("data"), e);
-    ve.types = List.copyOf((List<String>) (List<?>) info.get("types"));
-    return ve;
   }
 
   /** Throws any throwable without declaring it (for checked exceptions from Clojure). */

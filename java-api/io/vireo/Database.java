@@ -3,6 +3,8 @@ package io.vireo;
 import clojure.lang.AFunction;
 import clojure.lang.Keyword;
 import clojure.lang.RT;
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.VireoException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -16,15 +18,15 @@ import java.util.function.Function;
  * {@link #fromUrl(String)}; no connection is opened until the first query.
  *
  * <pre>{@code
- * Database db = Database.fromUrl("sqlite:app.db");
- * db.aioAtomic(tx -> PageBlock.aioCreate(Map.of("key", "a"))).join();
- * db.aioClose().join();
+ * try (Database db = Database.fromUrl("sqlite:app.db")) {
+ *   db.aioAtomic(tx -> PageBlock.aioCreate(Map.of("key", "a"))).join();
+ * } // close(): the pool is closed
  * }</pre>
  *
  * <p>The same database value is usable from Clojure: {@link #toClojure()}
  * returns it, and {@link #of(Object)} wraps one made in Clojure.
  */
-public abstract class Database {
+public abstract class Database implements AutoCloseable {
   private final Object db;
 
   Database(Object clojureDatabase) {
@@ -38,7 +40,7 @@ public abstract class Database {
    *
    * @param url the URL
    * @return a {@link PostgresqlDatabase}, {@link MySQLDatabase} or {@link SqliteDatabase}
-   * @throws InterfaceErrorException for a URL of no known backend
+   * @throws VireoException ({@link ErrorType#INTERFACE_ERROR}) for a URL of no known backend
    */
   public static Database fromUrl(String url) {
     return fromUrl(url, DatabaseOptions.create());
@@ -50,7 +52,7 @@ public abstract class Database {
    * @param url the URL
    * @param options the options
    * @return a {@link PostgresqlDatabase}, {@link MySQLDatabase} or {@link SqliteDatabase}
-   * @throws InterfaceErrorException for a URL of no known backend or an unknown option
+   * @throws VireoException ({@link ErrorType#INTERFACE_ERROR}) for a URL of no known backend or an unknown option
    */
   public static Database fromUrl(String url, DatabaseOptions options) {
     return of(Clj.call("database", url, options.toClojure()));
@@ -65,7 +67,7 @@ public abstract class Database {
    * {@code PGSSLCERT}, {@code PGSSLKEY}, {@code PGAPPNAME}).
    *
    * @return the database
-   * @throws InterfaceErrorException naming the variables when none is set
+   * @throws VireoException ({@link ErrorType#INTERFACE_ERROR}) naming the variables when none is set
    */
   public static Database fromEnv() {
     return fromEnv(DatabaseOptions.create());
@@ -76,7 +78,7 @@ public abstract class Database {
    *
    * @param options the options
    * @return the database
-   * @throws InterfaceErrorException naming the variables when none is set, or for a bad option
+   * @throws VireoException ({@link ErrorType#INTERFACE_ERROR}) naming the variables when none is set, or for a bad option
    */
   public static Database fromEnv(DatabaseOptions options) {
     return of(Clj.call("database-from-env", options.toClojure()));
@@ -129,7 +131,7 @@ public abstract class Database {
   }
 
   /**
-   * Closes the pool (idempotent). Queries then fail with {@link PoolClosedException}
+   * Closes the pool (idempotent). Queries then fail with {@link VireoException} ({@link ErrorType#POOL_CLOSED})
    * until {@link #aioConnect()}. Databases share one Vert.x instance per JVM, closed
    * with the last open pool; its threads are daemon threads, so a program that
    * forgets this call still exits. A Vert.x given with
@@ -285,7 +287,7 @@ public abstract class Database {
 
   /**
    * Like {@link #aioAtomic(Function)}, but refuses to nest: inside an open
-   * transaction it fails with {@link OperationalErrorException} ("Transaction
+   * transaction it fails with {@link VireoException} ({@link ErrorType#OPERATIONAL_ERROR}) ("Transaction
    * already opened") before sending any SQL.
    *
    * @param body a function of the transaction handle returning a stage
@@ -352,7 +354,7 @@ public abstract class Database {
    * @param sql the statement
    * @param params its parameters
    * @return the rows, row count and generated key
-   * @throws SyncNotAllowedException outside an allow-sync block
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block
    */
   public SqlResult executeSql(String sql, Object... params) {
     return sqlResult(Clj.call("execute-sql!", db, sql, Clj.toClj(params)));
@@ -437,19 +439,34 @@ public abstract class Database {
   /**
    * Blocking {@link #aioConnect()}.
    *
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public void connect() {
     Clj.sync(v -> null, "aio-connect", db);
   }
 
   /**
-   * Blocking {@link #aioClose()}.
+   * Closes the pool and waits until it is closed (idempotent), so a
+   * database can be a try-with-resources resource. Unlike the other
+   * blocking methods it needs no {@link #allowSync()}: closing a pool is a
+   * step of the application's lifecycle, not a query. On a Vert.x
+   * event-loop thread, where waiting would deadlock the loop, it starts
+   * closing and returns at once (use {@link #aioClose()} there to know when
+   * it is done).
    *
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException when the pool fails to close
    */
+  @Override
   public void close() {
-    Clj.sync(v -> null, "aio-close", db);
+    CompletableFuture<Void> closing = aioClose();
+    if (io.vertx.core.Context.isOnEventLoopThread()) {
+      return;
+    }
+    try {
+      closing.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      throw Clj.sneaky(VireoException.unwrap(e));
+    }
   }
 
   private <T> T syncBlock(String fn, TransactionOptions options, Function<? super Transaction, ? extends T> body) {
@@ -478,7 +495,7 @@ public abstract class Database {
    * @param body the work, given the transaction
    * @param <T> the body's value
    * @return the body's value
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public <T> T atomic(Function<? super Transaction, ? extends T> body) {
     return atomic(null, body);
@@ -492,7 +509,7 @@ public abstract class Database {
    * @param body the work, given the transaction
    * @param <T> the body's value
    * @return the body's value
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public <T> T atomic(TransactionOptions options, Function<? super Transaction, ? extends T> body) {
     return syncBlock("aio-atomic*", options, body);
@@ -505,8 +522,8 @@ public abstract class Database {
    * @param body the work, given the transaction
    * @param <T> the body's value
    * @return the body's value
-   * @throws OperationalErrorException when a transaction is already open
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#OPERATIONAL_ERROR}) when a transaction is already open
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public <T> T transaction(Function<? super Transaction, ? extends T> body) {
     return syncBlock("aio-transaction*", null, body);
@@ -517,7 +534,7 @@ public abstract class Database {
    *
    * @param safe add IF NOT EXISTS
    * @param models the models
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public void createTables(boolean safe, Model... models) {
     Clj.sync(v -> null, "aio-create-tables", models(models), Clj.opts("safe", safe));
@@ -528,7 +545,7 @@ public abstract class Database {
    *
    * @param safe add IF EXISTS
    * @param models the models
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public void dropTables(boolean safe, Model... models) {
     Clj.sync(v -> null, "aio-drop-tables", models(models), Clj.opts("safe", safe));
@@ -538,7 +555,7 @@ public abstract class Database {
    * Blocking {@link #aioGetTables()}.
    *
    * @return the sorted table names
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   @SuppressWarnings("unchecked")
   public List<String> getTables() {
@@ -550,7 +567,7 @@ public abstract class Database {
    *
    * @param table the table name
    * @return true when it exists
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public boolean tableExists(String table) {
     return Clj.sync(v -> RT.booleanCast(v), "aio-table-exists", db, table);

@@ -1,17 +1,21 @@
 package io.vireo;
 
+import io.vireo.exception.ConnectionErrorException;
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.TimeoutErrorException;
+import io.vireo.exception.VireoException;
 import java.nio.file.Path;
-import java.util.concurrent.CompletionStage;
-import java.util.function.Supplier;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 
 /**
  * Options for a database: connection settings, pool settings, a Vert.x
  * instance of your own, the sync permission. Every setter returns this
  * builder; unset options keep Vireo's defaults. An option a backend does not
- * know is refused by name ({@link InterfaceErrorException}) when the database
+ * know is refused by name ({@link VireoException} ({@link ErrorType#INTERFACE_ERROR})) when the database
  * is made, so a typo never goes unnoticed.
  *
  * <pre>{@code
@@ -145,7 +149,7 @@ public final class DatabaseOptions {
    * counters, pool gauges) in {@code registry}, an
    * {@code io.micrometer.core.instrument.MeterRegistry} (Micrometer is an
    * optional dependency: without {@code io.micrometer:micrometer-core} on the
-   * classpath the database is refused with an {@link InterfaceErrorException}
+   * classpath the database is refused with an {@link VireoException} ({@link ErrorType#INTERFACE_ERROR})
    * naming it). See docs/observability.md.
    *
    * <pre>{@code

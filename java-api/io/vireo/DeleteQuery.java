@@ -1,5 +1,7 @@
 package io.vireo;
 
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.VireoException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -55,7 +57,7 @@ public final class DeleteQuery {
   }
 
   /**
-   * Runs the statement with RETURNING (refused with {@link NotSupportedException}
+   * Runs the statement with RETURNING (refused with {@link VireoException} ({@link ErrorType#NOT_SUPPORTED})
    * where the database cannot, e.g. UPDATE on MariaDB).
    *
    * @param fields the fields to return (none: all)
@@ -69,7 +71,7 @@ public final class DeleteQuery {
    * Synchronous {@link #aioExecute()}: needs {@link Database#allowSync()}.
    *
    * @return the number of rows deleted
-   * @throws SyncNotAllowedException outside an allow-sync block
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block
    */
   public long execute() {
     return Model.toLong(Clj.call("execute!", q));
@@ -89,7 +91,7 @@ public final class DeleteQuery {
    *
    * @param fields the fields to return (none: all)
    * @return the rows written, as instances
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public List<Instance> returning(String... fields) {
     return Clj.syncReturning(model, q, fields);

@@ -1,5 +1,7 @@
 package io.vireo;
 
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.VireoException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -9,7 +11,7 @@ import java.util.regex.Pattern;
 /**
  * One fault to inject with {@link Faults#inject(Database, Fault...)}: the
  * statements it applies to and what happens to them before they are sent —
- * they fail (by default, with an {@link OperationalErrorException} "injected
+ * they fail (by default, with an {@link VireoException} ({@link ErrorType#OPERATIONAL_ERROR}) "injected
  * fault") or are sent later. Clojure: {@code vireo.testing/inject-faults!}.
  *
  * <pre>{@code
@@ -50,7 +52,7 @@ public final class Fault {
 
   /**
    * Fails the statements with {@code error} instead of the default
-   * {@link OperationalErrorException} "injected fault".
+   * {@link VireoException} ({@link ErrorType#OPERATIONAL_ERROR}) "injected fault".
    *
    * @param error what the statement fails with
    * @return this fault

@@ -2,6 +2,7 @@ package io.vireo;
 
 import clojure.lang.AFunction;
 import clojure.lang.Keyword;
+import io.vireo.exception.CheckViolationException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;

@@ -1,5 +1,7 @@
 package io.vireo;
 
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.VireoException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -102,7 +104,7 @@ public final class InsertQuery<R> {
    * Synchronous {@link #aioExecute()}: needs {@link Database#allowSync()}.
    *
    * @return the new key or keys
-   * @throws SyncNotAllowedException outside an allow-sync block
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block
    */
   public R execute() {
     return result.apply(Clj.call("execute!", q));
@@ -122,7 +124,7 @@ public final class InsertQuery<R> {
    *
    * @param fields the fields to return (none: all)
    * @return the rows written, as instances
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public List<Instance> returning(String... fields) {
     return Clj.syncReturning(model, q, fields);
@@ -132,7 +134,7 @@ public final class InsertQuery<R> {
    * Blocking {@link #aioRowCount()} (needs {@link Database#allowSync()}).
    *
    * @return the number of rows inserted
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public long rowCount() {
     return Clj.sync(Model::toLong, "aio-execute", Clj.call("as-rowcount", q));

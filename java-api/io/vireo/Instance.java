@@ -5,6 +5,8 @@ import clojure.lang.IPersistentVector;
 import clojure.lang.Keyword;
 import clojure.lang.PersistentArrayMap;
 import clojure.lang.RT;
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.VireoException;
 import java.math.BigDecimal;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -520,7 +522,7 @@ public final class Instance {
    * Blocking {@link #aioSave()} (needs {@link Database#allowSync()}).
    *
    * @return this instance, holding the saved values
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public Instance save() {
     return requireModel("save").save(this);
@@ -530,7 +532,7 @@ public final class Instance {
    * Blocking {@link #aioDeleteInstance()} (needs {@link Database#allowSync()}).
    *
    * @return the number of rows deleted
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public long deleteInstance() {
     return requireModel("deleteInstance").deleteInstance(this);
@@ -541,7 +543,7 @@ public final class Instance {
    *
    * @param foreignKey the foreign-key field
    * @return this instance, the relation loaded
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public Instance fetch(String foreignKey) {
     return requireModel("fetch").fetch(this, foreignKey);

@@ -1,5 +1,7 @@
 package io.vireo;
 
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.VireoException;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import vireo.promise.ConveyingFuture;
@@ -7,7 +9,7 @@ import vireo.promise.ConveyingFuture;
 /**
  * The future the Java facade returns: Vireo's context-conveying future whose
  * {@code join()}/{@code get()} on a Vert.x event-loop thread throw
- * {@link BlockingOnEventLoopException} with advice for Java callers. Every
+ * {@link VireoException} ({@link ErrorType#BLOCKING_ON_EVENT_LOOP}) with advice for Java callers. Every
  * stage chained on it is one again.
  */
 class JavaFuture<T> extends ConveyingFuture<T> {
@@ -19,7 +21,7 @@ class JavaFuture<T> extends ConveyingFuture<T> {
 
   @Override
   protected RuntimeException blockingOnEventLoop(String thread) {
-    return new BlockingOnEventLoopException("vireo/blocking-on-event-loop",
+    return new VireoException(ErrorType.BLOCKING_ON_EVENT_LOOP,
         "Vireo: join()/get() of an unfinished future on the Vert.x event-loop thread " + thread
             + " would deadlock it (the loop could never deliver the result); compose with"
             + " thenCompose/thenApply/whenComplete instead, or block on a worker thread"

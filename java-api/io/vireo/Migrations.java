@@ -1,6 +1,8 @@
 package io.vireo;
 
 import clojure.lang.IPersistentMap;
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.VireoException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,7 +30,7 @@ import java.util.concurrent.CompletableFuture;
  * }</pre>
  *
  * <p>Failures are {@link VireoException}s: bad migration data is a
- * {@link InterfaceErrorException} of type {@code vireo/migration-error} (its
+ * {@link VireoException} ({@link ErrorType#INTERFACE_ERROR}) of type {@code vireo/migration-error} (its
  * {@code getData()} has the {@code problem}), a failed step one of type
  * {@code vireo/migration-failed} ({@code failed-step}, {@code applied-steps},
  * {@code rolled-back} in its data).
@@ -147,7 +149,7 @@ public final class Migrations {
    *
    * @param db the database
    * @return {@code {"applied": [ids], "skipped": [ids]}}
-   * @throws SyncNotAllowedException outside an allow-sync block
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block
    */
   @SuppressWarnings("unchecked")
   public Map<String, Object> migrate(Database db) {

@@ -4,6 +4,10 @@ import clojure.lang.IPersistentMap;
 import clojure.lang.IPersistentVector;
 import clojure.lang.Keyword;
 import clojure.lang.RT;
+import io.vireo.exception.DoesNotExistException;
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.IntegrityErrorException;
+import io.vireo.exception.VireoException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -682,7 +686,7 @@ public final class Model {
    * table's auto-increment counter (PostgreSQL's RESTART IDENTITY; SQLite
    * forgets its AUTOINCREMENT sequence; MariaDB's TRUNCATE always restarts
    * it), {@code cascade} also empties the tables referencing it (PostgreSQL
-   * only: elsewhere the future fails with {@link NotSupportedException}). On
+   * only: elsewhere the future fails with {@link VireoException} ({@link ErrorType#NOT_SUPPORTED})). On
    * MariaDB TRUNCATE commits an open transaction.
    *
    * @param restartIdentity true to restart the key counter
@@ -698,7 +702,7 @@ public final class Model {
    * Synchronous {@link #aioCreateTable(boolean)}: needs {@link Database#allowSync()}.
    *
    * @param safe true to add IF NOT EXISTS
-   * @throws SyncNotAllowedException outside an allow-sync block
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block
    */
   public void createTable(boolean safe) {
     Clj.call("create-table!", m, Clj.opts("safe", safe));
@@ -708,7 +712,7 @@ public final class Model {
    * Synchronous {@link #aioDropTable(boolean)}: needs {@link Database#allowSync()}.
    *
    * @param safe true to add IF EXISTS
-   * @throws SyncNotAllowedException outside an allow-sync block
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block
    */
   public void dropTable(boolean safe) {
     Clj.call("drop-table!", m, Clj.opts("safe", safe));
@@ -753,7 +757,7 @@ public final class Model {
   // ------------------------------------------------------------ blocking
   // Each method below is its aio- counterpart run synchronously through
   // vireo.sync: it needs Database#allowSync() (or setAllowSync(true)), is
-  // refused on a Vert.x event loop with SyncNotAllowedException, and throws
+  // refused on a Vert.x event loop (a VireoException of type SYNC_NOT_ALLOWED), and throws
   // the Vireo exception itself instead of failing a future.
 
   /**
@@ -761,7 +765,7 @@ public final class Model {
    *
    * @param values field name to value
    * @return the new instance
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public Instance create(Map<String, ?> values) {
     return Clj.sync(toInstance, "aio-create", m, values(values, false));
@@ -773,7 +777,7 @@ public final class Model {
    * @param filter a primary-key value, a map of field values or a {@link Where}
    * @return the matching instance
    * @throws DoesNotExistException when none matches
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public Instance get(Object filter) {
     return Clj.sync(toInstance, "aio-get", m, filter(filter));
@@ -784,7 +788,7 @@ public final class Model {
    *
    * @param filter as {@link #get(Object)}
    * @return the matching instance, or {@code null}
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public Instance getOrNone(Object filter) {
     return Clj.sync(toInstance, "aio-get-or-none", m, filter(filter));
@@ -795,7 +799,7 @@ public final class Model {
    *
    * @param filter field name to value
    * @return the instance and whether it was created
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public GetOrCreate getOrCreate(Map<String, ?> filter) {
     return getOrCreate(filter, Map.of());
@@ -807,7 +811,7 @@ public final class Model {
    * @param filter field name to value
    * @param defaults values for a new row, beside the filter's
    * @return the instance and whether it was created
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public GetOrCreate getOrCreate(Map<String, ?> filter, Map<String, ?> defaults) {
     return Clj.sync(v -> new GetOrCreate(instanceOf(RT.nth(v, 0)), RT.booleanCast(RT.nth(v, 1))),
@@ -819,7 +823,7 @@ public final class Model {
    *
    * @param instance the instance (it then holds the saved values)
    * @return the instance
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public Instance save(Instance instance) {
     return save(instance, false);
@@ -831,7 +835,7 @@ public final class Model {
    * @param instance the instance (it then holds the saved values)
    * @param forceInsert insert even when it has a key
    * @return the instance
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public Instance save(Instance instance, boolean forceInsert) {
     return Clj.sync(v -> {
@@ -847,7 +851,7 @@ public final class Model {
    * @param recursive delete (or unlink) the rows that reference it first
    * @param deleteNullable delete the nullable references too
    * @return the number of rows deleted
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public long deleteInstance(Instance instance, boolean recursive, boolean deleteNullable) {
     return Clj.sync(Model::toLong, "aio-delete-instance", m, data(instance),
@@ -859,7 +863,7 @@ public final class Model {
    *
    * @param instance the instance
    * @return the number of rows deleted
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public long deleteInstance(Instance instance) {
     return deleteInstance(instance, false, false);
@@ -871,7 +875,7 @@ public final class Model {
    * @param instance the instance (it then holds the loaded relation)
    * @param foreignKey the foreign-key field
    * @return the instance
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public Instance fetch(Instance instance, String foreignKey) {
     return Clj.sync(v -> {
@@ -886,7 +890,7 @@ public final class Model {
    * @param instance the instance
    * @param relation the many-to-many field or backref
    * @return the related instances, by primary key
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public List<Instance> related(Instance instance, String relation) {
     Keyword k = Clj.key(relation);
@@ -901,7 +905,7 @@ public final class Model {
    * @param relation the many-to-many relation
    * @param targets instances or keys
    * @return the number of links created
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public long add(Instance instance, String relation, Object... targets) {
     return Clj.sync(Model::toLong, "aio-add", m, data(instance), Clj.key(relation), Clj.toClj(targets));
@@ -914,7 +918,7 @@ public final class Model {
    * @param relation the many-to-many relation
    * @param targets instances or keys
    * @return the number of links removed
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public long remove(Instance instance, String relation, Object... targets) {
     return Clj.sync(Model::toLong, "aio-remove", m, data(instance), Clj.key(relation), Clj.toClj(targets));
@@ -926,7 +930,7 @@ public final class Model {
    * @param instance the instance
    * @param relation the many-to-many relation
    * @return the number of links removed
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public long clear(Instance instance, String relation) {
     return Clj.sync(Model::toLong, "aio-clear", m, data(instance), Clj.key(relation));
@@ -938,7 +942,7 @@ public final class Model {
    * @param record the values, one per component
    * @param <R> the record type
    * @return the created row as the same record type
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public <R extends Record> R create(R record) {
     Class<?> type = record.getClass();
@@ -953,7 +957,7 @@ public final class Model {
    * @param <R> the type
    * @return the matching row as {@code type}
    * @throws DoesNotExistException when none matches
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public <R> R get(Class<R> type, Object filter) {
     return Clj.sync(v -> asRecord(v, type), "aio-get", m, filter(filter));
@@ -966,7 +970,7 @@ public final class Model {
    * @param filter as {@link #get(Object)}
    * @param <R> the type
    * @return the matching row as {@code type}, or {@code null}
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public <R> R getOrNone(Class<R> type, Object filter) {
     return Clj.sync(v -> asRecord(v, type), "aio-get-or-none", m, filter(filter));
@@ -978,7 +982,7 @@ public final class Model {
    * @param record the values, with the primary key to update (none: insert)
    * @param <R> the record type
    * @return the saved row as the same record type
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public <R extends Record> R save(R record) {
     Class<?> type = record.getClass();
@@ -991,7 +995,7 @@ public final class Model {
    * @param instance the instance (it then holds the saved values)
    * @param fields the fields to write
    * @return the instance
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public Instance saveOnly(Instance instance, String... fields) {
     return Clj.sync(v -> {
@@ -1004,7 +1008,7 @@ public final class Model {
    * Blocking {@link #aioTableExists()}.
    *
    * @return true when the model's table exists
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public boolean tableExists() {
     return Clj.sync(v -> RT.booleanCast(v), "aio-table-exists", m);
@@ -1013,7 +1017,7 @@ public final class Model {
   /**
    * Blocking {@link #aioTruncateTable()}.
    *
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public void truncateTable() {
     Clj.sync(v -> null, "aio-truncate-table", m, Clj.opts());

@@ -1,6 +1,8 @@
 package io.vireo;
 
 import clojure.lang.PersistentVector;
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.VireoException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -94,7 +96,7 @@ public final class ModelBuilder {
    * model of the same name replaces it there.
    *
    * @return the model
-   * @throws ModelErrorException for a bad definition, naming the model and field
+   * @throws VireoException ({@link ErrorType#MODEL_ERROR}) for a bad definition, naming the model and field
    */
   public Model build() {
     Object def = Clj.opts(

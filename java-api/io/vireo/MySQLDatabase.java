@@ -1,5 +1,7 @@
 package io.vireo;
 
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.VireoException;
 /**
  * A MySQL or MariaDB database.
  *
@@ -18,7 +20,7 @@ public final class MySQLDatabase extends Database {
    * Makes a database from a URL ({@code mysql://root@127.0.0.1:3306/app}); the pool opens on first use.
    *
    * @param url the URL
-   * @throws InterfaceErrorException for a URL of another backend
+   * @throws VireoException ({@link ErrorType#INTERFACE_ERROR}) for a URL of another backend
    */
   public MySQLDatabase(String url) {
     this(url, DatabaseOptions.create());
@@ -29,7 +31,7 @@ public final class MySQLDatabase extends Database {
    *
    * @param url the URL
    * @param options the options
-   * @throws InterfaceErrorException for a URL of another backend or an unknown option
+   * @throws VireoException ({@link ErrorType#INTERFACE_ERROR}) for a URL of another backend or an unknown option
    */
   public MySQLDatabase(String url, DatabaseOptions options) {
     super(Clj.call("mysql-database", url, options.toClojure()));

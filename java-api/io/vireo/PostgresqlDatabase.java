@@ -1,5 +1,7 @@
 package io.vireo;
 
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.VireoException;
 /**
  * A PostgreSQL database.
  *
@@ -18,7 +20,7 @@ public final class PostgresqlDatabase extends Database {
    * Makes a database from a URL ({@code postgresql://postgres@127.0.0.1:5432/app}); the pool opens on first use.
    *
    * @param url the URL
-   * @throws InterfaceErrorException for a URL of another backend
+   * @throws VireoException ({@link ErrorType#INTERFACE_ERROR}) for a URL of another backend
    */
   public PostgresqlDatabase(String url) {
     this(url, DatabaseOptions.create());
@@ -29,7 +31,7 @@ public final class PostgresqlDatabase extends Database {
    *
    * @param url the URL
    * @param options the options
-   * @throws InterfaceErrorException for a URL of another backend or an unknown option
+   * @throws VireoException ({@link ErrorType#INTERFACE_ERROR}) for a URL of another backend or an unknown option
    */
   public PostgresqlDatabase(String url, DatabaseOptions options) {
     super(Clj.call("postgresql-database", url, options.toClojure()));

@@ -1,6 +1,7 @@
 package io.vireo;
 
 import clojure.lang.IFn;
+import io.vireo.exception.VireoException;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 
@@ -38,7 +39,7 @@ public final class RollbackCase implements AutoCloseable {
    * @param database the database whose operations the case captures
    * @return the open case; close it to roll back
    * @throws VireoException when it cannot start (a case already runs on this
-   *     database: an {@code InterfaceErrorException}; the connection or BEGIN failed)
+   *     database: type {@code INTERFACE_ERROR}; the connection or BEGIN failed)
    */
   public static RollbackCase start(Database database) {
     Objects.requireNonNull(database, "Vireo: RollbackCase.start needs a database");

@@ -2,6 +2,9 @@ package io.vireo;
 
 import clojure.lang.Keyword;
 import clojure.lang.RT;
+import io.vireo.exception.DoesNotExistException;
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.VireoException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -362,7 +365,7 @@ public final class SelectQuery {
    * Synchronous {@link #aioExecute()}: needs {@link Database#allowSync()}.
    *
    * @return the rows as instances
-   * @throws SyncNotAllowedException outside an allow-sync block
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block
    */
   public List<Instance> execute() {
     return model.instances(Clj.call("execute!", instancesQuery()), nesting());
@@ -668,7 +671,7 @@ public final class SelectQuery {
    * @param type the record or POJO class
    * @param <R> the type
    * @return the rows
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public <R> List<R> execute(Class<R> type) {
     Nesting n = nesting();
@@ -687,7 +690,7 @@ public final class SelectQuery {
    *
    * @param action called with each row
    * @return the number of rows seen
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public long forEach(java.util.function.Consumer<? super Instance> action) {
     java.util.Objects.requireNonNull(action, "Vireo: forEach needs an action");
@@ -701,7 +704,7 @@ public final class SelectQuery {
    * @param f the next accumulator from the current one and a row
    * @param <A> the accumulator type
    * @return the final accumulator
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public <A> A reduce(A init, java.util.function.BiFunction<? super A, ? super Instance, ? extends A> f) {
     java.util.Objects.requireNonNull(f, "Vireo: reduce needs a function");
@@ -712,7 +715,7 @@ public final class SelectQuery {
    * Blocking {@link #aioCount()}.
    *
    * @return the number of rows the query yields
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public long count() {
     return Clj.sync(Model::toLong, "aio-count", q, Clj.opts());
@@ -722,7 +725,7 @@ public final class SelectQuery {
    * Blocking {@link #aioExists()}.
    *
    * @return true when the query yields a row
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public boolean exists() {
     return Clj.sync(v -> RT.booleanCast(v), "aio-exists", q, Clj.opts());
@@ -732,7 +735,7 @@ public final class SelectQuery {
    * Blocking {@link #aioScalar()}.
    *
    * @return the first column of the first row, or {@code null}
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public Object scalar() {
     return Clj.sync(Clj::toJava, "aio-scalar", q, Clj.opts());
@@ -742,7 +745,7 @@ public final class SelectQuery {
    * Blocking {@link #aioFirst()}.
    *
    * @return the first row, or {@code null}
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public Instance first() {
     Nesting n = nesting();
@@ -754,7 +757,7 @@ public final class SelectQuery {
    *
    * @return the first row
    * @throws DoesNotExistException when there is none
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public Instance get() {
     Nesting n = nesting();
@@ -765,7 +768,7 @@ public final class SelectQuery {
    * Blocking {@link #aioGetOrNone()}.
    *
    * @return the first row, or {@code null}
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public Instance getOrNone() {
     Nesting n = nesting();
@@ -776,7 +779,7 @@ public final class SelectQuery {
    * Blocking {@link #aioMaps()}.
    *
    * @return the rows as maps
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   @SuppressWarnings("unchecked")
   public List<Map<String, Object>> maps() {
@@ -793,7 +796,7 @@ public final class SelectQuery {
    * Blocking {@link #aioTuples()}.
    *
    * @return the rows as lists, in projection order
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   @SuppressWarnings("unchecked")
   public List<List<Object>> tuples() {
@@ -811,7 +814,7 @@ public final class SelectQuery {
    *
    * @param subqueries the related queries
    * @return the instances with the related rows linked in
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public List<Instance> prefetch(SelectQuery... subqueries) {
     Object[] a = new Object[subqueries.length + 1];

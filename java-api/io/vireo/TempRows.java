@@ -1,5 +1,6 @@
 package io.vireo;
 
+import io.vireo.exception.VireoException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

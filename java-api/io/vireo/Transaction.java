@@ -1,6 +1,8 @@
 package io.vireo;
 
 import clojure.lang.Var;
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.VireoException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
@@ -56,7 +58,7 @@ public final class Transaction {
    * @param body the work, given the savepoint's handle
    * @param <T> the body's value
    * @return the body's value, after RELEASE
-   * @throws SyncNotAllowedException outside an allow-sync block or on an event loop
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
   public <T> T atomic(Function<? super Transaction, ? extends T> body) {
     return run(() -> database.atomic(body));

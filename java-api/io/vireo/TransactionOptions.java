@@ -1,5 +1,10 @@
 package io.vireo;
 
+import io.vireo.exception.DeadlockException;
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.SerializationFailureException;
+import io.vireo.exception.TimeoutErrorException;
+import io.vireo.exception.VireoException;
 /**
  * Options of an outermost transaction ({@link Database#aioAtomic(TransactionOptions, java.util.function.Function)}).
  *
@@ -66,7 +71,7 @@ public final class TransactionOptions {
    * again from the start, so it must not have effects outside the database
    * that cannot be repeated. Other failures are never retried, and the
    * option applies to the outermost block only (a nested block fails with
-   * {@link InterfaceErrorException}).
+   * {@link VireoException} ({@link ErrorType#INTERFACE_ERROR})).
    *
    * <pre>{@code
    * db.aioAtomic(TransactionOptions.create().isolation(TransactionOptions.Isolation.SERIALIZABLE).retry(3), tx -> …);

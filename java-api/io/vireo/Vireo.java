@@ -2,6 +2,7 @@ package io.vireo;
 
 import clojure.lang.AFunction;
 import clojure.lang.RT;
+import io.vireo.exception.TimeoutErrorException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Properties;

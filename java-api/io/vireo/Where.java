@@ -1,5 +1,7 @@
 package io.vireo;
 
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.VireoException;
 import java.util.Collection;
 import java.util.Map;
 
@@ -152,7 +154,7 @@ public final class Where {
 
   /**
    * {@code field ILIKE pattern} (PostgreSQL only; elsewhere refused with
-   * {@link NotSupportedException}).
+   * {@link VireoException} ({@link ErrorType#NOT_SUPPORTED})).
    *
    * @param field the field
    * @param pattern the pattern

@@ -182,12 +182,17 @@
 
 (defn proxy? [x] (instance? DatabaseProxy x))
 
+(def proxy-advice
+  "What the not-initialized message of a proxy tells a Clojure caller to do
+  (the Java facade says it in Java instead: vireo.java.bridge)."
+  "call (vireo.core/initialize-proxy! proxy db) first")
+
 (defn make-proxy [] (->DatabaseProxy (atom nil)))
 
 (defn resolve-proxy [px]
   (or @(:target px)
       (throw (err/error :vireo/not-initialized
-                        "the database proxy is not initialized; call (vireo.core/initialize-proxy! proxy db) first"
+                        (str "the database proxy is not initialized; " proxy-advice)
                         {}))))
 
 (defn from-url [url opts]
@@ -206,6 +211,16 @@
 ;; ---------------------------------------------------------------- lifecycle
 (declare detect-capabilities)
 
+(def init-advice
+  "What the not-initialized message of a deferred database tells a Clojure
+  caller to do (the Java facade says it in Java instead: vireo.java.bridge)."
+  "call (vireo.core/init! db {…})")
+
+(def reopen-advice
+  "What the pool-closed message tells a Clojure caller to do (the Java facade
+  says it in Java instead: vireo.java.bridge)."
+  "call (vireo.core/aio-connect db) to reopen it")
+
 (defn- open!
   "Opens the pool unless it is open; returns it. Without a :vertx option the
   pool runs on the shared Vert.x (vireo.impl.vertx), held until `close`.
@@ -221,7 +236,7 @@
            (when-let [problem (missing-name db opts)]
              (throw (err/error :vireo/not-initialized
                                (str "Error, database must be initialized before creating a connection pool: "
-                                    problem "; call (vireo.core/init! db {…})")
+                                    problem "; " init-advice)
                                {:backend (:kind db)})))
            (if (= :open (:status st))
              (:pool st)
@@ -254,7 +269,7 @@
       :new (do (open! db) @(:state db))
       :closed (throw (err/error :vireo/pool-closed
                                 (str "the database " (describe db)
-                                     " is closed; call (vireo.core/aio-connect db) to reopen it")
+                                     " is closed; " reopen-advice)
                                 {:database (describe db)})))))
 
 (defn pool

@@ -67,11 +67,15 @@
        (or (identical? (:thread (get *sync* d)) (Thread/currentThread))
            (boolean @(:allow-sync d)))))
 
+(def allow-sync-advice
+  "What the sync-not-allowed message tells a Clojure caller to do (the Java
+  facade says it in Java instead: vireo.java.bridge)."
+  "Wrap it in (vireo.core/with-allow-sync db …) or call (vireo.core/set-allow-sync! db true), or use the aio- variant.")
+
 (defn- sync-not-allowed [d op]
   (err/error :vireo/sync-not-allowed
              (str "Error, sync query is not allowed: " op " on " (db/describe d)
-                  " would block the calling thread. Wrap it in (vireo.core/with-allow-sync db …)"
-                  " or call (vireo.core/set-allow-sync! db true), or use the aio- variant.")
+                  " would block the calling thread. " allow-sync-advice)
              {:op op :database (db/describe d)}))
 
 (defn- sync-opts

@@ -70,13 +70,32 @@
 
 (defn type-chain
   "A Vireo error type and its ancestors, most specific first, as a
-  java.util.List of strings (VireoException.getTypes)."
+  java.util.List of strings (the Java facade takes the first one
+  io.vireo.exception.ErrorType knows)."
   ^java.util.List [k]
   (call "vireo.impl.errors/error-type" nil) ; loads the hierarchy
   (loop [k k acc []]
     (if (and k (not= k :vireo/error))
       (recur (first (parents k)) (conj acc (subs (str k) 1)))
       (java.util.ArrayList. ^java.util.Collection (conj acc "vireo/error")))))
+
+(def ^:private java-advice
+  "The advice Clojure error messages carry (each a var holding the Clojure
+  text), and what a Java caller does instead."
+  [["vireo.impl.sync/allow-sync-advice"
+    "Run it inside try (AllowSync sync = db.allowSync()) { … }, or call db.setAllowSync(true), or use its aio* variant."]
+   ["vireo.impl.db/reopen-advice" "call db.aioConnect() to reopen it"]
+   ["vireo.impl.db/init-advice" "initialize the database first"]
+   ["vireo.impl.db/proxy-advice" "initialize the proxy with a database first"]])
+
+(defn java-message
+  "An error message as a Java caller should read it: Clojure advice replaced
+  by its Java form."
+  ^String [^String msg]
+  (reduce (fn [^String m [advice java]]
+            (let [^String clj @(resolve-var advice)]
+              (.replace m clj ^String java)))
+          (or msg "") java-advice))
 
 (defn -errorInfo [_ ^Throwable e]
   (when (instance? clojure.lang.ExceptionInfo e)
@@ -86,7 +105,7 @@
         (doto (java.util.HashMap.)
           (.put "type" (subs (str t) 1))
           (.put "types" (java.util.ArrayList. ^java.util.Collection (type-chain t)))
-          (.put "message" (ex-message e))
+          (.put "message" (java-message (ex-message e)))
           (.put "sql" (:sql data))
           (.put "params" (some-> (:params data) java-value))
           (.put "data" (java-value (dissoc data :type))))))))

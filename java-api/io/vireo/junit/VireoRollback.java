@@ -32,7 +32,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * classpath, which every JUnit 5 project has; Vireo does not depend on it
  * otherwise. Tests of one database must not run in parallel with each other
  * (one case at a time per database; a second one fails with an
- * {@code InterfaceErrorException}).
+ * {@code VireoException} of type {@code INTERFACE_ERROR}).
  */
 public final class VireoRollback implements BeforeEachCallback, AfterEachCallback {
   private final Supplier<Database> database;

@@ -1,5 +1,10 @@
 package io.vireo.test;
 
+import io.vireo.exception.DoesNotExistException;
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.IntegrityErrorException;
+import io.vireo.exception.UniqueViolationException;
+import io.vireo.exception.VireoException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -17,12 +22,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.vireo.CallCount;
 import io.vireo.Signal;
 import io.vireo.SignalConnection;
-import io.vireo.UniqueViolationException;
 import io.vireo.Vireo;
 import java.util.concurrent.CopyOnWriteArrayList;
 import io.vireo.Database;
 import io.vireo.DatabaseOptions;
-import io.vireo.DoesNotExistException;
 import io.vireo.Expr;
 import io.vireo.Fault;
 import io.vireo.Faults;
@@ -30,11 +33,9 @@ import io.vireo.Field;
 import io.vireo.GetOrCreate;
 import io.vireo.Instance;
 import io.vireo.Migrations;
-import io.vireo.IntegrityErrorException;
 import io.vireo.Model;
 import io.vireo.SqliteDatabase;
 import io.vireo.TransactionOptions;
-import io.vireo.VireoException;
 import io.vireo.Where;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -317,7 +318,7 @@ class DocExamplesTest {
     dup.whenComplete((value, error) -> {
       // the future Vireo returns fails with the Vireo exception itself
       IntegrityErrorException e = (IntegrityErrorException) error;
-      System.out.println(e.getType() + " " + e.getSql() + " " + e.getParams());
+      System.out.println(e.getType() + " " + e.getSql() + " " + e.getParameters());
     });
 
     try {
@@ -338,7 +339,7 @@ class DocExamplesTest {
         .join();
 
     assertEquals(null, fallback);
-    assertEquals("vireo/unique-violation", ((VireoException) dup.handle((v, e) -> e).join()).getType());
+    assertEquals(ErrorType.UNIQUE_VIOLATION, ((VireoException) dup.handle((v, e) -> e).join()).getType());
   }
 
   @Test
@@ -418,8 +419,8 @@ class DocExamplesTest {
   void errorTypesAndRetries() {
     Model Author = author;
     VireoException e = (VireoException) Author.aioCreate(Map.of("name", "ann")).handle((v, x) -> x).join();
-    boolean constraint = e.isA("integrity-error");          // true: a unique violation is one
-    List<String> types = e.getTypes();                       // [vireo/unique-violation, vireo/integrity-error, …]
+    boolean constraint = e.isA(ErrorType.INTEGRITY_ERROR);    // true: a unique violation is one
+    List<ErrorType> types = e.getTypes();                     // [UNIQUE_VIOLATION, INTEGRITY_ERROR, …]
 
     long n = db.aioAtomic(TransactionOptions.create()
             .isolation(TransactionOptions.Isolation.SERIALIZABLE).retry(3),   // again on serialization failures
@@ -427,7 +428,7 @@ class DocExamplesTest {
 
     assertTrue(constraint);
     assertInstanceOf(UniqueViolationException.class, e);
-    assertEquals("vireo/error", types.get(types.size() - 1));
+    assertEquals(ErrorType.ERROR, types.get(types.size() - 1));
     assertTrue(n >= 2);
   }
 

@@ -1,5 +1,8 @@
 package io.vireo.test;
 
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.VireoException;
+import static io.vireo.test.Errors.assertVireo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -7,10 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vireo.AllowSync;
 import io.vireo.Database;
-import io.vireo.InterfaceErrorException;
 import io.vireo.Migrations;
-import io.vireo.SyncNotAllowedException;
-import io.vireo.VireoException;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -62,15 +62,16 @@ class MigrationsTest {
       assertEquals("003-more", ((Map<?, ?>) ((List<?>) dry.get("pending")).get(0)).get("id"));
 
       Throwable bad = failure(Migrations.aioApply(db, List.of(Migrations.step("explode", "table", "jmig_page"))));
-      assertInstanceOf(InterfaceErrorException.class, bad);
-      assertEquals("vireo/migration-error", ((VireoException) bad).getType());
+      assertVireo(ErrorType.INTERFACE_ERROR, bad);
+      assertEquals(ErrorType.MIGRATION_ERROR, ((VireoException) bad).getType());
       assertEquals("unknown-op", ((VireoException) bad).getData().get("problem"));
 
       try {
         migrations().migrate(db);
         throw new AssertionError("migrate outside allowSync must be refused");
-      } catch (SyncNotAllowedException expected) {
+      } catch (VireoException expected) {
         // the blocking form needs allowSync
+        assertEquals(ErrorType.SYNC_NOT_ALLOWED, expected.getType());
       }
       try (AllowSync s = db.allowSync()) {
         assertEquals(List.of(), migrations().migrate(db).get("applied"));

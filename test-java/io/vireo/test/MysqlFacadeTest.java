@@ -1,12 +1,13 @@
 package io.vireo.test;
 
+import io.vireo.exception.ErrorType;
+import static io.vireo.test.Errors.assertVireo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import io.vireo.Database;
 import io.vireo.DatabaseOptions;
 import io.vireo.MySQLDatabase;
-import io.vireo.NotSupportedException;
 import io.vireo.Where;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -48,7 +49,7 @@ class MysqlFacadeTest extends FacadeContract {
     assertEquals(1, db.aioAtomic(tx -> author.select().where(Where.eq("name", "ann")).forUpdate().aioExecute()
         .thenCombine(author.select().forUpdate("share").aioExecute(), (a, b) -> a.size())).join());
     // MariaDB has RETURNING for INSERT and DELETE, not for UPDATE
-    assertInstanceOf(NotSupportedException.class,
+    assertVireo(ErrorType.NOT_SUPPORTED,
         failure(author.update(Map.of("born", 1)).where(Where.eq("name", "ann")).aioReturning("born")));
   }
 
@@ -70,7 +71,7 @@ class MysqlFacadeTest extends FacadeContract {
       io.vireo.Model otherAuthor = author.bind(other);
       assertEquals(java.util.List.of("bob"), other.aioAtomic(tx -> otherAuthor.select().orderBy("name")
           .forUpdate("update", "skip-locked").aioExecute()).join().stream().map(i -> i.getString("name")).toList());
-      assertInstanceOf(io.vireo.OperationalErrorException.class, failure(other.aioAtomic(tx -> otherAuthor.select()
+      assertVireo(ErrorType.OPERATIONAL_ERROR, failure(other.aioAtomic(tx -> otherAuthor.select()
           .where(Where.eq("name", "ann")).forUpdate("update", "nowait").aioExecute())));
       gate.complete("done");
       assertEquals("done", holder.join());

@@ -1,5 +1,8 @@
 package io.vireo.test;
 
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.SerializationFailureException;
+import static io.vireo.test.Errors.assertVireo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
@@ -98,9 +101,9 @@ class PostgresFacadeTest extends FacadeContract {
     try {
       io.vireo.TransactionOptions rr = io.vireo.TransactionOptions.create()
           .isolation(io.vireo.TransactionOptions.Isolation.REPEATABLE_READ);
-      io.vireo.SerializationFailureException e = assertInstanceOf(io.vireo.SerializationFailureException.class,
+      io.vireo.exception.SerializationFailureException e = assertInstanceOf(io.vireo.exception.SerializationFailureException.class,
           failure(db.aioAtomic(rr, tx -> raceOnAnn(id, other, 1))));
-      assertEquals("vireo/serialization-failure", e.getType());
+      assertEquals(ErrorType.SERIALIZATION_FAILURE, e.getType());
       assertEquals(1951L, author.aioGet(id).join().getLong("born")); // only the other pool's update
 
       java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
@@ -132,7 +135,7 @@ class PostgresFacadeTest extends FacadeContract {
       io.vireo.Model otherAuthor = author.bind(other);
       assertEquals(java.util.List.of("bob"), other.aioAtomic(tx -> otherAuthor.select().orderBy("name")
           .forUpdate("update", "skip-locked").aioExecute()).join().stream().map(i -> i.getString("name")).toList());
-      assertInstanceOf(io.vireo.OperationalErrorException.class, failure(other.aioAtomic(tx -> otherAuthor.select()
+      assertVireo(ErrorType.OPERATIONAL_ERROR, failure(other.aioAtomic(tx -> otherAuthor.select()
           .where(Where.eq("name", "ann")).forUpdate("update", "nowait").aioExecute())));
       gate.complete("done");
       assertEquals("done", holder.join());

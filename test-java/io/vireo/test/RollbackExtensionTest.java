@@ -1,12 +1,15 @@
 package io.vireo.test;
 
+import io.vireo.exception.ErrorType;
+import io.vireo.exception.UniqueViolationException;
+import io.vireo.exception.VireoException;
+import static io.vireo.test.Errors.assertVireo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vireo.Database;
 import io.vireo.Field;
-import io.vireo.InterfaceErrorException;
 import io.vireo.Model;
 import io.vireo.RollbackCase;
 import io.vireo.TempRows;
@@ -100,7 +103,7 @@ abstract class RollbackContract {
   @Test
   @Order(4)
   void aSecondCaseOnTheSameDatabaseIsRefused() {
-    InterfaceErrorException e = assertThrows(InterfaceErrorException.class, () -> RollbackCase.start(db));
+    VireoException e = assertVireo(ErrorType.INTERFACE_ERROR, () -> RollbackCase.start(db));
     assertTrue(e.getMessage().contains("already running"), e.getMessage());
   }
 }
@@ -166,7 +169,7 @@ abstract class TempRowsContract {
       assertEquals(0L, child.select().aioCount().join());
       TempRows temp = TempRows.open();
       temp.insert(parent, Map.of("name", "dup"));
-      assertThrows(io.vireo.UniqueViolationException.class, () -> temp.insert(parent, Map.of("name", "dup")));
+      assertThrows(io.vireo.exception.UniqueViolationException.class, () -> temp.insert(parent, Map.of("name", "dup")));
       temp.close();
       assertEquals(0L, parent.select().aioCount().join(), "the row inserted before the failure is deleted");
       assertThrows(IllegalStateException.class, () -> temp.insert(parent, Map.of("name", "late")));

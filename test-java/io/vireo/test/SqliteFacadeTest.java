@@ -1,9 +1,10 @@
 package io.vireo.test;
 
+import io.vireo.exception.ErrorType;
+import static io.vireo.test.Errors.assertVireo;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import io.vireo.Database;
-import io.vireo.NotSupportedException;
 import org.junit.jupiter.api.Test;
 
 /** The facade contract on SQLite. */
@@ -30,6 +31,6 @@ class SqliteFacadeTest extends FacadeContract {
 
   @Test
   void forUpdateIsRefusedOnSqlite() {
-    assertInstanceOf(NotSupportedException.class, failure(book.select().forUpdate().aioExecute()));
+    assertVireo(ErrorType.NOT_SUPPORTED, failure(book.select().forUpdate().aioExecute()));
   }
 }

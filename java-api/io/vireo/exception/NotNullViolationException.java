@@ -1,12 +1,12 @@
-package io.vireo;
+package io.vireo.exception;
 
 import java.util.List;
 import java.util.Map;
 
 /**
- * A NOT NULL constraint was violated by the database (Vireo checks most values before sending SQL; this one got through, e.g. from raw SQL).
+ * A NOT NULL constraint was violated.
  *
- * <p>Vireo type {@code "vireo/not-null-violation"}.
+ * <p>Thrown for errors of type {@link ErrorType#NOT_NULL_VIOLATION} and its subtypes.
  */
 public class NotNullViolationException extends IntegrityErrorException {
   private static final long serialVersionUID = 1L;
@@ -14,15 +14,15 @@ public class NotNullViolationException extends IntegrityErrorException {
   /**
    * Creates the exception (Vireo creates them; see {@link VireoException}).
    *
-   * @param type the Vireo error type
+   * @param type the error type ({@link ErrorType#NOT_NULL_VIOLATION} or a subtype)
    * @param message the message
    * @param sql the SQL statement involved, or {@code null}
-   * @param params the statement's parameters, or {@code null}
+   * @param parameters the statement's parameters, or {@code null}
    * @param data the whole error data, or {@code null}
    * @param cause the underlying error, or {@code null}
    */
-  public NotNullViolationException(String type, String message, String sql, List<Object> params,
+  public NotNullViolationException(ErrorType type, String message, String sql, List<Object> parameters,
       Map<String, Object> data, Throwable cause) {
-    super(type, message, sql, params, data, cause);
+    super(type, message, sql, parameters, data, cause);
   }
 }

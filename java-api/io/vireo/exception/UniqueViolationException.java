@@ -1,4 +1,4 @@
-package io.vireo;
+package io.vireo.exception;
 
 import java.util.List;
 import java.util.Map;
@@ -6,7 +6,7 @@ import java.util.Map;
 /**
  * A unique constraint or primary key was violated.
  *
- * <p>Vireo type {@code "vireo/unique-violation"} and its subtypes.
+ * <p>Thrown for errors of type {@link ErrorType#UNIQUE_VIOLATION} and its subtypes.
  */
 public class UniqueViolationException extends IntegrityErrorException {
   private static final long serialVersionUID = 1L;
@@ -14,15 +14,15 @@ public class UniqueViolationException extends IntegrityErrorException {
   /**
    * Creates the exception (Vireo creates them; see {@link VireoException}).
    *
-   * @param type the Vireo error type
+   * @param type the error type ({@link ErrorType#UNIQUE_VIOLATION} or a subtype)
    * @param message the message
    * @param sql the SQL statement involved, or {@code null}
-   * @param params the statement's parameters, or {@code null}
+   * @param parameters the statement's parameters, or {@code null}
    * @param data the whole error data, or {@code null}
    * @param cause the underlying error, or {@code null}
    */
-  public UniqueViolationException(String type, String message, String sql, List<Object> params,
+  public UniqueViolationException(ErrorType type, String message, String sql, List<Object> parameters,
       Map<String, Object> data, Throwable cause) {
-    super(type, message, sql, params, data, cause);
+    super(type, message, sql, parameters, data, cause);
   }
 }

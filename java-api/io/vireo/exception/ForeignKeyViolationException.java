@@ -1,12 +1,12 @@
-package io.vireo;
+package io.vireo.exception;
 
 import java.util.List;
 import java.util.Map;
 
 /**
- * A foreign-key constraint was violated: a reference to a row that does not exist, or a delete of a row still referenced.
+ * A foreign key constraint was violated.
  *
- * <p>Vireo type {@code "vireo/foreign-key-violation"}.
+ * <p>Thrown for errors of type {@link ErrorType#FOREIGN_KEY_VIOLATION} and its subtypes.
  */
 public class ForeignKeyViolationException extends IntegrityErrorException {
   private static final long serialVersionUID = 1L;
@@ -14,15 +14,15 @@ public class ForeignKeyViolationException extends IntegrityErrorException {
   /**
    * Creates the exception (Vireo creates them; see {@link VireoException}).
    *
-   * @param type the Vireo error type
+   * @param type the error type ({@link ErrorType#FOREIGN_KEY_VIOLATION} or a subtype)
    * @param message the message
    * @param sql the SQL statement involved, or {@code null}
-   * @param params the statement's parameters, or {@code null}
+   * @param parameters the statement's parameters, or {@code null}
    * @param data the whole error data, or {@code null}
    * @param cause the underlying error, or {@code null}
    */
-  public ForeignKeyViolationException(String type, String message, String sql, List<Object> params,
+  public ForeignKeyViolationException(ErrorType type, String message, String sql, List<Object> parameters,
       Map<String, Object> data, Throwable cause) {
-    super(type, message, sql, params, data, cause);
+    super(type, message, sql, parameters, data, cause);
   }
 }

@@ -20,7 +20,8 @@
     label->key     - column label -> keyword (snake_case -> kebab-case), cached (bounded)
     plan           - [[key decode target] …] -> a Plan
     label-plan     - the plan of column labels alone (kebab keys, normalised values)
-    row-builder    - a Plan, a form (and nesting for joins) -> (fn [Row] value)
+    row-builder    - a Plan, a form (nesting for joins, the root model's instance
+                     template) -> (fn [Row] value)
     rows, first-row - RowSet -> vector of built rows / the first one or nil
     row-maps       - RowSet -> vector of maps keyed by label (aio-execute of plain data)"
   (:require [clojure.string :as str]

@@ -11,7 +11,12 @@
   REPL users still see the source). AOT classes of other libraries'
   namespaces (clojure.tools.logging…) stay out: only vireo/ and io/vireo/.
   The Java API compiles first (javac, warnings and missing Javadoc are
-  errors), so it reaches the gen-class bridge by name only."
+  errors), so it reaches the gen-class bridge by name only.
+
+  Beside it, as Maven Central asks: a sources jar (java-api/, src/,
+  resources/) and a javadoc jar (the Java API's Javadoc, built with doclint
+  and no warnings allowed); `install` puts both beside the jar in ~/.m2 with
+  their classifiers."
   (:require [clojure.edn]
             [clojure.java.basis :as java-basis]
             [clojure.java.io :as io]
@@ -27,6 +32,8 @@
 (def class-dir "target/classes")
 (def jar-file (format "target/%s-%s.jar" (name lib) version))
 (def sources-jar-file (format "target/%s-%s-sources.jar" (name lib) version))
+(def javadoc-jar-file (format "target/%s-%s-javadoc.jar" (name lib) version))
+(def javadoc-dir "target/javadoc")
 
 ;; Maven Central requires <url>, <scm>, <developers>, <description> and a licence.
 ;; The project has no public home yet, and an invented address in a pom would
@@ -76,7 +83,9 @@
   (b/delete {:path "target/classes"})
   (b/delete {:path jar-file})
   (b/delete {:path "target/sources"})
-  (b/delete {:path sources-jar-file}))
+  (b/delete {:path sources-jar-file})
+  (b/delete {:path javadoc-dir})
+  (b/delete {:path javadoc-jar-file}))
 
 ;; What the Java API compiles against: the project basis plus JUnit's API,
 ;; which io.vireo.junit (the JUnit 5 extension) implements. It stays an
@@ -112,9 +121,31 @@
             :class-dir class-dir
             :basis @javac-basis
             ;; -classfile: Vert.x class files name codegen annotations that are not on the classpath
-            :javac-opts ["--release" "17" "-Xlint:all,-classfile" "-Werror"
+            ;; -proc:none: no annotation processing (JSpecify's annotations claim no processor)
+            :javac-opts ["--release" "17" "-proc:none" "-Xlint:all,-classfile" "-Werror"
                          ;; every public type and method of the Java API has Javadoc
                          "-Xdoclint:all/protected" "-Xdoclint/package:io.vireo,io.vireo.exception,io.vireo.spi,io.vireo.junit"]}))
+
+(defn javadoc
+  "The Javadoc of the Java API (java-api/: io.vireo and its subpackages) into
+  javadoc-dir, with the JDK's documentation tool in this JVM: doclint on,
+  and any warning is an error, as for javac. Every group but `missing`:
+  javac checks that one already for the public and protected API
+  (-Xdoclint:all/protected), and javadoc, which takes no access qualifier
+  there, would also ask comments of the private fields of exceptions'
+  serialized form. Needs the compiled classes (javac) for the classes of
+  src/ the API names."
+  [_]
+  (b/delete {:path javadoc-dir})
+  (let [cp (str/join java.io.File/pathSeparator (cons class-dir (:classpath-roots @javac-basis)))
+        tool (javax.tools.ToolProvider/getSystemDocumentationTool)
+        args ["-d" javadoc-dir "-sourcepath" "java-api" "-subpackages" "io.vireo" "-classpath" cp
+              "--release" "17" "-encoding" "UTF-8" "-docencoding" "UTF-8" "-charset" "UTF-8"
+              "-Xdoclint:all,-missing" "-Werror" "-quiet" "-notimestamp"
+              "-doctitle" (str "Vireo " version " Java API") "-windowtitle" (str "Vireo " version)]
+        exit (.run ^javax.tools.Tool tool nil nil nil ^"[Ljava.lang.String;" (into-array String args))]
+    (when-not (zero? exit)
+      (throw (ex-info (str "javadoc failed (exit " exit "): see the messages above") {:exit exit})))))
 
 (defn- stray-classes
   "The class files under `dir` outside vireo/ and io/vireo/."
@@ -272,14 +303,22 @@
   (b/copy-dir {:src-dirs ["java-api" "src" "resources"] :target-dir "target/sources"})
   (b/copy-file {:src "LICENSE" :target "target/sources/META-INF/LICENSE"})
   (b/jar {:class-dir "target/sources" :jar-file sources-jar-file})
-  (println "Wrote" jar-file "and" sources-jar-file)
+  ;; the javadoc jar Central asks for too: the Java API's (the Clojure API is
+  ;; documented by its docstrings, in the sources)
+  (javadoc nil)
+  (b/copy-file {:src "LICENSE" :target (str javadoc-dir "/META-INF/LICENSE")})
+  (b/jar {:class-dir javadoc-dir :jar-file javadoc-jar-file})
+  (println "Wrote" (str jar-file ",") sources-jar-file "and" javadoc-jar-file)
   jar-file)
 
 (defn install [_]
   (jar nil)
   (b/install {:basis @basis :lib lib :version version :jar-file jar-file :class-dir class-dir})
-  ;; b/install copies the jar and pom only: the sources jar goes beside them
-  (b/copy-file {:src sources-jar-file
-                :target (format "%s/.m2/repository/%s/%s/%s/%s-%s-sources.jar" (System/getProperty "user.home")
-                                (str/replace (namespace lib) "." "/") (name lib) version (name lib) version)})
+  ;; b/install copies the jar and pom only: the sources and javadoc jars go
+  ;; beside them, with their classifiers
+  (doseq [[file classifier] [[sources-jar-file "sources"] [javadoc-jar-file "javadoc"]]]
+    (b/copy-file {:src file
+                  :target (format "%s/.m2/repository/%s/%s/%s/%s-%s-%s.jar" (System/getProperty "user.home")
+                                  (str/replace (namespace lib) "." "/") (name lib) version (name lib) version
+                                  classifier)}))
   (println "Installed" lib version "into the local Maven repository"))

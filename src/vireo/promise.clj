@@ -171,8 +171,8 @@
   []
   (c/let [c (ConveyingFuture/carrier)]
     (if (nil? c)
-      (clojure.lang.Var/getThreadBindingFrame)
-      (vireo.promise.ConveyingFuture$Carried. (clojure.lang.Var/getThreadBindingFrame) c))))
+      (ConveyingFuture/currentFrame)
+      (vireo.promise.ConveyingFuture$Carried. (ConveyingFuture/currentFrame) c))))
 
 (defn from-vertx
   "Given an io.vertx.core.Future, returns a CompletableFuture completed with

@@ -228,7 +228,12 @@
         (is (= #{"m1"} (names Item)))
         (is (zero? (v/checked-out d))))
       (testing "aio-savepoint needs an open transaction"
-        (is (v/error-type? (error-of #(v/aio-connection d (fn [_] (v/aio-savepoint d)))) :vireo/operational-error))))))
+        (is (v/error-type? (error-of #(v/aio-connection d (fn [_] (v/aio-savepoint d)))) :vireo/operational-error)))
+      (testing "aio-begin refuses :retry (it cannot run the transaction again) before sending BEGIN"
+        (let [e (error-of #(v/aio-connection d (fn [_] (v/aio-begin d {:retry 2}))))]
+          (is (v/error-type? e :vireo/interface-error))
+          (is (str/includes? (ex-message e) ":retry")))
+        (is (zero? (v/checked-out d)))))))
 
 (deftest isolation-and-read-only-test
   (let [Item (item-model) d (ts/db)]

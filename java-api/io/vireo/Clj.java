@@ -86,6 +86,16 @@ final class Clj {
   }
 
   /** A field reference: "author.name" or "author/name" -> :author/name. */
+  /**
+   * The Clojure keyword of a Java enum constant, the one mapping of every
+   * enum of the API ({@link FieldType}, {@link ForeignKeyAction},
+   * {@link JoinType}, {@link LockMode}, {@link LockWait}, …): the name
+   * lower-cased, {@code _} as {@code -} ({@code SET_NULL} is {@code :set-null}).
+   */
+  static Keyword keyword(Enum<?> constant) {
+    return Keyword.intern(constant.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+  }
+
   static Keyword ref(String name) {
     Keyword k = REFS.get(name);
     return k != null ? k : remember(REFS, name, parseRef(name));
@@ -142,10 +152,16 @@ final class Clj {
       return ((Expr) v).form();
     }
     if (v instanceof SelectQuery) {
-      return ((SelectQuery) v).form();
+      return ((SelectQuery<?>) v).form();
+    }
+    if (v instanceof Query) {
+      return ((Query) v).form();
     }
     if (v instanceof Model) {
-      return ((Model) v).toClojure();
+      return ((Model<?>) v).toClojure();
+    }
+    if (v instanceof Enum) {
+      return ((Enum<?>) v).name(); // an enum component is stored as its constant's name
     }
     if (v instanceof Database) {
       return ((Database) v).toClojure();
@@ -501,7 +517,7 @@ final class Clj {
    * yields the rows as instances of {@code model}: the shared body of the
    * insert, update and delete builders' {@code aioReturning}.
    */
-  static java.util.List<Instance> syncReturning(Model model, Object q, String[] fields) {
+  static java.util.List<Instance> syncReturning(Model<?> model, Object q, String[] fields) {
     return sync(model::instances, "aio-execute", call("returning", returningArgs(q, fields)));
   }
 
@@ -514,7 +530,7 @@ final class Clj {
     return a;
   }
 
-  static CompletableFuture<java.util.List<Instance>> aioReturning(Model model, Object q, String[] fields) {
+  static CompletableFuture<java.util.List<Instance>> aioReturning(Model<?> model, Object q, String[] fields) {
     return guard(() -> {
       Object[] a = new Object[fields.length + 1];
       a[0] = q;

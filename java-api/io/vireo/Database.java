@@ -102,14 +102,7 @@ public abstract class Database implements AutoCloseable {
     if (!RT.booleanCast(Clj.call("vireo.impl.db/proxy?", clojureDatabase))) {
       throw new IllegalArgumentException("Vireo: not a database: " + clojureDatabase);
     }
-    return new Proxy(clojureDatabase);
-  }
-
-  /** A Clojure database proxy seen from Java. */
-  private static final class Proxy extends Database {
-    Proxy(Object db) {
-      super(db);
-    }
+    return new DatabaseProxy(clojureDatabase);
   }
 
   /**
@@ -370,7 +363,7 @@ public abstract class Database implements AutoCloseable {
     return new SqlResult(rows, n == null ? 0 : ((Number) n).longValue(), Clj.toJava(Clj.get(r, "last-insert-id")));
   }
 
-  private static Object models(Model... models) {
+  private static Object models(Model<?>... models) {
     Object[] ms = new Object[models.length];
     for (int i = 0; i < models.length; i++) {
       ms[i] = models[i].toClojure();
@@ -386,7 +379,7 @@ public abstract class Database implements AutoCloseable {
    * @param models the models
    * @return a future completing when done
    */
-  public CompletableFuture<Void> aioCreateTables(boolean safe, Model... models) {
+  public CompletableFuture<Void> aioCreateTables(boolean safe, Model<?>... models) {
     return Clj.guard(() -> Clj.aio(v -> null, "aio-create-tables", models(models), Clj.opts("safe", safe)));
   }
 
@@ -397,7 +390,7 @@ public abstract class Database implements AutoCloseable {
    * @param models the models
    * @return a future completing when done
    */
-  public CompletableFuture<Void> aioDropTables(boolean safe, Model... models) {
+  public CompletableFuture<Void> aioDropTables(boolean safe, Model<?>... models) {
     return Clj.guard(() -> Clj.aio(v -> null, "aio-drop-tables", models(models), Clj.opts("safe", safe)));
   }
 
@@ -536,7 +529,7 @@ public abstract class Database implements AutoCloseable {
    * @param models the models
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public void createTables(boolean safe, Model... models) {
+  public void createTables(boolean safe, Model<?>... models) {
     Clj.sync(v -> null, "aio-create-tables", models(models), Clj.opts("safe", safe));
   }
 
@@ -547,7 +540,7 @@ public abstract class Database implements AutoCloseable {
    * @param models the models
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public void dropTables(boolean safe, Model... models) {
+  public void dropTables(boolean safe, Model<?>... models) {
     Clj.sync(v -> null, "aio-drop-tables", models(models), Clj.opts("safe", safe));
   }
 
@@ -571,5 +564,193 @@ public abstract class Database implements AutoCloseable {
    */
   public boolean tableExists(String table) {
     return Clj.sync(v -> RT.booleanCast(v), "aio-table-exists", db, table);
+  }
+
+  // ------------------------------------------------------------ deferred databases and proxies
+
+  /**
+   * Returns a deferred database of a backend: made now (models can name it),
+   * told where it is later with {@link #init(DatabaseOptions)}; until then
+   * every operation fails with {@link io.vireo.exception.VireoException} of type {@link io.vireo.exception.ErrorType#NOT_INITIALIZED}.
+   *
+   * @param backend the backend
+   * @return the database, not yet usable
+   */
+  public static Database deferred(Backend backend) {
+    java.util.Objects.requireNonNull(backend, "Vireo: deferred needs a backend");
+    return of(backend == Backend.SQLITE ? Clj.call(backend.constructor, null, clojure.lang.PersistentArrayMap.EMPTY)
+        : Clj.call(backend.constructor, clojure.lang.PersistentArrayMap.EMPTY));
+  }
+
+  /**
+   * Completes a deferred database (or changes a database's options) before it
+   * is connected (Clojure's {@code init!}): the database name and server, or
+   * a SQLite file's {@link DatabaseOptions#path(String)}.
+   *
+   * @param options the options, over those the database has
+   * @return this database
+   * @throws io.vireo.exception.VireoException (INTERFACE_ERROR) while it is connected, when the options
+   *     still name no database, or for an unknown option
+   */
+  public Database init(DatabaseOptions options) {
+    java.util.Objects.requireNonNull(options, "Vireo: init needs options");
+    Clj.call("init!", db, options.toClojure());
+    return this;
+  }
+
+  /**
+   * Returns an unbound database proxy (Clojure's {@code database-proxy}).
+   *
+   * @return the proxy, to {@link DatabaseProxy#initialize(Database)} later
+   */
+  public static DatabaseProxy proxy() {
+    return new DatabaseProxy(Clj.call("database-proxy"));
+  }
+
+  // ------------------------------------------------------------ connections and manual transactions
+
+  /**
+   * Runs {@code body} with one pooled connection pinned, without a transaction
+   * (Clojure's {@code aio-connection}): every operation it starts, and those
+   * chained on their futures, runs on that connection, in the order started.
+   * Nested, it reuses the connection; the outermost releases it once the body's
+   * stage and everything started inside have finished. Inside, manual
+   * transactions are available: {@link #aioBegin()}, {@link #aioSavepoint()}.
+   *
+   * @param body a function of the connection's handle returning a stage
+   * @param <T> the body's result type
+   * @return a future of the body's result
+   */
+  public <T> CompletableFuture<T> aioConnection(Function<? super Connection, ? extends CompletionStage<T>> body) {
+    return Connection.open(this, body);
+  }
+
+  /**
+   * Inside {@link #aioConnection}: sends BEGIN on its connection (Clojure's
+   * {@code aio-begin}); see {@link Connection#aioBegin()}.
+   *
+   * @return a future of the handle to commit or roll back; fails with
+   *     {@link io.vireo.exception.VireoException} of type {@link io.vireo.exception.ErrorType#OPERATIONAL_ERROR} outside an {@code aioConnection} scope
+   */
+  public CompletableFuture<ManualTransaction> aioBegin() {
+    return ManualTransaction.begin(this, null, null);
+  }
+
+  /**
+   * Like {@link #aioBegin()} with isolation level and read-only mode.
+   *
+   * @param options the transaction options (no retry, no timeout)
+   * @return a future of the handle
+   */
+  public CompletableFuture<ManualTransaction> aioBegin(TransactionOptions options) {
+    return ManualTransaction.begin(this, null, options);
+  }
+
+  /**
+   * Inside {@link #aioConnection} with a transaction open: sends SAVEPOINT
+   * (Clojure's {@code aio-savepoint}).
+   *
+   * @return a future of the savepoint's handle
+   */
+  public CompletableFuture<ManualTransaction> aioSavepoint() {
+    return ManualTransaction.savepoint(this, null);
+  }
+
+  // ------------------------------------------------------------ plain queries and streams
+
+  /**
+   * Runs a plain query and yields its rows: a select, or a write with
+   * {@link Query#returning(String...)}. Column names are kebab-cased.
+   *
+   * @param query the query
+   * @return a future of the rows; fails with {@link io.vireo.exception.VireoException} of type {@link io.vireo.exception.ErrorType#INTERFACE_ERROR}
+   *     for a query that yields no rows (use {@link #aioExecute(Query)})
+   */
+  public CompletableFuture<List<Map<String, Object>>> aioQuery(Query query) {
+    return Clj.guard(() -> Clj.aio(v -> {
+      if (!(v instanceof java.util.List)) {
+        throw (RuntimeException) Clj.call("vireo.impl.errors/error", Clj.keyword("vireo/interface-error"),
+            "aioQuery runs queries that yield rows (a select, or a write with returning(…));"
+                + " use aioExecute for an INSERT, UPDATE or DELETE without RETURNING",
+            clojure.lang.PersistentArrayMap.EMPTY);
+      }
+      return rows(v);
+    }, "aio-execute", db, java.util.Objects.requireNonNull(query, "Vireo: aioQuery needs a query").form()));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Map<String, Object>> rows(Object v) {
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (Object row : Clj.list(v)) {
+      rows.add((Map<String, Object>) Clj.toJava(row));
+    }
+    return rows;
+  }
+
+  /**
+   * Runs a plain query (Clojure's {@code aio-execute} of query data): yields
+   * the rows (a {@code List} of maps) of a select or RETURNING, the number of
+   * rows an UPDATE or DELETE changed ({@code Long}), the key an INSERT
+   * generated where the driver reports one (MySQL, SQLite; else {@code null}).
+   *
+   * @param query the query
+   * @return a future of the result
+   */
+  public CompletableFuture<Object> aioExecute(Query query) {
+    return Clj.guard(() -> Clj.aio(v -> v instanceof java.util.List ? rows(v)
+        : v instanceof Integer || v instanceof Short ? (Object) ((Number) v).longValue() : Clj.toJava(v), "aio-execute", db,
+        java.util.Objects.requireNonNull(query, "Vireo: aioExecute needs a query").form()));
+  }
+
+  /**
+   * The rows of a SQL select as a {@link java.util.concurrent.Flow.Publisher},
+   * streamed over a cursor with back-pressure (see {@link SelectQuery#publisher()}).
+   *
+   * @param sql the select
+   * @param params its parameters
+   * @return the publisher of rows (maps, kebab-cased column names)
+   */
+  @SuppressWarnings("unchecked")
+  public java.util.concurrent.Flow.Publisher<Map<String, Object>> publisher(String sql, Object... params) {
+    java.util.Objects.requireNonNull(sql, "Vireo: publisher needs a SQL statement");
+    return new RowPublisher<>(db, sql, Clj.opts("params", Clj.toClj(params)),
+        row -> (Map<String, Object>) Clj.toJava(row));
+  }
+
+  /**
+   * The rows of a plain select as a {@link java.util.concurrent.Flow.Publisher}
+   * (see {@link SelectQuery#publisher()}).
+   *
+   * @param query the select
+   * @return the publisher of rows (maps, kebab-cased column names)
+   */
+  @SuppressWarnings("unchecked")
+  public java.util.concurrent.Flow.Publisher<Map<String, Object>> publisher(Query query) {
+    java.util.Objects.requireNonNull(query, "Vireo: publisher needs a query");
+    return new RowPublisher<>(db, query.form(), Clj.opts(), row -> (Map<String, Object>) Clj.toJava(row));
+  }
+
+  // ------------------------------------------------------------ schema helpers and capabilities
+
+  /**
+   * Tells whether a PostgreSQL sequence exists (serial keys use
+   * {@code <table>_<column>_seq}); false on the other backends.
+   *
+   * @param sequence the sequence name
+   * @return a future of true when it exists
+   */
+  public CompletableFuture<Boolean> aioSequenceExists(String sequence) {
+    return Clj.guard(() -> Clj.aio(v -> RT.booleanCast(v), "aio-sequence-exists", db,
+        java.util.Objects.requireNonNull(sequence, "Vireo: aioSequenceExists needs a name")));
+  }
+
+  /**
+   * What the server can do, as detected when the pool opened (opening it if
+   * needed): its name and version and the statements that may carry RETURNING.
+   *
+   * @return a future of the capabilities; fails with {@link io.vireo.exception.VireoException} of type {@link io.vireo.exception.ErrorType#POOL_CLOSED} after {@link #aioClose()}
+   */
+  public CompletableFuture<Capabilities> aioCapabilities() {
+    return Clj.guard(() -> Clj.aio(Capabilities::of, "capabilities", db));
   }
 }

@@ -84,6 +84,17 @@ public final class DatabaseOptions {
   }
 
   /**
+   * Sets a SQLite database's file path (or {@code ":memory:"}), for
+   * {@link Database#init(DatabaseOptions)} of a deferred SQLite database.
+   *
+   * @param path the file path
+   * @return these options
+   */
+  public DatabaseOptions path(String path) {
+    return set("path", path);
+  }
+
+  /**
    * Sets the user ({@code "postgres"} / {@code "root"}).
    *
    * @param user the user

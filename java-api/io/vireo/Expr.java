@@ -48,6 +48,95 @@ public final class Expr {
   }
 
   /**
+   * A field (column) reference named by a method reference: {@code Expr.field(Book::pages)}.
+   *
+   * @param field the field
+   * @param <R> the record type
+   * @return the expression
+   * @throws IllegalArgumentException when {@code field} is a lambda, not a method reference
+   */
+  public static <R> Expr field(Property<R, ?> field) {
+    return field(Properties.of(field));
+  }
+
+  /**
+   * A field in ascending order (for {@code orderBy}): {@code Expr.asc(Book::pages)}.
+   *
+   * @param field the field
+   * @param <R> the record type
+   * @return the order item
+   */
+  public static <R> Expr asc(Property<R, ?> field) {
+    return field(field).asc();
+  }
+
+  /**
+   * A field in descending order (for {@code orderBy}): {@code Expr.desc(Book::pages)}.
+   *
+   * @param field the field
+   * @param <R> the record type
+   * @return the order item
+   */
+  public static <R> Expr desc(Property<R, ?> field) {
+    return field(field).desc();
+  }
+
+  /**
+   * {@code COUNT(field)} over a property.
+   *
+   * @param field the field
+   * @param <R> the record type
+   * @return the expression
+   */
+  public static <R> Expr count(Property<R, ?> field) {
+    return count(Properties.of(field));
+  }
+
+  /**
+   * {@code SUM(field)} over a property.
+   *
+   * @param field the field
+   * @param <R> the record type
+   * @return the expression
+   */
+  public static <R> Expr sum(Property<R, ?> field) {
+    return sum(Properties.of(field));
+  }
+
+  /**
+   * {@code MAX(field)} over a property.
+   *
+   * @param field the field
+   * @param <R> the record type
+   * @return the expression
+   */
+  public static <R> Expr max(Property<R, ?> field) {
+    return max(Properties.of(field));
+  }
+
+  /**
+   * {@code MIN(field)} over a property.
+   *
+   * @param field the field
+   * @param <R> the record type
+   * @return the expression
+   */
+  public static <R> Expr min(Property<R, ?> field) {
+    return min(Properties.of(field));
+  }
+
+  /**
+   * {@code AVG(field)} over a property.
+   *
+   * @param field the field
+   * @param <R> the record type
+   * @return the expression
+   */
+  public static <R> Expr avg(Property<R, ?> field) {
+    return avg(Properties.of(field));
+  }
+
+  /**
    * A function or operator applied to arguments: {@code call("upper", field("t"))},
    * {@code call("+", field("n"), 1)}, {@code call("coalesce", field("x"), "none")}.
    *
@@ -151,6 +240,30 @@ public final class Expr {
    */
   public Expr desc() {
     return new Expr(PersistentVector.create(form, Keyword.intern("desc")));
+  }
+
+  /**
+   * This function call as a window function over {@code window}:
+   * {@code call("row_number").over(Window.partitionBy("author").orderBy("pages"))}
+   * is {@code ROW_NUMBER() OVER (PARTITION BY author ORDER BY pages)}.
+   *
+   * @param window the window
+   * @return the expression
+   */
+  public Expr over(Window window) {
+    java.util.Objects.requireNonNull(window, "Vireo: over needs a window");
+    return new Expr(PersistentVector.create(Keyword.intern("over"), form, window.form()), function);
+  }
+
+  /**
+   * This function call over a window the query names ({@link Query#window(String, Window)}).
+   *
+   * @param windowName the window's name
+   * @return the expression
+   */
+  public Expr over(String windowName) {
+    java.util.Objects.requireNonNull(windowName, "Vireo: over needs a window name");
+    return new Expr(PersistentVector.create(Keyword.intern("over"), form, Clj.key(windowName)), function);
   }
 
   /**

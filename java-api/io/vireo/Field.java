@@ -23,7 +23,11 @@ public final class Field {
   private final Map<String, Object> spec = new LinkedHashMap<>();
 
   private Field(String type) {
-    spec.put("type", Keyword.intern(type));
+    this(Keyword.intern(type));
+  }
+
+  private Field(Keyword type) {
+    spec.put("type", type);
   }
 
   /**
@@ -34,6 +38,16 @@ public final class Field {
    */
   public static Field ofType(String type) {
     return new Field(type);
+  }
+
+  /**
+   * Returns a field of a built-in type.
+   *
+   * @param type the type
+   * @return the field
+   */
+  public static Field ofType(FieldType type) {
+    return new Field(Clj.keyword(type));
   }
 
   /**
@@ -211,7 +225,7 @@ public final class Field {
    * @param target the referenced model
    * @return the field
    */
-  public static Field foreignKey(Model target) {
+  public static Field foreignKey(Model<?> target) {
     return new Field("foreign-key").option("model", target.toClojure());
   }
 
@@ -231,7 +245,7 @@ public final class Field {
    * @param target the related model
    * @return the field
    */
-  public static Field manyToMany(Model target) {
+  public static Field manyToMany(Model<?> target) {
     return new Field("many-to-many").option("model", target.toClojure());
   }
 
@@ -339,22 +353,21 @@ public final class Field {
   /**
    * Sets a foreign key's ON DELETE action.
    *
-   * @param action {@code "cascade"}, {@code "set-null"}, {@code "set-default"},
-   *     {@code "restrict"} or {@code "no-action"}
+   * @param action the action
    * @return this field
    */
-  public Field onDelete(String action) {
-    return option("on-delete", Keyword.intern(action));
+  public Field onDelete(ForeignKeyAction action) {
+    return option("on-delete", Clj.keyword(action));
   }
 
   /**
    * Sets a foreign key's ON UPDATE action.
    *
-   * @param action as for {@link #onDelete(String)}
+   * @param action the action
    * @return this field
    */
-  public Field onUpdate(String action) {
-    return option("on-update", Keyword.intern(action));
+  public Field onUpdate(ForeignKeyAction action) {
+    return option("on-update", Clj.keyword(action));
   }
 
   /**
@@ -383,6 +396,10 @@ public final class Field {
     clojure.lang.IPersistentVector cs = prev instanceof clojure.lang.IPersistentVector
         ? (clojure.lang.IPersistentVector) prev : clojure.lang.PersistentVector.EMPTY;
     return option("constraints", cs.cons(clojure.lang.PersistentVector.create(Keyword.intern("check"), condition.form())));
+  }
+
+  boolean isPrimaryKey() {
+    return Boolean.TRUE.equals(spec.get("primary-key"));
   }
 
   Object toClojure() {

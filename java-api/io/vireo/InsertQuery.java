@@ -21,11 +21,11 @@ import java.util.function.Function;
  * @param <R> what {@link #aioExecute()} yields
  */
 public final class InsertQuery<R> {
-  private final Model model;
+  private final Model<?> model;
   private final Object q;
   private final Function<Object, R> result;
 
-  InsertQuery(Model model, Object q, Function<Object, R> result) {
+  InsertQuery(Model<?> model, Object q, Function<Object, R> result) {
     this.model = model;
     this.q = q;
     this.result = result;

@@ -20,6 +20,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A row of a model: field values by name, with typed getters, a fluent
@@ -46,15 +47,15 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class Instance {
   private volatile IPersistentMap data;
-  private final Model model;
+  private final @Nullable Model<Instance> model;
   /** The models of the instances joined into this one by its query, or null. */
   private final Nesting nesting;
 
-  Instance(Model model, Object data) {
+  Instance(@Nullable Model<Instance> model, Object data) {
     this(model, data, null);
   }
 
-  Instance(Model model, Object data, Nesting nesting) {
+  Instance(@Nullable Model<Instance> model, @Nullable Object data, @Nullable Nesting nesting) {
     this.model = model;
     this.data = data == null ? PersistentArrayMap.EMPTY : (IPersistentMap) data;
     this.nesting = nesting;
@@ -97,11 +98,11 @@ public final class Instance {
    *     or {@link #from(Object)}; a related instance (joined, fetched,
    *     prefetched, from {@link Model#aioRelated}) has the related model
    */
-  public Model model() {
+  public @Nullable Model<Instance> model() {
     return model;
   }
 
-  private Model requireModel(String op) {
+  private Model<Instance> requireModel(String op) {
     if (model == null) {
       throw new IllegalStateException("Vireo: " + op + " needs the instance's model, and this instance has none"
           + " (made with Instance.of or Instance.from); use Model." + op + "(instance)");
@@ -140,7 +141,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public Object get(String key) {
+  public @Nullable Object get(String key) {
     Object raw = data.valAt(Clj.key(key));
     if (raw == null) {
       return null;
@@ -148,7 +149,7 @@ public final class Instance {
     boolean json = model != null && "json".equals(model.fieldType(key));
     if (!json && raw instanceof IPersistentMap) {
       Nesting joined = nesting == null ? null : nesting.child(key);
-      Model related = joined != null ? joined.model : model == null ? null : model.relatedModel(key);
+      Model<Instance> related = joined != null ? joined.model : model == null ? null : model.relatedModel(key);
       return new Instance(related, raw, joined);
     }
     if (!json && raw instanceof IPersistentVector && isVectorOfMaps(raw)) {
@@ -187,7 +188,7 @@ public final class Instance {
    * @param <T> the wanted type
    * @return the value, or {@code null}
    */
-  public <T> T get(String key, Class<T> type) {
+  public <T> @Nullable T get(String key, Class<T> type) {
     Object v = get(key);
     if (v == null || type.isInstance(v)) {
       return type.cast(v);
@@ -195,7 +196,7 @@ public final class Instance {
     if (v instanceof Instance && isKeyType(type)) {
       // a loaded relation read as a key: the related instance's primary key
       Instance rel = (Instance) v;
-      v = rel.model != null ? rel.model.getId(rel) : rel.get("id");
+      v = rel.key();
       if (v == null || type.isInstance(v)) {
         return type.cast(v);
       }
@@ -235,7 +236,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public String getString(String key) {
+  public @Nullable String getString(String key) {
     return get(key, String.class);
   }
 
@@ -245,7 +246,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public Long getLong(String key) {
+  public @Nullable Long getLong(String key) {
     return get(key, Long.class);
   }
 
@@ -256,7 +257,7 @@ public final class Instance {
    * @return the value, or {@code null}
    * @throws ArithmeticException when the value does not fit an int
    */
-  public Integer getInt(String key) {
+  public @Nullable Integer getInt(String key) {
     return get(key, Integer.class);
   }
 
@@ -266,7 +267,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public Double getDouble(String key) {
+  public @Nullable Double getDouble(String key) {
     return get(key, Double.class);
   }
 
@@ -276,7 +277,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public Boolean getBoolean(String key) {
+  public @Nullable Boolean getBoolean(String key) {
     return get(key, Boolean.class);
   }
 
@@ -286,7 +287,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public BigDecimal getBigDecimal(String key) {
+  public @Nullable BigDecimal getBigDecimal(String key) {
     return get(key, BigDecimal.class);
   }
 
@@ -296,7 +297,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public UUID getUuid(String key) {
+  public @Nullable UUID getUuid(String key) {
     return get(key, UUID.class);
   }
 
@@ -306,7 +307,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public byte[] getBytes(String key) {
+  public byte @Nullable [] getBytes(String key) {
     return get(key, byte[].class);
   }
 
@@ -316,7 +317,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public LocalDate getLocalDate(String key) {
+  public @Nullable LocalDate getLocalDate(String key) {
     return get(key, LocalDate.class);
   }
 
@@ -326,7 +327,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public LocalTime getLocalTime(String key) {
+  public @Nullable LocalTime getLocalTime(String key) {
     return get(key, LocalTime.class);
   }
 
@@ -336,7 +337,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public LocalDateTime getLocalDateTime(String key) {
+  public @Nullable LocalDateTime getLocalDateTime(String key) {
     return get(key, LocalDateTime.class);
   }
 
@@ -346,7 +347,7 @@ public final class Instance {
    * @param key the field name
    * @return the value, or {@code null}
    */
-  public OffsetDateTime getOffsetDateTime(String key) {
+  public @Nullable OffsetDateTime getOffsetDateTime(String key) {
     return get(key, OffsetDateTime.class);
   }
 
@@ -359,7 +360,7 @@ public final class Instance {
    * @return the related instance, or {@code null}
    * @throws ClassCastException when the relation is not loaded
    */
-  public Instance getInstance(String key) {
+  public @Nullable Instance getInstance(String key) {
     return get(key, Instance.class);
   }
 
@@ -376,7 +377,7 @@ public final class Instance {
 
   /** A prefetched backref's rows, as instances of the model declaring it. */
   private List<Instance> instances(Object raw, String key) {
-    Model related = model == null ? null : model.backrefModel(key);
+    Model<Instance> related = model == null ? null : model.backrefModel(key);
     List<Instance> l = new ArrayList<>();
     for (Object x : (Iterable<?>) raw) {
       l.add(new Instance(related, x));
@@ -386,7 +387,7 @@ public final class Instance {
 
   /**
    * Sets a field's value and returns this instance (the change is saved by
-   * {@link #aioSave()} or {@link Model#aioSave(Instance)}). A value can be
+   * {@link #aioSave()} or {@link Model#aioSave(Object)}). A value can be
    * another instance, for a foreign key.
    *
    * @param key the field name
@@ -436,18 +437,23 @@ public final class Instance {
     return Records.fromInstance(this, type);
   }
 
+  /** The primary key, also of an instance of no model (its {@code "id"}): a loaded relation read as a key. */
+  @Nullable Object key() {
+    return model != null ? model.getId(this) : get("id");
+  }
+
   /**
    * Returns the primary-key value (a {@code List} for a composite key).
    *
    * @return the key, or {@code null} before the instance is saved
    * @throws IllegalStateException for an instance of no model ({@link #of(Map)})
    */
-  public Object getId() {
+  public @Nullable Object getId() {
     return requireModel("getId").getId(this);
   }
 
   /**
-   * Saves this instance through its model (see {@link Model#aioSave(Instance)}):
+   * Saves this instance through its model (see {@link Model#aioSave(Object)}):
    * an update of the changed fields, or an insert when it has no key yet. The
    * instance then holds the saved values (and the new key). For an instance
    * of no model the future fails with {@link IllegalStateException}.
@@ -459,7 +465,7 @@ public final class Instance {
   }
 
   /**
-   * Deletes this instance's row (see {@link Model#aioDeleteInstance(Instance)}).
+   * Deletes this instance's row (see {@link Model#aioDeleteInstance(Object)}).
    *
    * @return a future of the number of rows deleted
    */
@@ -468,7 +474,7 @@ public final class Instance {
   }
 
   /**
-   * Loads a foreign-key relation into this instance (see {@link Model#aioFetch(Instance, String)}).
+   * Loads a foreign-key relation into this instance (see {@link Model#aioFetch(Object, String)}).
    *
    * @param foreignKey the foreign-key field
    * @return a future of this instance, the relation loaded

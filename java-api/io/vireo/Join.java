@@ -1,6 +1,5 @@
 package io.vireo;
 
-import clojure.lang.Keyword;
 
 /**
  * How {@link SelectQuery#join(Model, Join)} joins: the type, and optionally
@@ -12,13 +11,23 @@ import clojure.lang.Keyword;
  * }</pre>
  */
 public final class Join {
-  private final String type;
+  private final JoinType type;
   private Where on;
   private String alias;
   private String attr;
 
-  private Join(String type) {
+  private Join(JoinType type) {
     this.type = type;
+  }
+
+  /**
+   * A join of a type.
+   *
+   * @param type the type
+   * @return the join options
+   */
+  public static Join of(JoinType type) {
+    return new Join(java.util.Objects.requireNonNull(type, "Vireo: the join type is null"));
   }
 
   /**
@@ -27,7 +36,7 @@ public final class Join {
    * @return the join options
    */
   public static Join inner() {
-    return new Join("inner");
+    return new Join(JoinType.INNER);
   }
 
   /**
@@ -36,7 +45,7 @@ public final class Join {
    * @return the join options
    */
   public static Join left() {
-    return new Join("left");
+    return new Join(JoinType.LEFT);
   }
 
   /**
@@ -45,7 +54,7 @@ public final class Join {
    * @return the join options
    */
   public static Join right() {
-    return new Join("right");
+    return new Join(JoinType.RIGHT);
   }
 
   /**
@@ -54,7 +63,7 @@ public final class Join {
    * @return the join options
    */
   public static Join full() {
-    return new Join("full");
+    return new Join(JoinType.FULL);
   }
 
   /**
@@ -63,7 +72,7 @@ public final class Join {
    * @return the join options
    */
   public static Join cross() {
-    return new Join("cross");
+    return new Join(JoinType.CROSS);
   }
 
   /**
@@ -100,7 +109,7 @@ public final class Join {
   }
 
   Object toClojure() {
-    return Clj.opts("type", Keyword.intern(type), "on", on == null ? null : on.form(),
+    return Clj.opts("type", Clj.keyword(type), "on", on == null ? null : on.form(),
         "as", alias == null ? null : Clj.key(alias), "attr", attr == null ? null : Clj.key(attr));
   }
 }

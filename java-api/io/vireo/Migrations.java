@@ -206,7 +206,7 @@ public final class Migrations {
    * @return a future of the steps
    */
   @SuppressWarnings("unchecked")
-  public static CompletableFuture<List<Map<String, Object>>> aioDiff(Model model) {
+  public static CompletableFuture<List<Map<String, Object>>> aioDiff(Model<?> model) {
     return Clj.guard(() -> Clj.aio(r -> (List<Map<String, Object>>) Clj.toJava(r), "vireo.migrate/aio-diff",
         model.toClojure()));
   }

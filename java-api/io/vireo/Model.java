@@ -14,20 +14,28 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A model: a table described as data, with peewee-async's AioModel
- * operations. Build one with {@link #builder(String)}, or wrap a model defined
- * in Clojure with {@link #of(Object)}; both languages share the same value.
+ * operations, whose rows are {@code R}. A <b>typed</b> model is bound to your
+ * record (or POJO) class: {@link #builder(Class)} infers the fields from its
+ * components, and every operation takes and yields that class. A
+ * <b>dynamic</b> model, {@code Model<Instance>}, is built field by field with
+ * {@link #builder(String)} or wraps a model defined in Clojure with
+ * {@link #of(Object)}; its rows are {@link Instance}s. Both languages share
+ * the same model value.
  *
  * <p>Every {@code aio*} method returns a {@link CompletableFuture} that runs on
  * the model's database pool and fails with a {@link VireoException} subclass
  * ({@link DoesNotExistException}, {@link IntegrityErrorException}, …) itself.
  *
  * <pre>{@code
- * Instance block = PageBlock.aioCreate(Map.of("key", "title", "text", "Hello")).join();
- * Instance same = PageBlock.aioGet(Map.of("key", "title")).join();
- * PageBlock.aioSave(same.set("text", "Bye")).join();
+ * record Block(Long id, String key, String text) {}
+ * Model<Block> Blocks = Model.builder(Block.class).database(db).build();
+ * Block block = Blocks.aioCreate(new Block(null, "title", "Hello")).join();
+ * Block same = Blocks.aioGet(Where.eq(Block::key, "title")).join();
+ * Blocks.aioSave(new Block(same.id(), same.key(), "Bye")).join();
  * }</pre>
  *
  * <p><b>Filters.</b> The {@code filter} of {@link #aioGet(Object)} and its
@@ -35,33 +43,101 @@ import java.util.function.Function;
  * {@code null} meaning IS NULL, Django-style lookups such as
  * {@code "pages__gt"}), a {@link Where} condition, or a {@code List} of the
  * values of a composite key.
+ *
+ * @param <R> the row type: a record or POJO class, or {@link Instance}
  */
-public final class Model {
+public final class Model<R> {
   private static final Keyword FIELD_INDEX = Keyword.intern("field-index");
   private static final Keyword TYPE = Keyword.intern("type");
   private static final Keyword FK = Keyword.intern("fk");
   private static final Keyword PRIMARY_KEY = Keyword.intern("primary-key");
+  private static final Keyword DEFAULT = Keyword.intern("default");
 
   private final Object m;
-  /** {@link #instanceOf(Object)}, made once (a method reference allocates on each use). */
-  private final Function<Object, Instance> toInstance = this::instanceOf;
-  /** {@link #instances(Object)}, made once. */
-  final Function<Object, List<Instance>> toInstances = this::instances;
-  private final Map<String, Model> related = new ConcurrentHashMap<>();
-  private final Map<String, Model> backrefs = new ConcurrentHashMap<>();
+  private final RowType<R> rows;
+  /** {@code rows.read} of a row without joins, made once (a lambda allocates on each use). */
+  private final Function<Object, @Nullable R> toRow;
+  /** This model's dynamic view (itself when R is Instance): what Instances of its rows belong to. */
+  private final Model<Instance> dynamic;
+  private final Map<String, Model<Instance>> related = new ConcurrentHashMap<>();
+  private final Map<String, Model<Instance>> backrefs = new ConcurrentHashMap<>();
 
-  Model(Object clojureModel) {
+  @SuppressWarnings("unchecked")
+  private Model(Object clojureModel, RowType<R> rows) {
     this.m = clojureModel;
+    this.rows = rows;
+    this.toRow = v -> rows.read(this, v, null);
+    this.dynamic = rows == RowType.INSTANCE ? (Model<Instance>) this : new Model<>(clojureModel, RowType.INSTANCE);
+  }
+
+  /** A dynamic model over a Clojure model value (no check). */
+  static Model<Instance> wrap(Object clojureModel) {
+    return new Model<>(clojureModel, RowType.INSTANCE);
+  }
+
+  /** A model over a Clojure model value whose rows are {@code rows}. */
+  static <T> Model<T> wrap(Object clojureModel, RowType<T> rows) {
+    return new Model<>(clojureModel, rows);
+  }
+
+  Model<Instance> dynamic() {
+    return dynamic;
+  }
+
+  RowType<R> rows() {
+    return rows;
   }
 
   /**
-   * Starts building a model.
+   * Starts building a dynamic model, field by field; {@link ModelBuilder#build(Class)}
+   * maps the definition onto a record or POJO class instead.
    *
    * @param name the model name (the table is its lower-cased form unless set)
    * @return a builder
    */
-  public static ModelBuilder builder(String name) {
-    return new ModelBuilder(name);
+  public static ModelBuilder<Instance> builder(String name) {
+    return new ModelBuilder<>(name, null);
+  }
+
+  /**
+   * Starts building a model typed by a record (or a POJO with a no-argument
+   * constructor and setters): its name is the class's simple name, its fields
+   * are inferred from the components (properties) in order, and
+   * {@link ModelBuilder#field(Property, Field)} overrides one. See
+   * {@link ModelBuilder} for the types inferred.
+   *
+   * @param rowClass the record or POJO class
+   * @param <T> the row type
+   * @return a builder
+   */
+  public static <T> ModelBuilder<T> builder(Class<T> rowClass) {
+    java.util.Objects.requireNonNull(rowClass, "Vireo: Model.builder needs a class");
+    return new ModelBuilder<>(rowClass.getSimpleName(), rowClass);
+  }
+
+  /**
+   * Returns this model with its rows read as (and written from) a record or
+   * POJO class, by component name: a model defined in Clojure
+   * ({@code Model.of(clojureModel).as(Block.class)}) or built field by field,
+   * used with typed rows. {@code as(Instance.class)} is the dynamic form.
+   * The definition is the same value; the models are equal only when their
+   * row classes are too.
+   *
+   * @param rowClass the record or POJO class
+   * @param <T> the row type
+   * @return the model typed by {@code rowClass}
+   */
+  public <T> Model<T> as(Class<T> rowClass) {
+    return new Model<>(m, RowType.of(rowClass));
+  }
+
+  /**
+   * Returns the class of this model's rows ({@code Instance.class} for a dynamic model).
+   *
+   * @return the row class
+   */
+  public Class<R> rowClass() {
+    return rows.type();
   }
 
   /**
@@ -71,11 +147,11 @@ public final class Model {
    * @return the Java view of it
    * @throws IllegalArgumentException when the value is not a model
    */
-  public static Model of(Object clojureModel) {
+  public static Model<Instance> of(Object clojureModel) {
     if (!RT.booleanCast(Clj.call("model?", clojureModel))) {
       throw new IllegalArgumentException("Vireo: not a model: " + clojureModel);
     }
-    return new Model(clojureModel);
+    return wrap(clojureModel);
   }
 
   /**
@@ -124,28 +200,28 @@ public final class Model {
     return t == null ? null : ((Keyword) t).getName();
   }
 
-  Model relatedModel(String key) {
-    Model r = related.get(key);
+  @Nullable Model<Instance> relatedModel(String key) {
+    Model<Instance> r = related.get(key);
     if (r == null) {
       Object f = RT.get(RT.get(m, FIELD_INDEX), Clj.key(key));
       if (f == null || RT.get(f, FK) == null) {
         return null;
       }
-      r = new Model(Clj.call("vireo.impl.model/fk-target", m, f));
+      r = wrap(Clj.call("vireo.impl.model/fk-target", m, f));
       related.put(key, r);
     }
     return r;
   }
 
   /** The model of the rows a prefetch puts under backref {@code key}, or null. */
-  Model backrefModel(String key) {
-    Model r = backrefs.get(key);
+  @Nullable Model<Instance> backrefModel(String key) {
+    Model<Instance> r = backrefs.get(key);
     if (r == null) {
       Object b = Clj.call("vireo.java.bridge/backref-model", m, Clj.key(key));
       if (b == null) {
         return null; // not cached: a model defined later may declare it
       }
-      r = new Model(b);
+      r = wrap(b);
       backrefs.put(key, r);
     }
     return r;
@@ -156,7 +232,7 @@ public final class Model {
    *
    * @return the database, or {@code null} when the model has none
    */
-  public Database database() {
+  public @Nullable Database database() {
     Object d = Clj.get(m, "database");
     return d == null ? null : Database.of(d);
   }
@@ -165,10 +241,10 @@ public final class Model {
    * Returns this model bound to another database (tests, multi-tenant use).
    *
    * @param database the database
-   * @return a new model value
+   * @return a new model value, with the same row type
    */
-  public Model bind(Database database) {
-    return new Model(Clj.call("bind-database", m, database.toClojure()));
+  public Model<R> bind(Database database) {
+    return new Model<>(Clj.call("bind-database", m, database.toClojure()), rows);
   }
 
   /**
@@ -178,32 +254,57 @@ public final class Model {
    * @param manyToManyField the field
    * @return the through model
    */
-  public Model throughModel(String manyToManyField) {
-    return new Model(Clj.call("through-model", m, Clj.key(manyToManyField)));
+  public Model<Instance> throughModel(String manyToManyField) {
+    return wrap(Clj.call("through-model", m, Clj.key(manyToManyField)));
   }
 
   // ------------------------------------------------------------ conversions
 
-  Instance instanceOf(Object v) {
-    return v == null ? null : new Instance(this, v);
+  /** A dynamic instance of this model (for signals and RETURNING rows), or null. */
+  @Nullable Instance instanceOf(@Nullable Object v) {
+    return v == null ? null : new Instance(dynamic, v);
   }
 
-  Instance instanceOf(Object v, Nesting nesting) {
-    return v == null ? null : new Instance(this, v, nesting);
+  List<Instance> instances(@Nullable Object v) {
+    return RowType.INSTANCE.readAll(this, v, null);
   }
 
-  List<Instance> instances(Object v) {
-    return instances(v, null);
+  /** A row of this model's type, or null. */
+  @Nullable R row(@Nullable Object v, @Nullable Nesting nesting) {
+    return rows.read(this, v, nesting);
   }
 
-  List<Instance> instances(Object v, Nesting nesting) {
-    List<Instance> l = new ArrayList<>(v instanceof clojure.lang.Counted ? ((clojure.lang.Counted) v).count() : 10);
-    if (v != null) {
-      for (Object x : (Iterable<?>) v) {
-        l.add(instanceOf(x, nesting));
+  List<R> rowList(@Nullable Object v, @Nullable Nesting nesting) {
+    return rows.readAll(this, v, nesting);
+  }
+
+  /** {@code values} without the null values of fields that have a default. */
+  IPersistentMap withoutNullDefaults(IPersistentMap values) {
+    Object index = RT.get(m, FIELD_INDEX);
+    IPersistentMap out = values;
+    for (Object o : values) {
+      Map.Entry<?, ?> e = (Map.Entry<?, ?>) o;
+      if (e.getValue() == null && RT.get(RT.get(index, e.getKey()), DEFAULT) != null) {
+        out = out.without(e.getKey());
       }
     }
-    return l;
+    return out;
+  }
+
+  /** A row's data for an operation on it. */
+  IPersistentMap data(R row) {
+    java.util.Objects.requireNonNull(row, "Vireo: the row is null");
+    return rows.write(this, row);
+  }
+
+  /** A row's values for an INSERT. */
+  IPersistentMap newData(R row) {
+    java.util.Objects.requireNonNull(row, "Vireo: the row is null");
+    return rows.writeNew(this, row);
+  }
+
+  private GetOrCreate<R> getOrCreateResult(Object v) {
+    return new GetOrCreate<>(row(RT.nth(v, 0), null), RT.booleanCast(RT.nth(v, 1)));
   }
 
   @SuppressWarnings("unchecked")
@@ -244,31 +345,26 @@ public final class Model {
     return Clj.mapOf(i == kvs.length ? kvs : java.util.Arrays.copyOf(kvs, i));
   }
 
-  @SuppressWarnings("unchecked")
-  private <R> R asRecord(Object v, Class<?> type) {
-    return v == null ? null : (R) instanceOf(v).as(type);
-  }
-
-  // ------------------------------------------------------------ instances
+  // ------------------------------------------------------------ rows
 
   /**
-   * Returns a new instance of this model with its defaults filled in (no I/O).
+   * Returns a new row of this model with its defaults filled in (no I/O).
    *
    * @param values field values by name
-   * @return the instance
+   * @return the row
    */
-  public Instance instance(Map<String, ?> values) {
-    return instanceOf(Clj.call("instance", m, values(values, false)));
+  public R instance(Map<String, ?> values) {
+    return row(Clj.call("instance", m, values(values, false)), null);
   }
 
   /**
-   * Returns an instance's primary-key value.
+   * Returns a row's primary-key value.
    *
-   * @param instance the instance
+   * @param row the row
    * @return the key (a {@code List} for a composite key), or {@code null}
    */
-  public Object getId(Instance instance) {
-    return Clj.toJava(Clj.call("get-id", m, data(instance)));
+  public @Nullable Object getId(R row) {
+    return Clj.toJava(Clj.call("get-id", m, data(row)));
   }
 
   /**
@@ -276,226 +372,187 @@ public final class Model {
    * against the field types before any SQL is sent.
    *
    * @param values field values by name
-   * @return a future of the new instance: every field, the generated key filled in
+   * @return a future of the new row: every field, the generated key filled in
    */
-  public CompletableFuture<Instance> aioCreate(Map<String, ?> values) {
-    try {
-      return Clj.aio(toInstance, "aio-create", m, values(values, false));
-    } catch (Throwable t) {
-      return Clj.failed(t);
-    }
+  public CompletableFuture<R> aioCreate(Map<String, ?> values) {
+    return Clj.guard(() -> Clj.aio(toRow, "aio-create", m, values(values, false)));
   }
 
   /**
-   * Inserts a row from a record's components (a {@code null} primary key is
-   * left to the database) and returns it as the same record type.
+   * Inserts a row from a record's components (a POJO's properties; an
+   * {@link Instance}'s values): a {@code null} primary key is left to the
+   * database, and a {@code null} component whose field has a default takes
+   * the default. Records are immutable: the created row, its generated key
+   * filled in, is a new record.
    *
-   * @param record the values
-   * @param <R> the record type
-   * @return a future of the created row as a record (the generated key filled in)
+   * @param row the values
+   * @return a future of the created row
    */
-  public <R extends Record> CompletableFuture<R> aioCreate(R record) {
-    return Clj.guard(() -> {
-      Class<?> type = record.getClass();
-      return Clj.aio(v -> asRecord(v, type), "aio-create", m, values(Records.toMap(record), true));
-    });
+  public CompletableFuture<R> aioCreate(R row) {
+    return Clj.guard(() -> Clj.aio(toRow, "aio-create", m, newData(row)));
   }
 
   /**
-   * Returns the first instance matching a filter (see the class comment).
+   * Returns the first row matching a filter (see the class comment).
    *
    * @param filter a key value, a {@code Map}, a {@link Where} or a composite key's {@code List}
-   * @return a future of the instance; it fails with {@link DoesNotExistException} when none matches
+   * @return a future of the row; it fails with {@link DoesNotExistException} when none matches
    */
-  public CompletableFuture<Instance> aioGet(Object filter) {
-    try {
-      return Clj.aio(toInstance, "aio-get", m, filter(filter));
-    } catch (Throwable t) {
-      return Clj.failed(t);
-    }
-  }
-
-  /**
-   * Like {@link #aioGet(Object)}, as a record (by component name) or POJO.
-   *
-   * @param type the record or POJO class
-   * @param filter the filter
-   * @param <R> the type
-   * @return a future of the object; fails with {@link DoesNotExistException} when none matches
-   */
-  public <R> CompletableFuture<R> aioGet(Class<R> type, Object filter) {
-    return Clj.guard(() -> Clj.aio(v -> asRecord(v, type), "aio-get", m, filter(filter)));
+  public CompletableFuture<R> aioGet(Object filter) {
+    return Clj.guard(() -> Clj.aio(toRow, "aio-get", m, filter(filter)));
   }
 
   /**
    * Like {@link #aioGet(Object)}, but yields {@code null} when nothing matches.
    *
    * @param filter the filter
-   * @return a future of the instance or {@code null}
+   * @return a future of the row or {@code null}
    */
-  public CompletableFuture<Instance> aioGetOrNone(Object filter) {
-    try {
-      return Clj.aio(toInstance, "aio-get-or-none", m, filter(filter));
-    } catch (Throwable t) {
-      return Clj.failed(t);
-    }
+  public CompletableFuture<@Nullable R> aioGetOrNone(Object filter) {
+    return Clj.guard(() -> Clj.aio(toRow, "aio-get-or-none", m, filter(filter)));
   }
 
   /**
-   * Like {@link #aioGet(Class, Object)}, but yields {@code null} when nothing matches.
-   *
-   * @param type the record or POJO class
-   * @param filter the filter
-   * @param <R> the type
-   * @return a future of the object or {@code null}
-   */
-  public <R> CompletableFuture<R> aioGetOrNone(Class<R> type, Object filter) {
-    return Clj.guard(() -> Clj.aio(v -> asRecord(v, type), "aio-get-or-none", m, filter(filter)));
-  }
-
-  /**
-   * Returns the instance matching the field values, creating it when there is none.
+   * Returns the row matching the field values, creating it when there is none.
    *
    * @param filter field values by name
-   * @return a future of the instance and whether it was created
+   * @return a future of the row and whether it was created
    */
-  public CompletableFuture<GetOrCreate> aioGetOrCreate(Map<String, ?> filter) {
+  public CompletableFuture<GetOrCreate<R>> aioGetOrCreate(Map<String, ?> filter) {
     return aioGetOrCreate(filter, Map.of());
   }
 
   /**
-   * Returns the instance matching the field values, creating it from them
+   * Returns the row matching the field values, creating it from them
    * merged over {@code defaults} when there is none.
    *
    * @param filter field values by name
    * @param defaults values used only when creating
-   * @return a future of the instance and whether it was created
+   * @return a future of the row and whether it was created
    */
-  public CompletableFuture<GetOrCreate> aioGetOrCreate(Map<String, ?> filter, Map<String, ?> defaults) {
-    return Clj.guard(() -> Clj.aio(v -> new GetOrCreate(instanceOf(RT.nth(v, 0)), RT.booleanCast(RT.nth(v, 1))),
+  public CompletableFuture<GetOrCreate<R>> aioGetOrCreate(Map<String, ?> filter, Map<String, ?> defaults) {
+    return Clj.guard(() -> Clj.aio(this::getOrCreateResult,
         "aio-get-or-create", m, values(filter, false), Clj.opts("defaults", values(defaults, false))));
   }
 
-  private CompletableFuture<Instance> save(Instance instance, Object opts) {
-    return Clj.guard(() -> Clj.aio(v -> {
-      instance.replace(v);
-      return instance;
-    }, "aio-save", m, data(instance), opts));
+  private CompletableFuture<R> save(R row, Object opts) {
+    return Clj.guard(() -> Clj.aio(v -> rows.updated(this, row, v), "aio-save", m, data(row), opts));
   }
 
   /**
-   * Saves an instance: with a primary key, an UPDATE of the fields that
-   * changed since it was loaded or saved (nothing when none did; every field
-   * it holds for an instance built by hand); without one, an INSERT. The
-   * instance then holds the saved values and key. Unlike peewee, updating a
-   * row that is gone fails with {@link DoesNotExistException}.
+   * Saves a row: with a primary key, an UPDATE; without one, an INSERT.
+   * Unlike peewee, updating a row that is gone fails with
+   * {@link DoesNotExistException}.
    *
-   * @param instance the instance
-   * @return a future of the same instance, saved
+   * <p>An {@link Instance} remembers the values it was loaded with, so only
+   * the fields that changed are written (nothing when none did; every field
+   * it holds for an instance built by hand), and the instance itself then
+   * holds the saved values and key. A record is immutable and carries no
+   * such memory: every field is written, and the saved row (its new key
+   * filled in) is a new record.
+   *
+   * @param row the row
+   * @return a future of the saved row (the same {@code Instance}; a new record)
    */
-  public CompletableFuture<Instance> aioSave(Instance instance) {
-    return Clj.guard(() -> save(instance, Clj.opts()));
+  public CompletableFuture<R> aioSave(R row) {
+    return save(row, Clj.opts());
   }
 
   /**
-   * Like {@link #aioSave(Instance)}; {@code forceInsert} inserts even with a
+   * Like {@link #aioSave(Object)}; {@code forceInsert} inserts even with a
    * primary key (to create a row with a key of your choice).
    *
-   * @param instance the instance
+   * @param row the row
    * @param forceInsert true to INSERT
-   * @return a future of the same instance, saved
+   * @return a future of the saved row
    */
-  public CompletableFuture<Instance> aioSave(Instance instance, boolean forceInsert) {
-    return Clj.guard(() -> save(instance, Clj.opts("force-insert", forceInsert ? Boolean.TRUE : null)));
+  public CompletableFuture<R> aioSave(R row, boolean forceInsert) {
+    return save(row, Clj.opts("force-insert", forceInsert ? Boolean.TRUE : null));
   }
 
   /**
-   * Like {@link #aioSave(Instance)}, writing only the named fields.
+   * Like {@link #aioSave(Object)}, writing only the named fields.
    *
-   * @param instance the instance
+   * @param row the row
    * @param fields the fields to write
-   * @return a future of the same instance, saved
+   * @return a future of the saved row
    */
-  public CompletableFuture<Instance> aioSaveOnly(Instance instance, String... fields) {
-    return Clj.guard(() -> save(instance, Clj.opts("only", Clj.refs(fields))));
+  public CompletableFuture<R> aioSaveOnly(R row, String... fields) {
+    return save(row, Clj.opts("only", Clj.refs(fields)));
   }
 
   /**
-   * Saves a record (an UPDATE of every field when its key is set, else an
-   * INSERT) and returns the saved row as the same record type.
+   * Like {@link #aioSave(Object)}, writing only the fields named by property
+   * references: {@code Blocks.aioSaveOnly(block, Block::text)}.
    *
-   * @param record the values
-   * @param <R> the record type
-   * @return a future of the saved row as a record
+   * @param row the row
+   * @param fields the fields to write
+   * @return a future of the saved row
    */
-  public <R extends Record> CompletableFuture<R> aioSave(R record) {
-    return Clj.guard(() -> {
-      Class<?> type = record.getClass();
-      return Clj.aio(v -> asRecord(v, type), "aio-save", m, values(Records.toMap(record), true));
-    });
+  @SafeVarargs
+  public final CompletableFuture<R> aioSaveOnly(R row, Property<R, ?>... fields) {
+    return Clj.guard(() -> save(row, Clj.opts("only", Clj.refs(Properties.names(fields.length, i -> fields[i])))));
   }
 
   /**
-   * Deletes an instance's row by primary key.
+   * Deletes a row by primary key.
    *
-   * @param instance the instance
+   * @param row the row
    * @return a future of the number of rows deleted
    */
-  public CompletableFuture<Long> aioDeleteInstance(Instance instance) {
-    return aioDeleteInstance(instance, false);
+  public CompletableFuture<Long> aioDeleteInstance(R row) {
+    return aioDeleteInstance(row, false);
   }
 
   /**
-   * Deletes an instance's row; {@code recursive} first deletes the rows that
+   * Deletes a row; {@code recursive} first deletes the rows that
    * reference it (and sets nullable references to NULL), in one transaction.
    *
-   * @param instance the instance
+   * @param row the row
    * @param recursive true to delete dependants first
-   * @return a future of the number of rows deleted (for the instance itself)
+   * @return a future of the number of rows deleted (for the row itself)
    */
-  public CompletableFuture<Long> aioDeleteInstance(Instance instance, boolean recursive) {
-    return aioDeleteInstance(instance, recursive, false);
+  public CompletableFuture<Long> aioDeleteInstance(R row, boolean recursive) {
+    return aioDeleteInstance(row, recursive, false);
   }
 
   /**
-   * Deletes an instance's row; {@code recursive} first deletes the rows that
+   * Deletes a row; {@code recursive} first deletes the rows that
    * reference it, in one transaction. Rows whose reference is nullable are
    * unlinked (set to NULL) unless {@code deleteNullable}, which deletes them
    * too.
    *
-   * @param instance the instance
+   * @param row the row
    * @param recursive true to delete dependants first
    * @param deleteNullable with {@code recursive}, true to delete the rows
    *     with a nullable reference as well instead of unlinking them
-   * @return a future of the number of rows deleted (for the instance itself)
+   * @return a future of the number of rows deleted (for the row itself)
    */
-  public CompletableFuture<Long> aioDeleteInstance(Instance instance, boolean recursive, boolean deleteNullable) {
-    return Clj.guard(() -> Clj.aio(Model::toLong, "aio-delete-instance", m, data(instance),
+  public CompletableFuture<Long> aioDeleteInstance(R row, boolean recursive, boolean deleteNullable) {
+    return Clj.guard(() -> Clj.aio(Model::toLong, "aio-delete-instance", m, data(row),
         Clj.opts("recursive", recursive ? Boolean.TRUE : null, "delete-nullable", deleteNullable ? Boolean.TRUE : null)));
   }
 
-  static IPersistentMap data(Instance instance) {
+  static IPersistentMap instanceData(Instance instance) {
     return java.util.Objects.requireNonNull(instance, "Vireo: the instance is null").data();
   }
 
-  static Long toLong(Object v) {
+  static @Nullable Long toLong(@Nullable Object v) {
     return v == null ? null : ((Number) v).longValue();
   }
 
   /**
-   * Loads a foreign-key relation into an instance: the raw key is replaced by
-   * the referenced instance ({@link Instance#getInstance(String)}). No query
-   * when it is already loaded.
+   * Loads a foreign-key relation into a row: the raw key is replaced by
+   * the referenced row ({@link Instance#getInstance(String)}; a record
+   * component of the referenced model's record type receives it, one of a key
+   * type keeps the key). No query when it is already loaded.
    *
-   * @param instance the instance (updated in place)
+   * @param row the row (an {@code Instance} is updated in place)
    * @param foreignKey the foreign-key field
-   * @return a future of the same instance
+   * @return a future of the row holding the relation
    */
-  public CompletableFuture<Instance> aioFetch(Instance instance, String foreignKey) {
-    return Clj.guard(() -> Clj.aio(v -> {
-      instance.replace(v);
-      return instance;
-    }, "aio-fetch", m, data(instance), Clj.key(foreignKey)));
+  public CompletableFuture<R> aioFetch(R row, String foreignKey) {
+    return Clj.guard(() -> Clj.aio(v -> rows.updated(this, row, v), "aio-fetch", m, data(row), Clj.key(foreignKey)));
   }
 
   // ------------------------------------------------------------ many-to-many
@@ -504,53 +561,53 @@ public final class Model {
    * Returns the instances related through a many-to-many field (or the
    * backref another model declared), ordered by primary key.
    *
-   * @param instance the instance
+   * @param row the row
    * @param relation the many-to-many field or backref
-   * @return a future of the related instances
+   * @return a future of the related instances (of the related model, dynamic)
    */
-  public CompletableFuture<List<Instance>> aioRelated(Instance instance, String relation) {
+  public CompletableFuture<List<Instance>> aioRelated(R row, String relation) {
     return Clj.guard(() -> {
       Keyword k = Clj.key(relation);
-      Object data = data(instance);
-      return Clj.aio(v -> new Model(Clj.call("vireo.java.bridge/related-model", m, k)).instances(v),
+      Object data = data(row);
+      return Clj.aio(v -> wrap(Clj.call("vireo.java.bridge/related-model", m, k)).instances(v),
           "aio-related", m, data, k);
     });
   }
 
   /**
-   * Links an instance to targets through a many-to-many relation, in one
+   * Links a row to targets through a many-to-many relation, in one
    * transaction; existing links are kept.
    *
-   * @param instance the instance
+   * @param row the row
    * @param relation the many-to-many field or backref
-   * @param targets instances or key values
+   * @param targets instances, records or key values
    * @return a future of the number of links created
    */
-  public CompletableFuture<Long> aioAdd(Instance instance, String relation, Object... targets) {
-    return Clj.guard(() -> Clj.aio(Model::toLong, "aio-add", m, data(instance), Clj.key(relation), Clj.toClj(targets)));
+  public CompletableFuture<Long> aioAdd(R row, String relation, Object... targets) {
+    return Clj.guard(() -> Clj.aio(Model::toLong, "aio-add", m, data(row), Clj.key(relation), Clj.toClj(targets)));
   }
 
   /**
-   * Unlinks targets from an instance.
+   * Unlinks targets from a row.
    *
-   * @param instance the instance
+   * @param row the row
    * @param relation the many-to-many field or backref
-   * @param targets instances or key values
+   * @param targets instances, records or key values
    * @return a future of the number of links removed
    */
-  public CompletableFuture<Long> aioRemove(Instance instance, String relation, Object... targets) {
-    return Clj.guard(() -> Clj.aio(Model::toLong, "aio-remove", m, data(instance), Clj.key(relation), Clj.toClj(targets)));
+  public CompletableFuture<Long> aioRemove(R row, String relation, Object... targets) {
+    return Clj.guard(() -> Clj.aio(Model::toLong, "aio-remove", m, data(row), Clj.key(relation), Clj.toClj(targets)));
   }
 
   /**
    * Unlinks every target of a many-to-many relation.
    *
-   * @param instance the instance
+   * @param row the row
    * @param relation the many-to-many field or backref
    * @return a future of the number of links removed
    */
-  public CompletableFuture<Long> aioClear(Instance instance, String relation) {
-    return Clj.guard(() -> Clj.aio(Model::toLong, "aio-clear", m, data(instance), Clj.key(relation)));
+  public CompletableFuture<Long> aioClear(R row, String relation) {
+    return Clj.guard(() -> Clj.aio(Model::toLong, "aio-clear", m, data(row), Clj.key(relation)));
   }
 
   // ------------------------------------------------------------ queries
@@ -559,19 +616,33 @@ public final class Model {
    * Starts a select of this model's rows. Items: none for every field, field
    * names ({@code "title"}, {@code "author.name"} for a joined model),
    * {@link Expr}s (with {@link Expr#as(String)}), or models joined in the
-   * query (their instance nests under the foreign key).
+   * query (their instance nests under the foreign key). To read a projection
+   * that is not this model's row (aggregates, joined fields) as another
+   * record, use {@link SelectQuery#as(Class)}.
    *
    * @param items the projection
    * @return the query
    */
-  public SelectQuery select(Object... items) {
+  public SelectQuery<R> select(Object... items) {
     Object[] forms = new Object[items.length];
     for (int i = 0; i < items.length; i++) {
       Object it = items[i];
       forms[i] = it instanceof String ? Clj.ref((String) it)
           : it instanceof Expr ? ((Expr) it).selectForm() : Clj.toClj(it);
     }
-    return new SelectQuery(this, Clj.call("select", prepend(m, forms)));
+    return new SelectQuery<>(this, Clj.call("select", prepend(m, forms)), rows);
+  }
+
+  /**
+   * Starts a select of the fields named by property references:
+   * {@code Blocks.select(Block::key)}; none selects every field.
+   *
+   * @param fields the fields
+   * @return the query
+   */
+  @SafeVarargs
+  public final SelectQuery<R> select(Property<R, ?>... fields) {
+    return select((Object[]) Properties.names(fields.length, i -> fields[i]));
   }
 
   private static Object[] prepend(Object first, Object[] rest) {
@@ -582,15 +653,15 @@ public final class Model {
   }
 
   /**
-   * Starts a select from raw SQL whose rows are this model's instances
+   * Starts a select from raw SQL whose rows are this model's rows
    * (columns named like a field decode with its type).
    *
    * @param sql the statement (placeholders as the database expects)
    * @param params its parameters
    * @return the query
    */
-  public SelectQuery raw(String sql, Object... params) {
-    return new SelectQuery(this, Clj.call("raw", m, sql, Clj.toClj(params)));
+  public SelectQuery<R> raw(String sql, Object... params) {
+    return new SelectQuery<>(this, Clj.call("raw", m, sql, Clj.toClj(params)), rows);
   }
 
   /**
@@ -719,35 +790,40 @@ public final class Model {
   }
 
   /**
-   * Two models are equal when their Clojure values are: models built from
-   * equal definitions are equal, whatever queries either has run.
+   * Two models are equal when their Clojure values are and their rows are
+   * the same class: models built from equal definitions are equal, whatever
+   * queries either has run; a typed model and the dynamic model of the same
+   * definition are not.
    *
    * @param o another object
    * @return true when equal
    */
   @Override
-  public boolean equals(Object o) {
-    return o instanceof Model && clojure.lang.Util.equiv(m, ((Model) o).m);
+  public boolean equals(@Nullable Object o) {
+    return o instanceof Model && rows.type() == ((Model<?>) o).rows.type()
+        && clojure.lang.Util.equiv(m, ((Model<?>) o).m);
   }
 
   /**
-   * Returns a hash of the model value.
+   * Returns a hash of the model value and its row class.
    *
    * @return the hash
    */
   @Override
   public int hashCode() {
-    return clojure.lang.Util.hash(m);
+    return 31 * clojure.lang.Util.hash(m) + rows.type().hashCode();
   }
 
   /**
-   * Returns e.g. {@code Model[PageBlock "pageblock"]}.
+   * Returns e.g. {@code Model[PageBlock "pageblock"]}, or
+   * {@code Model<Block>[Block "block"]} for a typed model.
    *
    * @return a readable form
    */
   @Override
   public String toString() {
-    return "Model[" + name() + " \"" + tableName() + "\"]";
+    String of = rows == RowType.INSTANCE ? "" : "<" + rows.type().getSimpleName() + ">";
+    return "Model" + of + "[" + name() + " \"" + tableName() + "\"]";
   }
 
   static boolean isVector(Object o) {
@@ -764,44 +840,55 @@ public final class Model {
    * Blocking {@link #aioCreate(Map)} (needs {@link Database#allowSync()}).
    *
    * @param values field name to value
-   * @return the new instance
+   * @return the new row
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public Instance create(Map<String, ?> values) {
-    return Clj.sync(toInstance, "aio-create", m, values(values, false));
+  public R create(Map<String, ?> values) {
+    return Clj.sync(toRow, "aio-create", m, values(values, false));
   }
 
   /**
-   * Blocking {@link #aioGet(Object)}: {@code PageBlock.get(Map.of("key", "title"))}.
+   * Blocking {@link #aioCreate(Object)}.
+   *
+   * @param row the values
+   * @return the created row (a new record, its key filled in)
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
+   */
+  public R create(R row) {
+    return Clj.sync(toRow, "aio-create", m, newData(row));
+  }
+
+  /**
+   * Blocking {@link #aioGet(Object)}: {@code Blocks.get(Where.eq(Block::key, "title"))}.
    *
    * @param filter a primary-key value, a map of field values or a {@link Where}
-   * @return the matching instance
+   * @return the matching row
    * @throws DoesNotExistException when none matches
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public Instance get(Object filter) {
-    return Clj.sync(toInstance, "aio-get", m, filter(filter));
+  public R get(Object filter) {
+    return Clj.sync(toRow, "aio-get", m, filter(filter));
   }
 
   /**
    * Blocking {@link #aioGetOrNone(Object)}.
    *
    * @param filter as {@link #get(Object)}
-   * @return the matching instance, or {@code null}
+   * @return the matching row, or {@code null}
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public Instance getOrNone(Object filter) {
-    return Clj.sync(toInstance, "aio-get-or-none", m, filter(filter));
+  public @Nullable R getOrNone(Object filter) {
+    return Clj.sync(toRow, "aio-get-or-none", m, filter(filter));
   }
 
   /**
    * Blocking {@link #aioGetOrCreate(Map)}.
    *
    * @param filter field name to value
-   * @return the instance and whether it was created
+   * @return the row and whether it was created
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public GetOrCreate getOrCreate(Map<String, ?> filter) {
+  public GetOrCreate<R> getOrCreate(Map<String, ?> filter) {
     return getOrCreate(filter, Map.of());
   }
 
@@ -810,198 +897,150 @@ public final class Model {
    *
    * @param filter field name to value
    * @param defaults values for a new row, beside the filter's
-   * @return the instance and whether it was created
+   * @return the row and whether it was created
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public GetOrCreate getOrCreate(Map<String, ?> filter, Map<String, ?> defaults) {
-    return Clj.sync(v -> new GetOrCreate(instanceOf(RT.nth(v, 0)), RT.booleanCast(RT.nth(v, 1))),
+  public GetOrCreate<R> getOrCreate(Map<String, ?> filter, Map<String, ?> defaults) {
+    return Clj.sync(this::getOrCreateResult,
         "aio-get-or-create", m, values(filter, false), Clj.opts("defaults", values(defaults, false)));
   }
 
   /**
-   * Blocking {@link #aioSave(Instance)}.
+   * Blocking {@link #aioSave(Object)}.
    *
-   * @param instance the instance (it then holds the saved values)
-   * @return the instance
+   * @param row the row (an {@code Instance} then holds the saved values)
+   * @return the saved row (the same {@code Instance}; a new record)
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public Instance save(Instance instance) {
-    return save(instance, false);
+  public R save(R row) {
+    return save(row, false);
   }
 
   /**
-   * Blocking {@link #aioSave(Instance, boolean)}.
+   * Blocking {@link #aioSave(Object, boolean)}.
    *
-   * @param instance the instance (it then holds the saved values)
+   * @param row the row
    * @param forceInsert insert even when it has a key
-   * @return the instance
+   * @return the saved row
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public Instance save(Instance instance, boolean forceInsert) {
-    return Clj.sync(v -> {
-      instance.replace(v);
-      return instance;
-    }, "aio-save", m, data(instance), Clj.opts("force-insert", forceInsert ? Boolean.TRUE : null));
+  public R save(R row, boolean forceInsert) {
+    return Clj.sync(v -> rows.updated(this, row, v), "aio-save", m, data(row),
+        Clj.opts("force-insert", forceInsert ? Boolean.TRUE : null));
   }
 
   /**
-   * Blocking {@link #aioDeleteInstance(Instance, boolean, boolean)}.
+   * Blocking {@link #aioSaveOnly(Object, String...)}.
    *
-   * @param instance the instance
+   * @param row the row
+   * @param fields the fields to write
+   * @return the saved row
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
+   */
+  public R saveOnly(R row, String... fields) {
+    return Clj.sync(v -> rows.updated(this, row, v), "aio-save", m, data(row), Clj.opts("only", Clj.refs(fields)));
+  }
+
+  /**
+   * Blocking {@link #aioSaveOnly(Object, Property...)}.
+   *
+   * @param row the row
+   * @param fields the fields to write
+   * @return the saved row
+   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
+   */
+  @SafeVarargs
+  public final R saveOnly(R row, Property<R, ?>... fields) {
+    return saveOnly(row, Properties.names(fields.length, i -> fields[i]));
+  }
+
+  /**
+   * Blocking {@link #aioDeleteInstance(Object, boolean, boolean)}.
+   *
+   * @param row the row
    * @param recursive delete (or unlink) the rows that reference it first
    * @param deleteNullable delete the nullable references too
    * @return the number of rows deleted
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public long deleteInstance(Instance instance, boolean recursive, boolean deleteNullable) {
-    return Clj.sync(Model::toLong, "aio-delete-instance", m, data(instance),
+  public long deleteInstance(R row, boolean recursive, boolean deleteNullable) {
+    return Clj.sync(Model::toLong, "aio-delete-instance", m, data(row),
         Clj.opts("recursive", recursive ? Boolean.TRUE : null, "delete-nullable", deleteNullable ? Boolean.TRUE : null));
   }
 
   /**
-   * Blocking {@link #aioDeleteInstance(Instance)}.
+   * Blocking {@link #aioDeleteInstance(Object)}.
    *
-   * @param instance the instance
+   * @param row the row
    * @return the number of rows deleted
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public long deleteInstance(Instance instance) {
-    return deleteInstance(instance, false, false);
+  public long deleteInstance(R row) {
+    return deleteInstance(row, false, false);
   }
 
   /**
-   * Blocking {@link #aioFetch(Instance, String)}.
+   * Blocking {@link #aioFetch(Object, String)}.
    *
-   * @param instance the instance (it then holds the loaded relation)
+   * @param row the row (an {@code Instance} then holds the loaded relation)
    * @param foreignKey the foreign-key field
-   * @return the instance
+   * @return the row holding the relation
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public Instance fetch(Instance instance, String foreignKey) {
-    return Clj.sync(v -> {
-      instance.replace(v);
-      return instance;
-    }, "aio-fetch", m, data(instance), Clj.key(foreignKey));
+  public R fetch(R row, String foreignKey) {
+    return Clj.sync(v -> rows.updated(this, row, v), "aio-fetch", m, data(row), Clj.key(foreignKey));
   }
 
   /**
-   * Blocking {@link #aioRelated(Instance, String)}.
+   * Blocking {@link #aioRelated(Object, String)}.
    *
-   * @param instance the instance
+   * @param row the row
    * @param relation the many-to-many field or backref
    * @return the related instances, by primary key
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public List<Instance> related(Instance instance, String relation) {
+  public List<Instance> related(R row, String relation) {
     Keyword k = Clj.key(relation);
-    return Clj.sync(v -> new Model(Clj.call("vireo.java.bridge/related-model", m, k)).instances(v),
-        "aio-related", m, data(instance), k);
+    return Clj.sync(v -> wrap(Clj.call("vireo.java.bridge/related-model", m, k)).instances(v),
+        "aio-related", m, data(row), k);
   }
 
   /**
-   * Blocking {@link #aioAdd(Instance, String, Object...)}.
+   * Blocking {@link #aioAdd(Object, String, Object...)}.
    *
-   * @param instance the instance
+   * @param row the row
    * @param relation the many-to-many relation
-   * @param targets instances or keys
+   * @param targets instances, records or keys
    * @return the number of links created
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public long add(Instance instance, String relation, Object... targets) {
-    return Clj.sync(Model::toLong, "aio-add", m, data(instance), Clj.key(relation), Clj.toClj(targets));
+  public long add(R row, String relation, Object... targets) {
+    return Clj.sync(Model::toLong, "aio-add", m, data(row), Clj.key(relation), Clj.toClj(targets));
   }
 
   /**
-   * Blocking {@link #aioRemove(Instance, String, Object...)}.
+   * Blocking {@link #aioRemove(Object, String, Object...)}.
    *
-   * @param instance the instance
+   * @param row the row
    * @param relation the many-to-many relation
-   * @param targets instances or keys
+   * @param targets instances, records or keys
    * @return the number of links removed
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public long remove(Instance instance, String relation, Object... targets) {
-    return Clj.sync(Model::toLong, "aio-remove", m, data(instance), Clj.key(relation), Clj.toClj(targets));
+  public long remove(R row, String relation, Object... targets) {
+    return Clj.sync(Model::toLong, "aio-remove", m, data(row), Clj.key(relation), Clj.toClj(targets));
   }
 
   /**
-   * Blocking {@link #aioClear(Instance, String)}.
+   * Blocking {@link #aioClear(Object, String)}.
    *
-   * @param instance the instance
+   * @param row the row
    * @param relation the many-to-many relation
    * @return the number of links removed
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public long clear(Instance instance, String relation) {
-    return Clj.sync(Model::toLong, "aio-clear", m, data(instance), Clj.key(relation));
-  }
-
-  /**
-   * Blocking {@link #aioCreate(Record)}.
-   *
-   * @param record the values, one per component
-   * @param <R> the record type
-   * @return the created row as the same record type
-   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
-   */
-  public <R extends Record> R create(R record) {
-    Class<?> type = record.getClass();
-    return Clj.sync(v -> asRecord(v, type), "aio-create", m, values(Records.toMap(record), true));
-  }
-
-  /**
-   * Blocking {@link #aioGet(Class, Object)}.
-   *
-   * @param type the record or bean class to fill
-   * @param filter as {@link #get(Object)}
-   * @param <R> the type
-   * @return the matching row as {@code type}
-   * @throws DoesNotExistException when none matches
-   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
-   */
-  public <R> R get(Class<R> type, Object filter) {
-    return Clj.sync(v -> asRecord(v, type), "aio-get", m, filter(filter));
-  }
-
-  /**
-   * Blocking {@link #aioGetOrNone(Class, Object)}.
-   *
-   * @param type the record or bean class to fill
-   * @param filter as {@link #get(Object)}
-   * @param <R> the type
-   * @return the matching row as {@code type}, or {@code null}
-   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
-   */
-  public <R> R getOrNone(Class<R> type, Object filter) {
-    return Clj.sync(v -> asRecord(v, type), "aio-get-or-none", m, filter(filter));
-  }
-
-  /**
-   * Blocking {@link #aioSave(Record)}.
-   *
-   * @param record the values, with the primary key to update (none: insert)
-   * @param <R> the record type
-   * @return the saved row as the same record type
-   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
-   */
-  public <R extends Record> R save(R record) {
-    Class<?> type = record.getClass();
-    return Clj.sync(v -> asRecord(v, type), "aio-save", m, values(Records.toMap(record), true));
-  }
-
-  /**
-   * Blocking {@link #aioSaveOnly(Instance, String...)}.
-   *
-   * @param instance the instance (it then holds the saved values)
-   * @param fields the fields to write
-   * @return the instance
-   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
-   */
-  public Instance saveOnly(Instance instance, String... fields) {
-    return Clj.sync(v -> {
-      instance.replace(v);
-      return instance;
-    }, "aio-save", m, data(instance), Clj.opts("only", Clj.refs(fields)));
+  public long clear(R row, String relation) {
+    return Clj.sync(Model::toLong, "aio-clear", m, data(row), Clj.key(relation));
   }
 
   /**
@@ -1021,5 +1060,48 @@ public final class Model {
    */
   public void truncateTable() {
     Clj.sync(v -> null, "aio-truncate-table", m, Clj.opts());
+  }
+
+  // ------------------------------------------------------------ INSERT … SELECT, indexes
+
+  /**
+   * Starts an INSERT … SELECT: the named fields are filled, in order, by the
+   * columns of {@code select}; {@link InsertQuery#aioExecute()} yields the
+   * number of rows inserted.
+   *
+   * <pre>{@code
+   * long copied = Archive.insertFrom(List.of("title", "pages"),
+   *     Book.select("title", "pages").where(Where.gt("pages", 100))).aioExecute().join();
+   * }</pre>
+   *
+   * @param fields the fields to fill
+   * @param select a select of as many columns
+   * @return the query
+   */
+  public InsertQuery<Long> insertFrom(List<String> fields, SelectQuery<?> select) {
+    java.util.Objects.requireNonNull(select, "Vireo: insertFrom needs a select");
+    return new InsertQuery<>(this, Clj.call("insert-from", m, Clj.refs(fields.toArray(new String[0])), select.form()),
+        Model::toLong);
+  }
+
+  /**
+   * Creates the model's indexes (those of its indexed fields and
+   * {@code index(…)}); {@link #aioCreateTable(boolean)} already does.
+   *
+   * @param safe true to add IF NOT EXISTS
+   * @return a future completing when done
+   */
+  public CompletableFuture<Void> aioCreateIndexes(boolean safe) {
+    return Clj.guard(() -> Clj.aio(v -> null, "aio-create-indexes", m, Clj.opts("safe", safe)));
+  }
+
+  /**
+   * Drops the model's indexes.
+   *
+   * @param safe true to add IF EXISTS
+   * @return a future completing when done
+   */
+  public CompletableFuture<Void> aioDropIndexes(boolean safe) {
+    return Clj.guard(() -> Clj.aio(v -> null, "aio-drop-indexes", m, Clj.opts("safe", safe)));
   }
 }

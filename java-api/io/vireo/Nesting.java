@@ -11,10 +11,10 @@ import java.util.Map;
  * lower-cased name) to the joined model and its own joins.
  */
 final class Nesting {
-  final Model model;
+  final Model<Instance> model;
   private final Map<String, Nesting> children;
 
-  private Nesting(Model model, Map<String, Nesting> children) {
+  private Nesting(Model<Instance> model, Map<String, Nesting> children) {
     this.model = model;
     this.children = children;
   }
@@ -24,7 +24,7 @@ final class Nesting {
   }
 
   /** The nesting of a select's rows, or {@code null} when it joins nothing. */
-  static Nesting of(Model root, Object query) {
+  static Nesting of(Model<Instance> root, Object query) {
     if (query instanceof IPersistentMap && ((IPersistentMap) query).valAt(Clj.ref("vireo/joins")) == null
         && ((IPersistentMap) query).valAt(Clj.ref("vireo/members")) == null) {
       return null;
@@ -37,7 +37,7 @@ final class Nesting {
     Map<String, Nesting> m = new HashMap<>();
     for (Map.Entry<?, ?> e : ((Map<?, ?>) tree).entrySet()) {
       List<?> v = (List<?>) e.getValue();
-      m.put((String) e.getKey(), new Nesting(new Model(v.get(0)), children(v.get(1))));
+      m.put((String) e.getKey(), new Nesting(Model.wrap(v.get(0)), children(v.get(1))));
     }
     return m;
   }

@@ -153,8 +153,22 @@ final class Records {
       }
       t = box(t);
     }
+    if (v instanceof List && List.class.isAssignableFrom(t) && generic instanceof ParameterizedType) {
+      Type arg = ((ParameterizedType) generic).getActualTypeArguments()[0];
+      if (arg instanceof Class<?> && arg != Object.class) {
+        // element by element: a List<Child> of prefetched instances, a JSON List<Long>
+        List<Object> out = new ArrayList<>();
+        for (Object x : (List<?>) v) {
+          out.add(convert(x, (Class<?>) arg, arg, name, owner));
+        }
+        return out;
+      }
+    }
     if (v == null || t.isInstance(v)) {
       return v;
+    }
+    if (t.isEnum() && v instanceof String) {
+      return enumConstant(t, (String) v, name, owner);
     }
     if (v instanceof Number) {
       Number n = (Number) v;
@@ -178,23 +192,27 @@ final class Records {
     }
     if (v instanceof Instance) {
       Instance i = (Instance) v;
-      return Map.class.isAssignableFrom(t) ? i.toMap() : fromInstance(i, t);
-    }
-    if (v instanceof List && List.class.isAssignableFrom(t) && generic instanceof ParameterizedType) {
-      Type arg = ((ParameterizedType) generic).getActualTypeArguments()[0];
-      if (arg instanceof Class<?>) {
-        List<Object> out = new ArrayList<>();
-        for (Object x : (List<?>) v) {
-          out.add(convert(x, (Class<?>) arg, arg, name, owner));
-        }
-        return out;
+      if (Number.class.isAssignableFrom(t) || t == String.class || t == java.util.UUID.class) {
+        // a loaded relation (joined, fetched) read into a key component: the related row's key
+        return convert(i.key(), t, t, name, owner);
       }
+      return Map.class.isAssignableFrom(t) ? i.toMap() : fromInstance(i, t);
     }
     if (t == String.class && v instanceof java.util.UUID) {
       return v.toString();
     }
     throw new IllegalArgumentException("Vireo: " + owner.getSimpleName() + "." + name + " is a "
         + t.getSimpleName() + " but the value is a " + v.getClass().getName() + ": " + v);
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static Object enumConstant(Class<?> t, String constant, String name, Class<?> owner) {
+    try {
+      return Enum.valueOf((Class) t, constant);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("Vireo: " + owner.getSimpleName() + "." + name + " is a "
+          + t.getSimpleName() + " but the column holds \"" + constant + "\", which names none of its constants", e);
+    }
   }
 
   private static Class<?> box(Class<?> t) {

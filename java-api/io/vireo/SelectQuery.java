@@ -9,22 +9,26 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 
 /**
- * A select over a model, built fluently (each refinement returns a new query;
- * queries are immutable values) and run by one of the {@code aio*} methods:
- * {@link #aioExecute()} for instances, {@link #aioExecute(Class)} for records,
- * {@link #aioMaps()}, {@link #aioTuples()}, {@link #aioCount()}, …
+ * A select over a model whose rows are {@code R}, built fluently (each
+ * refinement returns a new query; queries are immutable values) and run by
+ * one of the {@code aio*} methods: {@link #aioExecute()} for the rows,
+ * {@link #aioMaps()}, {@link #aioTuples()}, {@link #aioCount()}, …;
+ * {@link #as(Class)} reads the rows as another record (a projection).
  *
  * <pre>{@code
- * List<Instance> books = Book.select()
- *     .where(Where.gt("pages", 10))
- *     .orderBy(Expr.field("pages").desc())
+ * List<Book> books = Books.select()
+ *     .where(Where.gt(Book::pages, 10))
+ *     .orderBy(Expr.desc(Book::pages))
  *     .limit(10)
  *     .aioExecute().join();
  * }</pre>
+ *
+ * @param <R> the row type: the model's record, {@link Instance}, or the class given to {@link #as(Class)}
  */
-public final class SelectQuery {
+public final class SelectQuery<R> {
   /** How {@link #aioPrefetch(PrefetchStrategy, SelectQuery...)} restricts each level to its parents' rows. */
   public enum PrefetchStrategy {
     /** {@code WHERE key IN (SELECT parent keys …)} (the default). */
@@ -33,17 +37,19 @@ public final class SelectQuery {
     JOIN
   }
 
-  private final Model model;
+  private final Model<?> model;
   private final Object q;
+  private final RowType<R> rows;
   private final int fetchSize;
 
-  SelectQuery(Model model, Object q) {
-    this(model, q, 0);
+  SelectQuery(Model<?> model, Object q, RowType<R> rows) {
+    this(model, q, rows, 0);
   }
 
-  private SelectQuery(Model model, Object q, int fetchSize) {
+  private SelectQuery(Model<?> model, Object q, RowType<R> rows, int fetchSize) {
     this.model = model;
     this.q = q;
+    this.rows = rows;
     this.fetchSize = fetchSize;
   }
 
@@ -51,8 +57,35 @@ public final class SelectQuery {
     return q;
   }
 
-  private SelectQuery with(Object newQuery) {
-    return new SelectQuery(model, newQuery, fetchSize);
+  private SelectQuery<R> with(Object newQuery) {
+    return new SelectQuery<>(model, newQuery, rows, fetchSize);
+  }
+
+  private @Nullable R row(@Nullable Object v, @Nullable Nesting n) {
+    return rows.read(model, v, n);
+  }
+
+  private List<R> rowList(@Nullable Object v, @Nullable Nesting n) {
+    return rows.readAll(model, v, n);
+  }
+
+  /**
+   * Returns this query reading its rows as another record (or POJO) class,
+   * by component name: a projection of aggregates, aliases or joined fields.
+   * {@code as(Instance.class)} reads them as instances.
+   *
+   * <pre>{@code
+   * record Total(Long author, Long total) {}
+   * List<Total> totals = Books.select("author", Expr.sum("pages").as("total"))
+   *     .groupBy("author").as(Total.class).aioExecute().join();
+   * }</pre>
+   *
+   * @param type the record or POJO class
+   * @param <T> the row type
+   * @return the query yielding {@code T}s
+   */
+  public <T> SelectQuery<T> as(Class<T> type) {
+    return new SelectQuery<>(model, q, RowType.of(type), fetchSize);
   }
 
   /** The query yielding instances, and the models of their joined instances. */
@@ -65,8 +98,8 @@ public final class SelectQuery {
   private static final Keyword AS = Keyword.intern("vireo", "as");
   private static final Keyword INSTANCES = Keyword.intern("instances");
 
-  private Nesting nesting() {
-    return Nesting.of(model, q);
+  private @Nullable Nesting nesting() {
+    return Nesting.of(model.dynamic(), q);
   }
 
   private static Object[] items(Object[] xs) {
@@ -89,7 +122,7 @@ public final class SelectQuery {
    *
    * @return the model
    */
-  public Model model() {
+  public Model<?> model() {
     return model;
   }
 
@@ -99,7 +132,7 @@ public final class SelectQuery {
    * @param condition the condition
    * @return the new query
    */
-  public SelectQuery where(Where condition) {
+  public SelectQuery<R> where(Where condition) {
     return with(Clj.call("where", q, condition.form()));
   }
 
@@ -109,7 +142,7 @@ public final class SelectQuery {
    * @param filter field (with optional {@code __lookup}) to value
    * @return the new query
    */
-  public SelectQuery where(Map<String, ?> filter) {
+  public SelectQuery<R> where(Map<String, ?> filter) {
     return with(Clj.call("where", q, Clj.filterMap(filter)));
   }
 
@@ -120,7 +153,7 @@ public final class SelectQuery {
    * @param target the model to join
    * @return the new query
    */
-  public SelectQuery join(Model target) {
+  public SelectQuery<R> join(Model<?> target) {
     return with(Clj.call("join", q, target.toClojure()));
   }
 
@@ -131,7 +164,7 @@ public final class SelectQuery {
    * @param join the options
    * @return the new query
    */
-  public SelectQuery join(Model target, Join join) {
+  public SelectQuery<R> join(Model<?> target, Join join) {
     return with(Clj.call("join", q, target.toClojure(), join.toClojure()));
   }
 
@@ -142,8 +175,21 @@ public final class SelectQuery {
    * @param items field names or expressions
    * @return the new query
    */
-  public SelectQuery orderBy(Object... items) {
+  public SelectQuery<R> orderBy(Object... items) {
     return with(Clj.call("order-by", cons(q, items(items))));
+  }
+
+  /**
+   * Orders by fields named by property references, ascending, replacing any
+   * earlier order: {@code orderBy(Block::key)}; {@link Expr#desc(Property)}
+   * for descending.
+   *
+   * @param fields the fields
+   * @return the new query
+   */
+  @SafeVarargs
+  public final SelectQuery<R> orderBy(Property<R, ?>... fields) {
+    return orderBy((Object[]) Properties.names(fields.length, i -> fields[i]));
   }
 
   /**
@@ -152,7 +198,7 @@ public final class SelectQuery {
    * @param n the maximum number of rows
    * @return the new query
    */
-  public SelectQuery limit(long n) {
+  public SelectQuery<R> limit(long n) {
     return with(Clj.call("limit", q, n));
   }
 
@@ -162,7 +208,7 @@ public final class SelectQuery {
    * @param n the rows to skip
    * @return the new query
    */
-  public SelectQuery offset(long n) {
+  public SelectQuery<R> offset(long n) {
     return with(Clj.call("offset", q, n));
   }
 
@@ -173,7 +219,7 @@ public final class SelectQuery {
    * @param perPage rows per page
    * @return the new query
    */
-  public SelectQuery paginate(long page, long perPage) {
+  public SelectQuery<R> paginate(long page, long perPage) {
     return with(Clj.call("paginate", q, page, perPage));
   }
 
@@ -182,7 +228,7 @@ public final class SelectQuery {
    *
    * @return the new query
    */
-  public SelectQuery distinct() {
+  public SelectQuery<R> distinct() {
     return with(Clj.call("distinct", q));
   }
 
@@ -192,8 +238,19 @@ public final class SelectQuery {
    * @param items field names or expressions
    * @return the new query
    */
-  public SelectQuery groupBy(Object... items) {
+  public SelectQuery<R> groupBy(Object... items) {
     return with(Clj.call("group-by", cons(q, items(items))));
+  }
+
+  /**
+   * Groups by fields named by property references: {@code groupBy(Book::author)}.
+   *
+   * @param fields the fields
+   * @return the new query
+   */
+  @SafeVarargs
+  public final SelectQuery<R> groupBy(Property<R, ?>... fields) {
+    return groupBy((Object[]) Properties.names(fields.length, i -> fields[i]));
   }
 
   /**
@@ -202,7 +259,7 @@ public final class SelectQuery {
    * @param condition the condition, e.g. {@code Where.of(">", Expr.sum("pages"), 40)}
    * @return the new query
    */
-  public SelectQuery having(Where condition) {
+  public SelectQuery<R> having(Where condition) {
     return with(Clj.call("having", q, condition.form()));
   }
 
@@ -211,34 +268,34 @@ public final class SelectQuery {
    *
    * @return the new query
    */
-  public SelectQuery forUpdate() {
+  public SelectQuery<R> forUpdate() {
     return with(Clj.call("for-update", q));
   }
 
   /**
-   * Locks the selected rows in a mode: {@code "share"}, {@code "no-key-update"},
-   * {@code "key-share"} (PostgreSQL).
+   * Locks the selected rows in a mode: {@link LockMode#SHARE},
+   * {@link LockMode#NO_KEY_UPDATE}, {@link LockMode#KEY_SHARE} (PostgreSQL).
    *
    * @param mode the lock mode
    * @return the new query
    */
-  public SelectQuery forUpdate(String mode) {
-    return with(Clj.call("for-update", q, Keyword.intern(mode)));
+  public SelectQuery<R> forUpdate(LockMode mode) {
+    return with(Clj.call("for-update", q, Clj.keyword(mode)));
   }
 
   /**
    * Locks the selected rows in a mode, not waiting for rows other
-   * transactions hold: {@code option} {@code "nowait"} fails at once
-   * (PostgreSQL, MySQL 8, MariaDB 10.6), {@code "skip-locked"} leaves them
-   * out of the result (the usual way to take jobs from a queue table).
+   * transactions hold: {@link LockWait#NOWAIT} fails at once (PostgreSQL,
+   * MySQL 8, MariaDB 10.6), {@link LockWait#SKIP_LOCKED} leaves them out of
+   * the result (the usual way to take jobs from a queue table).
    *
-   * @param mode {@code "update"}, {@code "share"}, {@code "no-key-update"} or {@code "key-share"}
-   * @param option {@code "nowait"} or {@code "skip-locked"}
+   * @param mode the lock mode
+   * @param wait what to do about locked rows
    * @return the new query
    */
-  public SelectQuery forUpdate(String mode, String option) {
+  public SelectQuery<R> forUpdate(LockMode mode, LockWait wait) {
     return with(Clj.call("for-update", q,
-        clojure.lang.PersistentVector.create(Keyword.intern(mode), Keyword.intern(option))));
+        clojure.lang.PersistentVector.create(Clj.keyword(mode), Clj.keyword(wait))));
   }
 
   /**
@@ -247,7 +304,7 @@ public final class SelectQuery {
    * @param others the other selects
    * @return the compound query
    */
-  public SelectQuery union(SelectQuery... others) {
+  public SelectQuery<R> union(SelectQuery<?>... others) {
     return compound("union", others);
   }
 
@@ -257,7 +314,7 @@ public final class SelectQuery {
    * @param others the other selects
    * @return the compound query
    */
-  public SelectQuery unionAll(SelectQuery... others) {
+  public SelectQuery<R> unionAll(SelectQuery<?>... others) {
     return compound("union-all", others);
   }
 
@@ -267,7 +324,7 @@ public final class SelectQuery {
    * @param others the other selects
    * @return the compound query
    */
-  public SelectQuery intersect(SelectQuery... others) {
+  public SelectQuery<R> intersect(SelectQuery<?>... others) {
     return compound("intersect", others);
   }
 
@@ -277,11 +334,11 @@ public final class SelectQuery {
    * @param others the other selects
    * @return the compound query
    */
-  public SelectQuery except(SelectQuery... others) {
+  public SelectQuery<R> except(SelectQuery<?>... others) {
     return compound("except", others);
   }
 
-  private SelectQuery compound(String fn, SelectQuery... others) {
+  private SelectQuery<R> compound(String fn, SelectQuery<?>... others) {
     Object[] a = new Object[others.length + 1];
     a[0] = q;
     for (int i = 0; i < others.length; i++) {
@@ -295,36 +352,14 @@ public final class SelectQuery {
   /**
    * Runs the query.
    *
-   * @return a future of its rows as instances of the model (joined models
-   *     projected in the query nest under their foreign key or
-   *     {@link Join#attr(String)}, as instances of the joined model)
+   * @return a future of its rows (joined models projected in the query nest
+   *     under their foreign key or {@link Join#attr(String)}, as instances of
+   *     the joined model, or as a record component of that name)
    */
-  public CompletableFuture<List<Instance>> aioExecute() {
-    try {
-      Nesting n = nesting();
-      return Clj.aio(n == null ? model.toInstances : v -> model.instances(v, n), "aio-execute", instancesQuery());
-    } catch (Throwable t) {
-      return Clj.failed(t);
-    }
-  }
-
-  /**
-   * Runs the query, each row as a record (by component name) or POJO.
-   *
-   * @param type the record or POJO class
-   * @param <R> the type
-   * @return a future of the rows
-   */
-  public <R> CompletableFuture<List<R>> aioExecute(Class<R> type) {
+  public CompletableFuture<List<R>> aioExecute() {
     return Clj.guard(() -> {
       Nesting n = nesting();
-      return Clj.aio(v -> {
-        List<R> l = new ArrayList<>();
-        for (Instance i : model.instances(v, n)) {
-          l.add(i.as(type));
-        }
-        return l;
-      }, "aio-execute", instancesQuery());
+      return Clj.aio(v -> rowList(v, n), "aio-execute", instancesQuery());
     });
   }
 
@@ -334,15 +369,8 @@ public final class SelectQuery {
    *
    * @return a future of the rows
    */
-  @SuppressWarnings("unchecked")
   public CompletableFuture<List<Map<String, Object>>> aioMaps() {
-    return Clj.guard(() -> Clj.aio(v -> {
-      List<Map<String, Object>> l = new ArrayList<>();
-      for (Object row : Clj.list(v)) {
-        l.add((Map<String, Object>) Clj.toJava(row));
-      }
-      return l;
-    }, "aio-execute", Clj.call("as-maps", q)));
+    return Clj.guard(() -> Clj.aio(SelectQuery::maps, "aio-execute", Clj.call("as-maps", q)));
   }
 
   /**
@@ -350,25 +378,26 @@ public final class SelectQuery {
    *
    * @return a future of the rows
    */
-  @SuppressWarnings("unchecked")
   public CompletableFuture<List<List<Object>>> aioTuples() {
-    return Clj.guard(() -> Clj.aio(v -> {
-      List<List<Object>> l = new ArrayList<>();
-      for (Object row : Clj.list(v)) {
-        l.add((List<Object>) Clj.toJava(row));
-      }
-      return l;
-    }, "aio-execute", Clj.call("as-vectors", q)));
+    return Clj.guard(() -> Clj.aio(SelectQuery::tuples, "aio-execute", Clj.call("as-vectors", q)));
   }
 
-  /**
-   * Synchronous {@link #aioExecute()}: needs {@link Database#allowSync()}.
-   *
-   * @return the rows as instances
-   * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block
-   */
-  public List<Instance> execute() {
-    return model.instances(Clj.call("execute!", instancesQuery()), nesting());
+  @SuppressWarnings("unchecked")
+  private static List<Map<String, Object>> maps(Object v) {
+    List<Map<String, Object>> l = new ArrayList<>();
+    for (Object row : Clj.list(v)) {
+      l.add((Map<String, Object>) Clj.toJava(row));
+    }
+    return l;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<List<Object>> tuples(Object v) {
+    List<List<Object>> l = new ArrayList<>();
+    for (Object row : Clj.list(v)) {
+      l.add((List<Object>) Clj.toJava(row));
+    }
+    return l;
   }
 
   /**
@@ -406,19 +435,19 @@ public final class SelectQuery {
    *
    * @return a future of the value, or {@code null} when there is no row
    */
-  public CompletableFuture<Object> aioScalar() {
+  public CompletableFuture<@Nullable Object> aioScalar() {
     return Clj.guard(() -> Clj.aio(Clj::toJava, "aio-scalar", q));
   }
 
   /**
    * Returns the first row (the query's LIMIT set to 1).
    *
-   * @return a future of the instance, or {@code null} when there is none
+   * @return a future of the row, or {@code null} when there is none
    */
-  public CompletableFuture<Instance> aioFirst() {
+  public CompletableFuture<@Nullable R> aioFirst() {
     return Clj.guard(() -> {
       Nesting n = nesting();
-      return Clj.aio(v -> model.instanceOf(v, n), "aio-first", instancesQuery());
+      return Clj.aio(v -> row(v, n), "aio-first", instancesQuery());
     });
   }
 
@@ -426,9 +455,9 @@ public final class SelectQuery {
    * Returns the first {@code n} rows (the query's LIMIT set to {@code n}).
    *
    * @param n the number of rows, at least 1
-   * @return a future of up to {@code n} instances (empty when there are none)
+   * @return a future of up to {@code n} rows (empty when there are none)
    */
-  public CompletableFuture<List<Instance>> aioFirst(int n) {
+  public CompletableFuture<List<R>> aioFirst(int n) {
     return Clj.guard(() -> rows("aio-first", n));
   }
 
@@ -436,12 +465,12 @@ public final class SelectQuery {
    * Returns the first row without changing the query's LIMIT (peewee's
    * {@code peek}; Vireo fetches only that row).
    *
-   * @return a future of the instance, or {@code null} when there is none
+   * @return a future of the row, or {@code null} when there is none
    */
-  public CompletableFuture<Instance> aioPeek() {
+  public CompletableFuture<@Nullable R> aioPeek() {
     return Clj.guard(() -> {
       Nesting nest = nesting();
-      return Clj.aio(v -> model.instanceOf(v, nest), "aio-peek", instancesQuery(), 1L);
+      return Clj.aio(v -> row(v, nest), "aio-peek", instancesQuery(), 1L);
     });
   }
 
@@ -450,13 +479,13 @@ public final class SelectQuery {
    * (fetching only those).
    *
    * @param n the number of rows, at least 1
-   * @return a future of up to {@code n} instances (empty when there are none)
+   * @return a future of up to {@code n} rows (empty when there are none)
    */
-  public CompletableFuture<List<Instance>> aioPeek(int n) {
+  public CompletableFuture<List<R>> aioPeek(int n) {
     return Clj.guard(() -> rows("aio-peek", n));
   }
 
-  private CompletableFuture<List<Instance>> rows(String fn, int n) {
+  private CompletableFuture<List<R>> rows(String fn, int n) {
     if (n < 1) {
       throw new IllegalArgumentException("Vireo: " + fn + " needs n >= 1, got " + n);
     }
@@ -466,43 +495,44 @@ public final class SelectQuery {
         return new ArrayList<>();
       }
       if (n == 1) {
-        List<Instance> one = new ArrayList<>();
-        one.add(model.instanceOf(v, nest));
+        List<R> one = new ArrayList<>();
+        one.add(row(v, nest));
         return one;
       }
-      return model.instances(v, nest);
+      return rowList(v, nest);
     }, fn, instancesQuery(), (long) n);
   }
 
   /**
    * Returns the first row, failing when there is none.
    *
-   * @return a future of the instance; fails with {@link DoesNotExistException}
+   * @return a future of the row; fails with {@link DoesNotExistException}
    *     (carrying the SQL and parameters) when there is none
    */
-  public CompletableFuture<Instance> aioGet() {
+  public CompletableFuture<R> aioGet() {
     return Clj.guard(() -> {
       Nesting n = nesting();
-      return Clj.aio(v -> model.instanceOf(v, n), "aio-get", instancesQuery());
+      return Clj.aio(v -> row(v, n), "aio-get", instancesQuery());
     });
   }
 
   /**
    * Returns the first row, or {@code null}.
    *
-   * @return a future of the instance or {@code null}
+   * @return a future of the row or {@code null}
    */
-  public CompletableFuture<Instance> aioGetOrNone() {
+  public CompletableFuture<@Nullable R> aioGetOrNone() {
     return Clj.guard(() -> {
       Nesting n = nesting();
-      return Clj.aio(v -> model.instanceOf(v, n), "aio-get-or-none", instancesQuery());
+      return Clj.aio(v -> row(v, n), "aio-get-or-none", instancesQuery());
     });
   }
 
   /**
    * Runs the query and links in the rows of subqueries, one query per level:
    * a subquery whose model references an earlier level fills that level's
-   * backref list ({@link Instance#getInstances(String)}); one an earlier level
+   * backref list ({@link Instance#getInstances(String)}, or a record
+   * component {@code List<Child>} of the backref's name); one an earlier level
    * references replaces its raw keys ({@link Instance#getInstance(String)}).
    *
    * <pre>{@code
@@ -511,9 +541,9 @@ public final class SelectQuery {
    * }</pre>
    *
    * @param subqueries the subqueries, in level order
-   * @return a future of the query's instances with the levels linked
+   * @return a future of the query's rows with the levels linked
    */
-  public CompletableFuture<List<Instance>> aioPrefetch(SelectQuery... subqueries) {
+  public CompletableFuture<List<R>> aioPrefetch(SelectQuery<?>... subqueries) {
     return aioPrefetch(PrefetchStrategy.WHERE, subqueries);
   }
 
@@ -523,19 +553,24 @@ public final class SelectQuery {
    *
    * @param strategy {@link PrefetchStrategy#WHERE} (IN a subquery) or {@link PrefetchStrategy#JOIN}
    * @param subqueries the subqueries, in level order
-   * @return a future of the query's instances with the levels linked
+   * @return a future of the query's rows with the levels linked
    */
-  public CompletableFuture<List<Instance>> aioPrefetch(PrefetchStrategy strategy, SelectQuery... subqueries) {
+  public CompletableFuture<List<R>> aioPrefetch(PrefetchStrategy strategy, SelectQuery<?>... subqueries) {
     return Clj.guard(() -> {
-      Object[] a = new Object[subqueries.length + 2];
-      a[0] = q;
-      for (int i = 0; i < subqueries.length; i++) {
-        a[i + 1] = subqueries[i].q;
-      }
+      Object[] a = prefetchArgs(subqueries, 2);
       a[a.length - 1] = Clj.opts("strategy", Keyword.intern(strategy.name().toLowerCase(java.util.Locale.ROOT)));
       Nesting n = nesting();
-      return Clj.aio(v -> model.instances(v, n), "aio-prefetch", a);
+      return Clj.aio(v -> rowList(v, n), "aio-prefetch", a);
     });
+  }
+
+  private Object[] prefetchArgs(SelectQuery<?>[] subqueries, int extra) {
+    Object[] a = new Object[subqueries.length + extra];
+    a[0] = q;
+    for (int i = 0; i < subqueries.length; i++) {
+      a[i + 1] = subqueries[i].q;
+    }
+    return a;
   }
 
   // ------------------------------------------------------------ streaming
@@ -549,14 +584,14 @@ public final class SelectQuery {
    * @return the new query
    * @throws IllegalArgumentException when {@code rows} is below 1
    */
-  public SelectQuery fetchSize(int rows) {
+  public SelectQuery<R> fetchSize(int rows) {
     if (rows < 1) {
       throw new IllegalArgumentException("Vireo: fetchSize needs at least 1 row, got " + rows);
     }
-    return new SelectQuery(model, q, rows);
+    return new SelectQuery<>(model, q, this.rows, rows);
   }
 
-  private <A> CompletableFuture<A> stream(clojure.lang.IFn rf, Object init) {
+  private <A> CompletableFuture<A> stream(clojure.lang.IFn rf, @Nullable Object init) {
     return Clj.aio(Database::cast, "aio-stream", null, instancesQuery(), streamOpts(), rf, init);
   }
 
@@ -565,24 +600,24 @@ public final class SelectQuery {
   }
 
   /** The counting reducing function of forEach: (count, row) -> count + 1, after action. */
-  private clojure.lang.IFn eachRow(java.util.function.Consumer<? super Instance> action, Nesting n) {
+  private clojure.lang.IFn eachRow(java.util.function.Consumer<? super R> action, @Nullable Nesting n) {
     return new clojure.lang.AFunction() {
       @Override
       public Object invoke(Object count, Object row) {
-        action.accept(model.instanceOf(row, n));
+        action.accept(row(row, n));
         return (Long) count + 1;
       }
     };
   }
 
   /** The reducing function of reduce: (acc, row) -> f(acc, row). */
-  private <A> clojure.lang.IFn reducing(java.util.function.BiFunction<? super A, ? super Instance, ? extends A> f,
-      Nesting n) {
+  private <A> clojure.lang.IFn reducing(java.util.function.BiFunction<? super A, ? super R, ? extends A> f,
+      @Nullable Nesting n) {
     return new clojure.lang.AFunction() {
       @Override
       @SuppressWarnings("unchecked")
       public Object invoke(Object acc, Object row) {
-        return f.apply((A) acc, model.instanceOf(row, n));
+        return f.apply((A) acc, row(row, n));
       }
     };
   }
@@ -598,7 +633,7 @@ public final class SelectQuery {
    * @param action called with each row
    * @return a future of the number of rows seen
    */
-  public CompletableFuture<Long> aioForEach(java.util.function.Consumer<? super Instance> action) {
+  public CompletableFuture<Long> aioForEach(java.util.function.Consumer<? super R> action) {
     return Clj.guard(() -> {
       java.util.Objects.requireNonNull(action, "Vireo: aioForEach needs an action");
       return stream(eachRow(action, nesting()), 0L);
@@ -615,7 +650,7 @@ public final class SelectQuery {
    * @return a future of the number of rows seen
    */
   public CompletableFuture<Long> aioForEachAsync(
-      java.util.function.Function<? super Instance, ? extends java.util.concurrent.CompletionStage<?>> action) {
+      java.util.function.Function<? super R, ? extends java.util.concurrent.@Nullable CompletionStage<?>> action) {
     return Clj.guard(() -> {
       java.util.Objects.requireNonNull(action, "Vireo: aioForEachAsync needs an action");
       Nesting n = nesting();
@@ -623,7 +658,7 @@ public final class SelectQuery {
         @Override
         public Object invoke(Object count, Object row) {
           long next = (Long) count + 1;
-          java.util.concurrent.CompletionStage<?> st = action.apply(model.instanceOf(row, n));
+          java.util.concurrent.CompletionStage<?> st = action.apply(row(row, n));
           return st == null ? (Object) next : Clj.toClojureFuture(st.thenApply(x -> next));
         }
       }, 0L);
@@ -636,7 +671,7 @@ public final class SelectQuery {
    * each row, in order.
    *
    * <pre>{@code
-   * long pages = Book.select().aioReduce(0L, (sum, b) -> sum + b.getLong("pages")).join();
+   * long pages = Books.select().aioReduce(0L, (sum, b) -> sum + b.pages()).join();
    * }</pre>
    *
    * @param init the initial accumulator
@@ -645,11 +680,49 @@ public final class SelectQuery {
    * @return a future of the final accumulator
    */
   public <A> CompletableFuture<A> aioReduce(A init,
-      java.util.function.BiFunction<? super A, ? super Instance, ? extends A> f) {
+      java.util.function.BiFunction<? super A, ? super R, ? extends A> f) {
     return Clj.guard(() -> {
       java.util.Objects.requireNonNull(f, "Vireo: aioReduce needs a function");
       return stream(reducing(f, nesting()), init);
     });
+  }
+
+  /**
+   * Returns the rows as a {@link java.util.concurrent.Flow.Publisher}, streamed
+   * over a cursor with back-pressure (see {@link #aioForEachAsync}): a row is
+   * fetched and handed to {@code onNext} only against demand, {@code cancel()}
+   * closes the cursor and returns the connection, a failure goes to
+   * {@code onError}. Each subscription runs the query in the scope current
+   * here (made inside {@link Database#aioAtomic}, it reads in that
+   * transaction). Works with any Reactive Streams library through
+   * {@code FlowAdapters} (Reactor's {@code JdkFlowAdapter}, Mutiny's {@code Multi.createFrom().publisher}).
+   *
+   * @return the publisher
+   */
+  public java.util.concurrent.Flow.Publisher<R> publisher() {
+    Nesting n = nesting();
+    return new RowPublisher<R>(null, instancesQuery(), streamOpts(), row -> row(row, n));
+  }
+
+  /**
+   * Returns this query with common table expressions (WITH), which its
+   * conditions can read by name ({@code Where.in("id", Query.select("id").from("cte"))}).
+   *
+   * @param ctes the CTEs, in order
+   * @return the new query
+   */
+  public SelectQuery<R> with(Cte... ctes) {
+    return with(Clj.call("with-cte", q, Cte.forms(ctes)));
+  }
+
+  /**
+   * Returns this query with recursive common table expressions (WITH RECURSIVE).
+   *
+   * @param ctes the CTEs, in order
+   * @return the new query
+   */
+  public SelectQuery<R> withRecursive(Cte... ctes) {
+    return with(Clj.call("with-cte", q, Cte.forms(ctes), Clj.opts("recursive", Boolean.TRUE)));
   }
 
   /**
@@ -666,22 +739,14 @@ public final class SelectQuery {
   // Database#allowSync(), refused on an event loop, throws Vireo's exception.
 
   /**
-   * Blocking {@link #aioExecute(Class)}: each row as a record or POJO.
+   * Blocking {@link #aioExecute()}: needs {@link Database#allowSync()}.
    *
-   * @param type the record or POJO class
-   * @param <R> the type
    * @return the rows
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public <R> List<R> execute(Class<R> type) {
+  public List<R> execute() {
     Nesting n = nesting();
-    return Clj.sync(v -> {
-      List<R> l = new ArrayList<>();
-      for (Instance i : model.instances(v, n)) {
-        l.add(i.as(type));
-      }
-      return l;
-    }, "aio-execute", instancesQuery(), Clj.opts());
+    return Clj.sync(v -> rowList(v, n), "aio-execute", instancesQuery(), Clj.opts());
   }
 
   /**
@@ -692,7 +757,7 @@ public final class SelectQuery {
    * @return the number of rows seen
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public long forEach(java.util.function.Consumer<? super Instance> action) {
+  public long forEach(java.util.function.Consumer<? super R> action) {
     java.util.Objects.requireNonNull(action, "Vireo: forEach needs an action");
     return Clj.sync(Model::toLong, "aio-stream", null, instancesQuery(), streamOpts(), eachRow(action, nesting()), 0L);
   }
@@ -706,7 +771,7 @@ public final class SelectQuery {
    * @return the final accumulator
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public <A> A reduce(A init, java.util.function.BiFunction<? super A, ? super Instance, ? extends A> f) {
+  public <A> A reduce(A init, java.util.function.BiFunction<? super A, ? super R, ? extends A> f) {
     java.util.Objects.requireNonNull(f, "Vireo: reduce needs a function");
     return Clj.sync(Database::cast, "aio-stream", null, instancesQuery(), streamOpts(), reducing(f, nesting()), init);
   }
@@ -737,7 +802,7 @@ public final class SelectQuery {
    * @return the first column of the first row, or {@code null}
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public Object scalar() {
+  public @Nullable Object scalar() {
     return Clj.sync(Clj::toJava, "aio-scalar", q, Clj.opts());
   }
 
@@ -747,9 +812,9 @@ public final class SelectQuery {
    * @return the first row, or {@code null}
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public Instance first() {
+  public @Nullable R first() {
     Nesting n = nesting();
-    return Clj.sync(v -> model.instanceOf(v, n), "aio-first", instancesQuery(), 1L, Clj.opts());
+    return Clj.sync(v -> row(v, n), "aio-first", instancesQuery(), 1L, Clj.opts());
   }
 
   /**
@@ -759,9 +824,9 @@ public final class SelectQuery {
    * @throws DoesNotExistException when there is none
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public Instance get() {
+  public R get() {
     Nesting n = nesting();
-    return Clj.sync(v -> model.instanceOf(v, n), "aio-get", instancesQuery());
+    return Clj.sync(v -> row(v, n), "aio-get", instancesQuery());
   }
 
   /**
@@ -770,9 +835,9 @@ public final class SelectQuery {
    * @return the first row, or {@code null}
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public Instance getOrNone() {
+  public @Nullable R getOrNone() {
     Nesting n = nesting();
-    return Clj.sync(v -> model.instanceOf(v, n), "aio-get-or-none", instancesQuery());
+    return Clj.sync(v -> row(v, n), "aio-get-or-none", instancesQuery());
   }
 
   /**
@@ -781,15 +846,8 @@ public final class SelectQuery {
    * @return the rows as maps
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  @SuppressWarnings("unchecked")
   public List<Map<String, Object>> maps() {
-    return Clj.sync(v -> {
-      List<Map<String, Object>> l = new ArrayList<>();
-      for (Object row : Clj.list(v)) {
-        l.add((Map<String, Object>) Clj.toJava(row));
-      }
-      return l;
-    }, "aio-execute", Clj.call("as-maps", q));
+    return Clj.sync(SelectQuery::maps, "aio-execute", Clj.call("as-maps", q));
   }
 
   /**
@@ -798,31 +856,20 @@ public final class SelectQuery {
    * @return the rows as lists, in projection order
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  @SuppressWarnings("unchecked")
   public List<List<Object>> tuples() {
-    return Clj.sync(v -> {
-      List<List<Object>> l = new ArrayList<>();
-      for (Object row : Clj.list(v)) {
-        l.add((List<Object>) Clj.toJava(row));
-      }
-      return l;
-    }, "aio-execute", Clj.call("as-vectors", q));
+    return Clj.sync(SelectQuery::tuples, "aio-execute", Clj.call("as-vectors", q));
   }
 
   /**
    * Blocking {@link #aioPrefetch(SelectQuery...)}.
    *
    * @param subqueries the related queries
-   * @return the instances with the related rows linked in
+   * @return the rows with the related rows linked in
    * @throws VireoException ({@link ErrorType#SYNC_NOT_ALLOWED}) outside an allow-sync block or on an event loop
    */
-  public List<Instance> prefetch(SelectQuery... subqueries) {
-    Object[] a = new Object[subqueries.length + 1];
-    a[0] = q;
-    for (int i = 0; i < subqueries.length; i++) {
-      a[i + 1] = subqueries[i].q;
-    }
+  public List<R> prefetch(SelectQuery<?>... subqueries) {
+    Object[] a = prefetchArgs(subqueries, 1);
     Nesting n = nesting();
-    return Clj.sync(v -> model.instances(v, n), "aio-prefetch", a);
+    return Clj.sync(v -> rowList(v, n), "aio-prefetch", a);
   }
 }

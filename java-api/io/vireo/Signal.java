@@ -1,10 +1,13 @@
 package io.vireo;
 
-import clojure.lang.AFunction;
 import clojure.lang.Keyword;
 import clojure.lang.RT;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 
 /**
  * Model signals, peewee-async's {@code aio_pre_save}, {@code aio_post_save},
@@ -34,7 +37,13 @@ public enum Signal {
   /** Sent by aioDeleteInstance before the DELETE. */
   PRE_DELETE("pre-delete"),
   /** Sent by aioDeleteInstance after the DELETE. */
-  POST_DELETE("post-delete");
+  POST_DELETE("post-delete"),
+  /**
+   * Sent synchronously when {@link Model#instance} builds an instance, after
+   * its values are set ({@code created} is false; a returned stage is not
+   * awaited). Rows loaded by queries do not send it.
+   */
+  PRE_INIT("pre-init");
 
   private static final Keyword CREATED = Keyword.intern("created");
 
@@ -52,7 +61,7 @@ public enum Signal {
    * @param receiver the receiver
    * @return the connection, to {@link SignalConnection#disconnect()} (or close)
    */
-  public SignalConnection connect(Model sender, SignalReceiver receiver) {
+  public SignalConnection connect(Model<?> sender, SignalReceiver receiver) {
     Objects.requireNonNull(sender, "Vireo: connect needs a sender model (or use connect(receiver))");
     return connect0(sender.toClojure(), receiver);
   }
@@ -68,16 +77,72 @@ public enum Signal {
   }
 
   private SignalConnection connect0(Object sender, SignalReceiver receiver) {
-    Objects.requireNonNull(receiver, "Vireo: connect needs a receiver");
-    AFunction f = new AFunction() {
+    return SignalSupport.connect(signal(), sender, receiver(receiver));
+  }
+
+  private Object signal() {
+    return SignalSupport.builtIn(clojureName);
+  }
+
+  private static SignalSupport.JavaReceiver receiver(SignalReceiver javaReceiver) {
+    Objects.requireNonNull(javaReceiver, "Vireo: connect needs a receiver");
+    return new SignalSupport.JavaReceiver(javaReceiver) {
       @Override
       public Object invoke(Object model, Object instance, Object kw) {
-        Model m = new Model(model);
-        CompletionStage<?> st = receiver.receive(m, m.instanceOf(instance), RT.booleanCast(RT.get(kw, CREATED)));
+        Model<Instance> m = Model.wrap(model);
+        CompletionStage<?> st = javaReceiver.receive(m, m.instanceOf(instance), RT.booleanCast(RT.get(kw, CREATED)));
         return st == null ? null : Clj.toClojureFuture(st);
       }
     };
-    Object name = Clj.call("vireo.java.bridge/connect-signal", clojureName, sender, f);
-    return new SignalConnection(clojureName, sender, name);
+  }
+
+  /**
+   * Returns this signal's connections, in order: maps of {@code "receiver"}
+   * (the {@link SignalReceiver}, or a Clojure receiver's function),
+   * {@code "name"} and {@code "sender"} (the model's name, or null for every model).
+   *
+   * @return the connections
+   */
+  public List<Map<String, Object>> receivers() {
+    return SignalSupport.receivers(signal());
+  }
+
+  /**
+   * Tells whether a receiver would hear about an instance of {@code model}.
+   *
+   * @param model the model
+   * @return true when one would
+   */
+  public boolean hasReceivers(Model<?> model) {
+    return SignalSupport.hasReceivers(signal(), model);
+  }
+
+  /**
+   * Runs {@code body} with this signal holding only {@code receivers} (none
+   * for an empty list), then restores its receivers (Clojure's
+   * {@code with-receivers}). The registry is global: other threads sending
+   * the signal meanwhile see the temporary receivers. Nest calls for several signals.
+   *
+   * @param receivers the receivers to hear the signal meanwhile
+   * @param body the code to run
+   * @param <T> its result type
+   * @return what the body returns
+   */
+  public <T> T withReceivers(List<SignalReceiver> receivers, Supplier<T> body) {
+    return SignalSupport.withReceivers(signal(), receivers.stream().map(Signal::receiver).toList(), body);
+  }
+
+  /**
+   * Like {@link #withReceivers}, for a body returning a stage: the receivers
+   * are restored when it completes.
+   *
+   * @param receivers the receivers to hear the signal meanwhile
+   * @param body the code to run, returning a stage
+   * @param <T> the stage's value type
+   * @return a future of the stage's value, completing after the receivers are restored
+   */
+  public <T> CompletableFuture<T> aioWithReceivers(List<SignalReceiver> receivers,
+      Supplier<? extends CompletionStage<T>> body) {
+    return SignalSupport.aioWithReceivers(signal(), receivers.stream().map(Signal::receiver).toList(), body);
   }
 }

@@ -6,12 +6,13 @@ package io.vireo;
  * removes it.
  */
 public final class SignalConnection implements AutoCloseable {
-  private final String signal;
+  private final Object signal;
   private final Object sender;
   private final Object name;
   private boolean connected = true;
 
-  SignalConnection(String signal, Object sender, Object name) {
+  /** signal: the Clojure signal value; name: the connection's name (sender: a Clojure model or null). */
+  SignalConnection(Object signal, Object sender, Object name) {
     this.signal = signal;
     this.sender = sender;
     this.name = name;
@@ -32,7 +33,8 @@ public final class SignalConnection implements AutoCloseable {
    */
   public synchronized void disconnect() {
     if (connected) {
-      Clj.call("vireo.java.bridge/disconnect-signal", signal, sender, name);
+      Clj.call("vireo.signals/disconnect!", signal,
+          sender == null ? Clj.opts("name", name) : Clj.opts("name", name, "sender", sender));
       connected = false;
     }
   }

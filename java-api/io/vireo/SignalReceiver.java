@@ -16,5 +16,5 @@ public interface SignalReceiver {
    *     false for the delete signals
    * @return {@code null}, or a stage the operation waits for before going on
    */
-  CompletionStage<?> receive(Model model, Instance instance, boolean created);
+  CompletionStage<?> receive(Model<Instance> model, Instance instance, boolean created);
 }

@@ -25,8 +25,9 @@ import java.util.concurrent.CompletableFuture;
  * loop.
  */
 public final class TempRows implements AutoCloseable {
-  private final List<Model> models = new ArrayList<>();
-  private final List<Instance> rows = new ArrayList<>();
+  /** How to delete each row, in insertion order. */
+  private final List<java.util.function.Supplier<CompletableFuture<Long>>> deletes = new ArrayList<>();
+  private final List<Object> rows = new ArrayList<>();
   private boolean closed;
 
   private TempRows() {}
@@ -45,17 +46,18 @@ public final class TempRows implements AutoCloseable {
    *
    * @param model the row's model
    * @param values its field values
-   * @return the created instance (defaults and the generated key filled in)
+   * @param <R> the model's row type
+   * @return the created row (defaults and the generated key filled in)
    * @throws VireoException when the insert fails
    * @throws IllegalStateException when already closed
    */
-  public Instance insert(Model model, Map<String, ?> values) {
+  public <R> R insert(Model<R> model, Map<String, ?> values) {
     Objects.requireNonNull(model, "Vireo: TempRows.insert needs a model");
     if (closed) {
       throw new IllegalStateException("Vireo: these TempRows are closed");
     }
-    Instance row = await(model.aioCreate(values));
-    models.add(model);
+    R row = await(model.aioCreate(values));
+    deletes.add(() -> model.aioDeleteInstance(row));
     rows.add(row);
     return row;
   }
@@ -65,7 +67,7 @@ public final class TempRows implements AutoCloseable {
    *
    * @return an unmodifiable copy
    */
-  public List<Instance> rows() {
+  public List<Object> rows() {
     return List.copyOf(rows);
   }
 
@@ -84,7 +86,7 @@ public final class TempRows implements AutoCloseable {
     RuntimeException first = null;
     for (int i = rows.size() - 1; i >= 0; i--) {
       try {
-        await(models.get(i).aioDeleteInstance(rows.get(i)));
+        await(deletes.get(i).get());
       } catch (RuntimeException e) {
         if (first == null) {
           first = e;

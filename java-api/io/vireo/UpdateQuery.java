@@ -15,10 +15,10 @@ import java.util.concurrent.CompletableFuture;
  * }</pre>
  */
 public final class UpdateQuery {
-  private final Model model;
+  private final Model<?> model;
   private final Object q;
 
-  UpdateQuery(Model model, Object q) {
+  UpdateQuery(Model<?> model, Object q) {
     this.model = model;
     this.q = q;
   }

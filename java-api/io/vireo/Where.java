@@ -4,6 +4,7 @@ import io.vireo.exception.ErrorType;
 import io.vireo.exception.VireoException;
 import java.util.Collection;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A condition for {@code where}, {@code having}, {@link Model#aioGet(Object)}
@@ -11,6 +12,10 @@ import java.util.Map;
  * The first argument of a comparison is a field name ({@code "title"}, or
  * {@code "author.name"} for a joined model); the others are values, or
  * {@link Expr#field(String)} to compare with another field.
+ *
+ * <p>Each comparison also takes a {@link Property}, a method reference the
+ * compiler checks, and then a value of the property's type:
+ * {@code Where.eq(Block::key, "title")}.
  *
  * <pre>{@code
  * Book.select().where(Where.and(Where.gt("pages", 10), Where.like("title", "A%")))
@@ -49,7 +54,7 @@ public final class Where {
    * @param value the value
    * @return the condition
    */
-  public static Where eq(String field, Object value) {
+  public static Where eq(String field, @Nullable Object value) {
     return op("=", field, value);
   }
 
@@ -60,7 +65,7 @@ public final class Where {
    * @param value the value
    * @return the condition
    */
-  public static Where ne(String field, Object value) {
+  public static Where ne(String field, @Nullable Object value) {
     return op("<>", field, value);
   }
 
@@ -126,7 +131,18 @@ public final class Where {
    * @param subquery a select of one column
    * @return the condition
    */
-  public static Where in(String field, SelectQuery subquery) {
+  public static Where in(String field, SelectQuery<?> subquery) {
+    return op("in", field, subquery);
+  }
+
+  /**
+   * {@code field IN (subquery)} over a plain query (a CTE's rows, another table's).
+   *
+   * @param field the field
+   * @param subquery a select of one column
+   * @return the condition
+   */
+  public static Where in(String field, Query subquery) {
     return op("in", field, subquery);
   }
 
@@ -194,6 +210,190 @@ public final class Where {
    */
   public static Where isNotNull(String field) {
     return op("<>", field, (Object) null);
+  }
+
+  // ------------------------------------------------------------ typed
+  // The same conditions over a field named by a method reference the
+  // compiler checks (Block::key names "key"); the value must have the
+  // property's type.
+
+  /**
+   * {@code field = value} over a property: {@code Where.eq(Block::key, "title")};
+   * a {@code null} value means IS NULL.
+   *
+   * @param field the field, as a method reference
+   * @param value the value
+   * @param <R> the record type
+   * @param <T> the field's type
+   * @return the condition
+   * @throws IllegalArgumentException when {@code field} is a lambda, not a method reference
+   */
+  public static <R, T> Where eq(Property<R, T> field, @Nullable T value) {
+    return eq(Properties.of(field), value);
+  }
+
+  /**
+   * {@code field <> value} over a property; a {@code null} value means IS NOT NULL.
+   *
+   * @param field the field, as a method reference
+   * @param value the value
+   * @param <R> the record type
+   * @param <T> the field's type
+   * @return the condition
+   */
+  public static <R, T> Where ne(Property<R, T> field, @Nullable T value) {
+    return ne(Properties.of(field), value);
+  }
+
+  /**
+   * {@code field < value} over a property.
+   *
+   * @param field the field, as a method reference
+   * @param value the value
+   * @param <R> the record type
+   * @param <T> the field's type
+   * @return the condition
+   */
+  public static <R, T> Where lt(Property<R, T> field, T value) {
+    return lt(Properties.of(field), value);
+  }
+
+  /**
+   * {@code field <= value} over a property.
+   *
+   * @param field the field, as a method reference
+   * @param value the value
+   * @param <R> the record type
+   * @param <T> the field's type
+   * @return the condition
+   */
+  public static <R, T> Where le(Property<R, T> field, T value) {
+    return le(Properties.of(field), value);
+  }
+
+  /**
+   * {@code field > value} over a property.
+   *
+   * @param field the field, as a method reference
+   * @param value the value
+   * @param <R> the record type
+   * @param <T> the field's type
+   * @return the condition
+   */
+  public static <R, T> Where gt(Property<R, T> field, T value) {
+    return gt(Properties.of(field), value);
+  }
+
+  /**
+   * {@code field >= value} over a property.
+   *
+   * @param field the field, as a method reference
+   * @param value the value
+   * @param <R> the record type
+   * @param <T> the field's type
+   * @return the condition
+   */
+  public static <R, T> Where ge(Property<R, T> field, T value) {
+    return ge(Properties.of(field), value);
+  }
+
+  /**
+   * {@code field IN (values)} over a property; an empty collection matches nothing.
+   *
+   * @param field the field, as a method reference
+   * @param values the values
+   * @param <R> the record type
+   * @param <T> the field's type
+   * @return the condition
+   */
+  public static <R, T> Where in(Property<R, T> field, Collection<? extends T> values) {
+    return in(Properties.of(field), values);
+  }
+
+  /**
+   * {@code field IN (subquery)} over a property.
+   *
+   * @param field the field, as a method reference
+   * @param subquery a select of one column
+   * @param <R> the record type
+   * @param <T> the field's type
+   * @return the condition
+   */
+  public static <R, T> Where in(Property<R, T> field, SelectQuery<?> subquery) {
+    return in(Properties.of(field), subquery);
+  }
+
+  /**
+   * {@code field NOT IN (values)} over a property; an empty collection matches everything.
+   *
+   * @param field the field, as a method reference
+   * @param values the values
+   * @param <R> the record type
+   * @param <T> the field's type
+   * @return the condition
+   */
+  public static <R, T> Where notIn(Property<R, T> field, Collection<? extends T> values) {
+    return notIn(Properties.of(field), values);
+  }
+
+  /**
+   * {@code field LIKE pattern} over a {@code String} property.
+   *
+   * @param field the field, as a method reference
+   * @param pattern the pattern ({@code %} and {@code _})
+   * @param <R> the record type
+   * @return the condition
+   */
+  public static <R> Where like(Property<R, String> field, String pattern) {
+    return like(Properties.of(field), pattern);
+  }
+
+  /**
+   * {@code field ILIKE pattern} over a {@code String} property (PostgreSQL only).
+   *
+   * @param field the field, as a method reference
+   * @param pattern the pattern
+   * @param <R> the record type
+   * @return the condition
+   */
+  public static <R> Where ilike(Property<R, String> field, String pattern) {
+    return ilike(Properties.of(field), pattern);
+  }
+
+  /**
+   * {@code field BETWEEN low AND high} over a property.
+   *
+   * @param field the field, as a method reference
+   * @param low the low bound
+   * @param high the high bound
+   * @param <R> the record type
+   * @param <T> the field's type
+   * @return the condition
+   */
+  public static <R, T> Where between(Property<R, T> field, T low, T high) {
+    return between(Properties.of(field), low, high);
+  }
+
+  /**
+   * {@code field IS NULL} over a property.
+   *
+   * @param field the field, as a method reference
+   * @param <R> the record type
+   * @return the condition
+   */
+  public static <R> Where isNull(Property<R, ?> field) {
+    return isNull(Properties.of(field));
+  }
+
+  /**
+   * {@code field IS NOT NULL} over a property.
+   *
+   * @param field the field, as a method reference
+   * @param <R> the record type
+   * @return the condition
+   */
+  public static <R> Where isNotNull(Property<R, ?> field) {
+    return isNotNull(Properties.of(field));
   }
 
   private static Where logical(String op, Where... conditions) {

@@ -794,6 +794,10 @@
     (let [level (scope-level d opts "aio-begin")
           root (root-of level)]
       (check-tx-opts opts false)
+      (when (contains? opts :retry)
+        (throw (err/error :vireo/interface-error
+                          "aio-begin takes no :retry: Vireo cannot run a transaction you control again (use aio-atomic with :retry)"
+                          {:option :retry})))
       (when (:test-case (some-> (:tx level) deref))
         (throw (err/error :vireo/operational-error
                           "aio-begin is not available inside a vireo.testing transaction test case (its rollback would be undone); use aio-atomic, which makes a savepoint there"

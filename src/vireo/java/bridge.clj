@@ -2,7 +2,7 @@
   "The Java facade's gen-class namespace: `io.vireo.impl.ClojureBridge`
   implements `io.vireo.spi.Bridge` (java-api/) for the hand-written Java API.
   It requires nothing at load time: every call resolves its implementation
-  with `requiring-resolve` (once per name), so loading the class loads no
+  once per name (`resolve-var`), so loading the class loads no
   other namespace, and the first call loads the rest of Vireo (from the
   jar's AOT classes, like for a Clojure user)."
   (:gen-class
@@ -15,9 +15,21 @@
   "qualified name -> the function's var, resolved once."
   (java.util.concurrent.ConcurrentHashMap.))
 
-(defn- resolve-var ^clojure.lang.IFn [^String qualified-name]
+(defn- resolve-var
+  "The var of `qualified-name`, its namespace loaded first. Not
+  `requiring-resolve`: that resolves before it requires, and a namespace
+  another thread is still loading already has its vars interned but not yet
+  bound (an AOT namespace's class interns them all before loading), so a
+  caller racing the first load got an unbound var (thousands of virtual
+  threads making their first blocking call did). The require takes Clojure's
+  require lock (as `requiring-resolve` does for its own require): it waits
+  for a load in progress, and costs nothing once the namespace is loaded."
+  ^clojure.lang.IFn [^String qualified-name]
   (or (.get fns qualified-name)
-      (let [v (or (requiring-resolve (symbol qualified-name))
+      (let [sym (symbol qualified-name)
+            _ (locking clojure.lang.RT/REQUIRE_LOCK
+                (require (symbol (namespace sym))))
+            v (or (resolve sym)
                   (throw (IllegalArgumentException. (str "Vireo bridge: no function " qualified-name))))]
         (.putIfAbsent fns qualified-name v)
         v)))
@@ -145,20 +157,3 @@
                              (java.util.Arrays/asList (object-array [(:model e) (tree (:alias e))]))))
                      m))]
         (tree (:alias (first entries)))))))
-
-;; ---------------------------------------------------------------- signals
-
-(defn connect-signal
-  "Connects receiver `f` to vireo.signals/<signal-name> for `sender` (a
-  model, or nil for every model) under a fresh name; returns that name."
-  [^String signal-name sender f]
-  (let [s @(resolve-var (str "vireo.signals/" signal-name))
-        nm (keyword "vireo.java" (str "receiver-" (java.util.UUID/randomUUID)))]
-    (call "vireo.signals/connect!" s f (cond-> {:name nm} sender (assoc :sender sender)))
-    nm))
-
-(defn disconnect-signal
-  "Disconnects what connect-signal connected."
-  [^String signal-name sender nm]
-  (call "vireo.signals/disconnect!" @(resolve-var (str "vireo.signals/" signal-name))
-        (cond-> {:name nm} sender (assoc :sender sender))))

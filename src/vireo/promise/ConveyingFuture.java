@@ -29,18 +29,49 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
 
   /**
    * The frame of a thread without any binding (clojure.lang.Var.Frame.TOP),
-   * or null if it cannot be read (then every stage conveys).
+   * read on a fresh thread, and BASE: a frame with no bindings either, made
+   * once and shared (frames are immutable), whose only difference is that it
+   * is not TOP. Clojure's popThreadBindings removes the thread-local when it
+   * pops back to TOP, so on a thread at TOP (a Netty event loop) every
+   * push/pop pair and the next frame read re-create the ThreadLocalMap entry
+   * (an allocation and a missed probe each time). A thread whose frame is
+   * BASE keeps its entry: {@link #currentFrame()} puts a thread found at TOP
+   * on BASE. Null when they cannot be made (then nothing changes).
    */
-  private static final Object TOP = topFrame();
+  private static final Object[] TOP_AND_BASE = topAndBase();
 
-  private static Object topFrame() {
+  private static final Object TOP = TOP_AND_BASE[0];
+  private static final Object BASE = TOP_AND_BASE[1];
+
+  private static Object[] topAndBase() {
     try {
-      java.lang.reflect.Field f = Class.forName("clojure.lang.Var$Frame").getDeclaredField("TOP");
-      f.setAccessible(true);
-      return f.get(null);
+      Class<?> frame = Class.forName("clojure.lang.Var$Frame");
+      java.lang.reflect.Field top = frame.getDeclaredField("TOP");
+      top.setAccessible(true);
+      Object t = top.get(null);
+      java.lang.reflect.Constructor<?> make = frame.getDeclaredConstructor(clojure.lang.Associative.class, frame);
+      make.setAccessible(true);
+      return new Object[] {t, make.newInstance(clojure.lang.PersistentHashMap.EMPTY, t)};
     } catch (ReflectiveOperationException | RuntimeException e) {
-      return null;
+      return new Object[2];
     }
+  }
+
+  /**
+   * The calling thread's binding frame, for a stage to convey. A thread at
+   * Clojure's TOP frame (no binding) is put on an equivalent frame with no
+   * binding that is not TOP, so that its binding pushes and pops stop
+   * removing and re-creating its thread-local entry (see TOP_AND_BASE).
+   *
+   * @return the frame (an opaque clojure.lang.Var.Frame)
+   */
+  public static Object currentFrame() {
+    Object f = Var.getThreadBindingFrame();
+    if (f == TOP && BASE != null) {
+      Var.resetThreadBindingFrame(BASE);
+      return BASE;
+    }
+    return f;
   }
 
   /** Creates an incomplete future. */
@@ -192,7 +223,7 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
     // frames are immutable snapshots: the registering thread's own frame can
     // be shared (no clone, no allocation), as a binding pushed inside the
     // callback links to it and pops back to it
-    return Var.getThreadBindingFrame();
+    return currentFrame();
   }
 
   // ------------------------------------------------------------ carriers

@@ -46,6 +46,12 @@ final class Backends {
     return reachable("MySQL/MariaDB", MYSQL_URL, new io.vireo.MySQLDatabase(MYSQL_URL, DatabaseOptions.create().maxSize(4)));
   }
 
+  /** The server options of a test URL (host, port, database, user), for Database.init. */
+  static DatabaseOptions serverOptions(java.net.URI u, String defaultUser) {
+    String user = u.getUserInfo() == null ? defaultUser : u.getUserInfo().split(":")[0];
+    return DatabaseOptions.create().host(u.getHost()).port(u.getPort()).database(u.getPath().substring(1)).user(user);
+  }
+
   private static Database reachable(String what, String url, Database db) {
     try {
       db.aioExecuteSql("SELECT 1").join();

@@ -29,32 +29,31 @@ import clojure.lang.IFn;
 import clojure.lang.Keyword;
 import clojure.lang.PersistentVector;
 import clojure.lang.RT;
+import io.vertx.core.Vertx;
 import io.vireo.AllowSync;
 import io.vireo.CallCount;
-import io.vireo.DatabaseOptions;
-import io.vireo.Route;
-import io.vireo.SelectQuery;
-import io.vireo.Signal;
-import io.vireo.SignalConnection;
-import io.vireo.Vireo;
-import io.vertx.core.Vertx;
-import java.time.Duration;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import io.vireo.Database;
+import io.vireo.DatabaseOptions;
 import io.vireo.Expr;
 import io.vireo.Fault;
 import io.vireo.Faults;
 import io.vireo.Field;
+import io.vireo.ForeignKeyAction;
 import io.vireo.GetOrCreate;
 import io.vireo.Instance;
 import io.vireo.Join;
 import io.vireo.Model;
+import io.vireo.Route;
+import io.vireo.SelectQuery;
+import io.vireo.Signal;
+import io.vireo.SignalConnection;
 import io.vireo.SqlResult;
 import io.vireo.Transaction;
 import io.vireo.TransactionOptions;
+import io.vireo.Vireo;
 import io.vireo.Where;
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.LocalTime;
@@ -67,8 +66,10 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -111,17 +112,17 @@ abstract class FacadeContract {
   }
 
   Database db;
-  Model author;
-  Model book;
-  Model tag;
-  Model article;
-  Model kinds;
-  Model note;
-  Model pair;
-  Model node;
-  Model badge;
-  Model code;
-  List<Model> all;
+  Model<Instance> author;
+  Model<Instance> book;
+  Model<Instance> tag;
+  Model<Instance> article;
+  Model<Instance> kinds;
+  Model<Instance> note;
+  Model<Instance> pair;
+  Model<Instance> node;
+  Model<Instance> badge;
+  Model<Instance> code;
+  List<Model<Instance>> all;
 
   abstract Database open();
 
@@ -141,7 +142,7 @@ abstract class FacadeContract {
         .field("born", Field.integer().nullable())
         .build();
     book = Model.builder("JavaBook").database(db).table("java_book")
-        .field("author", Field.foreignKey(author).backref("books").onDelete("cascade"))
+        .field("author", Field.foreignKey(author).backref("books").onDelete(ForeignKeyAction.CASCADE))
         .field("title", Field.charField(100)) // indexed: MariaDB cannot index a LONGTEXT
         .field("pages", Field.integer().defaultValue(100))
         .field("editor", Field.foreignKey(author).nullable().backref("edited"))
@@ -192,7 +193,7 @@ abstract class FacadeContract {
         .build();
     badge = Model.builder("JavaBadge").database(db).table("java_badge")
         .field("bid", Field.bigAuto())
-        .field("holder", Field.foreignKey(author).toField("name").onUpdate("cascade").onDelete("cascade"))
+        .field("holder", Field.foreignKey(author).toField("name").onUpdate(ForeignKeyAction.CASCADE).onDelete(ForeignKeyAction.CASCADE))
         .field("rank", Field.integer().check(Where.gt("rank", 0)))
         .field("note", Field.text().set("null", true))
         .build();
@@ -201,14 +202,14 @@ abstract class FacadeContract {
         .field("label", Field.text())
         .build();
     all = List.of(article, tag, note, badge, book, author, kinds, pair, node, code);
-    db.aioDropTables(true, all.toArray(new Model[0])).join();
-    db.aioCreateTables(false, all.toArray(new Model[0])).join();
+    db.aioDropTables(true, all.toArray(new Model<?>[0])).join();
+    db.aioCreateTables(false, all.toArray(new Model<?>[0])).join();
   }
 
   @AfterAll
   void tearDown() {
     if (db != null && all != null) {
-      db.aioDropTables(true, all.toArray(new Model[0])).join();
+      db.aioDropTables(true, all.toArray(new Model<?>[0])).join();
     }
     if (db != null) {
       db.aioClose().join();
@@ -218,7 +219,7 @@ abstract class FacadeContract {
   @BeforeEach
   void clean() {
     db.aioExecuteSql("DELETE FROM java_article_java_tag_through").join();
-    for (Model m : List.of(article, tag, note, badge, book, author, kinds, pair, code)) {
+    for (Model<Instance> m : List.of(article, tag, note, badge, book, author, kinds, pair, code)) {
       m.delete().aioExecute().join();
     }
     node.update(java.util.Collections.singletonMap("parent", null)).where(Where.isNotNull("parent")).aioExecute().join();
@@ -310,7 +311,7 @@ abstract class FacadeContract {
       assertNull(author.getOrNone(Map.of("name", "nobody")));
       DoesNotExistException dne = assertThrows(DoesNotExistException.class, () -> author.get(Map.of("name", "nobody")));
       assertEquals(ErrorType.DOES_NOT_EXIST, dne.getType());
-      GetOrCreate bob = author.getOrCreate(Map.of("name", "bob"), Map.of("born", 1960));
+      GetOrCreate<Instance> bob = author.getOrCreate(Map.of("name", "bob"), Map.of("born", 1960));
       assertTrue(bob.created());
       assertFalse(author.getOrCreate(Map.of("name", "bob")).created());
       assertEquals(1951, a.set("born", 1951).save().getInt("born"));
@@ -394,13 +395,13 @@ abstract class FacadeContract {
       assertEquals(seen, author.select().orderBy("name").execute().stream().map(i -> i.getString("name")).toList());
       assertEquals(seen.stream().mapToInt(String::length).sum(),
           (int) author.select().reduce(0, (acc, i) -> acc + i.getString("name").length()));
-      assertEquals(seen, author.select().orderBy("name").execute(Author.class).stream().map(Author::name).toList());
+      assertEquals(seen, author.select().orderBy("name").as(Author.class).execute().stream().map(Author::name).toList());
       // records
-      Author rec = author.create(new Author(null, "rec", 1901));
+      Author rec = author.as(Author.class).create(new Author(null, "rec", 1901));
       assertNotNull(rec.id());
-      assertEquals(rec, author.get(Author.class, Map.of("name", "rec")));
-      assertNull(author.getOrNone(Author.class, Map.of("name", "nobody")));
-      assertEquals(1902, author.save(new Author(rec.id(), "rec", 1902)).born());
+      assertEquals(rec, author.as(Author.class).get(Map.of("name", "rec")));
+      assertNull(author.as(Author.class).getOrNone(Map.of("name", "nobody")));
+      assertEquals(1902, author.as(Author.class).save(new Author(rec.id(), "rec", 1902)).born());
       Instance r = author.get(rec.id());
       assertEquals(1903, author.saveOnly(r.set("born", 1903), "born").getInt("born"));
       // deletes, truncate
@@ -449,13 +450,13 @@ abstract class FacadeContract {
     VireoException e = assertVireo(ErrorType.MODEL_ERROR,
         () -> Model.builder("Broken").field("title", Field.ofType("string")).build());
     assertTrue(e.getMessage().contains("unknown type :string"), e.getMessage());
-    Model same = Model.of(book.toClojure());
+    Model<Instance> same = Model.of(book.toClojure());
     assertEquals(book, same);
     assertEquals("Model[JavaBook \"java_book\"]", same.toString());
   }
 
   /** Two models built alike are equal, hashes too, also after one of them ran queries. */
-  Model equalAuthor() {
+  Model<Instance> equalAuthor() {
     return Model.builder("JavaEqualAuthor").database(db).table("java_author")
         .field("name", Field.charField(40).unique())
         .field("born", Field.integer().nullable())
@@ -464,15 +465,15 @@ abstract class FacadeContract {
 
   @Test
   void modelsBuiltAlikeStayEqualAfterQueries() {
-    Model a = equalAuthor();
-    Model b = equalAuthor();
+    Model<Instance> a = equalAuthor();
+    Model<Instance> b = equalAuthor();
     assertEquals(a, b);
     assertEquals(a.hashCode(), b.hashCode());
     Instance row = a.aioCreate(Map.of("name", "eq", "born", 1)).join();
     assertEquals(row, a.aioGet(row.getId()).join());
     assertEquals(row, a.aioGet(Map.of("name", "eq")).join());
     assertEquals(1, a.select().aioExecute().join().size());
-    Model c = equalAuthor();
+    Model<Instance> c = equalAuthor();
     assertEquals(a, b);
     assertEquals(b, a);
     assertEquals(a, c);
@@ -523,23 +524,23 @@ abstract class FacadeContract {
 
   @Test
   void getOrCreate() {
-    GetOrCreate first = author.aioGetOrCreate(Map.of("name", "bob"), Map.of("born", 1970)).join();
+    GetOrCreate<Instance> first = author.aioGetOrCreate(Map.of("name", "bob"), Map.of("born", 1970)).join();
     assertTrue(first.created());
     assertEquals(1970L, first.instance().getLong("born"));
-    GetOrCreate again = author.aioGetOrCreate(Map.of("name", "bob")).join();
+    GetOrCreate<Instance> again = author.aioGetOrCreate(Map.of("name", "bob")).join();
     assertFalse(again.created());
     assertEquals(first.instance(), again.instance());
   }
 
   @Test
   void recordsAndPojos() {
-    Author created = author.aioCreate(new Author(null, "rec", 1980)).join();
+    Author created = author.as(Author.class).aioCreate(new Author(null, "rec", 1980)).join();
     assertNotNull(created.id());
-    assertEquals(new Author(created.id(), "rec", 1980), author.aioGet(Author.class, created.id()).join());
-    assertNull(author.aioGetOrNone(Author.class, Map.of("name", "nope")).join());
-    Author moved = author.aioSave(new Author(created.id(), "rec", 1981)).join();
+    assertEquals(new Author(created.id(), "rec", 1980), author.as(Author.class).aioGet(created.id()).join());
+    assertNull(author.as(Author.class).aioGetOrNone(Map.of("name", "nope")).join());
+    Author moved = author.as(Author.class).aioSave(new Author(created.id(), "rec", 1981)).join();
     assertEquals(1981, moved.born());
-    AuthorBean bean = author.aioGet(AuthorBean.class, Map.of("name", "rec")).join();
+    AuthorBean bean = author.as(AuthorBean.class).aioGet(Map.of("name", "rec")).join();
     assertEquals("rec", bean.getName());
     assertEquals(1981, bean.getBorn());
     Instance fromBean = Instance.from(bean);
@@ -548,7 +549,7 @@ abstract class FacadeContract {
     Book rb = b.as(Book.class);
     assertEquals(100, rb.pages());
     assertNull(rb.editor());
-    assertEquals(List.of(rb), book.select().aioExecute(Book.class).join());
+    assertEquals(List.of(rb), book.select().as(Book.class).aioExecute().join());
   }
 
   @Test
@@ -709,7 +710,7 @@ abstract class FacadeContract {
     return author.select().orderBy("id").aioFirst().join().getLong("id");
   }
 
-  static List<String> titles(io.vireo.SelectQuery q) {
+  static List<String> titles(io.vireo.SelectQuery<Instance> q) {
     return q.aioExecute().join().stream().map(i -> i.getString("title")).toList();
   }
 
@@ -974,7 +975,7 @@ abstract class FacadeContract {
     Object def = assoc.invoke(readString.invoke("{:table \"java_clj_event\""
         + " :fields {:event-name {:type :char :max-length 30} :created-at {:type :date :null true}}}"),
         Keyword.intern("database"), db.toClojure());
-    Model event = Model.of(Clojure.var("vireo.core", "model").invoke("CljEvent", def));
+    Model<Instance> event = Model.of(Clojure.var("vireo.core", "model").invoke("CljEvent", def));
     event.aioDropTable(true).join();
     event.aioCreateTable(false).join();
     try {
@@ -990,7 +991,7 @@ abstract class FacadeContract {
 
     Object proxy = Clojure.var("vireo.core", "database-proxy").invoke();
     Database viaProxy = Database.of(proxy);
-    Model proxied = Model.builder("JavaProxiedAuthor").database(viaProxy).table("java_author")
+    Model<Instance> proxied = Model.builder("JavaProxiedAuthor").database(viaProxy).table("java_author")
         .field("name", Field.charField(40).unique())
         .field("born", Field.integer().nullable())
         .build();
@@ -1046,14 +1047,14 @@ abstract class FacadeContract {
 
   @Test
   void bindSchemaAndSyncDrop() {
-    Model temp = Model.builder("JavaTemp").database(db).table("java_temp").field("x", Field.integer()).build();
+    Model<Instance> temp = Model.builder("JavaTemp").database(db).table("java_temp").field("x", Field.integer()).build();
     temp.aioDropTable(true).join();
     temp.aioCreateTable(false).join();
     assertTrue(temp.aioTableExists().join());
     temp.aioCreate(Map.of("x", 1)).join();
     Database other = fresh();
     try {
-      Model bound = temp.bind(other);
+      Model<Instance> bound = temp.bind(other);
       assertEquals(other.toClojure(), bound.database().toClojure());
       assertEquals(1L, bound.aioGet(Map.of("x", 1)).join().getLong("x"));
     } finally {
@@ -1443,12 +1444,12 @@ abstract class FacadeContract {
     IllegalArgumentException bad = assertInstanceOf(IllegalArgumentException.class, failure(author.aioGet(a)));
     assertTrue(bad.getMessage().contains("getId()"), bad.getMessage());
     assertInstanceOf(IllegalArgumentException.class, failure(author.aioGetOrNone(a)));
-    assertInstanceOf(IllegalArgumentException.class, failure(author.aioGet(Author.class, a)));
-    assertInstanceOf(IllegalArgumentException.class, failure(author.aioGetOrNone(Author.class, a)));
+    assertInstanceOf(IllegalArgumentException.class, failure(author.as(Author.class).aioGet(a)));
+    assertInstanceOf(IllegalArgumentException.class, failure(author.as(Author.class).aioGetOrNone(a)));
     assertInstanceOf(NullPointerException.class, failure(author.aioCreate((Map<String, ?>) null)));
-    assertInstanceOf(NullPointerException.class, failure(author.aioCreate((Author) null)));
+    assertInstanceOf(NullPointerException.class, failure(author.as(Author.class).aioCreate((Author) null)));
     assertInstanceOf(NullPointerException.class, failure(author.aioSave((Instance) null)));
-    assertInstanceOf(NullPointerException.class, failure(author.aioSave((Author) null)));
+    assertInstanceOf(NullPointerException.class, failure(author.as(Author.class).aioSave((Author) null)));
     assertInstanceOf(NullPointerException.class, failure(author.aioSaveOnly(null, "born")));
     assertInstanceOf(NullPointerException.class, failure(author.aioDeleteInstance(null)));
     assertInstanceOf(NullPointerException.class, failure(author.aioFetch(null, "x")));
@@ -1488,7 +1489,7 @@ abstract class FacadeContract {
   void peekFirstCountPrefetchJoinTruncateAndDeleteNullable() {
     books();
     book.update(Map.of("editor", author.aioGet(Map.of("name", "bob")).join())).where(Map.of("title", "A2")).aioExecute().join();
-    SelectQuery byId = book.select().orderBy("id");
+    SelectQuery<Instance> byId = book.select().orderBy("id");
     assertEquals("A1", byId.aioPeek().join().getString("title"));
     assertEquals(List.of("A1", "A2"), byId.aioPeek(2).join().stream().map(i -> i.getString("title")).toList());
     assertEquals(List.of("A1"), byId.aioPeek(1).join().stream().map(i -> i.getString("title")).toList());
@@ -1545,7 +1546,7 @@ abstract class FacadeContract {
       pool.shutdown();
     }
     assertEquals(List.of("A1", "A2", "B1", "B2"), async);
-    List<Model> joined = new ArrayList<>();
+    List<Model<Instance>> joined = new ArrayList<>();
     book.select(book, author).join(author).aioForEach(b -> joined.add(b.getInstance("author").model())).join();
     assertEquals(List.of(author, author, author, author), joined);
     RuntimeException stop = new IllegalStateException("stop");

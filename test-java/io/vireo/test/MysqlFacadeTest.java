@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import io.vireo.Database;
 import io.vireo.DatabaseOptions;
+import io.vireo.Instance;
+import io.vireo.LockMode;
+import io.vireo.LockWait;
 import io.vireo.MySQLDatabase;
 import io.vireo.Where;
 import java.util.Map;
@@ -47,7 +50,7 @@ class MysqlFacadeTest extends FacadeContract {
   void forUpdateLocksAndUpdateReturningIsRefused() {
     ann();
     assertEquals(1, db.aioAtomic(tx -> author.select().where(Where.eq("name", "ann")).forUpdate().aioExecute()
-        .thenCombine(author.select().forUpdate("share").aioExecute(), (a, b) -> a.size())).join());
+        .thenCombine(author.select().forUpdate(LockMode.SHARE).aioExecute(), (a, b) -> a.size())).join());
     // MariaDB has RETURNING for INSERT and DELETE, not for UPDATE
     assertVireo(ErrorType.NOT_SUPPORTED,
         failure(author.update(Map.of("born", 1)).where(Where.eq("name", "ann")).aioReturning("born")));
@@ -68,11 +71,11 @@ class MysqlFacadeTest extends FacadeContract {
             return gate;
           }));
       locked.join(); // ann's row is locked by the transaction above
-      io.vireo.Model otherAuthor = author.bind(other);
+      io.vireo.Model<Instance> otherAuthor = author.bind(other);
       assertEquals(java.util.List.of("bob"), other.aioAtomic(tx -> otherAuthor.select().orderBy("name")
-          .forUpdate("update", "skip-locked").aioExecute()).join().stream().map(i -> i.getString("name")).toList());
+          .forUpdate(LockMode.UPDATE, LockWait.SKIP_LOCKED).aioExecute()).join().stream().map(i -> i.getString("name")).toList());
       assertVireo(ErrorType.OPERATIONAL_ERROR, failure(other.aioAtomic(tx -> otherAuthor.select()
-          .where(Where.eq("name", "ann")).forUpdate("update", "nowait").aioExecute())));
+          .where(Where.eq("name", "ann")).forUpdate(LockMode.UPDATE, LockWait.NOWAIT).aioExecute())));
       gate.complete("done");
       assertEquals("done", holder.join());
     } finally {

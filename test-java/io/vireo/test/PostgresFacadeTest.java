@@ -6,11 +6,14 @@ import static io.vireo.test.Errors.assertVireo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
+import io.vertx.core.Vertx;
 import io.vireo.Database;
 import io.vireo.DatabaseOptions;
+import io.vireo.Instance;
+import io.vireo.LockMode;
+import io.vireo.LockWait;
 import io.vireo.PostgresqlDatabase;
 import io.vireo.Where;
-import io.vertx.core.Vertx;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -49,7 +52,7 @@ class PostgresFacadeTest extends FacadeContract {
   void forUpdateAndIlike() {
     ann();
     assertEquals(1, db.aioAtomic(tx -> author.select().where(Where.ilike("name", "ANN")).forUpdate().aioExecute()
-        .thenCombine(author.select().forUpdate("share").aioExecute(), (a, b) -> a.size())).join());
+        .thenCombine(author.select().forUpdate(LockMode.SHARE).aioExecute(), (a, b) -> a.size())).join());
   }
 
   @Test
@@ -132,11 +135,11 @@ class PostgresFacadeTest extends FacadeContract {
             return gate;
           }));
       locked.join(); // ann's row is locked by the transaction above
-      io.vireo.Model otherAuthor = author.bind(other);
+      io.vireo.Model<Instance> otherAuthor = author.bind(other);
       assertEquals(java.util.List.of("bob"), other.aioAtomic(tx -> otherAuthor.select().orderBy("name")
-          .forUpdate("update", "skip-locked").aioExecute()).join().stream().map(i -> i.getString("name")).toList());
+          .forUpdate(LockMode.UPDATE, LockWait.SKIP_LOCKED).aioExecute()).join().stream().map(i -> i.getString("name")).toList());
       assertVireo(ErrorType.OPERATIONAL_ERROR, failure(other.aioAtomic(tx -> otherAuthor.select()
-          .where(Where.eq("name", "ann")).forUpdate("update", "nowait").aioExecute())));
+          .where(Where.eq("name", "ann")).forUpdate(LockMode.UPDATE, LockWait.NOWAIT).aioExecute())));
       gate.complete("done");
       assertEquals("done", holder.join());
     } finally {

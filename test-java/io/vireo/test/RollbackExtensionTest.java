@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vireo.Database;
 import io.vireo.Field;
+import io.vireo.Instance;
 import io.vireo.Model;
 import io.vireo.RollbackCase;
 import io.vireo.TempRows;
@@ -36,7 +37,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 abstract class RollbackContract {
   Database db;
-  Model item;
+  Model<Instance> item;
 
   @RegisterExtension
   final VireoRollback rollback = VireoRollback.of(() -> db);
@@ -115,7 +116,7 @@ abstract class RollbackCaseContract {
   @Test
   void callRollsBackAlsoWhenTheBodyThrows() throws Exception {
     Database db = open();
-    Model item = Model.builder("JavaRollbackCall").database(db).table("java_rollback_call")
+    Model<Instance> item = Model.builder("JavaRollbackCall").database(db).table("java_rollback_call")
         .field("name", Field.charField(40))
         .build();
     try {
@@ -150,10 +151,10 @@ abstract class TempRowsContract {
   @Test
   void rowsAreDeletedOnClose() {
     Database db = open();
-    Model parent = Model.builder("JavaTempParent").database(db).table("java_temp_parent")
+    Model<Instance> parent = Model.builder("JavaTempParent").database(db).table("java_temp_parent")
         .field("name", Field.charField(40).unique())
         .build();
-    Model child = Model.builder("JavaTempChild").database(db).table("java_temp_child")
+    Model<Instance> child = Model.builder("JavaTempChild").database(db).table("java_temp_child")
         .field("parent", Field.foreignKey(parent))
         .build();
     try {

@@ -5,11 +5,10 @@ import io.vireo.Database;
 import io.vireo.Field;
 import io.vireo.Model;
 import io.vireo.SqliteDatabase;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
+import io.vireo.Where;
 
 /**
- * The seed example: a PageBlock created, read and saved, asynchronously.
+ * The seed example: a PageBlock record created, read and saved through a typed model, asynchronously.
  *
  * <pre>
  *   mvn -q compile exec:java                                        (SQLite file vireo-quickstart.db)
@@ -20,7 +19,7 @@ import java.util.concurrent.CompletableFuture;
 public final class Quickstart {
   private Quickstart() {}
 
-  /** A row read as a record: components name the fields. */
+  /** A page block: the model's fields are the record's components. */
   public record PageBlock(Long id, String key, String text) {}
 
   /**
@@ -29,27 +28,25 @@ public final class Quickstart {
    * @param db the database
    */
   public static void run(Database db) {
-    Model pageBlock = Model.builder("PageBlock")
+    Model<PageBlock> pageBlocks = Model.builder(PageBlock.class)
         .database(db)
-        .field("key", Field.charField(40).unique())
-        .field("text", Field.text().defaultValue(""))
+        .field(PageBlock::key, Field.charField(40).unique())
         .build();
 
     try (AllowSync sync = db.allowSync()) {
-      pageBlock.createTable(true); // sync, on purpose
+      pageBlocks.createTable(true); // sync, on purpose
     }
 
     // re-runs find the row of the last run: start from a clean slate
-    pageBlock.aioGetOrNone(Map.of("key", "title"))
-        .thenCompose(old -> old == null ? CompletableFuture.completedFuture(0L) : old.aioDeleteInstance())
-        .thenCompose(n -> pageBlock.aioCreate(Map.of("key", "title", "text", "Peewee is AWESOME with async!")))
-        .thenCompose(created -> pageBlock.aioGet(Map.of("key", "title")))
+    pageBlocks.delete().where(Where.eq(PageBlock::key, "title")).aioExecute()
+        .thenCompose(n -> pageBlocks.aioCreate(new PageBlock(null, "title", "Peewee is AWESOME with async!")))
+        .thenCompose(created -> pageBlocks.aioGet(Where.eq(PageBlock::key, "title")))
         .thenCompose(title -> {
-          System.out.println("Was: " + title.getString("text"));
-          return title.set("text", "Peewee is SUPER awesome with async!").aioSave();
+          System.out.println("Was: " + title.text());
+          // records are immutable: save a changed copy, get the saved row back
+          return pageBlocks.aioSave(new PageBlock(title.id(), title.key(), "Peewee is SUPER awesome with async!"));
         })
-        .thenCompose(saved -> pageBlock.aioGet(PageBlock.class, Map.of("key", "title")))
-        .thenAccept(title -> System.out.println("New: " + title.text()))
+        .thenAccept(saved -> System.out.println("New: " + saved.text()))
         .join();
   }
 
@@ -61,11 +58,9 @@ public final class Quickstart {
    */
   public static void main(String[] args) {
     String url = args.length > 0 ? args[0] : System.getenv("VIREO_DATABASE_URL");
-    Database db = url != null && !url.isEmpty() ? Database.fromUrl(url) : new SqliteDatabase("vireo-quickstart.db");
-    try {
+    // Database is AutoCloseable: close() closes the pool (the JVM would exit without it too)
+    try (Database db = url != null && !url.isEmpty() ? Database.fromUrl(url) : new SqliteDatabase("vireo-quickstart.db")) {
       run(db);
-    } finally {
-      db.aioClose().join(); // closes the pool (the JVM would exit without it too)
     }
   }
 }

@@ -142,7 +142,7 @@
   "Runs body with the binding frame `frame` and restores the thread's own
   afterwards; nothing is reset when the thread already has that frame."
   [frame & body]
-  `(c/let [prev# (clojure.lang.Var/getThreadBindingFrame)
+  `(c/let [prev# (ConveyingFuture/currentFrame)
            f# ~frame]
      (if (identical? prev# f#)
        (do ~@body)

@@ -483,3 +483,23 @@
 (deftest doc-examples
   (is (< 50 (doc-examples/run-file! "docs/promise.md" 'vireo.promise-doc-examples))
       "docs/promise.md examples were found"))
+
+(def ^:dynamic *pushed* :root)
+
+(deftest push-binding-is-binding
+  (testing "ConveyingFuture/pushBinding binds like pushThreadBindings: visible, popped, conveyed, thread-local"
+    (vireo.promise.ConveyingFuture/pushBinding #'*pushed* :pushed)
+    (try
+      (is (= :pushed *pushed*))
+      (is (= :pushed (get (get-thread-bindings) #'*pushed*)))
+      (binding [*pushed* :inner] (is (= :inner *pushed*)))
+      (is (= :pushed *pushed*) "an inner binding pops back to it")
+      (let [p (p/promise)
+            seen (-> p (.thenApply (reify java.util.function.Function (apply [_ _] *pushed*))))]
+        (.start (Thread. #(p/resolve! p 1)))
+        (is (= :pushed (deref seen 5000 :timeout)) "a stage registered here sees it on another thread"))
+      (let [seen (p/promise)]
+        (.start (Thread. #(p/resolve! seen *pushed*)))
+        (is (= :root (deref seen 5000 :timeout)) "a plain thread does not"))
+      (finally (clojure.lang.Var/popThreadBindings)))
+    (is (= :root *pushed*) "popped")))

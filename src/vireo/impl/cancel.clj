@@ -187,8 +187,7 @@
     (if (and parent (not (.add ^IScope parent s)))
       (p/rejected (java.util.concurrent.CancellationException. (str what ": its enclosing operation was cancelled")))
       (let [^CompletableFuture fut
-            (do (clojure.lang.Var/pushThreadBindings
-                 (clojure.lang.PersistentArrayMap. (doto (object-array 2) (aset 0 #'*scope*) (aset 1 s))))
+            (do (ConveyingFuture/pushBinding #'*scope* s)
                 (try (p/do (f))
                      (finally (clojure.lang.Var/popThreadBindings))))]
         (if (.isDone fut)

@@ -61,11 +61,10 @@
 
 (defmacro ^:private with-level
   "Runs body with `level` as the task's innermost level for database `d`
-  (what `binding` on *contexts* does, without building a hash-map of the
-  bindings on every call: this runs once per scope and block)."
+  (what `binding` on *contexts* does, without building a map of the
+  bindings and walking it on every call: this runs once per scope and block)."
   [d level & body]
-  `(do (clojure.lang.Var/pushThreadBindings
-        (clojure.lang.PersistentArrayMap. (doto (object-array 2) (aset 0 (var *contexts*)) (aset 1 (assoc *contexts* ~d ~level)))))
+  `(do (vireo.promise.ConveyingFuture/pushBinding (var *contexts*) (assoc *contexts* ~d ~level))
        (try ~@body
             (finally (clojure.lang.Var/popThreadBindings)))))
 

@@ -58,6 +58,70 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
   }
 
   /**
+   * Clojure's frame and thread-box constructors and a frame's bindings, for
+   * {@link #pushBinding}; null when they cannot be reached (then it uses
+   * Var.pushThreadBindings).
+   */
+  private static final java.lang.invoke.MethodHandle[] FRAME_PARTS = frameParts();
+
+  private static java.lang.invoke.MethodHandle[] frameParts() {
+    try {
+      java.lang.invoke.MethodHandles.Lookup l = java.lang.invoke.MethodHandles.lookup();
+      Class<?> frame = Class.forName("clojure.lang.Var$Frame");
+      Class<?> tbox = Class.forName("clojure.lang.Var$TBox");
+      java.lang.reflect.Constructor<?> newFrame = frame.getDeclaredConstructor(clojure.lang.Associative.class, frame);
+      java.lang.reflect.Constructor<?> newBox = tbox.getDeclaredConstructor(Thread.class, Object.class);
+      java.lang.reflect.Field bindings = frame.getDeclaredField("bindings");
+      java.lang.reflect.Field threadBound = Var.class.getDeclaredField("threadBound");
+      newFrame.setAccessible(true);
+      newBox.setAccessible(true);
+      bindings.setAccessible(true);
+      threadBound.setAccessible(true);
+      return new java.lang.invoke.MethodHandle[] {
+        l.unreflectConstructor(newFrame).asType(java.lang.invoke.MethodType.methodType(Object.class, clojure.lang.Associative.class, Object.class)),
+        l.unreflectConstructor(newBox).asType(java.lang.invoke.MethodType.methodType(Object.class, Thread.class, Object.class)),
+        l.unreflectGetter(bindings).asType(java.lang.invoke.MethodType.methodType(clojure.lang.Associative.class, Object.class)),
+        l.unreflectGetter(threadBound).asType(java.lang.invoke.MethodType.methodType(
+            java.util.concurrent.atomic.AtomicBoolean.class, Var.class))};
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Binds one dynamic var on the calling thread, like
+   * {@code Var.pushThreadBindings({v val})} (undo with
+   * {@code Var.popThreadBindings()}), without the map of bindings, its seq
+   * and its entries that call allocates to be read back: what Vireo's
+   * per-operation bindings (its cancellation scope, its connection
+   * context) do on every operation. Internal to Vireo.
+   *
+   * @param v a dynamic var
+   * @param val its value
+   */
+  public static void pushBinding(Var v, Object val) {
+    java.lang.invoke.MethodHandle[] h = FRAME_PARTS;
+    if (h == null || !v.isDynamic()) {
+      Var.pushThreadBindings(clojure.lang.RT.map(v, val));
+      return;
+    }
+    Object f = currentFrame();
+    try {
+      java.util.concurrent.atomic.AtomicBoolean bound = (java.util.concurrent.atomic.AtomicBoolean) h[3].invokeExact(v);
+      if (!bound.get()) {
+        bound.set(true); // what pushThreadBindings does: deref looks thread bindings up from now on
+      }
+      clojure.lang.Associative b = (clojure.lang.Associative) h[2].invokeExact(f);
+      Object box = (Object) h[1].invokeExact(Thread.currentThread(), val);
+      Var.resetThreadBindingFrame((Object) h[0].invokeExact(b.assoc(v, box), f));
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
+
+  /**
    * The calling thread's binding frame, for a stage to convey. A thread at
    * Clojure's TOP frame (no binding) is put on an equivalent frame with no
    * binding that is not TOP, so that its binding pushes and pops stop
@@ -354,7 +418,7 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
     final Function<A, B> f = c == null ? f0 : carriedFn(c, f0);
     final Object frame = capture();
     return a -> {
-      Object prev = Var.getThreadBindingFrame();
+      Object prev = currentFrame();
       if (prev == frame) {
         return f.apply(a);
       }
@@ -372,7 +436,7 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
     final BiFunction<A, B, C> f = c == null ? f0 : carriedBiFn(c, f0);
     final Object frame = capture();
     return (a, b) -> {
-      Object prev = Var.getThreadBindingFrame();
+      Object prev = currentFrame();
       if (prev == frame) {
         return f.apply(a, b);
       }
@@ -390,7 +454,7 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
     final Consumer<A> f = c == null ? f0 : carriedConsumer(c, f0);
     final Object frame = capture();
     return a -> {
-      Object prev = Var.getThreadBindingFrame();
+      Object prev = currentFrame();
       if (prev == frame) {
         f.accept(a);
         return;
@@ -409,7 +473,7 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
     final BiConsumer<A, B> f = c == null ? f0 : carriedBiConsumer(c, f0);
     final Object frame = capture();
     return (a, b) -> {
-      Object prev = Var.getThreadBindingFrame();
+      Object prev = currentFrame();
       if (prev == frame) {
         f.accept(a, b);
         return;
@@ -428,7 +492,7 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
     final Runnable f = c == null ? f0 : carriedRunnable(c, f0);
     final Object frame = capture();
     return () -> {
-      Object prev = Var.getThreadBindingFrame();
+      Object prev = currentFrame();
       if (prev == frame) {
         f.run();
         return;

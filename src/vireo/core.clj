@@ -13,7 +13,8 @@
   - read replicas (the :replicas option): `with-route`, `with-own-writes`, `replicas`
   Models (docs/models.md)
   - `defmodel`, `model`, `register-model!`, `model?`, `table-name`, `fields`, `bind-database`,
-    `instance`, `get-id`, `datafiable` (REPL data tools: datafy/nav; a model's datafy is its data)
+    `instance`, `get-id`, `instance-model`, `datafiable` (REPL data tools: every instance
+    datafies and navigates; a model's datafy is its data)
   Instance operations (take the model explicitly)
   - `aio-create`, `aio-get`, `aio-get-or-none`, `aio-get-or-create`, `aio-save`, `aio-delete-instance`
   Relations
@@ -554,24 +555,36 @@
   [m values]
   (instance/build m values))
 
+(defn instance-model
+  "The model an instance was decoded (or created, or saved) by — bound to
+  the database it came from — or nil for a map Vireo did not make."
+  [inst]
+  (model/instance-model inst))
+
 (defn datafiable
-  "Given a model and an instance of it (or a collection of instances, or
-  nil), returns it ready for REPL data tools (`clojure.datafy/nav`, Portal,
-  Morse, Reveal): `nav` on a foreign-key field fetches the row it
-  references — only where a sync call on the model's database is allowed
-  (inside `with-allow-sync`, or after `set-allow-sync!`: the REPL switch);
-  anywhere else nav gives the key's value and sends nothing, so a
-  production path never queries through nav. The fetched row (nil when
-  none has that key) is navigable in turn. The values are unchanged and
-  aio-save still sees what was loaded. (`clojure.datafy/datafy` of a model
-  gives its name, table, fields, indexes … as data.)
+  "Given a model and a map of its values (or a collection of them, or nil)
+  that Vireo did not make — built by hand, read back from elsewhere —
+  returns it as an instance for REPL data tools. Instances Vireo decodes,
+  creates or saves are already: `clojure.datafy/datafy` of one gives its
+  values plus its model under :vireo/model, and `nav` on a foreign-key
+  field fetches the row it references — only where a sync call on the
+  model's database is allowed (inside `with-allow-sync`, or after
+  `set-allow-sync!`: the REPL switch); anywhere else nav gives the key's
+  value and sends nothing, so a production path never queries through nav.
+  The fetched row (nil when none has that key) is navigable in turn. The
+  values are unchanged; what aio-save compares is kept (a map never loaded
+  stays one). (`datafy` of a model gives its name, table, fields, indexes …
+  as data.)
 
     (require '[clojure.datafy :refer [datafy nav]])
-    (def pet (datafiable Pet @(aio-get Pet {:name \"Rex\"})))
+    (def pet @(aio-get Pet {:name \"Rex\"}))
     (nav pet :owner (:owner pet))                          ;=> 1 (the key)
     (with-allow-sync db (nav pet :owner (:owner pet)))     ;=> {:id 1 :name \"Ann\"}
-    (:table (datafy Pet))                                  ;=> \"pet\""
+    (:vireo/model (datafy pet))                            ;=> #vireo/model[Pet \"pet\"]
+    (nav (datafiable Pet {:owner 1}) :owner 1)             ;=> 1 (outside with-allow-sync)"
   [m x]
+  (when-not (model/model? m)
+    (throw (err/error :vireo/interface-error (str "datafiable needs a model, got " (not-a-model m)) {})))
   (datafy/navigable m x))
 
 ;; ---------------------------------------------------------------- model queries

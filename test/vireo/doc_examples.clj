@@ -2,16 +2,31 @@
   "Executes the ```clojure blocks of a Markdown file: every form is
   evaluated in order in a fresh namespace; a `;; => x` comment after a form
   asserts its value, `;; throws x` asserts it throws (`x` is an ex-info
-  `:type`, or a class name). Used by the tests of docs/*.md, so the docs
-  cannot drift from the code."
+  `:type`, or a class name). A block fenced ```clojure 1.12 holds forms
+  only Clojure 1.12 and later accept: it runs there, and is skipped on an
+  older Clojure (the matrix sub-run's 1.11 leg). Used by the tests of
+  docs/*.md, so the docs cannot drift from the code."
   (:require [clojure.java.io :as io]
             [clojure.string :as str]
             [clojure.test :refer [is]])
   (:import (clojure.lang LineNumberingPushbackReader)
            (java.io StringReader)))
 
-(defn clojure-blocks [text]
-  (map second (re-seq #"(?s)```clojure\n(.*?)```" text)))
+(defn- runs-here?
+  "True when a block's fence info (after ```clojure) lets it run on this
+  Clojure: none, or a minimum version such as `1.12` (a block of forms
+  only that version and later accept, run there and skipped before)."
+  [info]
+  (or (str/blank? info)
+      (let [[major minor] (map #(Long/parseLong %) (str/split (str/trim info) #"\."))]
+        (>= (compare [(:major *clojure-version*) (:minor *clojure-version*)] [major minor]) 0))))
+
+(defn clojure-blocks
+  "The code of the ```clojure blocks that run on this Clojure (a block
+  fenced ```clojure 1.12 runs on Clojure 1.12 and later only)."
+  [text]
+  (keep (fn [[_ info code]] (when (runs-here? info) code))
+        (re-seq #"(?s)```clojure([ \d.]*)\n(.*?)```" text)))
 
 (defn- read-expectation
   "After a form: skips whitespace and plain comments; returns [:= x],

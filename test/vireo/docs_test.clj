@@ -2,7 +2,7 @@
   "The Clojure guide's examples are executed (on SQLite), so docs stay true."
   (:require [clojure.java.io :as io]
             [clojure.string :as str]
-            [clojure.test :refer [deftest is]]
+            [clojure.test :refer [deftest is testing]]
             [vireo.doc-examples :as doc-examples]))
 
 (deftest guide-examples
@@ -61,3 +61,10 @@
             ;; each paste opens its own pool on the same file
             @((resolve 'vireo.core/aio-close) @(resolve (symbol (name ns-sym) "db"))))))
       (finally (remove-ns ns-sym)))))
+
+(deftest version-fenced-blocks-test
+  (testing "a block fenced ```clojure <version> runs from that Clojure on, and is skipped before"
+    (let [text (str "```clojure\n(plain)\n```\n"
+                    "```clojure 1.11\n(from-1-11)\n```\n"
+                    "```clojure 99.0\n(from-99)\n```\n")]
+      (is (= ["(plain)\n" "(from-1-11)\n"] (vec (doc-examples/clojure-blocks text)))))))

@@ -27,7 +27,7 @@
     pool-options     - options map -> io.vertx.sqlclient.PoolOptions
     missing-driver   - given a kind, nil or the artifacts its driver lacks"
   (:require [clojure.string :as str]
-            [clojure.tools.logging :as log]
+            [vireo.impl.log :as log]
             [vireo.impl.errors :as err]
             [vireo.impl.protocols :as proto]
             [vireo.impl.types :as types]
@@ -855,7 +855,7 @@
                                             what " failed: " (.getMessage e))
                                        data e)]
                     (when failure (.set failure [(System/nanoTime) err]))
-                    (log/log "vireo.pool" :error nil (ex-message err))
+                    (log/log! "vireo.pool" :error nil (ex-message err))
                     ;; close the connection itself: released, it would join the pool unprepared
                     (try (.close (.unwrap (.unwrap ^io.vertx.sqlclient.internal.SqlConnectionInternal conn))
                                  nil (reify io.vertx.core.Completable (complete [_ _ _] nil)))

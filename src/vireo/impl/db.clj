@@ -3,8 +3,7 @@
   execution with logging and error mapping, result decoding, and the
   allow-sync guard. The only namespace that talks to Vert.x SQL clients."
   (:require [clojure.string :as str]
-            [clojure.tools.logging :as log]
-            [clojure.tools.logging.impl :as log-impl]
+            [vireo.impl.log :as log]
             [vireo.impl.backend :as backend]
             [vireo.impl.errors :as err]
             [vireo.impl.protocols :as proto]
@@ -356,8 +355,8 @@
                     (p/catch (connect (:db r))
                              (fn [e]
                                (mark-down! routing r)
-                               (log/log "vireo.replicas" :warn nil
-                                        (str "the replica " (describe (:db r)) " of " (describe db)
+                               (log/log! "vireo.replicas" :warn nil
+                                         (str "the replica " (describe (:db r)) " of " (describe db)
                                              " could not be connected; its reads go elsewhere: " (ex-message (p/unwrap e))))))))
            (constantly nil))
     (p/resolved nil)))
@@ -422,8 +421,8 @@
     (p/then (p/delay ms)
             (fn [_]
               (when (identical? acquired-at (.get held conn))
-                (log/log "vireo.pool" :warn acquired-at
-                         (str "possible connection leak: a connection of " (describe db)
+                (log/log! "vireo.pool" :warn acquired-at
+                          (str "possible connection leak: a connection of " (describe db)
                               " has been held for more than " ms " ms")))))))
 
 (defn explain
@@ -566,7 +565,7 @@
                     (.handleClosed ^io.vertx.sqlclient.internal.Connection$Holder pooled))
                   (.complete k nil nil)))))
     (catch Throwable t
-      (log/log "vireo.pool" :warn t (str "could not close a connection of " (describe db) " in an unknown state"))
+      (log/log! "vireo.pool" :warn t (str "could not close a connection of " (describe db) " in an unknown state"))
       (.onComplete (.close conn) k))))
 
 (defn discard

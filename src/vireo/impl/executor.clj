@@ -30,8 +30,7 @@
     log-statement    - logs SQL and parameters at DEBUG on logger vireo.sql
     *call-counter*, call-counter, count-call!, call-count, with-call-counter*, call-count*
                      - statement counting (vireo.core/with-call-count)"
-  (:require [clojure.tools.logging :as log]
-            [clojure.tools.logging.impl :as log-impl]
+  (:require [vireo.impl.log :as log]
             [vireo.impl.cancel :as cancel]
             [vireo.impl.db :as db]
             [vireo.impl.errors :as err]
@@ -113,11 +112,11 @@
                      (reify java.util.function.BiConsumer
                        (accept [_ _ e]
                          (when e
-                           (log/log "vireo.pool" :warn nil
-                                    (str "could not cancel a statement on " (db/describe db) ": " (ex-message (p/unwrap e)))))
+                           (log/log! "vireo.pool" :warn nil
+                                     (str "could not cancel a statement on " (db/describe db) ": " (ex-message (p/unwrap e)))))
                          (.run done)))))
     (catch Throwable t
-      (log/log "vireo.pool" :warn nil (str "could not cancel a statement on " (db/describe db) ": " (ex-message t)))
+      (log/log! "vireo.pool" :warn nil (str "could not cancel a statement on " (db/describe db) ": " (ex-message t)))
       (.run done))))
 
 ;; The states of a statement that can be cancelled (one with an operation
@@ -423,25 +422,11 @@
   (Pipelined. d client (PoolExecutor. d)))
 
 ;; ---------------------------------------------------------------- logging
-(def ^:private sql-logger
-  ;; [factory logger]: looking a logger up (e.g. JUL's LogManager) on every
-  ;; statement costs more than the rest of the hot path, so cache it per factory
-  (atom [nil nil]))
-
-(defn- statement-logger []
-  (let [factory log/*logger-factory*
-        [f l] @sql-logger]
-    (if (identical? f factory)
-      l
-      (let [l (log-impl/get-logger factory "vireo.sql")]
-        (reset! sql-logger [factory l])
-        l))))
-
 (defn log-statement
   "Logs a statement and its parameters at DEBUG on logger `vireo.sql`."
   [sql params]
-  (let [logger (statement-logger)]
-    (when (log-impl/enabled? logger :debug)
+  (let [logger (log/logger "vireo.sql")]
+    (when (log/enabled? logger :debug)
       (log/log* logger :debug nil (pr-str [sql (vec params)])))))
 
 (defn- log-quietly

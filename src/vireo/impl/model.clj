@@ -225,19 +225,25 @@
 (definterface IModelCache
   (owner [])
   (setOwner [m])
-  (^java.util.concurrent.ConcurrentHashMap byDialect []))
+  (^java.util.concurrent.ConcurrentHashMap byDialect [])
+  (^java.util.concurrent.ConcurrentHashMap byObject []))
 
-(deftype ModelCache [^:volatile-mutable model ^ConcurrentHashMap dialects]
+;; byObject: what depends on the very model object, its :database included
+;; (the metadata template of its instances, the row builders holding it),
+;; never shared with a rebound model
+(deftype ModelCache [^:volatile-mutable model ^ConcurrentHashMap dialects ^ConcurrentHashMap objects]
   IModelCache
   (owner [_] model)
   (setOwner [_ m] (set! model m))
-  (byDialect [_] dialects))
+  (byDialect [_] dialects)
+  (byObject [_] objects))
 
 (defn- attach-cache
   "`m` with a ModelCache box made for the returned object itself, holding
-  `dialects` (dialect keyword -> ConcurrentHashMap)."
+  `dialects` (dialect keyword -> ConcurrentHashMap) and a cache of its own
+  for what depends on the object (`object-cache`)."
   [m ^ConcurrentHashMap dialects]
-  (let [box (ModelCache. nil dialects)
+  (let [box (ModelCache. nil dialects (ConcurrentHashMap.))
         m (vary-meta m assoc ::cache box)]
     (.setOwner box m)
     m))
@@ -249,6 +255,25 @@
   (let [box (get (meta m) ::cache)]
     (when (and (some? box) (identical? m (.owner ^IModelCache box)))
       (.byDialect ^IModelCache box))))
+
+(defn object-cache
+  "The cache of what depends on the model object `m` itself, its :database
+  included (a ConcurrentHashMap), when its metadata holds a box made for
+  this very object; else nil (compute, do not cache: a model assoc'ed from
+  another, or found by content, shares its caches with other databases')."
+  ^ConcurrentHashMap [m]
+  (let [box (get (meta m) ::cache)]
+    (when (and (some? box) (identical? m (.owner ^IModelCache box)))
+      (.byObject ^IModelCache box))))
+
+(defn object-dialect-cache
+  "`object-cache`'s map for one dialect (what depends on the model object
+  and is used per dialect: row builders, the get plans holding them), or
+  nil when the model object has no cache of its own."
+  ^ConcurrentHashMap [m dialect]
+  (when-let [oc (object-cache m)]
+    (or (.get oc dialect)
+        (let [c (ConcurrentHashMap.)] (or (.putIfAbsent oc dialect c) c)))))
 
 (def ^:private content-cache-limit
   "How many distinct model contents the by-content cache keeps (least
@@ -449,14 +474,83 @@
 (defn foreign-keys [m] (filterv :fk (:fields m)))
 
 ;; ---------------------------------------------------------------- loaded instances
-(defn loaded
-  "Marks an instance as matching its row: its metadata keeps these values, so
-  aio-save of a changed copy (assoc keeps metadata) writes only the fields
-  that differ. nil stays nil."
+;; An instance's metadata: ::original (the values it was loaded or saved
+;; with, what aio-save compares), ::model (the model it was decoded by, its
+;; database included) and clojure.datafy's datafy and nav, so REPL data tools
+;; see every instance Vireo makes without a call of yours. It is one array
+;; map per row, copied from the model's template (`instance-template`) with
+;; the row in its first value slot: as cheap as the one-entry map it was.
+(defn instance-datafy
+  "An instance's `clojure.datafy/datafy`: its values plus its model under
+  :vireo/model (itself datafiable: `vireo.impl.model/model-data`), still
+  navigable; datafy of that is itself."
   [inst]
+  (let [md (meta inst)]
+    (with-meta (assoc inst :vireo/model (::model md))
+      (dissoc md ::original `clojure.core.protocols/datafy))))
+
+(defonce ^:private nav-impl
+  ;; (fn [m inst k v]) -> what nav on an instance of m gives: installed by
+  ;; vireo.impl.datafy (it needs the operations above this layer); until
+  ;; then, the value itself
+  (volatile! nil))
+
+(defn set-instance-nav!
+  "Installs (fn [model inst k v] value), the nav of every instance."
+  [f]
+  (vreset! nav-impl f))
+
+(defn instance-nav
+  "An instance's `clojure.datafy/nav`: the installed nav with the instance's
+  model (`set-instance-nav!`), or `v`."
+  [inst k v]
+  (let [f @nav-impl m (::model (meta inst))]
+    (if (and f m) (f m inst k v) v)))
+
+(defn instance-template
+  "The metadata template of `m`'s instances: [::original nil ::model m
+  datafy nav], cached per model object (a rebound model's instances know
+  their own database)."
+  ^objects [m]
+  (let [make #(object-array [::original nil ::model m
+                             `clojure.core.protocols/datafy instance-datafy
+                             `clojure.core.protocols/nav instance-nav])]
+    (if-let [oc (object-cache m)]
+      (or (.get oc ::instance-template)
+          (let [t (make)] (or (.putIfAbsent oc ::instance-template t) t)))
+      (make))))
+
+(defn loaded-fresh
+  "`loaded` for a map known to carry no metadata (one built from a row),
+  given its model's `instance-template`."
+  [^objects template inst]
+  (let [kvs (aclone template)]
+    (aset kvs 1 inst)
+    (.withMeta ^clojure.lang.IObj inst (clojure.lang.PersistentArrayMap. kvs))))
+
+(defn loaded
+  "Marks an instance of the model whose `instance-template` is given as
+  matching its row: its metadata keeps these values, so aio-save of a
+  changed copy (assoc keeps metadata) writes only the fields that differ;
+  it is datafiable and navigable (see `instance-template`). Other metadata
+  is dropped. nil stays nil."
+  [template inst]
   (when inst
-    (let [plain (if (nil? (meta inst)) inst (with-meta inst nil))]
-      (.withMeta ^clojure.lang.IObj plain {::original plain}))))
+    (loaded-fresh template (if (nil? (meta inst)) inst (with-meta inst nil)))))
+
+(defn as-instance
+  "`inst` with the metadata of its model's instances (`instance-template`),
+  keeping what it was loaded or saved with (what aio-save compares; none
+  for a map never loaded), other metadata dropped."
+  [^objects template inst]
+  (let [kvs (aclone template)]
+    (aset kvs 1 (::original (meta inst)))
+    (with-meta inst (clojure.lang.PersistentArrayMap. kvs))))
+
+(defn instance-model
+  "The model an instance was decoded (or saved) by, or nil."
+  [inst]
+  (::model (meta inst)))
 
 (def ^:private ^java.util.concurrent.ConcurrentHashMap infos (java.util.concurrent.ConcurrentHashMap.))
 
@@ -467,11 +561,6 @@
   (let [n (:name model)]
     (or (.get infos n)
         (let [v {:model n}] (or (.putIfAbsent infos n v) v)))))
-
-(defn loaded-fresh
-  "`loaded` for a map known to carry no metadata (one built from a row)."
-  [inst]
-  (.withMeta ^clojure.lang.IObj inst {::original inst}))
 
 (defn original
   "The values an instance had when it was loaded or saved, or nil."

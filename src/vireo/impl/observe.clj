@@ -25,7 +25,7 @@
     sql-facts     - verb, span operation, table and span name of a SQL string, cached
     time-statement!, Timed - a statement's duration and outcome, told to a decorator
     slow-log      - the slow-query log's decorator"
-  (:require [clojure.tools.logging :as log]
+  (:require [vireo.impl.log :as log]
             [vireo.impl.db :as db]
             [vireo.impl.errors :as err]
             [vireo.impl.executor :as ex]
@@ -127,8 +127,8 @@
   Timed
   (ended [_ st dt e]
     (when (>= dt threshold-ns)
-      (log/log "vireo.slow" :warn nil
-               (str "slow statement: " (format "%.1f" (/ dt 1e6)) " ms"
+      (log/log! "vireo.slow" :warn nil
+                (str "slow statement: " (format "%.1f" (/ dt 1e6)) " ms"
                     " operation=" (or (ex/operation-of st) "none")
                     " model=" (or (model-name st) "none")
                     " outcome=" (outcome e)

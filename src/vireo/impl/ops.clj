@@ -166,34 +166,43 @@
         (throw (does-not-exist m filter sql params))
         inst))))
 
-;; A get by primary key, the hottest read, compiled once per model and
-;; dialect: its SQL, the key's encoder, the row builder and the error info,
-;; found with one cache lookup per call.
+;; A get by primary key, the hottest read, compiled once per model object
+;; and dialect: its SQL, the key's encoder, the row builder (its instances
+;; carry the model object, database included) and the error info, found
+;; with one cache lookup per call. A model object without a cache of its
+;; own (assoc'ed from another) gets a plan per call, its SQL still cached.
 (deftype GetPkPlan [^String sql encode build info])
 
+(defn- object-plan
+  "The plan under `k` in `m`'s object cache for `dialect`, made by (make)
+  once; made per call for a model object without a cache of its own."
+  [m dialect k make]
+  (if-let [^ConcurrentHashMap cache (model/object-dialect-cache m dialect)]
+    (or (.get cache k)
+        (let [plan (make)] (or (.putIfAbsent cache k plan) plan)))
+    (make)))
+
 (defn- get-pk-plan ^GetPkPlan [m dialect]
-  (let [cache (model/dialect-cache m dialect)]
-    (or (.get cache ::get-pk-plan)
-        (let [pk (:pk-field m)
-              t (tpl/cached m dialect :get-pk
-                            #(assoc (select-base m)
-                                    :where [:= (model/column-ident pk) (tpl/slot 0)]
-                                    :limit (tpl/slot 1)))
-              plan (GetPkPlan. (:sql t) (model/field-encoder m dialect (:key pk) :encode)
-                               (results/model-builder m dialect) (model/info m))]
-          (or (.putIfAbsent cache ::get-pk-plan plan) plan)))))
+  (object-plan m dialect ::get-pk-plan
+               #(let [pk (:pk-field m)
+                      t (tpl/cached m dialect :get-pk
+                                    (fn [] (assoc (select-base m)
+                                                  :where [:= (model/column-ident pk) (tpl/slot 0)]
+                                                  :limit (tpl/slot 1))))]
+                  (GetPkPlan. (:sql t) (model/field-encoder m dialect (:key pk) :encode)
+                              (results/model-builder m dialect) (model/info m)))))
 
 ;; A get by one field's value ({:key "x"}), the other hot read: a plan per
-;; model, dialect and field (the same SQL the general map path formats).
+;; model object, dialect and field (the same SQL the general map path formats,
+;; compiled once per model definition and dialect).
 (defn- get-by-plan ^GetPkPlan [m dialect k]
-  (let [cache (model/dialect-cache m dialect)
-        ^ConcurrentHashMap by (or (.get cache ::get-by)
-                                  (let [c (ConcurrentHashMap.)] (or (.putIfAbsent cache ::get-by c) c)))]
+  (let [^ConcurrentHashMap by (object-plan m dialect ::get-by #(ConcurrentHashMap.))]
     (or (.get by k)
         (let [f (model/field m k)
-              t (tpl/compile-template dialect (assoc (select-base m)
-                                                     :where [:and [:= (model/column-ident f) (tpl/slot 0)]]
-                                                     :limit (tpl/slot 1)))
+              t (tpl/cached m dialect [::get-by k]
+                            #(assoc (select-base m)
+                                    :where [:and [:= (model/column-ident f) (tpl/slot 0)]]
+                                    :limit (tpl/slot 1)))
               plan (GetPkPlan. (:sql t) (model/field-encoder m dialect k :encode)
                                (results/model-builder m dialect) (model/info m))]
           (or (.putIfAbsent by k plan) plan)))))
@@ -368,7 +377,7 @@
                                 (decode (if returning?
                                           (let [it (.iterator rs)] (when (.hasNext it) (.getValue ^Row (.next it) (int 0))))
                                           (db/last-insert-id d rs)))))]
-                     (model/loaded-fresh (complete-instance m values (when want-id? (:key pk)) id))))
+                     (model/loaded-fresh (model/instance-template m) (complete-instance m values (when want-id? (:key pk)) id))))
                  (model/info m))))
 
 (defn pk-values
@@ -435,7 +444,7 @@
                                                 " does not exist, so aio-save updated nothing;"
                                                 " pass {:force-insert true} to insert it")
                                            {:model (:name m) :filter (pk-filter m pk-vs)}))
-                               (model/loaded instance)))
+                               (model/loaded (model/instance-template m) instance)))
                            (model/info m)))))))))
 
 (defn delete-by-pk

@@ -394,7 +394,8 @@
   under their :attr (nil when the outer join found no row)."
   [entries]
   (let [joined (vec (rest entries))
-        root-alias (:alias (first entries))]
+        root-alias (:alias (first entries))
+        templates (into {} (map (fn [e] [(:alias e) (model/instance-template (:model e))])) joined)]
     (fn [parts]
       (letfn [(nest [alias inst]
                 (reduce (fn [inst e]
@@ -404,7 +405,7 @@
                                   empty-row? (if (keyword? pk)
                                                (and (contains? child pk) (nil? (get child pk)))
                                                (every? nil? (vals child)))]
-                              (assoc inst (:attr e) (when-not empty-row? (model/loaded (nest (:alias e) child)))))
+                              (assoc inst (:attr e) (when-not empty-row? (model/loaded (get templates (:alias e)) (nest (:alias e) child)))))
                             inst))
                         inst joined))]
         (nest root-alias (get parts nil {}))))))
@@ -416,7 +417,8 @@
   [{:keys [cols env]} dialect form]
   (let [p (results/plan (mapv (fn [[t k dec]] [k dec t]) (decode-plan dialect cols)))
         entries (:entries env)]
-    (results/row-builder p form (when (and (= form :instances) (next entries)) (nest-fn entries)))))
+    (results/row-builder p form (when (and (= form :instances) (next entries)) (nest-fn entries))
+                         (when (= form :instances) (model/instance-template (:model (first entries)))))))
 
 (defn row-decoder
   "Given a compiled select and a row form, returns (fn [RowSet] -> vector)."
@@ -545,7 +547,8 @@
   vectors, values in column order."
   [m dialect form]
   (let [codecs (model/codecs m dialect)
-        by-col (into {} (map (fn [f] [(:column f) f])) (:fields m))]
+        by-col (into {} (map (fn [f] [(:column f) f])) (:fields m))
+        template (when (= form :instances) (model/instance-template m))]
     (fn [^RowSet rs]
       (let [^List names (.columnsNames rs)
             p (results/plan (mapv (fn [label]
@@ -554,7 +557,7 @@
                                         [(:key f) (get-in codecs [(:key f) :decode]) nil]
                                         [(results/label->key label) nil nil])))
                                   (or names [])))]
-        (results/rows rs (results/row-builder p (case form :vectors :vectors :instances :instances :rows)))))))
+        (results/rows rs (results/row-builder p (case form :vectors :vectors :instances :instances :rows) nil template))))))
 
 ;; ================================================================ count / exists wrappers
 (defn count-query

@@ -20,7 +20,8 @@
     label->key     - column label -> keyword (snake_case -> kebab-case), cached (bounded)
     plan           - [[key decode target] …] -> a Plan
     label-plan     - the plan of column labels alone (kebab keys, normalised values)
-    row-builder    - a Plan, a form (and nesting for joins) -> (fn [Row] value)
+    row-builder    - a Plan, a form (nesting for joins, the root model's instance
+                     template) -> (fn [Row] value)
     rows, first-row - RowSet -> vector of built rows / the first one or nil
     row-maps       - RowSet -> vector of maps keyed by label (aio-execute of plain data)"
   (:require [clojure.string :as str]
@@ -136,7 +137,7 @@
 
 (defn- row-nested
   "The root instance with joined instances nested (see `row-builder`)."
-  [^Plan p ^Row row nest]
+  [^Plan p ^Row row nest template]
   (let [n (.-n p)
         ^objects ks (.-keys p)
         ^objects ds (.-decoders p)
@@ -146,16 +147,17 @@
                   (let [t (aget ts i)]
                     (recur (inc i) (update parts t (fnil assoc {}) (aget ks i) ((aget ds i) (.getValue row (int i))))))
                   parts))]
-    (model/loaded (nest parts))))
+    (model/loaded template (nest parts))))
 
 (defn row-builder
   "Given a Plan and a form (:maps :vectors :instances), returns (fn [Row]
-  value). For :instances with joined models, `nest` is (fn [parts]
+  value). :instances needs the root model's `vireo.impl.model/instance-template`
+  (its instances' metadata); with joined models, `nest` is (fn [parts]
   root-map): parts maps each target (nil for the root) to its column map;
   vireo.impl.query gives the nesting of its joins. Keys the plan leaves to
   the labels are read from the first row."
-  ([p form] (row-builder p form nil))
-  ([^Plan p form nest]
+  ([p form] (row-builder p form nil nil))
+  ([^Plan p form nest template]
    (let [build (fn [^Plan p]
                  (case form
                    :vectors (fn [row] (row-vector p row))
@@ -163,8 +165,8 @@
                            (fn [row] (row-qualified-map p row))
                            (fn [row] (row-map p row)))
                    :instances (if nest
-                                (fn [row] (row-nested p row nest))
-                                (fn [row] (model/loaded-fresh (row-map p row))))
+                                (fn [row] (row-nested p row nest template))
+                                (fn [row] (model/loaded-fresh template (row-map p row))))
                    ;; plain rows of no model
                    :rows (fn [row] (row-map p row))))]
      (if (.-resolved? p)
@@ -226,17 +228,19 @@
 (defn model-builder
   "(fn [Row] instance) for rows holding `fields` of model `m` (all its
   fields by default) in order, decoded by its codecs for `dialect`; the
-  builder of all fields is compiled once per model and dialect."
+  builder of all fields is compiled once per model object and dialect (its
+  instances carry that object: `vireo.impl.model/instance-template`)."
   ([m dialect]
-   (let [cache (model/dialect-cache m dialect)]
+   (if-let [cache (model/object-dialect-cache m dialect)]
      (or (.get cache ::builder)
          (let [b (model-builder m dialect (:fields m))]
-           (or (.putIfAbsent cache ::builder b) b)))))
+           (or (.putIfAbsent cache ::builder b) b)))
+     (model-builder m dialect (:fields m))))
   ([m dialect fields] (model-builder m dialect fields :instances))
   ([m dialect fields form]
    (let [codecs (model/codecs m dialect)]
      (row-builder (plan (mapv (fn [f] [(:key f) (get-in codecs [(:key f) :decode]) nil]) fields))
-                  form))))
+                  form nil (when (= form :instances) (model/instance-template m))))))
 
 (defn label-row-fn
   "A (fn [Row] map) keyed by each row's labels, the plan read from the first

@@ -25,7 +25,7 @@
 
   Overrides: the per-operation option {:route :primary} (or :replica, which
   ignores the window) and the `*route*` binding (vireo.core/with-route)."
-  (:require [clojure.tools.logging :as log]
+  (:require [vireo.impl.log :as log]
             [vireo.impl.db :as db]
             [vireo.impl.errors :as err]
             [vireo.impl.executor :as ex])
@@ -181,8 +181,8 @@
         (cond
           (or (err/not-sent? e) (err/error-type? m :vireo/connection-error))
           (do (when (up? r (System/nanoTime))
-                (log/log "vireo.replicas" :warn nil
-                         (str "the replica " (db/describe rdb) " failed (" (ex-message m) "); its reads go to "
+                (log/log! "vireo.replicas" :warn nil
+                          (str "the replica " (db/describe rdb) " failed (" (ex-message m) "); its reads go to "
                               "the other replicas or the primary for " (quot (.-retry-ns routing) 1000000) " ms")))
               (db/mark-down! routing r)
               (retry-elsewhere! routing d st))

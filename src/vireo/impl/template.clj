@@ -225,7 +225,7 @@
   ^long [x ^ArrayList vals]
   (cond
     (value? x) (do (.add vals x) 0x5107)
-    (model/model? x) (mix 0x6d6f64 (hash (:name x)))
+    (model/model? x) (mix (mix 0x6d6f64 (hash (:name x))) (System/identityHashCode (:database x)))
     (map? x) (let [acc (HashKV. 0x6d6170 vals)]
                (reduce-kv acc acc x)
                (.hashCode acc))
@@ -244,8 +244,10 @@
   (cond
     (instance? Slot s) (value? x)
     (value? x) false
-    ;; the same definition (its :database aside, which no SQL depends on)
-    (model/model? x) (and (model/model? s) (model/same-definition-as? x s))
+    ;; the same definition and database: no SQL depends on the database, but
+    ;; the instances decoded carry their model, database included
+    ;; (vireo.impl.model/instance-template)
+    (model/model? x) (and (model/model? s) (identical? (:database x) (:database s)) (model/same-definition-as? x s))
     (map? x) (and (map? s) (== (count x) (count s))
                   (reduce-kv (fn [_ k v]
                                (let [sv (.valAt ^clojure.lang.ILookup s k ::none)]

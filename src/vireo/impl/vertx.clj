@@ -16,7 +16,7 @@
   waiting at most `shutdown-timeout-ms`, so exit never hangs on it.
 
   `shared` and `users` show the state (for tests and debugging)."
-  (:require [clojure.tools.logging :as log]
+  (:require [vireo.impl.log :as log]
             [vireo.promise :as p])
   (:import (io.vertx.core Vertx VertxOptions)
            (java.util.concurrent TimeUnit TimeoutException)))
@@ -54,9 +54,9 @@
     (try
       (.await (.close vx) shutdown-timeout-ms TimeUnit/MILLISECONDS)
       (catch TimeoutException _
-        (log/warn "vireo: the shared Vert.x instance did not close within" shutdown-timeout-ms "ms at JVM exit"))
+        (log/log! "vireo.impl.vertx" :warn nil (str "vireo: the shared Vert.x instance did not close within " shutdown-timeout-ms " ms at JVM exit")))
       (catch Throwable e
-        (log/warn e "vireo: closing the shared Vert.x instance at JVM exit failed")))))
+        (log/log! "vireo.impl.vertx" :warn e "vireo: closing the shared Vert.x instance at JVM exit failed")))))
 
 (defn- install-hook!
   "Registers the shutdown hook once per JVM. Too late (the JVM is already

@@ -3,7 +3,7 @@
   does differently on MySQL and MariaDB. Loaded by vireo.impl.backend when
   the first MySQL database is created."
   (:require [clojure.string :as str]
-            [clojure.tools.logging :as log]
+            [vireo.impl.log :as log]
             [vireo.impl.backend :as backend]
             [vireo.impl.errors :as err]
             [vireo.impl.protocols :as proto]
@@ -125,7 +125,7 @@
    :verify-ca SslMode/VERIFY_CA :verify-full SslMode/VERIFY_IDENTITY})
 
 (defn- warn-unverified [opts]
-  (fn [msg] (log/warn (str "vireo: " (backend/server-description :mysql opts) ": " msg))))
+  (fn [msg] (log/log! "vireo.impl.backend.mysql" :warn nil (str "vireo: " (backend/server-description :mysql opts) ": " msg))))
 
 (defn- connect-options ^MySQLConnectOptions [opts]
   (let [o (MySQLConnectOptions.)]

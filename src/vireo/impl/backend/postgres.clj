@@ -2,7 +2,7 @@
   "The PostgreSQL backend (io.vertx:vertx-pg-client): everything Vireo does
   differently on PostgreSQL. Loaded by vireo.impl.backend when the first
   PostgreSQL database is created."
-  (:require [clojure.tools.logging :as log]
+  (:require [vireo.impl.log :as log]
             [vireo.impl.backend :as backend]
             [vireo.impl.errors :as err]
             [vireo.impl.protocols :as proto]
@@ -126,7 +126,7 @@
    :verify-ca SslMode/VERIFY_CA :verify-full SslMode/VERIFY_FULL})
 
 (defn- warn-unverified [opts]
-  (fn [msg] (log/warn (str "vireo: " (backend/server-description :postgres opts) ": " msg))))
+  (fn [msg] (log/log! "vireo.impl.backend.postgres" :warn nil (str "vireo: " (backend/server-description :postgres opts) ": " msg))))
 
 (def ^:private pooler-startup-parameters
   "The startup parameters a default pgbouncer accepts (the ones it tracks

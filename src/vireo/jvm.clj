@@ -25,6 +25,21 @@
 
 (set! *warn-on-reflection* true)
 
+(defn loaded-var
+  "The var qualified symbol `sym` names, its namespace loaded first; nil when
+  the namespace has no such var. What Vireo's lazy loads (a backend, an
+  observability facility, the logging library, the Java facade's functions)
+  use instead of `requiring-resolve`, which resolves before it requires: a
+  namespace another thread is still loading already has its vars interned
+  but not yet bound (an AOT namespace's class interns them all first), so a
+  caller racing the first load got an unbound var. The require takes
+  Clojure's require lock: it waits for a load in progress, and costs little
+  once the namespace is loaded."
+  ^clojure.lang.Var [sym]
+  (locking RT/REQUIRE_LOCK
+    (require (symbol (namespace sym))))
+  (resolve sym))
+
 (defn- loadable? [^String class-name]
   (try (Class/forName class-name false (RT/baseLoader)) true
        (catch ClassNotFoundException _ false)))

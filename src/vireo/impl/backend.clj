@@ -28,6 +28,7 @@
     missing-driver   - given a kind, nil or the artifacts its driver lacks"
   (:require [clojure.string :as str]
             [vireo.impl.log :as log]
+            [vireo.jvm :as jvm]
             [vireo.impl.errors :as err]
             [vireo.impl.protocols :as proto]
             [vireo.impl.types :as types]
@@ -124,7 +125,7 @@
                             {:backend kind})))
         (when-let [missing (missing-driver kind)]
           (throw (missing-driver-error kind missing)))
-        (let [b ((requiring-resolve (symbol (name ns-sym) "backend")))]
+        (let [b ((jvm/loaded-var (symbol (name ns-sym) "backend")))]
           (swap! loaded assoc kind b)
           b))))
 

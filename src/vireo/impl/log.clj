@@ -13,16 +13,17 @@
     logger    - the logger of a name under the current factory, cached per factory
     enabled?  - whether a logger logs a level
     log*      - logs on a logger already found (its level checked by the caller)"
+  (:require [vireo.jvm :as jvm])
   (:import (clojure.lang Var)))
 
 (set! *warn-on-reflection* true)
 
 (def ^:private api
   "tools.logging's vars, resolved (and the library loaded) on first use."
-  (delay {:factory (requiring-resolve 'clojure.tools.logging/*logger-factory*)
-          :get-logger (requiring-resolve 'clojure.tools.logging.impl/get-logger)
-          :enabled? (requiring-resolve 'clojure.tools.logging.impl/enabled?)
-          :log* (requiring-resolve 'clojure.tools.logging/log*)}))
+  (delay {:factory (jvm/loaded-var 'clojure.tools.logging/*logger-factory*)
+          :get-logger (jvm/loaded-var 'clojure.tools.logging.impl/get-logger)
+          :enabled? (jvm/loaded-var 'clojure.tools.logging.impl/enabled?)
+          :log* (jvm/loaded-var 'clojure.tools.logging/log*)}))
 
 (defn- factory [] (.deref ^Var (:factory @api)))
 

@@ -26,6 +26,7 @@
     time-statement!, Timed - a statement's duration and outcome, told to a decorator
     slow-log      - the slow-query log's decorator"
   (:require [vireo.impl.log :as log]
+            [vireo.jvm :as jvm]
             [vireo.impl.db :as db]
             [vireo.impl.errors :as err]
             [vireo.impl.executor :as ex]
@@ -155,8 +156,8 @@
   [d k v]
   (case k
     :slow-query (slow-log d v)
-    :metrics ((requiring-resolve 'vireo.impl.observe.micrometer/facility) d v)
-    :tracing ((requiring-resolve 'vireo.impl.observe.otel/facility) d v)))
+    :metrics ((jvm/loaded-var 'vireo.impl.observe.micrometer/facility) d v)
+    :tracing ((jvm/loaded-var 'vireo.impl.observe.otel/facility) d v)))
 
 (defn- make [d]
   (let [opts (db/options d)

@@ -1,10 +1,11 @@
 (ns ^:no-doc vireo.java.bridge
   "The Java facade's gen-class namespace: `io.vireo.impl.ClojureBridge`
   implements `io.vireo.spi.Bridge` (java-api/) for the hand-written Java API.
-  It requires nothing at load time: every call resolves its implementation
-  once per name (`resolve-var`), so loading the class loads no
-  other namespace, and the first call loads the rest of Vireo (from the
-  jar's AOT classes, like for a Clojure user)."
+  It requires only vireo.jvm at load time: every call resolves its
+  implementation once per name (`resolve-var`), so loading the class loads
+  no other Vireo namespace, and the first call loads the rest of Vireo (from
+  the jar's AOT classes, like for a Clojure user)."
+  (:require [vireo.jvm])
   (:gen-class
    :name io.vireo.impl.ClojureBridge
    :implements [io.vireo.spi.Bridge]))
@@ -16,20 +17,13 @@
   (java.util.concurrent.ConcurrentHashMap.))
 
 (defn- resolve-var
-  "The var of `qualified-name`, its namespace loaded first. Not
-  `requiring-resolve`: that resolves before it requires, and a namespace
-  another thread is still loading already has its vars interned but not yet
-  bound (an AOT namespace's class interns them all before loading), so a
-  caller racing the first load got an unbound var (thousands of virtual
-  threads making their first blocking call did). The require takes Clojure's
-  require lock (as `requiring-resolve` does for its own require): it waits
-  for a load in progress, and costs nothing once the namespace is loaded."
+  "The var of `qualified-name`, its namespace loaded first
+  (vireo.jvm/loaded-var: thousands of virtual threads making their first
+  blocking call at once must not find a var another thread is still
+  loading), resolved once."
   ^clojure.lang.IFn [^String qualified-name]
   (or (.get fns qualified-name)
-      (let [sym (symbol qualified-name)
-            _ (locking clojure.lang.RT/REQUIRE_LOCK
-                (require (symbol (namespace sym))))
-            v (or (resolve sym)
+      (let [v (or (vireo.jvm/loaded-var (symbol qualified-name))
                   (throw (IllegalArgumentException. (str "Vireo bridge: no function " qualified-name))))]
         (.putIfAbsent fns qualified-name v)
         v)))

@@ -503,3 +503,29 @@
         (is (= :root (deref seen 5000 :timeout)) "a plain thread does not"))
       (finally (clojure.lang.Var/popThreadBindings)))
     (is (= :root *pushed*) "popped")))
+
+(def ^:dynamic *read* :root)
+
+(deftest value-of-is-deref
+  (testing "ConveyingFuture/valueOf reads a dynamic var like deref: root, bound, nil bound, nested, popped, other threads"
+    (let [value-of #(vireo.promise.ConveyingFuture/valueOf #'*read*)]
+      (is (= :root (value-of) *read*))
+      (binding [*read* nil]
+        (is (nil? (value-of)) "a binding to nil is not the root")
+        (binding [*read* :inner] (is (= :inner (value-of) *read*))))
+      (vireo.promise.ConveyingFuture/pushBinding #'*read* :pushed)
+      (try
+        (is (= :pushed (value-of)))
+        (let [seen (p/promise)]
+          (.start (Thread. #(p/resolve! seen (value-of))))
+          (is (= :root (deref seen 5000 :timeout)) "a plain thread reads the root"))
+        (finally (clojure.lang.Var/popThreadBindings)))
+      (is (= :root (value-of)) "popped")
+      (let [seen (p/promise)]
+        ;; a thread at Clojure's TOP frame is moved to Vireo's base frame
+        ;; (an array map) by currentFrame: bindings pushed there read back
+        (.start (Thread. #(do (vireo.promise.ConveyingFuture/currentFrame)
+                              (vireo.promise.ConveyingFuture/pushBinding #'*read* :on-base)
+                              (p/resolve! seen [(value-of) *read*])
+                              (clojure.lang.Var/popThreadBindings))))
+        (is (= [:on-base :on-base] (deref seen 5000 :timeout)))))))

@@ -182,7 +182,7 @@
   `timeout-ms`, the operation is cancelled when it has not completed in time
   and the returned future fails with :vireo/timeout."
   [what timeout-ms f]
-  (let [parent *scope*
+  (let [parent (ConveyingFuture/valueOf #'*scope*)
         s (Scope. parent (ArrayList. 2) false 16 nil what (when-let [c (.get trace-capture)] (c)))]
     (if (and parent (not (.add ^IScope parent s)))
       (p/rejected (java.util.concurrent.CancellationException. (str what ": its enclosing operation was cancelled")))

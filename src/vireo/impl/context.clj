@@ -35,6 +35,11 @@
   "Database -> innermost Level of the current task."
   {})
 
+(defmacro ^:private contexts
+  "The value of *contexts*, read without the map entry a var's deref
+  allocates (read on every statement: see ConveyingFuture/valueOf)."
+  [] `(ConveyingFuture/valueOf (var *contexts*)))
+
 ;; kind    :connection (root), :transaction, :savepoint
 ;; root    the root level (owns conn and the transaction flag); nil for a
 ;;         root itself (see root-of)
@@ -64,7 +69,7 @@
   (what `binding` on *contexts* does, without building a map of the
   bindings and walking it on every call: this runs once per scope and block)."
   [d level & body]
-  `(do (vireo.promise.ConveyingFuture/pushBinding (var *contexts*) (assoc *contexts* ~d ~level))
+  `(do (vireo.promise.ConveyingFuture/pushBinding (var *contexts*) (assoc (contexts) ~d ~level))
        (try ~@body
             (finally (clojure.lang.Var/popThreadBindings)))))
 
@@ -111,7 +116,7 @@
         (throw (err/error :vireo/interface-error
                           (str "the handle belongs to " (db/describe (:db h)) ", not to " (db/describe d))
                           {:database (db/describe d)})))
-      (when-let [inner (get *contexts* d)]
+      (when-let [inner (get (contexts) d)]
         (when (ancestor? h inner)
           (throw (err/error :vireo/interface-error
                             (str "this handle is an enclosing " (name (:kind h))
@@ -121,7 +126,7 @@
       h)
     ;; a level that has ended is still returned: run-at then fails clearly
     ;; instead of letting the operation escape to another connection
-    (or (get *contexts* d)
+    (or (get (contexts) d)
         @(:override d))))
 
 ;; ---------------------------------------------------------------- running at a level
@@ -207,7 +212,7 @@
                          (if (and h (nil? route))
                            (current d {:connection h})
                            ;; what `current` does without a handle, inline: the hot path
-                           (or (get *contexts* d) @(:override d))))
+                           (or (get (contexts) d) @(:override d))))
               routing @(:routing d)]
           (cond
             target
@@ -720,7 +725,7 @@
                                    (str ":retry must be a non-negative integer, got " (pr-str retries)) {}))
 
       ;; no scope for the task: a transaction on a connection of its own
-      (and (nil? (:connection opts)) (nil? (get *contexts* d)) (nil? @(:override d)))
+      (and (nil? (:connection opts)) (nil? (get (contexts) d)) (nil? @(:override d)))
       (try (fresh-transaction d opts f result retries)
            (catch Throwable t (p/reject! result t)))
 

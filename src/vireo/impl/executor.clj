@@ -40,7 +40,8 @@
            (io.vertx.sqlclient Pool SqlClient SqlConnection Tuple)
            (java.util List)
            (java.util.concurrent CompletableFuture CompletionStage)
-           (java.util.concurrent.atomic AtomicLong)))
+           (java.util.concurrent.atomic AtomicLong)
+           (vireo.promise ConveyingFuture)))
 
 (set! *warn-on-reflection* true)
 
@@ -326,7 +327,7 @@
    (statement d sql params decode info handle kind target (p/promise)))
   ([d ^String sql params decode info handle kind target ^CompletableFuture result]
    (let [^List ps (cond (instance? List params) params (nil? params) [] :else (vec params))
-         scope (when-not (identical? kind :control) cancel/*scope*)]
+         scope (when-not (identical? kind :control) (ConveyingFuture/valueOf #'cancel/*scope*))]
      (joined (Statement. d sql ps decode info handle kind target result nil scope nil false nil nil nil false IDLE false nil nil false)))))
 
 (defn statement-k
@@ -497,7 +498,7 @@
   proto/Executor
   (-execute! [_ st]
     (when-not (identical? :control (.-kind ^Statement st))
-      (count-call! *call-counter*))
+      (count-call! (ConveyingFuture/valueOf #'*call-counter*)))
     (proto/-execute! next st)))
 
 (defn counting

@@ -36,7 +36,10 @@
 
 (def ^:private fk-actions #{:cascade :set-null :set-default :restrict :no-action})
 
-(defn model? [x] (and (map? x) (true? (:vireo/model x))))
+;; `get`, not a keyword call: x is a hash map, an array map or a record in
+;; turn, and a keyword call site allocates a new lookup thunk whenever the
+;; class it sees changes
+(defn model? [x] (and (map? x) (true? (get x :vireo/model))))
 
 (defn- model-error [model-name field msg & [data]]
   (throw (err/error :vireo/model-error

@@ -286,7 +286,7 @@
         n (count fs)
         kvs (object-array (* 2 n))]
     (dotimes [i n]
-      (let [k (:key (nth fs i))]
+      (let [k (get (nth fs i) :key)]
         (aset kvs (* 2 i) k)
         (aset kvs (inc (* 2 i)) (if (and id-key (identical? k id-key)) id (get values k)))))
     (results/kvs->map kvs true)))
@@ -309,8 +309,9 @@
   "True when an insert of `values` writes field f (an auto key only when it
   has a value)."
   [f values]
-  (let [k (:key f)]
-    (and (contains? values k) (not (and (:auto f) (nil? (get values k)))))))
+  ;; `get`: fields are array or hash maps by their size (see vireo.impl.query/query?)
+  (let [k (get f :key)]
+    (and (contains? values k) (not (and (get f :auto) (nil? (get values k)))))))
 
 (defn- insert-template
   "The template of an INSERT of the fields of `m` for which (given-at? i)

@@ -28,7 +28,11 @@
 
 (set! *warn-on-reflection* true)
 
-(defn query? [x] (and (map? x) (keyword? (:vireo/query x))))
+;; `get`, not a keyword call: the keyword call site caches one map class
+;; and allocates a new lookup thunk whenever the class changes, and query?
+;; sees array maps, hash maps and records in turn (the same below in the
+;; hot paths that read maps of varying size)
+(defn query? [x] (and (map? x) (keyword? (get x :vireo/query))))
 
 (defn- interface-error [msg & [data]]
   (throw (err/error :vireo/interface-error msg (or data {}))))

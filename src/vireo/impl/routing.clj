@@ -34,7 +34,8 @@
            (java.util.function BiConsumer Function)
            (java.util.regex Pattern)
            (vireo.impl.db Replica Routing)
-           (vireo.impl.executor Statement)))
+           (vireo.impl.executor Statement)
+           (vireo.promise ConveyingFuture)))
 
 (set! *warn-on-reflection* true)
 
@@ -108,7 +109,7 @@
   "The clock of the writes the current task's window follows."
   ^AtomicLong [^Routing routing]
   (let [own (:last-write routing)]
-    (if-let [^ConcurrentHashMap m *write-clocks*]
+    (if-let [^ConcurrentHashMap m (ConveyingFuture/valueOf #'*write-clocks*)]
       (.computeIfAbsent m own new-clock)
       own)))
 
@@ -208,7 +209,7 @@
   returns true, or returns false for the primary to run it (having
   arranged for a write to restart the read-your-writes window)."
   [^Routing routing d ^Statement st route]
-  (let [route (or route *route*)]
+  (let [route (or route (ConveyingFuture/valueOf #'*route*))]
     (if (and (read? st)
              (not (identical? route :primary))
              (or (identical? route :replica) (not (in-window? routing))))

@@ -214,7 +214,8 @@
 (deftype ^:private HashKV [^:unsynchronized-mutable ^long h ^ArrayList vals]
   clojure.lang.IFn
   (invoke [this _ k v]
-    (set! h (mix (mix h (hash k)) (shape-hash v vals)))
+    ;; Util/hasheq, not clojure.core/hash: a fn returns the int boxed
+    (set! h (mix (mix h (clojure.lang.Util/hasheq k)) (shape-hash v vals)))
     this)
   Object
   (hashCode [_] (unchecked-int h)))
@@ -225,18 +226,18 @@
   ^long [x ^ArrayList vals]
   (cond
     (value? x) (do (.add vals x) 0x5107)
-    (model/model? x) (mix (mix 0x6d6f64 (hash (:name x))) (System/identityHashCode (:database x)))
+    (model/model? x) (mix (mix 0x6d6f64 (clojure.lang.Util/hasheq (:name x))) (System/identityHashCode (:database x)))
     (map? x) (let [acc (HashKV. 0x6d6170 vals)]
                (reduce-kv acc acc x)
                (.hashCode acc))
     (vector? x) (if (and (keyword? (nth x 0 nil)) (contains? structural-ops (nth x 0)))
-                  (mix 0x737472 (hash x))
+                  (mix 0x737472 (clojure.lang.Util/hasheq x))
                   (let [n (count x)]
                     (loop [i 0 h 0x766563]
                       (if (< i n) (recur (inc i) (mix h (shape-hash (nth x i) vals))) h))))
     (sequential? x) (loop [xs (seq x) h 0x766563]
                       (if xs (recur (next xs) (mix h (shape-hash (first xs) vals))) h))
-    :else (mix 0x6f7468 (hash x))))
+    :else (mix 0x6f7468 (clojure.lang.Util/hasheq x))))
 
 (defn- same-shape?
   "True when query x has the shape `s` (a cached shape built by `walk`)."

@@ -51,18 +51,28 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
       Object t = top.get(null);
       java.lang.reflect.Constructor<?> make = frame.getDeclaredConstructor(clojure.lang.Associative.class, frame);
       make.setAccessible(true);
-      return new Object[] {t, make.newInstance(clojure.lang.PersistentHashMap.EMPTY, t)};
+      // an array map, not TOP's hash map: a push of one or two bindings on
+      // it (what Vireo's operations do) builds one small array map instead
+      // of a hash map, its node, its array and a Box
+      return new Object[] {t, make.newInstance(clojure.lang.PersistentArrayMap.EMPTY, t)};
     } catch (ReflectiveOperationException | RuntimeException e) {
       return new Object[2];
     }
   }
 
   /**
-   * Clojure's frame and thread-box constructors and a frame's bindings, for
-   * {@link #pushBinding}; null when they cannot be reached (then it uses
-   * Var.pushThreadBindings).
+   * Clojure's frame and thread-box constructors, a frame's bindings, a var's
+   * threadBound flag and a thread box's value, for {@link #pushBinding} and
+   * {@link #valueOf}; null when they cannot be reached (then those fall back
+   * on Var.pushThreadBindings and Var.deref). Each is a static final field,
+   * so the JIT treats the handle as a constant.
    */
   private static final java.lang.invoke.MethodHandle[] FRAME_PARTS = frameParts();
+  private static final java.lang.invoke.MethodHandle NEW_FRAME = FRAME_PARTS == null ? null : FRAME_PARTS[0];
+  private static final java.lang.invoke.MethodHandle NEW_BOX = FRAME_PARTS == null ? null : FRAME_PARTS[1];
+  private static final java.lang.invoke.MethodHandle BINDINGS = FRAME_PARTS == null ? null : FRAME_PARTS[2];
+  private static final java.lang.invoke.MethodHandle THREAD_BOUND = FRAME_PARTS == null ? null : FRAME_PARTS[3];
+  private static final java.lang.invoke.MethodHandle BOX_VALUE = FRAME_PARTS == null ? null : FRAME_PARTS[4];
 
   private static java.lang.invoke.MethodHandle[] frameParts() {
     try {
@@ -73,16 +83,19 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
       java.lang.reflect.Constructor<?> newBox = tbox.getDeclaredConstructor(Thread.class, Object.class);
       java.lang.reflect.Field bindings = frame.getDeclaredField("bindings");
       java.lang.reflect.Field threadBound = Var.class.getDeclaredField("threadBound");
+      java.lang.reflect.Field boxVal = tbox.getDeclaredField("val");
       newFrame.setAccessible(true);
       newBox.setAccessible(true);
       bindings.setAccessible(true);
       threadBound.setAccessible(true);
+      boxVal.setAccessible(true);
       return new java.lang.invoke.MethodHandle[] {
         l.unreflectConstructor(newFrame).asType(java.lang.invoke.MethodType.methodType(Object.class, clojure.lang.Associative.class, Object.class)),
         l.unreflectConstructor(newBox).asType(java.lang.invoke.MethodType.methodType(Object.class, Thread.class, Object.class)),
         l.unreflectGetter(bindings).asType(java.lang.invoke.MethodType.methodType(clojure.lang.Associative.class, Object.class)),
         l.unreflectGetter(threadBound).asType(java.lang.invoke.MethodType.methodType(
-            java.util.concurrent.atomic.AtomicBoolean.class, Var.class))};
+            java.util.concurrent.atomic.AtomicBoolean.class, Var.class)),
+        l.unreflectGetter(boxVal).asType(java.lang.invoke.MethodType.methodType(Object.class, Object.class))};
     } catch (ReflectiveOperationException | RuntimeException e) {
       return null;
     }
@@ -100,20 +113,43 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
    * @param val its value
    */
   public static void pushBinding(Var v, Object val) {
-    java.lang.invoke.MethodHandle[] h = FRAME_PARTS;
-    if (h == null || !v.isDynamic()) {
+    if (NEW_FRAME == null || !v.isDynamic()) {
       Var.pushThreadBindings(clojure.lang.RT.map(v, val));
       return;
     }
     Object f = currentFrame();
     try {
-      java.util.concurrent.atomic.AtomicBoolean bound = (java.util.concurrent.atomic.AtomicBoolean) h[3].invokeExact(v);
+      java.util.concurrent.atomic.AtomicBoolean bound = (java.util.concurrent.atomic.AtomicBoolean) THREAD_BOUND.invokeExact(v);
       if (!bound.get()) {
         bound.set(true); // what pushThreadBindings does: deref looks thread bindings up from now on
       }
-      clojure.lang.Associative b = (clojure.lang.Associative) h[2].invokeExact(f);
-      Object box = (Object) h[1].invokeExact(Thread.currentThread(), val);
-      Var.resetThreadBindingFrame((Object) h[0].invokeExact(b.assoc(v, box), f));
+      clojure.lang.Associative b = (clojure.lang.Associative) BINDINGS.invokeExact(f);
+      Object box = (Object) NEW_BOX.invokeExact(Thread.currentThread(), val);
+      Var.resetThreadBindingFrame((Object) NEW_FRAME.invokeExact(b.assoc(v, box), f));
+    } catch (RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new IllegalStateException(t);
+    }
+  }
+
+  /**
+   * The value of dynamic var {@code v} on the calling thread, like
+   * {@code v.deref()}, without the map entry Var.deref allocates to look
+   * its binding up (a frame's {@code entryAt}): Vireo reads its own vars
+   * (the operation scope, the connection contexts) on every statement.
+   * Internal to Vireo.
+   *
+   * @param v a dynamic var
+   * @return its binding on this thread, or its root value
+   */
+  public static Object valueOf(Var v) {
+    if (BINDINGS == null) {
+      return v.deref();
+    }
+    try {
+      Object box = ((clojure.lang.Associative) BINDINGS.invokeExact(Var.getThreadBindingFrame())).valAt(v);
+      return box == null ? v.getRawRoot() : (Object) BOX_VALUE.invokeExact(box);
     } catch (RuntimeException | Error e) {
       throw e;
     } catch (Throwable t) {

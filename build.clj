@@ -1,10 +1,10 @@
 (ns build
   "Builds Vireo's jar: `bin/clojure -T:build jar`, `install` (into ~/.m2), `clean`;
-  `prep` compiles the Java class under src/ into target/prep (deps.edn's
+  `prep` compiles the Java classes under src/ into target/prep (deps.edn's
   :deps/prep-lib: what `clojure -X:deps prep` runs for a git dependency).
 
   The jar holds the compiled Java API (java-api/), the Java sources under
-  src/ compiled (vireo.promise.ConveyingFuture), AOT classes of every
+  src/ compiled (vireo.promise.ConveyingFuture, vireo.impl.InstanceMeta), AOT classes of every
   namespace under src/vireo (so neither a Java nor a Clojure user waits for
   Clojure to compile Vireo on first use), and the Clojure sources beside
   them (Clojure loads a namespace's class when it is newer than its source;
@@ -99,7 +99,8 @@
   "target/prep")
 
 (defn prep
-  "Compiles the Java sources under src/ (vireo.promise.ConveyingFuture) into
+  "Compiles the Java sources under src/ (vireo.promise.ConveyingFuture,
+  vireo.impl.InstanceMeta) into
   target/prep, the :ensure directory of deps.edn's :deps/prep-lib, so that a
   git or :local/root dependency on Vireo loads the class instead of compiling
   it at run time (which needs a JDK). Run by `clojure -X:deps prep` in the

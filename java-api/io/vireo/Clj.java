@@ -541,6 +541,22 @@ final class Clj {
    * argument found while converting it, say) fails the returned future
    * instead, so an {@code aio*} method never throws.
    */
+  /**
+   * Calls {@code action} on the calling thread with Clojure's binding frame
+   * {@code frame} in force (a scope's: its connection level and operation
+   * scope), the thread's own frame restored after: what
+   * {@link Connection#run} and {@link Transaction#run} do.
+   */
+  static <T> T inFrame(Object frame, java.util.function.Supplier<T> action) {
+    Object prev = clojure.lang.Var.getThreadBindingFrame();
+    clojure.lang.Var.resetThreadBindingFrame(frame);
+    try {
+      return action.get();
+    } finally {
+      clojure.lang.Var.resetThreadBindingFrame(prev);
+    }
+  }
+
   static <T> CompletableFuture<T> guard(java.util.function.Supplier<CompletableFuture<T>> body) {
     try {
       return body.get();

@@ -68,13 +68,7 @@ public final class Connection {
    * @return what the action returns
    */
   public <T> T run(Supplier<T> action) {
-    Object prev = Var.getThreadBindingFrame();
-    Var.resetThreadBindingFrame(frame);
-    try {
-      return action.get();
-    } finally {
-      Var.resetThreadBindingFrame(prev);
-    }
+    return Clj.inFrame(frame, action);
   }
 
   /**

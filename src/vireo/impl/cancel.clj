@@ -51,6 +51,15 @@
   have the caller's span as their parent. Off, it costs one read."
   (java.util.concurrent.atomic.AtomicReference.))
 
+(defn- members-array
+  "A scope's members in a new array: `one` (or nil) and those of `more` (or nil)."
+  ^objects [one ^ArrayList more]
+  (let [n (if more (.size more) 0)
+        a (object-array (+ n (if (some? one) 1 0)))]
+    (when more (dotimes [i n] (aset a i (.get more i))))
+    (when (some? one) (aset a n one))
+    a))
+
 (defn- ended-scope?
   "True when `m` is the scope of an operation that has ended."
   [m]
@@ -59,38 +68,51 @@
          (and (some? op) (.isDone ^CompletableFuture op)))))
 
 ;; members: the statements (they leave when they end) and the scopes of the
-;; operations started in it. An ended operation's scope is not removed when
-;; it ends (that would cost a listener, and a future, per operation): the
-;; ended ones are dropped when `add` finds `limit` members, the limit then
-;; growing with the members still running, so a long block running many
-;; operations holds only the running ones, in amortised constant time.
+;; operations started in it, in `one` (a free slot: most operations have a
+;; single member at a time, a statement, and need no list) and in `more`
+;; (made when a second member comes). An ended operation's scope is not
+;; removed when it ends (that would cost a listener, and a future, per
+;; operation): the ended ones in `more` are dropped when `add` finds `limit`
+;; members, the limit then growing with the members still running, so a
+;; long block running many operations holds only the running ones, in
+;; amortised constant time.
 ;; what  the operation's name ("aio-get"): the operation tag of its statements
 ;; trace the trace context captured when it was called (see trace-capture), or nil
-(deftype Scope [parent ^ArrayList members ^:unsynchronized-mutable cancelled
+(deftype Scope [parent ^:unsynchronized-mutable one ^:unsynchronized-mutable ^ArrayList more
+                ^:unsynchronized-mutable cancelled
                 ^:unsynchronized-mutable ^long limit ^:volatile-mutable op what trace]
   IScope
   (add [this m]
     (locking this
-      (if cancelled
-        false
-        (do (when (>= (.size members) limit)
-              (.removeIf members (reify java.util.function.Predicate (test [_ x] (ended-scope? x))))
-              (set! limit (max 16 (* 2 (.size members)))))
-            (.add members m)
-            true))))
+      (cond
+        cancelled false
+        (nil? one) (do (set! one m) true)
+        :else (let [^ArrayList ms (or more (let [l (ArrayList. 4)] (set! more l) l))]
+                ;; (`one` counts: it holds a member)
+                (when (>= (inc (.size ms)) limit)
+                  (.removeIf ms (reify java.util.function.Predicate (test [_ x] (ended-scope? x))))
+                  (set! limit (max 16 (* 2 (inc (.size ms))))))
+                (.add ms m)
+                true))))
   (remove [this m]
     (locking this
-      (let [i (.indexOf members m)]
-        (when (>= i 0) (.remove members (int i))))))
+      (if (identical? one m)
+        (set! one nil)
+        (when more
+          (let [i (.indexOf more m)]
+            (when (>= i 0) (.remove more (int i))))))))
   ;; (each method's whole body is its `locking`: in tail position a try
   ;; needs no closure, so the mutable field can be set inside)
   (snapshot [this]
-    (locking this (.toArray members)))
+    (locking this (members-array one more)))
   (takeAll [this]
     (locking this
       (when-not cancelled
         (set! cancelled true)
-        (let [a (.toArray members)] (.clear members) a))))
+        (let [a (members-array one more)]
+          (set! one nil)
+          (when more (.clear more))
+          a))))
   (setOp [_ f] (set! op f))
   (opFuture [_] op)
   Cancellable
@@ -183,7 +205,7 @@
   and the returned future fails with :vireo/timeout."
   [what timeout-ms f]
   (let [parent (ConveyingFuture/valueOf #'*scope*)
-        s (Scope. parent (ArrayList. 2) false 16 nil what (when-let [c (.get trace-capture)] (c)))]
+        s (Scope. parent nil nil false 16 nil what (when-let [c (.get trace-capture)] (c)))]
     (if (and parent (not (.add ^IScope parent s)))
       (p/rejected (java.util.concurrent.CancellationException. (str what ": its enclosing operation was cancelled")))
       (let [^CompletableFuture fut

@@ -688,12 +688,11 @@
   again, in a new transaction, up to n more times. The database's
   observers (metrics, tracing) see the block (vireo.impl.observe/around-tx)."
   [d opts f transaction?]
-  (obs/around-tx d f #(atomic* d opts % transaction?)))
+  (obs/around-tx d f #(atomic* d opts %1 transaction? %2)))
 
 (defn- atomic*
-  [d opts f transaction?]
-  (let [result (p/promise)
-        retries (:retry opts 0)
+  [d opts f transaction? ^CompletableFuture result]
+  (let [retries (:retry opts 0)
         attempt (fn attempt [left]
                   (p/catch
                    (with-connection* d opts

@@ -8,10 +8,14 @@
   (:require [clojure.string :as str]
             [vireo.impl.errors :as err]
             [vireo.impl.types :as types]
+            [vireo.jvm :as jvm]
             [vireo.sql :as sql])
   (:import (java.util.concurrent ConcurrentHashMap)))
 
 (set! *warn-on-reflection* true)
+
+(jvm/ensure-class! "vireo.impl.InstanceMeta")
+(import '(vireo.impl InstanceMeta))
 
 ;; ---------------------------------------------------------------- field types
 (def field-types
@@ -480,9 +484,10 @@
 ;; An instance's metadata: ::original (the values it was loaded or saved
 ;; with, what aio-save compares), ::model (the model it was decoded by, its
 ;; database included) and clojure.datafy's datafy and nav, so REPL data tools
-;; see every instance Vireo makes without a call of yours. It is one array
-;; map per row, copied from the model's template (`instance-template`) with
-;; the row in its first value slot: as cheap as the one-entry map it was.
+;; see every instance Vireo makes without a call of yours. It is one small
+;; object per row (vireo.impl.InstanceMeta): the model's template
+;; (`instance-template`, shared) and the row, answering lookups without
+;; copying the template.
 (defn instance-datafy
   "An instance's `clojure.datafy/datafy`: its values plus its model under
   :vireo/model (itself datafiable: `vireo.impl.model/model-data`), still
@@ -527,9 +532,17 @@
   "`loaded` for a map known to carry no metadata (one built from a row),
   given its model's `instance-template`."
   [^objects template inst]
-  (let [kvs (aclone template)]
-    (aset kvs 1 inst)
-    (.withMeta ^clojure.lang.IObj inst (clojure.lang.PersistentArrayMap. kvs))))
+  (.withMeta ^clojure.lang.IObj inst (InstanceMeta. template inst)))
+
+(defn row-instance
+  "The loaded instance of the model whose `instance-template` is given,
+  from `kvs`, the row's distinct keys and values alternating (kept, not
+  copied): an array map built with its metadata (one map, not a map and
+  its copy with metadata) up to 8 entries, else a hash map."
+  [^objects template ^objects kvs]
+  (if (<= (alength kvs) 16)
+    (clojure.lang.PersistentArrayMap. (InstanceMeta. template kvs) kvs)
+    (loaded-fresh template (clojure.lang.PersistentHashMap/create kvs))))
 
 (defn loaded
   "Marks an instance of the model whose `instance-template` is given as
@@ -546,9 +559,7 @@
   keeping what it was loaded or saved with (what aio-save compares; none
   for a map never loaded), other metadata dropped."
   [^objects template inst]
-  (let [kvs (aclone template)]
-    (aset kvs 1 (::original (meta inst)))
-    (with-meta inst (clojure.lang.PersistentArrayMap. kvs))))
+  (with-meta inst (InstanceMeta. template (get (meta inst) ::original))))
 
 (defn instance-model
   "The model an instance was decoded (or saved) by, or nil."
@@ -568,7 +579,7 @@
 (defn original
   "The values an instance had when it was loaded or saved, or nil."
   [inst]
-  (::original (meta inst)))
+  (get (meta inst) ::original))
 
 (defn field [model k]
   (or (get-in model [:field-index k])

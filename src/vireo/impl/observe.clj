@@ -183,21 +183,28 @@
   (:wraps (observers d) []))
 
 (defn around-tx
-  "Runs a transaction block: (run f') with f' the body `f` observed by d's
-  transaction hooks, their bindings in force; returns run's future (the
-  block's), the hooks told its outcome. Just (run f) without hooks."
+  "Runs a transaction block: (run f' result) with f' the body `f` observed
+  by d's transaction hooks, their bindings in force, and `result` the
+  future the block completes, which it returns. The hooks are told the
+  block's outcome before `result` completes (its span has ended, its timer
+  recorded, when the caller sees the outcome), or when it is cancelled.
+  Just (run f (p/promise)) without hooks."
   [d f run]
   (if-let [hooks (:tx (observers d))]
     (let [tokens (mapv #(% d) hooks)
           bind (apply merge (map :bind tokens))
           attempts (keep :attempt tokens)
           f' (fn [tx] (doseq [a attempts] (a)) (f tx))
-          ^CompletableFuture r (if (seq bind)
-                                 (with-bindings* bind #(run f'))
-                                 (run f'))]
-      (.whenComplete r (reify BiConsumer
-                         (accept [_ v e]
-                           (doseq [t tokens]
-                             (try ((:end t) v (some-> e p/unwrap)) (catch Throwable _ nil))))))
+          ended (java.util.concurrent.atomic.AtomicBoolean.)
+          end (reify BiConsumer
+                (accept [_ v e]
+                  (when (.compareAndSet ended false true)
+                    (doseq [t tokens]
+                      (try ((:end t) v (some-> e p/unwrap)) (catch Throwable _ nil))))))
+          r (vireo.promise.ConveyingFuture$Observed. end)]
+      (if (seq bind)
+        (with-bindings* bind #(run f' r))
+        (run f' r))
+      (.whenComplete r end)
       r)
-    (run f)))
+    (run f (p/promise))))

@@ -279,8 +279,9 @@
 
 ;; ---------------------------------------------------------------- writes
 (defn- complete-instance
-  "All model fields in declaration order, with the given values (and the
-  generated key `id` under `id-key`, when id-key is given)."
+  "The loaded instance of all model fields in declaration order, with the
+  given values (and the generated key `id` under `id-key`, when id-key is
+  given)."
   [m values id-key id]
   (let [fs (:fields m)
         n (count fs)
@@ -289,7 +290,7 @@
       (let [k (get (nth fs i) :key)]
         (aset kvs (* 2 i) k)
         (aset kvs (inc (* 2 i)) (if (and id-key (identical? k id-key)) id (get values k)))))
-    (results/kvs->map kvs true)))
+    (model/row-instance (model/instance-template m) kvs)))
 
 (declare insert-with-caps)
 
@@ -378,7 +379,7 @@
                                 (decode (if returning?
                                           (let [it (.iterator rs)] (when (.hasNext it) (.getValue ^Row (.next it) (int 0))))
                                           (db/last-insert-id d rs)))))]
-                     (model/loaded-fresh (model/instance-template m) (complete-instance m values (when want-id? (:key pk)) id))))
+                     (complete-instance m values (when want-id? (:key pk)) id)))
                  (model/info m))))
 
 (defn pk-values

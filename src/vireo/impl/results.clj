@@ -101,9 +101,9 @@
     (<= (alength kvs) 16) (PersistentArrayMap. kvs)
     :else (PersistentHashMap/create kvs)))
 
-(defn- row-map
-  "The row as a map by the plan's keys (targets ignored)."
-  [^Plan p ^Row row]
+(defn- row-kvs
+  "The row's keys (the plan's) and values alternating, in a new array."
+  ^objects [^Plan p ^Row row]
   (let [n (.-n p)
         ^objects ks (.-keys p)
         ^objects ds (.-decoders p)
@@ -113,7 +113,12 @@
         (aset kvs (* 2 i) (aget ks i))
         (aset kvs (inc (* 2 i)) ((aget ds i) (.getValue row (int i))))
         (recur (inc i))))
-    (kvs->map kvs (.-distinct? p))))
+    kvs))
+
+(defn- row-map
+  "The row as a map by the plan's keys (targets ignored)."
+  [^Plan p ^Row row]
+  (kvs->map (row-kvs p row) (.-distinct? p)))
 
 (defn- row-qualified-map
   "The row as a map: root columns by key, joined ones as :alias/key."
@@ -166,7 +171,9 @@
                            (fn [row] (row-map p row)))
                    :instances (if nest
                                 (fn [row] (row-nested p row nest template))
-                                (fn [row] (model/loaded-fresh template (row-map p row))))
+                                (if (.-distinct? p)
+                                  (fn [row] (model/row-instance template (row-kvs p row)))
+                                  (fn [row] (model/loaded-fresh template (row-map p row)))))
                    ;; plain rows of no model
                    :rows (fn [row] (row-map p row))))]
      (if (.-resolved? p)

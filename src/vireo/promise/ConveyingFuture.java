@@ -184,6 +184,47 @@ public class ConveyingFuture<T> extends CompletableFuture<T> {
     return new ConveyingFuture<U>();
   }
 
+  /**
+   * A future that tells an observer its outcome — completed or failed by
+   * {@code complete} / {@code completeExceptionally} — before it completes,
+   * so that whoever waits on it sees what the observer did (a transaction's
+   * span ended, its timer recorded). Cancellation is not observed: the
+   * caller watches for it with a dependent. Internal to Vireo.
+   *
+   * @param <T> the value's type
+   */
+  public static final class Observed<T> extends ConveyingFuture<T> {
+    private final java.util.function.BiConsumer<Object, Throwable> first;
+
+    /** @param first told (value, null) or (null, error) first; its throw is ignored */
+    public Observed(java.util.function.BiConsumer<Object, Throwable> first) {
+      super();
+      this.first = first;
+    }
+
+    private void tell(Object v, Throwable e) {
+      if (!isDone()) {
+        try {
+          first.accept(v, e);
+        } catch (Throwable ignored) {
+          // an observer's failure must not change the outcome
+        }
+      }
+    }
+
+    @Override
+    public boolean complete(T v) {
+      tell(v, null);
+      return super.complete(v);
+    }
+
+    @Override
+    public boolean completeExceptionally(Throwable e) {
+      tell(null, e);
+      return super.completeExceptionally(e);
+    }
+  }
+
   // ------------------------------------------------------------ cancellation
   // What cancelling this future does besides completing it: nothing (null),
   // a Runnable run once after the cancellation (Vireo's operation scope,

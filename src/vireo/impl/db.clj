@@ -72,7 +72,8 @@
 
 (defn- record-acquire! [^PoolStats s ^long nanos]
   (let [i (.getAndIncrement ^AtomicLong (.-ring-n s))]
-    (aset ^longs (.-ring s) (int (bit-and i (dec ring-size))) nanos)))
+    (aset ^longs (.-ring s) (int (bit-and i (dec ring-size))) nanos)
+    nil))
 
 (defn returned!
   "Counts a connection Vireo took from `db`'s pool as given back."
@@ -441,14 +442,23 @@
 ;; Whichever comes first settles it; a connection handed over after the
 ;; timeout is given straight back (the race Vert.x 5.0.7's own timeout
 ;; loses, leaking the connection: vertx-sql-client#1567).
-(deftype Waiting [^Completable k ^java.util.concurrent.atomic.AtomicBoolean settled
+(definterface ISettle (^boolean settle []))
+
+(deftype Waiting [^Completable k ^:unsynchronized-mutable settled
                   ^PoolStats stats ^long started
                   ^:volatile-mutable ^java.util.concurrent.ScheduledFuture timer]
+  ISettle
+  ;; true for the first caller only (the whole body its `locking`, so the
+  ;; field can be set inside): an uncontended monitor, not an AtomicBoolean
+  ;; per lease
+  (settle [this]
+    (locking this
+      (if settled false (do (set! settled true) true))))
   vireo.promise.ITimeout
   (arm [_ t] (set! timer t))
   Completable
-  (complete [_ conn e]
-    (if (.compareAndSet settled false true)
+  (complete [this conn e]
+    (if (.settle this)
       (do (when-let [t timer] (.cancel t false))
           (.decrement ^LongAdder (.-waiting stats))
           (if (nil? e)
@@ -459,8 +469,8 @@
           (.complete k conn e))
       (when conn (try (.close ^SqlConnection conn) (catch Throwable _ nil)))))
   Runnable
-  (run [_]
-    (when (.compareAndSet settled false true)
+  (run [this]
+    (when (.settle this)
       (.decrement ^LongAdder (.-waiting stats))
       (.increment ^LongAdder (.-timeouts stats))
       (.complete k nil (io.vertx.core.impl.NoStackTraceThrowable. "Timeout")))))
@@ -474,7 +484,7 @@
   [db ^Pool pool ^Completable k]
   (let [^PoolStats stats (:stats db)
         _ (.increment ^LongAdder (.-waiting stats))
-        w (Waiting. k (java.util.concurrent.atomic.AtomicBoolean.) stats (System/nanoTime) nil)
+        w (Waiting. k false stats (System/nanoTime) nil)
         ^Future f (try (.getConnection pool)
                        (catch Throwable t (.decrement ^LongAdder (.-waiting stats)) (throw t)))]
     (.onComplete f ^Completable w)
@@ -502,6 +512,17 @@
                     (complete [_ c e] (if (nil? e) (.complete r c) (.completeExceptionally r e)))))
     r))
 
+;; the pool's answer to acquire-k (a deftype, not a reify: a reify copies
+;; itself to carry its form's line metadata, two objects per acquire)
+(deftype ^:private Acquired [db ^Completable k ^AtomicLong n leak-ms acquired-at]
+  Completable
+  (complete [_ c e]
+    (if (nil? e)
+      (do (.incrementAndGet n)
+          (when leak-ms (watch-for-leak db c acquired-at leak-ms))
+          (.complete k c nil))
+      (.complete k nil (explain db (err/map-error e "<acquire a connection>" [] {:database (describe db)}))))))
+
 (defn acquire-k
   "Like `acquire`, reporting to `k`, a Completable: (complete conn nil) or
   (complete nil mapped-error) — for Vireo's own steps, without a future."
@@ -511,14 +532,7 @@
         acquired-at (when leak-ms
                       (Exception. (str "connection acquired here, on thread " (.getName (Thread/currentThread)))))]
     (try
-      (lease-k db (pool db)
-                   (reify Completable
-                     (complete [_ c e]
-                       (if (nil? e)
-                         (do (.incrementAndGet n)
-                             (when leak-ms (watch-for-leak db c acquired-at leak-ms))
-                             (.complete k c nil))
-                         (.complete k nil (explain db (err/map-error e "<acquire a connection>" [] {:database (describe db)})))))))
+      (lease-k db (pool db) (Acquired. db k n leak-ms acquired-at))
       (catch Throwable t
         (.complete k nil (err/map-error t "<acquire a connection>" [] {:database (describe db)}))))))
 

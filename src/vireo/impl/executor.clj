@@ -70,6 +70,13 @@
 (definterface Fallback
   (^boolean recover [st e]))
 
+;; the pool's answer to a statement leasing a connection of its own (a
+;; deftype, not a reify: a reify copies itself to carry its form's line
+;; metadata, two objects per statement)
+(deftype ^:private Leased [^IStatement st owner]
+  Completable
+  (complete [_ lc e] (.onLease st lc e owner)))
+
 ;; a decoder's throw, carried out of the try (no closure for the catch)
 (deftype Failed [^Throwable e])
 
@@ -197,8 +204,7 @@
         ;; inside preparedQuery, done here so the statement knows where it runs
         ;; (the pool of a read replica is counted in the replica's pool state)
         (let [owner (db/pool-owner db c)]
-          (try (db/lease-k owner c (reify Completable
-                                     (complete [_ lc e] (.onLease this lc e owner))))
+          (try (db/lease-k owner c (Leased. this owner))
                (catch Throwable t (.complete this nil t))))
         :else (.executeOn this c))))
   (sendOnConn [this c]

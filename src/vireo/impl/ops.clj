@@ -739,13 +739,17 @@
 ;; a template, and how the statement's result is decoded
 (deftype Compiled [tpl decode])
 
+(defn- compile-or-direct
+  "(compile shape), or ::direct when the shape cannot be compiled as a template."
+  [shape compile]
+  (try (compile shape) (catch clojure.lang.ExceptionInfo _ ::direct)))
+
 (defn- run-compiled
   "Runs model query `q` compiled by (compile q-or-shape) -> Compiled, from
   the cache of its shape."
   [d dialect q opts info compile]
-  (let [vals (java.util.ArrayList.)
-        c (tpl/cached-shape (compiled-cache dialect) q vals
-                            (fn [shape] (try (compile shape) (catch clojure.lang.ExceptionInfo _ ::direct))))
+  (let [vals (java.util.ArrayList. 4)
+        c (tpl/cached-shape (compiled-cache dialect) q vals compile-or-direct compile)
         ;; compiled with the values themselves, the binder holds only constants
         ^Compiled c (if (identical? c ::direct) (compile q) c)
         t (.-tpl c)

@@ -208,7 +208,8 @@
 
 (defn- mix ^long [^long h ^long x] (unchecked-add (unchecked-multiply 31 h) x))
 
-(declare shape-hash)
+;; the arglists let HashKV call it primitively (invokePrim: no Long per call)
+(declare ^{:arglists '(^long [x vals])} shape-hash)
 
 ;; the accumulator of one map's entries (kvreduce without boxing a long per entry)
 (deftype ^:private HashKV [^:unsynchronized-mutable ^long h ^ArrayList vals]
@@ -227,9 +228,10 @@
   (cond
     (value? x) (do (.add vals x) 0x5107)
     (model/model? x) (mix (mix 0x6d6f64 (clojure.lang.Util/hasheq (:name x))) (System/identityHashCode (:database x)))
+    ;; every branch a primitive long (an int here would box them all)
     (map? x) (let [acc (HashKV. 0x6d6170 vals)]
                (reduce-kv acc acc x)
-               (.hashCode acc))
+               (long (.hashCode acc)))
     (vector? x) (if (and (keyword? (nth x 0 nil)) (contains? structural-ops (nth x 0)))
                   (mix 0x737472 (clojure.lang.Util/hasheq x))
                   (let [n (count x)]
@@ -294,9 +296,9 @@
 (defn cached-shape
   "The value cached for `query`'s shape in `cache` (a ConcurrentHashMap from
   `shape-cache`), `vals` filled with the query's values; on a miss, (build
-  shape) with the query's shape (values as Slots, models whole) is cached and
-  returned."
-  [^ConcurrentHashMap cache query ^ArrayList vals build]
+  shape arg) with the query's shape (values as Slots, models whole) is
+  cached and returned. (`arg` rather than a closure: a hit allocates none.)"
+  [^ConcurrentHashMap cache query ^ArrayList vals build arg]
   (let [h (shape-hash query vals)
         k (Long/valueOf h)
         entries (.get cache k)
@@ -308,7 +310,7 @@
                       (if (same-shape? query (nth e 0)) (nth e 1) (recur (inc i))))))))]
     (or hit
         (let [shape (walk query (ArrayList.))
-              v (build shape)]
+              v (build shape arg)]
           (when (>= (.size cache) (long max-shapes)) (.clear cache))
           (.put cache k (if (and entries (< (count entries) max-bucket))
                           (conj entries [shape v])
@@ -329,7 +331,7 @@
   "The cached template (or ::direct) of `query`'s shape, `vals` filled with
   its values; built and cached on a miss."
   [query dialect ^ArrayList vals]
-  (cached-shape (cache-for dialect) query vals #(compile-shape % dialect)))
+  (cached-shape (cache-for dialect) query vals compile-shape dialect))
 
 (defn params-of
   "The statement parameters of template `t` for the query values `vals`."
@@ -351,7 +353,8 @@
   ^Formatted [query dialect]
   (if-not (cacheable? query)
     (format-directly query dialect)
-    (let [vals (ArrayList.)
+    ;; (room for a few values: the default capacity allocates ten on the first add)
+    (let [vals (ArrayList. 4)
           t (template-of query dialect vals)]
       (if (identical? t ::direct)
         (format-directly query dialect)
